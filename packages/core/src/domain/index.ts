@@ -1,0 +1,2 @@
+export * from "./owner.ts"
+export * from "./space.ts"

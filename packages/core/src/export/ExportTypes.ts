@@ -1,0 +1,36 @@
+// The export's inputs and its summary: what the CLI and the worker pass in and render.
+import type { Owner, OwnerKind } from "../domain/owner.ts"
+
+export interface ExportOptions {
+  readonly owners: ReadonlyArray<Owner>
+  /** Directory the archive is written to. */
+  readonly outDir: string
+  /** An earlier archive whose ETags make unchanged spaces free (304). Default: the newest archive in outDir. */
+  readonly since?: string | undefined
+  /** Parallel GETs; capped by the client's own concurrency limit. */
+  readonly concurrency?: number | undefined
+}
+
+export interface OwnerSummary {
+  readonly owner: string
+  readonly kind: OwnerKind
+  readonly spaces: number
+  readonly failed: number
+}
+
+export interface ExportSummary {
+  /** Final path of the archive written. */
+  readonly archive: string
+  readonly partial: boolean
+  readonly owners: ReadonlyArray<OwnerSummary>
+  /** HTTP requests sent, retries included. */
+  readonly requests: number
+  readonly notModified: number
+  readonly durationMs: number
+}
+
+/** Progress events, for a terminal display; scripts ignore them. */
+export type ExportProgress =
+  | { readonly _tag: "OwnerStarted"; readonly owner: Owner }
+  | { readonly _tag: "SpaceDone"; readonly owner: Owner; readonly done: number; readonly listed: number }
+  | { readonly _tag: "OwnerDone"; readonly owner: Owner; readonly spaces: number; readonly failed: number }

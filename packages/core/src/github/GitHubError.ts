@@ -1,0 +1,77 @@
+// One error for every failed GitHub call. The `reason` says what kind of failure it was and carries what
+// a user (or the retry policy) needs to act on it; the message is derived from the reason.
+import { Schema } from "effect"
+
+export const Unauthorized = Schema.TaggedStruct("Unauthorized", {})
+export const NotFound = Schema.TaggedStruct("NotFound", {})
+export const Forbidden = Schema.TaggedStruct("Forbidden", {})
+export const Validation = Schema.TaggedStruct("Validation", {
+  errors: Schema.Array(Schema.Unknown)
+})
+/** Primary limit exhausted: do not send before `resetAt` (epoch seconds). */
+export const RateLimited = Schema.TaggedStruct("RateLimited", { resetAt: Schema.Number })
+/** Secondary limit: wait `retryAfterSeconds` (GitHub's retry-after, else our 60 s floor). */
+export const SecondaryRateLimited = Schema.TaggedStruct("SecondaryRateLimited", {
+  retryAfterSeconds: Schema.Number
+})
+/** 5xx or a connection failure: worth retrying with backoff. */
+export const Transient = Schema.TaggedStruct("Transient", { detail: Schema.String })
+/** Any other status we did not expect (e.g. 400 for an unsupported API version). */
+export const UnexpectedStatus = Schema.TaggedStruct("UnexpectedStatus", {})
+/** GitHub answered 2xx with a body that does not match the documented schema. */
+export const InvalidResponse = Schema.TaggedStruct("InvalidResponse", { detail: Schema.String })
+
+export const GitHubErrorReason = Schema.Union([
+  Unauthorized,
+  NotFound,
+  Forbidden,
+  Validation,
+  RateLimited,
+  SecondaryRateLimited,
+  Transient,
+  UnexpectedStatus,
+  InvalidResponse
+])
+export type GitHubErrorReason = typeof GitHubErrorReason.Type
+
+export class GitHubError extends Schema.TaggedError<GitHubError>()("GitHubError", {
+  reason: GitHubErrorReason,
+  method: Schema.String,
+  /** The path requested, without host or query (never carries a token). */
+  path: Schema.String,
+  status: Schema.optionalKey(Schema.Number),
+  /** GitHub's own `message`, when it sent one. */
+  githubMessage: Schema.optionalKey(Schema.String),
+  documentationUrl: Schema.optionalKey(Schema.String)
+}) {
+  override get message(): string {
+    const where = `${this.method} ${this.path}`
+    const said = this.githubMessage ? ` (GitHub said: ${this.githubMessage})` : ""
+    const r = this.reason
+    switch (r._tag) {
+      case "Unauthorized":
+        return `GitHub rejected the token for ${where}: set GH_TOKEN or GITHUB_TOKEN to a valid token${said}`
+      case "NotFound":
+        return `${where} was not found, or the token cannot see it${said}`
+      case "Forbidden":
+        return `${where} is forbidden for this token: check its scopes or permissions${said}`
+      case "Validation":
+        return `GitHub refused ${where} as invalid${said}${r.errors.length ? `: ${JSON.stringify(r.errors)}` : ""}`
+      case "RateLimited":
+        return `primary rate limit exhausted at ${where}; it resets at ${new Date(r.resetAt * 1000).toISOString()}`
+      case "SecondaryRateLimited":
+        return `secondary rate limit hit at ${where}; GitHub asked to wait ${r.retryAfterSeconds} s${said}`
+      case "Transient":
+        return `${where} failed: ${r.detail}`
+      case "UnexpectedStatus":
+        return `${where} answered with unexpected status ${this.status ?? "?"}${said}`
+      case "InvalidResponse":
+        return `${where} returned a response that does not match GitHub's documented schema: ${r.detail}`
+    }
+  }
+}
+
+export type GitHubErrorTag = GitHubErrorReason["_tag"]
+
+export const isRetryable = (e: GitHubError): boolean =>
+  e.reason._tag === "Transient" || e.reason._tag === "RateLimited" || e.reason._tag === "SecondaryRateLimited"
