@@ -68,7 +68,11 @@ export type ArchivedSpace = typeof ArchivedSpaceV1.Type
 /** `repositories.json`: every referenced repository id, with its full name (null when unresolvable). */
 export const RepositoryIndexV1 = Schema.Record(
   Schema.String,
-  Schema.Struct({ full_name: Schema.NullOr(Schema.String) })
+  Schema.Struct({
+    full_name: Schema.NullOr(Schema.String),
+    /** The lookup's ETag, so the next export can ask with If-None-Match. */
+    etag: Schema.optionalKey(Schema.String)
+  })
 )
 export type RepositoryIndex = typeof RepositoryIndexV1.Type
 

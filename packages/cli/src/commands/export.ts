@@ -1,0 +1,91 @@
+// `spaces-vault export`: back up every space of the given orgs and users into one archive.
+import { Clock, Duration, Effect, Fiber, Option, Schedule } from "effect"
+import { Command, Flag } from "effect/cli"
+import { org, user, type Owner } from "@spaces-vault/core/domain/owner"
+import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
+import type { ExportProgress, ExportSummary } from "@spaces-vault/core/export/ExportTypes"
+import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
+import { RunFailed, UsageError } from "../ExitCode.ts"
+import { githubLayer } from "../GitHubLayer.ts"
+import { Output, type OutputShape } from "../Output.ts"
+import { apiUrlFlag, checkRange, formatCount, jsonFlag, splitList } from "./shared.ts"
+
+const flags = {
+  org: Flag.String("org").pipe(Flag.withDescription("organization to export (repeatable)"), Flag.atLeast(0)),
+  user: Flag.String("user").pipe(Flag.withDescription("user whose own spaces to export (repeatable)"), Flag.atLeast(0)),
+  out: Flag.String("out").pipe(Flag.withDescription("directory the archive is written to")),
+  since: Flag.String("since").pipe(
+    Flag.withDescription("earlier archive whose ETags make unchanged spaces free (default: newest archive in --out)"),
+    Flag.optional
+  ),
+  concurrency: Flag.Int("concurrency").pipe(Flag.withDescription("parallel requests (1-100, default 8)"), Flag.optional),
+  apiUrl: apiUrlFlag,
+  json: jsonFlag
+}
+
+export const renderSummary = (s: ExportSummary): string => {
+  const lines = [`archive: ${s.archive}${s.partial ? " (PARTIAL)" : ""}`]
+  for (const o of s.owners) {
+    lines.push(`  ${o.kind} ${o.owner}: ${formatCount(o.spaces)} spaces${o.failed > 0 ? `, ${o.failed} failed` : ""}`)
+  }
+  lines.push(`requests: ${formatCount(s.requests)} (${formatCount(s.notModified)} not modified), ${(s.durationMs / 1000).toFixed(1)} s`)
+  return lines.join("\n")
+}
+
+/** A live status line: owner, spaces done/listed, budget left, current wait. Redrawn every second while waiting. */
+const progressReporter = (out: OutputShape) =>
+  Effect.gen(function* () {
+    const client = yield* GitHubClient
+    let line = "starting"
+    const draw = Effect.gen(function* () {
+      const budget = yield* client.budget
+      const paused = yield* client.pausedUntil
+      const now = yield* Clock.currentTimeMillis
+      const parts = [line]
+      if (budget !== undefined) parts.push(`budget ${formatCount(budget.remaining)}/${formatCount(budget.limit)}`)
+      if (paused !== undefined && paused > now) parts.push(`waiting ${Math.ceil((paused - now) / 1000)} s (rate limit)`)
+      yield* out.progress(parts.join(" · "))
+    })
+    const onProgress = (e: ExportProgress) =>
+      Effect.suspend(() => {
+        if (e._tag === "OwnerStarted") line = `${e.owner.login}: listing`
+        else if (e._tag === "SpaceDone") line = `${e.owner.login}: ${formatCount(e.done)}/${formatCount(e.listed)} spaces`
+        else line = `${e.owner.login}: ${formatCount(e.spaces)} spaces done`
+        return draw
+      })
+    return { onProgress, ticker: draw.pipe(Effect.repeat(Schedule.spaced(Duration.seconds(1)))) }
+  })
+
+export const exportCommand = Command.make("export", flags, (f) =>
+  Effect.gen(function* () {
+    const out = (yield* Output)(f.json)
+    const owners: Array<Owner> = [...splitList(f.org).map(org), ...splitList(f.user).map(user)]
+    if (owners.length === 0) return yield* new UsageError({ message: "give at least one --org or --user to export" })
+    const concurrency = yield* checkRange("concurrency", f.concurrency, 1, 100)
+
+    const summary = yield* Effect.gen(function* () {
+      const reporter = yield* progressReporter(out)
+      const ticker = out.interactive ? yield* Effect.forkChild(reporter.ticker) : undefined
+      const result = yield* exportSpaces({
+        owners,
+        outDir: f.out,
+        since: Option.getOrUndefined(f.since),
+        concurrency,
+        onProgress: out.interactive ? reporter.onProgress : undefined,
+        onWarning: out.warn
+      })
+      if (ticker !== undefined) yield* Fiber.interrupt(ticker)
+      return result
+    }).pipe(Effect.provide(githubLayer({ apiUrl: f.apiUrl, concurrency: Option.fromUndefinedOr(concurrency) })))
+
+    yield* out.result(renderSummary(summary), {
+      archive: summary.archive,
+      partial: summary.partial,
+      owners: summary.owners,
+      requests: summary.requests
+    })
+    if (summary.partial) {
+      return yield* new RunFailed({ message: "the export is partial: some owners or spaces failed", reported: true })
+    }
+  })
+).pipe(Command.withDescription("Export every space of the given orgs and users into a verifiable archive."))

@@ -1,0 +1,7 @@
+// Every subcommand of spaces-vault, in the order --help lists them.
+import { diffCommand } from "./diff.ts"
+import { exportCommand } from "./export.ts"
+import { inspectCommand } from "./inspect.ts"
+import { verifyCommand } from "./verify.ts"
+
+export const commands = [exportCommand, verifyCommand, inspectCommand, diffCommand] as const

@@ -1,0 +1,29 @@
+// Flags several commands share, and parsing helpers that turn bad values into UsageError (exit 2).
+import { Effect, Option } from "effect"
+import { Flag } from "effect/cli"
+import { UsageError } from "../ExitCode.ts"
+
+export const jsonFlag = Flag.Boolean("json").pipe(
+  Flag.withDescription("print one JSON object on stdout and nothing else"),
+  Flag.withDefault(false)
+)
+
+export const apiUrlFlag = Flag.String("api-url").pipe(
+  Flag.withDescription("GitHub API base URL (default: GITHUB_API_URL, else https://api.github.com)"),
+  Flag.optional
+)
+
+/** `--org a --org b` and `--org a,b` both work. */
+export const splitList = (values: ReadonlyArray<string>): ReadonlyArray<string> =>
+  values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v.length > 0)
+
+export const checkRange = (name: string, value: Option.Option<number>, min: number, max: number) =>
+  Option.match(value, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (n) =>
+      Number.isInteger(n) && n >= min && n <= max
+        ? Effect.succeed(n)
+        : Effect.fail(new UsageError({ message: `--${name} must be an integer from ${min} to ${max}, got ${n}` }))
+  })
+
+export const formatCount = (n: number): string => n.toLocaleString("en-US")
