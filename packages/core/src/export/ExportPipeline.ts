@@ -33,7 +33,7 @@ export interface PipelineResult {
 
 type SpaceOutcome =
   | { readonly _tag: "Archived"; readonly repositoryIds: ReadonlyArray<number> }
-  | { readonly _tag: "Vanished" }
+  | { readonly _tag: "Vanished"; readonly number: number }
   | { readonly _tag: "Failed"; readonly failure: OwnerFailure }
 
 const failureOf = (scope: string, e: GitHubError): OwnerFailure =>
@@ -43,11 +43,12 @@ const failureOf = (scope: string, e: GitHubError): OwnerFailure =>
 const isGone = (e: GitHubError) => e.reason._tag === "NotFound"
 
 /** A rejected token fails every request that follows: stop instead of archiving nothing. */
-const abortOnUnauthorized = <A, R>(self: Effect.Effect<A, GitHubError, R>) =>
+const abortOnUnauthorized = <A, E extends { readonly _tag: string }, R>(self: Effect.Effect<A, E, R>) =>
   self.pipe(
-    Effect.catchIf(
-      (e): e is GitHubError => e.reason._tag === "Unauthorized",
-      (e) => Effect.fail(new ExportError({ message: e.message }))
+    Effect.mapError((e): E | ExportError =>
+      e._tag === "GitHubError" && (e as unknown as GitHubError).reason._tag === "Unauthorized"
+        ? new ExportError({ message: (e as unknown as GitHubError).message })
+        : e
     )
   )
 
@@ -113,10 +114,8 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
         .pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
       return { _tag: "Archived", repositoryIds: referencedRepositoryIds(spaceRaw) } as SpaceOutcome
     }).pipe(
-      Effect.catchIf(
-        (e): e is GitHubError => e._tag === "GitHubError",
-        (e): Effect.Effect<SpaceOutcome> =>
-          Effect.succeed(isGone(e) ? { _tag: "Vanished" } : { _tag: "Failed", failure: failureOf(`space ${item.number}`, e) })
+      Effect.catchTag("GitHubError", (e: GitHubError) =>
+        Effect.succeed<SpaceOutcome>(isGone(e) ? { _tag: "Vanished", number: item.number } : { _tag: "Failed", failure: failureOf(`space ${item.number}`, e) })
       )
     )
 
@@ -141,15 +140,14 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
                 for (const id of outcome.repositoryIds) repositoryIds.add(id)
               } else if (outcome._tag === "Failed") {
                 failures.push(outcome.failure)
+              } else {
+                vanished.push(outcome.number)
               }
               yield* progress({ _tag: "SpaceDone", owner, done: archived + failures.length + vanished.length, listed })
             })
           ),
           abortOnUnauthorized,
-          Effect.catchIf(
-            (e): e is GitHubError => e._tag === "GitHubError",
-            (e) => Effect.sync(() => void failures.push(failureOf("list", e)))
-          )
+          Effect.catchTag("GitHubError", (e: GitHubError) => Effect.sync(() => void failures.push(failureOf("list", e))))
         )
       }
       const status = failures.length > 0 ? "partial" : "complete"
@@ -194,9 +192,8 @@ const resolveRepositories = (
             : { full_name: before?.full_name ?? null, ...(before?.etag === undefined ? {} : { etag: before.etag }) }
         ),
         // Deleted or invisible to this token: recorded as unresolved, the archive stays usable.
-        Effect.catchIf(
-          (e): e is GitHubError => e._tag === "GitHubError" && (e.reason._tag === "NotFound" || e.reason._tag === "Forbidden"),
-          () => Effect.succeed({ full_name: null })
+        Effect.catchTag("GitHubError", (e: GitHubError) =>
+          e.reason._tag === "NotFound" || e.reason._tag === "Forbidden" ? Effect.succeed({ full_name: null }) : Effect.fail(e)
         ),
         Effect.map((entry) => [String(id), entry] as const)
       )

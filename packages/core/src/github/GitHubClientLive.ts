@@ -1,0 +1,189 @@
+// The live GitHub client: typed routes through Transport, judged by RetryPolicy, paced and paused by RateGate,
+// decoded with the domain Schemas. Conditional GETs send If-None-Match and map 304 to NotModified.
+import { Clock, Effect, Layer, Option, Ref, Schema, Stream } from "effect"
+import { spacesPath, type Owner } from "../domain/owner.ts"
+import { Collaborator, Repository, Space, SpaceListItem, type SpaceInput } from "../domain/space.ts"
+import { GitHubClient, tokenKindOf, type Conditional, type GitHubClientShape, type RequestStats } from "./GitHubClient.ts"
+import { loadClientOptions, type ConfigOverrides, type GitHubClientOptions } from "./GitHubConfig.ts"
+import { GitHubError } from "./GitHubError.ts"
+import { nextLink } from "./Link.ts"
+import { makeRateGate, type Lane } from "./RateGate.ts"
+import { errorOf, withRetries } from "./RetryPolicy.ts"
+import { Transport, type RawResponse, type TransportRequest } from "./Transport.ts"
+import { Redacted } from "effect"
+
+const pathOf = (route: string, params: Record<string, unknown> = {}): string => {
+  const target = route.slice(route.indexOf(" ") + 1)
+  if (/^https?:\/\//.test(target)) return new URL(target).pathname
+  return target.replace(/\{([^}]+)\}/g, (_, k: string) => encodeURIComponent(String(params[k])))
+}
+
+const ownerParams = (owner: Owner) => (owner.kind === "org" ? { org: owner.login } : { username: owner.login })
+const ownerRoute = (owner: Owner, suffix: string) =>
+  `${owner.kind === "org" ? "/orgs/{org}" : "/users/{username}"}/copilot-spaces${suffix}`
+
+const ListPage = Schema.Struct({ spaces: Schema.Array(SpaceListItem) })
+const CollaboratorList = Schema.Struct({ collaborators: Schema.Array(Collaborator) })
+const TeamLookup = Schema.Struct({ id: Schema.Int, slug: Schema.String })
+const UserLookup = Schema.Struct({ id: Schema.Int, login: Schema.String, type: Schema.String })
+const OrgLookup = Schema.Struct({ id: Schema.Int, login: Schema.String })
+
+export const makeGitHubClient = (options: GitHubClientOptions) =>
+  Effect.gen(function* () {
+    const transport = yield* Transport
+    const gate = yield* makeRateGate(options)
+    const stats = yield* Ref.make<RequestStats>({ sent: 0, notModified: 0, retries: 0, rateLimitWaits: 0 })
+    const origin = new URL(options.apiUrl).origin
+    const bump = (f: (s: RequestStats) => Partial<RequestStats>) => Ref.update(stats, (s) => ({ ...s, ...f(s) }))
+
+    /** One attempt: through the gate, then judged. Rate limits pause the gate for every fiber before failing. */
+    const attempt = (lane: Lane, request: TransportRequest, method: string, path: string) =>
+      gate.run(lane, transport.send(request)).pipe(
+        Effect.mapError((f) => new GitHubError({ reason: { _tag: "Transient", detail: f.detail }, method, path })),
+        Effect.tap(() => bump((s) => ({ sent: s.sent + 1 }))),
+        Effect.flatMap((res) =>
+          Effect.gen(function* () {
+            yield* gate.observe(res.headers)
+            const now = yield* Clock.currentTimeMillis
+            if ((res.status >= 200 && res.status < 300) || res.status === 304) {
+              // The last point of budget is spent: hold everything until the window resets.
+              if (res.headers["x-ratelimit-remaining"] === "0") {
+                const reset = Number(res.headers["x-ratelimit-reset"]) * 1000
+                if (reset > now) yield* gate.pauseUntil(reset, "primary budget used up")
+              }
+              return res
+            }
+            const error = errorOf(method, path, res, options)
+            if (error.reason._tag === "SecondaryRateLimited") {
+              yield* bump((s) => ({ rateLimitWaits: s.rateLimitWaits + 1 }))
+              yield* gate.pauseUntil(now + error.reason.retryAfterSeconds * 1000, `secondary rate limit on ${method} ${path}`)
+            } else if (error.reason._tag === "RateLimited") {
+              yield* bump((s) => ({ rateLimitWaits: s.rateLimitWaits + 1 }))
+              // x-ratelimit-reset is in whole seconds: wait until it has surely passed.
+              yield* gate.pauseUntil(Math.max(error.reason.resetAt * 1000 + 1000, now + 1000), `primary rate limit on ${method} ${path}`)
+            }
+            return yield* error
+          })
+        )
+      )
+
+    /** An attempt with retries; counts the retries it took. */
+    const execute = (lane: Lane, request: TransportRequest): Effect.Effect<RawResponse, GitHubError> => {
+      const method = request.route.slice(0, request.route.indexOf(" "))
+      const path = pathOf(request.route, request.params)
+      let attempts = 0
+      return Effect.suspend(() => {
+        attempts++
+        return attempt(lane, request, method, path)
+      }).pipe(
+        withRetries(options),
+        Effect.ensuring(Effect.suspend(() => (attempts > 1 ? bump((s) => ({ retries: s.retries + attempts - 1 })) : Effect.void)))
+      )
+    }
+
+    const decode = <S extends Schema.Codec<any, any, never, never>>(schema: S, res: RawResponse, method: string, path: string) =>
+      Schema.decodeUnknownEffect(schema)(res.data).pipe(
+        Effect.mapError(
+          (e) => new GitHubError({ reason: { _tag: "InvalidResponse", detail: e.message.split("\n").slice(0, 3).join(" ") }, method, path, status: res.status })
+        )
+      )
+
+    const conditional = <S extends Schema.Codec<any, any, never, never>, A>(
+      route: string,
+      params: Record<string, unknown>,
+      schema: S,
+      etag: string | undefined,
+      pick: (decoded: S["Type"]) => A
+    ): Effect.Effect<Conditional<A>, GitHubError> =>
+      execute("read", { route, params, ...(etag !== undefined ? { headers: { "if-none-match": etag } } : {}) }).pipe(
+        Effect.flatMap((res) => {
+          const method = "GET"
+          const path = pathOf(route, params)
+          if (res.status === 304) {
+            if (etag === undefined) {
+              return Effect.fail(new GitHubError({ reason: { _tag: "UnexpectedStatus" }, method, path, status: 304 }))
+            }
+            return bump((s) => ({ notModified: s.notModified + 1 })).pipe(Effect.as({ _tag: "NotModified" } as const))
+          }
+          return decode(schema, res, method, path).pipe(
+            Effect.map((value): Conditional<A> => ({ _tag: "Modified", value: pick(value), raw: res.data, etag: res.headers["etag"] }))
+          )
+        })
+      )
+
+    const plain = <S extends Schema.Codec<any, any, never, never>>(lane: Lane, route: string, params: Record<string, unknown>, schema: S) =>
+      execute(lane, { route, params }).pipe(
+        Effect.flatMap((res) => decode(schema, res, route.slice(0, route.indexOf(" ")), pathOf(route, params)))
+      )
+
+    const listSpaces = (owner: Owner): Stream.Stream<SpaceListItem, GitHubError> =>
+      Stream.paginate(
+        { route: `GET ${ownerRoute(owner, "")}`, params: { ...ownerParams(owner), per_page: 100 } } as TransportRequest,
+        (request) =>
+          execute("read", request).pipe(
+            Effect.flatMap((res) =>
+              decode(ListPage, res, "GET", pathOf(request.route, request.params)).pipe(
+                Effect.flatMap((page) => {
+                  const next = nextLink(res.headers["link"])
+                  if (next === undefined) return Effect.succeed([page.spaces, Option.none()] as const)
+                  // Follow GitHub's URL verbatim, but never send the token to another host.
+                  if (new URL(next, origin).origin !== origin) {
+                    return Effect.fail(
+                      new GitHubError({ reason: { _tag: "InvalidResponse", detail: `Link rel="next" points to another host: ${new URL(next).origin}` }, method: "GET", path: spacesPath(owner) })
+                    )
+                  }
+                  return Effect.succeed([page.spaces, Option.some({ route: `GET ${new URL(next, origin).toString()}` } as TransportRequest)] as const)
+                })
+              )
+            )
+          )
+      )
+
+    const spaceRoute = (owner: Owner) => ownerRoute(owner, "/{space_number}")
+    const withNumber = (owner: Owner, number: number) => ({ ...ownerParams(owner), space_number: number })
+    const body = (input: SpaceInput) => ({ ...input })
+
+    const client: GitHubClientShape = {
+      apiUrl: options.apiUrl,
+      tokenKind: tokenKindOf(Redacted.value(options.token)),
+      listSpaces,
+      getSpace: (owner, number, etag) => conditional(`GET ${spaceRoute(owner)}`, withNumber(owner, number), Space, etag, (s) => s),
+      listCollaborators: (owner, number, etag) =>
+        conditional(`GET ${ownerRoute(owner, "/{space_number}/collaborators")}`, withNumber(owner, number), CollaboratorList, etag, (l) => l.collaborators),
+      getRepositoryById: (id, etag) => conditional("GET /repositories/{repository_id}", { repository_id: id }, Repository, etag, (r) => r),
+      getRepository: (owner, name) => plain("read", "GET /repos/{owner}/{repo}", { owner, repo: name }, Repository),
+      getTeam: (org, slug) => plain("read", "GET /orgs/{org}/teams/{team_slug}", { org, team_slug: slug }, TeamLookup),
+      getUser: (login) => plain("read", "GET /users/{username}", { username: login }, UserLookup),
+      getOrg: (org) => plain("read", "GET /orgs/{org}", { org }, OrgLookup),
+      createSpace: (owner, input) => plain("write", `POST ${ownerRoute(owner, "")}`, { ...ownerParams(owner), ...body(input) }, Space),
+      updateSpace: (owner, number, input) => plain("write", `PUT ${spaceRoute(owner)}`, { ...withNumber(owner, number), ...body(input) }, Space),
+      deleteSpace: (owner, number) => execute("write", { route: `DELETE ${spaceRoute(owner)}`, params: withNumber(owner, number) }).pipe(Effect.asVoid),
+      addCollaborator: (owner, number, actor) =>
+        plain("write", `POST ${ownerRoute(owner, "/{space_number}/collaborators")}`, { ...withNumber(owner, number), ...actor }, Collaborator),
+      updateCollaborator: (owner, number, actorType, actorIdentifier, role) =>
+        execute("write", {
+          route: `PUT ${ownerRoute(owner, "/{space_number}/collaborators/{actor_type}/{actor_identifier}")}`,
+          params: { ...withNumber(owner, number), actor_type: actorType, actor_identifier: actorIdentifier, role }
+        }).pipe(Effect.asVoid),
+      removeCollaborator: (owner, number, actorType, actorIdentifier) =>
+        execute("write", {
+          route: `DELETE ${ownerRoute(owner, "/{space_number}/collaborators/{actor_type}/{actor_identifier}")}`,
+          params: { ...withNumber(owner, number), actor_type: actorType, actor_identifier: actorIdentifier }
+        }).pipe(Effect.asVoid),
+      budget: gate.budget,
+      stats: Ref.get(stats),
+      pausedUntil: gate.pausedUntil
+    }
+    return client
+  })
+
+/** The client over a given Transport (tests script the transport). */
+export const layerWithTransport = (options: GitHubClientOptions) => Layer.effect(GitHubClient, makeGitHubClient(options))
+
+/** The live client over HTTP, from explicit options. */
+export const layer = (options: GitHubClientOptions) =>
+  layerWithTransport(options).pipe(Layer.provide(Transport.layerOctokit(options)))
+
+/** The live client from Config (GH_TOKEN / GITHUB_TOKEN, GITHUB_API_URL), with flag overrides. */
+export const layerConfig = (overrides: ConfigOverrides = {}) =>
+  Layer.unwrap(loadClientOptions(overrides).pipe(Effect.map(layer)))

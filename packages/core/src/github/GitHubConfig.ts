@@ -1,0 +1,93 @@
+// Settings of the GitHub client, read once when its layer is built: token from GH_TOKEN else GITHUB_TOKEN
+// (as the gh CLI does), API URL from the caller (a flag) else GITHUB_API_URL else https://api.github.com.
+import { Config, Effect, Option, Redacted, Schema } from "effect"
+import { defaultRetryOptions, type RetryOptions } from "./RetryPolicy.ts"
+
+export const DEFAULT_API_URL = "https://api.github.com"
+
+export class GitHubConfigError extends Schema.TaggedError<GitHubConfigError>()("GitHubConfigError", {
+  message: Schema.String
+}) {}
+
+export interface GitHubClientOptions extends RetryOptions {
+  readonly apiUrl: string
+  readonly token: Redacted.Redacted<string>
+  readonly concurrency: number
+  readonly writesPerMinute: number
+  readonly userAgent: string
+}
+
+/**
+ * Normalizes an API base URL. github.com -> https://api.github.com; GHE.com `https://api.SUB.ghe.com`;
+ * GitHub Enterprise Server `https://HOST/api/v3` (a bare GHES host gets /api/v3 appended).
+ */
+export const normalizeApiUrl = (raw: string): Effect.Effect<string, GitHubConfigError> =>
+  Effect.gen(function* () {
+    let url: URL
+    try {
+      url = new URL(raw.trim())
+    } catch {
+      return yield* new GitHubConfigError({ message: `the API URL "${raw}" is not a URL (expected e.g. https://api.github.com)` })
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      return yield* new GitHubConfigError({ message: `the API URL "${raw}" must start with https:// (or http:// for a local server)` })
+    }
+    if (url.username || url.password || url.search || url.hash) {
+      return yield* new GitHubConfigError({ message: "the API URL must not carry credentials, a query or a fragment" })
+    }
+    const host = url.hostname.toLowerCase()
+    const path = url.pathname.replace(/\/+$/, "")
+    if (host === "github.com" || host === "www.github.com") return DEFAULT_API_URL
+    const isCloud = host === "api.github.com" || /^api\.[a-z0-9-]+\.ghe\.com$/.test(host)
+    const isLocal = host === "127.0.0.1" || host === "localhost" || host === "[::1]"
+    if (!isCloud && !isLocal && path === "") return `${url.origin}/api/v3`
+    return `${url.origin}${path}`
+  })
+
+export interface ConfigOverrides {
+  readonly apiUrl?: Option.Option<string> | undefined
+  readonly concurrency?: Option.Option<number> | undefined
+  readonly writesPerMinute?: Option.Option<number> | undefined
+  readonly userAgent?: string | undefined
+}
+
+const optionalString = (name: string) => Config.option(Config.String(name))
+
+/** Reads the client options from Config (the environment by default). A missing token is a GitHubConfigError. */
+export const loadClientOptions = (overrides: ConfigOverrides = {}) =>
+  Effect.gen(function* () {
+    const ghToken = yield* optionalString("GH_TOKEN")
+    const githubToken = yield* optionalString("GITHUB_TOKEN")
+    const token = Option.orElse(
+      Option.filter(ghToken, (t) => t.trim() !== ""),
+      () => Option.filter(githubToken, (t) => t.trim() !== "")
+    )
+    if (Option.isNone(token)) {
+      return yield* new GitHubConfigError({ message: "no GitHub token: set GH_TOKEN or GITHUB_TOKEN" })
+    }
+    const envUrl = yield* optionalString("GITHUB_API_URL")
+    const rawUrl = Option.getOrElse(
+      Option.orElse(overrides.apiUrl ?? Option.none(), () => Option.filter(envUrl, (u) => u.trim() !== "")),
+      () => DEFAULT_API_URL
+    )
+    const apiUrl = yield* normalizeApiUrl(rawUrl)
+    const concurrency = Option.getOrElse(overrides.concurrency ?? Option.none(), () => 8)
+    const writesPerMinute = Option.getOrElse(overrides.writesPerMinute ?? Option.none(), () => 60)
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 100) {
+      return yield* new GitHubConfigError({ message: `concurrency must be from 1 to 100, got ${concurrency}` })
+    }
+    if (!(writesPerMinute > 0)) {
+      return yield* new GitHubConfigError({ message: `the write rate must be a positive number of requests per minute, got ${writesPerMinute}` })
+    }
+    return {
+      ...defaultRetryOptions,
+      apiUrl,
+      token: Redacted.make(token.value.trim()),
+      concurrency,
+      writesPerMinute,
+      userAgent: overrides.userAgent ?? "spaces-vault"
+    } satisfies GitHubClientOptions
+  }).pipe(
+    Effect.catchTag("ConfigError", (e) => Effect.fail(new GitHubConfigError({ message: `invalid configuration: ${e.message}` })))
+  )
+

@@ -1,0 +1,91 @@
+// How a GitHub answer is judged and when it is tried again, after GitHub's documented guidance:
+// https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#handle-rate-limit-errors-appropriately
+// 5xx and connection failures back off exponentially with jitter; rate limits wait (in RateGate); other 4xx never retry.
+import { Duration, Effect, Schedule } from "effect"
+import { GitHubError, isRetryable, type GitHubErrorReason } from "./GitHubError.ts"
+import type { RawResponse } from "./Transport.ts"
+
+export interface RetryOptions {
+  /** Attempts after the first one. */
+  readonly maxRetries: number
+  /** First backoff after a transient failure; doubles each time, with jitter. */
+  readonly backoffBase: Duration.Duration
+  readonly backoffMax: Duration.Duration
+  /** Wait after a secondary limit that came without retry-after (GitHub: "at least one minute"). */
+  readonly secondaryFloor: Duration.Duration
+}
+
+export const defaultRetryOptions: RetryOptions = {
+  maxRetries: 5,
+  backoffBase: Duration.seconds(1),
+  backoffMax: Duration.seconds(30),
+  secondaryFloor: Duration.seconds(60)
+}
+
+const header = (res: RawResponse, name: string) => res.headers[name]
+
+const messageOf = (data: unknown): string | undefined =>
+  typeof data === "object" && data !== null && typeof (data as { message?: unknown }).message === "string"
+    ? (data as { message: string }).message
+    : undefined
+
+/** The reason a non-2xx answer failed, following GitHub's order: retry-after, then remaining = 0, then the floor. */
+export const reasonOf = (res: RawResponse, options: RetryOptions): GitHubErrorReason => {
+  const s = res.status
+  if (s === 401) return { _tag: "Unauthorized" }
+  if (s === 404) return { _tag: "NotFound" }
+  if (s === 422) {
+    const errors = (res.data as { errors?: unknown })?.errors
+    return { _tag: "Validation", errors: Array.isArray(errors) ? errors : [] }
+  }
+  if (s === 403 || s === 429) {
+    const retryAfter = Number(header(res, "retry-after"))
+    const message = messageOf(res.data) ?? ""
+    if (header(res, "retry-after") !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0) {
+      return { _tag: "SecondaryRateLimited", retryAfterSeconds: retryAfter }
+    }
+    if (header(res, "x-ratelimit-remaining") === "0") {
+      return { _tag: "RateLimited", resetAt: Number(header(res, "x-ratelimit-reset") ?? 0) }
+    }
+    if (s === 429 || /secondary rate limit|abuse/i.test(message)) {
+      return { _tag: "SecondaryRateLimited", retryAfterSeconds: Duration.toSeconds(options.secondaryFloor) }
+    }
+    return { _tag: "Forbidden" }
+  }
+  if (s >= 500) return { _tag: "Transient", detail: `GitHub answered ${s}` }
+  return { _tag: "UnexpectedStatus" }
+}
+
+export const errorOf = (method: string, path: string, res: RawResponse, options: RetryOptions): GitHubError => {
+  const message = messageOf(res.data)
+  const doc = (res.data as { documentation_url?: unknown } | undefined)?.documentation_url
+  return new GitHubError({
+    reason: reasonOf(res, options),
+    method,
+    path,
+    status: res.status,
+    ...(message !== undefined ? { githubMessage: message.slice(0, 300) } : {}),
+    ...(typeof doc === "string" ? { documentationUrl: doc } : {})
+  })
+}
+
+/**
+ * Delays between attempts. Transient failures back off exponentially with jitter (capped); rate limits add
+ * no delay here because RateGate holds every request until the limit has passed. Each wait is logged.
+ */
+export const retrySchedule = (options: RetryOptions) =>
+  Schedule.exponential(options.backoffBase, 2).pipe(
+    Schedule.setInputType<GitHubError>(),
+    Schedule.jittered,
+    Schedule.modifyDelay(({ input, duration }) => {
+      if (input.reason._tag !== "Transient") return Effect.succeed(Duration.zero)
+      const delay = Duration.min(duration, options.backoffMax)
+      return Effect.logWarning(`retrying ${input.method} ${input.path} in ${Duration.format(delay)}: ${input.message}`).pipe(
+        Effect.as(delay)
+      )
+    })
+  )
+
+/** Retries what is worth retrying, at most `maxRetries` times. */
+export const withRetries = (options: RetryOptions) => <A, R>(self: Effect.Effect<A, GitHubError, R>) =>
+  Effect.retry(self, { schedule: retrySchedule(options), times: options.maxRetries, while: isRetryable })

@@ -1,0 +1,87 @@
+// One HTTP exchange with GitHub, nothing more: no retries, no waiting. The live layer uses @octokit/rest's
+// typed `request` and turns its RequestError for non-2xx answers back into a plain response.
+import { Octokit } from "@octokit/rest"
+import { Context, Effect, Layer, Redacted, Schema } from "effect"
+
+export const API_VERSION = "2026-03-10"
+
+export interface TransportRequest {
+  /** An octokit route such as "GET /orgs/{org}/copilot-spaces", or a method and absolute URL from a Link header. */
+  readonly route: string
+  readonly params?: Record<string, unknown>
+  readonly headers?: Record<string, string>
+}
+
+export interface RawResponse {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string | undefined>>
+  readonly data: unknown
+}
+
+/** The request never got an HTTP answer: connection refused or reset, DNS, TLS. */
+export class TransportFailure extends Schema.TaggedError<TransportFailure>()("TransportFailure", {
+  detail: Schema.String
+}) {}
+
+export interface TransportShape {
+  readonly send: (request: TransportRequest) => Effect.Effect<RawResponse, TransportFailure>
+}
+
+export class Transport extends Context.Service<Transport, TransportShape>()("@spaces-vault/core/github/Transport") {
+  /** Live HTTP through Octokit. The token is handed to Octokit only, which redacts it in its own errors. */
+  static readonly layerOctokit = (options: { readonly apiUrl: string; readonly token: Redacted.Redacted<string>; readonly userAgent: string }) =>
+    Layer.sync(Transport, () => makeOctokitTransport(options))
+}
+
+const headersOf = (h: unknown): Record<string, string | undefined> => {
+  const out: Record<string, string | undefined> = {}
+  for (const [k, v] of Object.entries((h ?? {}) as Record<string, unknown>)) {
+    out[k.toLowerCase()] = v === undefined || v === null ? undefined : String(v)
+  }
+  return out
+}
+
+const makeOctokitTransport = (options: {
+  readonly apiUrl: string
+  readonly token: Redacted.Redacted<string>
+  readonly userAgent: string
+}): TransportShape => {
+  const octokit = new Octokit({
+    auth: Redacted.value(options.token),
+    baseUrl: options.apiUrl,
+    userAgent: options.userAgent,
+    // Octokit logs warnings (e.g. deprecations) through console; our logs go through Effect.
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
+  })
+  return {
+    send: (request) =>
+      Effect.tryPromise({
+        try: async (signal) => {
+          try {
+            const res = await octokit.request(request.route, {
+              ...request.params,
+              headers: { "x-github-api-version": API_VERSION, ...request.headers },
+              request: { signal }
+            })
+            return { status: res.status, headers: headersOf(res.headers), data: res.data } satisfies RawResponse
+          } catch (e) {
+            const err = e as { status?: number; response?: { status: number; headers: unknown; data: unknown } }
+            // Octokit throws for every status >= 300 (304 included); with a response it is an answer, not a failure.
+            if (err.response !== undefined) {
+              return { status: err.response.status, headers: headersOf(err.response.headers), data: err.response.data } satisfies RawResponse
+            }
+            throw e
+          }
+        },
+        catch: (e) => new TransportFailure({ detail: describe(e) })
+      })
+  }
+}
+
+/** A short cause for a failed exchange, without request details (which could carry credentials). */
+const describe = (e: unknown): string => {
+  const cause = (e as { cause?: { code?: string; message?: string } })?.cause
+  if (cause?.code) return `connection failed (${cause.code})`
+  const message = e instanceof Error ? e.message : String(e)
+  return `connection failed (${message.split("\n")[0]!.slice(0, 200)})`
+}
