@@ -1,5 +1,5 @@
 // The spaces-vault command line: the command tree, and `run`, which turns any outcome into an exit code.
-import { Effect } from "effect"
+import { Effect, Logger } from "effect"
 import { Command } from "effect/cli"
 import { classify, ExitCode } from "./ExitCode.ts"
 import { Output } from "./Output.ts"
@@ -21,6 +21,8 @@ export const rootCommand = Command.make("spaces-vault").pipe(
 export const run = (args: ReadonlyArray<string>) =>
   Command.runWith(rootCommand, { version: VERSION })(args).pipe(
     Effect.as<ExitCode>(ExitCode.Ok),
+    // stdout carries only results (one JSON object with --json); logs such as rate-limit waits go to stderr.
+    Effect.provideService(Logger.LogToStderr, true),
     Effect.catchCause((cause) => {
       const { code, message } = classify(cause)
       if (message === undefined) return Effect.succeed(code)

@@ -160,9 +160,10 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
   for (const owner of options.owners) yield* exportOwner(owner)
 
   const repositories = yield* resolveRepositories(client, repositoryIds, previous, options.concurrency)
-  yield* sink.setRepositories(repositories).pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
+  for (const failure of repositories.failures) yield* warn(`could not resolve ${failure}`)
+  yield* sink.setRepositories(repositories.index).pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
 
-  const partial = manifestOwners.some((o) => o.status === "partial")
+  const partial = manifestOwners.some((o) => o.status === "partial") || repositories.failures.length > 0
   const archive = yield* sink
     .finish({ createdAt, sourceApiUrl: client.apiUrl, partial, owners: manifestOwners })
     .pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
@@ -174,7 +175,10 @@ const etagOf = <A>(res: Conditional<A>, before: string | undefined, key: "space"
   return etag === undefined ? {} : { [key]: etag }
 }
 
-/** One lookup per distinct repository id, conditional on the earlier archive's ETag. */
+/**
+ * One lookup per distinct repository id, conditional on the earlier archive's ETag. A repository that is gone or
+ * invisible is recorded as unresolved (null); any other failure is returned so the archive is marked partial.
+ */
 const resolveRepositories = (
   client: GitHubClient["Service"],
   ids: ReadonlySet<number>,
@@ -186,18 +190,26 @@ const resolveRepositories = (
     (id) => {
       const before = previous?.repositories[String(id)]
       return abortOnUnauthorized(client.getRepositoryById(id, before?.etag)).pipe(
-        Effect.map((res) =>
-          res._tag === "Modified"
-            ? { full_name: res.value.full_name, ...(res.etag === undefined ? {} : { etag: res.etag }) }
-            : { full_name: before?.full_name ?? null, ...(before?.etag === undefined ? {} : { etag: before.etag }) }
-        ),
-        // Deleted or invisible to this token: recorded as unresolved, the archive stays usable.
+        Effect.map((res) => ({
+          entry:
+            res._tag === "Modified"
+              ? { full_name: res.value.full_name, ...(res.etag === undefined ? {} : { etag: res.etag }) }
+              : { full_name: before?.full_name ?? null, ...(before?.etag === undefined ? {} : { etag: before.etag }) },
+          failure: undefined as string | undefined
+        })),
         Effect.catchTag("GitHubError", (e: GitHubError) =>
-          e.reason._tag === "NotFound" || e.reason._tag === "Forbidden" ? Effect.succeed({ full_name: null }) : Effect.fail(e)
+          Effect.succeed({
+            entry: { full_name: null },
+            failure: e.reason._tag === "NotFound" || e.reason._tag === "Forbidden" ? undefined : `repository ${id}: ${e.message}`
+          })
         ),
-        Effect.map((entry) => [String(id), entry] as const)
+        Effect.map(({ entry, failure }) => ({ pair: [String(id), entry] as const, failure }))
       )
     },
     { concurrency }
-  ).pipe(Effect.map((entries): RepositoryIndex => Object.fromEntries(entries)))
-
+  ).pipe(
+    Effect.map((results) => ({
+      index: Object.fromEntries(results.map((r) => r.pair)) as RepositoryIndex,
+      failures: results.flatMap((r) => (r.failure === undefined ? [] : [r.failure]))
+    }))
+  )

@@ -70,7 +70,7 @@ export const makeRateGate = (options: RateGateOptions) =>
           const extended = yield* Ref.modify(paused, (current) => (untilMs > current ? [true, untilMs] : [false, current]))
           yield* Ref.update(waits, (n) => n + 1)
           if (extended) {
-            yield* Effect.logWarning(`rate limit: pausing all requests for ${Duration.format(Duration.millis(Math.max(0, untilMs - now)))} (${why})`)
+            yield* Effect.logWarning(`rate limit: pausing all requests for ${Math.ceil(Math.max(0, untilMs - now) / 1000)} s (${why})`)
           }
         }),
       observe: (headers) =>

@@ -80,7 +80,7 @@ export const retrySchedule = (options: RetryOptions) =>
     Schedule.modifyDelay(({ input, duration }) => {
       if (input.reason._tag !== "Transient") return Effect.succeed(Duration.zero)
       const delay = Duration.min(duration, options.backoffMax)
-      return Effect.logWarning(`retrying ${input.method} ${input.path} in ${Duration.format(delay)}: ${input.message}`).pipe(
+      return Effect.logWarning(`retrying ${input.method} ${input.path} in ${Math.round(Duration.toMillis(delay))} ms: ${input.message}`).pipe(
         Effect.as(delay)
       )
     })

@@ -1,0 +1,16 @@
+// The live GitHub client for a command: environment (GH_TOKEN / GITHUB_TOKEN, GITHUB_API_URL) plus flags.
+import type { Option } from "effect"
+import { layerConfig } from "@spaces-vault/core/github/GitHubClientLive"
+import { VERSION } from "./version.ts"
+
+export const githubLayer = (flags: {
+  readonly apiUrl: Option.Option<string>
+  readonly concurrency?: Option.Option<number> | undefined
+  readonly writesPerMinute?: Option.Option<number> | undefined
+}) =>
+  layerConfig({
+    apiUrl: flags.apiUrl,
+    concurrency: flags.concurrency,
+    writesPerMinute: flags.writesPerMinute,
+    userAgent: `spaces-vault/${VERSION}`
+  })

@@ -1,0 +1,204 @@
+// Reads an archive without trusting it: entry names are checked before anything else, the manifest's version
+// is checked before it is decoded, and entries are read one at a time (never the whole archive in memory).
+import { crc32 } from "node:zlib"
+import { Effect, Schema, Stream } from "effect"
+import yauzl from "yauzl"
+import {
+  ArchivedSpaceV1,
+  CURRENT_FORMAT_VERSION,
+  MANIFEST_PATH,
+  ManifestV1,
+  ManifestVersionProbe,
+  REPOSITORIES_PATH,
+  RepositoryIndexV1,
+  spaceEntryPath,
+  type ArchivedSpace,
+  type Manifest,
+  type RepositoryIndex
+} from "./ArchiveFormat.ts"
+import { ArchiveError } from "./ArchiveError.ts"
+
+export interface ZipEntryInfo {
+  readonly name: string
+  readonly size: number
+  readonly crc32: number
+}
+
+export interface ArchiveHandle {
+  readonly path: string
+  readonly manifest: Manifest
+  readonly entries: ReadonlyMap<string, ZipEntryInfo>
+  /** The raw bytes of one entry, CRC-checked. */
+  readonly readBytes: (name: string) => Effect.Effect<Buffer, ArchiveError>
+  readonly readJson: (name: string) => Effect.Effect<unknown, ArchiveError>
+  readonly repositories: Effect.Effect<RepositoryIndex, ArchiveError>
+  /** The space entry exactly as stored (unknown fields kept). */
+  readonly readSpaceRaw: (ownerLogin: string, number: number) => Effect.Effect<Record<string, unknown>, ArchiveError>
+  /** Every space, lazily, decoded (for logic) and raw (for faithful copies). */
+  readonly spaces: Stream.Stream<ArchivedSpaceEntry, ArchiveError>
+}
+
+export interface ArchivedSpaceEntry {
+  readonly ownerLogin: string
+  readonly number: number
+  readonly space: ArchivedSpace
+  readonly raw: Record<string, unknown>
+}
+
+/** Why an entry name is unsafe to honour, or undefined when it is fine. */
+export const unsafeEntryName = (name: string): string | undefined => {
+  if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) return "is an absolute path"
+  if (name.includes("\\")) return "contains a backslash"
+  if (name.split("/").some((s) => s === "..")) return "contains a '..' segment"
+  if (name.includes("\0")) return "contains a NUL byte"
+  return undefined
+}
+
+const SPACE_PATH = /^spaces\/([^/]+)\/(\d+)\.json$/
+export const parseSpacePath = (name: string): { ownerLogin: string; number: number } | undefined => {
+  const m = SPACE_PATH.exec(name)
+  return m === null ? undefined : { ownerLogin: m[1]!, number: Number(m[2]) }
+}
+
+/**
+ * Decodes a manifest of any supported version into the current shape. A format-2 reader adds its decoder
+ * here and an `upgrade1to2` step; everything downstream sees only the current shape.
+ */
+export const decodeManifest = (path: string, json: unknown): Effect.Effect<Manifest, ArchiveError> =>
+  Effect.gen(function* () {
+    const probe = yield* Schema.decodeUnknownEffect(ManifestVersionProbe)(json).pipe(
+      Effect.mapError(() => new ArchiveError({ reason: "Invalid", path, detail: "manifest.json has no formatVersion" }))
+    )
+    if (probe.formatVersion > CURRENT_FORMAT_VERSION) {
+      return yield* new ArchiveError({
+        reason: "UnsupportedVersion",
+        path,
+        detail: `uses archive format ${probe.formatVersion}, newer than this spaces-vault supports (${CURRENT_FORMAT_VERSION}); upgrade spaces-vault`
+      })
+    }
+    switch (probe.formatVersion) {
+      case 1:
+        return yield* Schema.decodeUnknownEffect(ManifestV1)(json).pipe(
+          Effect.mapError((e) => new ArchiveError({ reason: "Invalid", path, detail: `manifest.json: ${firstLine(e.message)}` }))
+        )
+      default:
+        return yield* new ArchiveError({ reason: "Invalid", path, detail: `unknown archive format ${probe.formatVersion}` })
+    }
+  })
+
+const firstLine = (s: string) => s.split("\n").slice(0, 2).join(" ").slice(0, 300)
+
+const openZip = (path: string) =>
+  Effect.callback<yauzl.ZipFile, ArchiveError>((resume) => {
+    yauzl.open(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false }, (err, zip) => {
+      if (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        resume(
+          Effect.fail(
+            code === "ENOENT"
+              ? new ArchiveError({ reason: "NotFound", path, detail: "no such file" })
+              : new ArchiveError({ reason: "Unreadable", path, detail: err.message })
+          )
+        )
+      } else resume(Effect.succeed(zip))
+    })
+  })
+
+const listEntries = (path: string, zip: yauzl.ZipFile) =>
+  Effect.callback<Map<string, yauzl.Entry>, ArchiveError>((resume) => {
+    const entries = new Map<string, yauzl.Entry>()
+    zip.on("entry", (e: yauzl.Entry) => {
+      entries.set(e.fileName, e)
+      zip.readEntry()
+    })
+    zip.on("end", () => resume(Effect.succeed(entries)))
+    zip.on("error", (err: Error) => resume(Effect.fail(new ArchiveError({ reason: "Unreadable", path, detail: err.message }))))
+    zip.readEntry()
+  })
+
+const readEntry = (path: string, zip: yauzl.ZipFile, entry: yauzl.Entry) =>
+  Effect.callback<Buffer, ArchiveError>((resume) => {
+    zip.openReadStream(entry, (err, stream) => {
+      if (err || stream === undefined) {
+        return resume(Effect.fail(new ArchiveError({ reason: "Unreadable", path, detail: `${entry.fileName}: ${err?.message ?? "no stream"}` })))
+      }
+      const chunks: Array<Buffer> = []
+      stream.on("data", (c: Buffer) => chunks.push(c))
+      stream.on("error", (e: Error) => resume(Effect.fail(new ArchiveError({ reason: "Unreadable", path, detail: `${entry.fileName}: ${e.message}` }))))
+      stream.on("end", () => {
+        const bytes = Buffer.concat(chunks)
+        if (crc32(bytes) >>> 0 !== entry.crc32 >>> 0) {
+          resume(Effect.fail(new ArchiveError({ reason: "Unreadable", path, detail: `${entry.fileName}: CRC mismatch (the file is corrupt)` })))
+        } else resume(Effect.succeed(bytes))
+      })
+    })
+  })
+
+/** Opens an archive for reading inside a scope. Fails on unsafe entry names and unsupported versions. */
+export const openArchive = (path: string) =>
+  Effect.gen(function* () {
+    const zip = yield* Effect.acquireRelease(openZip(path), (z) => Effect.sync(() => z.close()))
+    const raw = yield* listEntries(path, zip)
+    for (const name of raw.keys()) {
+      const why = unsafeEntryName(name)
+      if (why !== undefined) return yield* new ArchiveError({ reason: "Invalid", path, detail: `entry "${name}" ${why}` })
+    }
+    const entries = new Map<string, ZipEntryInfo>(
+      [...raw.values()].map((e) => [e.fileName, { name: e.fileName, size: e.uncompressedSize, crc32: e.crc32 }])
+    )
+    const readBytes = (name: string) => {
+      const e = raw.get(name)
+      return e === undefined
+        ? Effect.fail(new ArchiveError({ reason: "Invalid", path, detail: `entry ${name} is missing` }))
+        : readEntry(path, zip, e)
+    }
+    const readJson = (name: string) =>
+      readBytes(name).pipe(
+        Effect.flatMap((bytes) =>
+          Effect.try({
+            try: () => JSON.parse(bytes.toString("utf8")) as unknown,
+            catch: () => new ArchiveError({ reason: "Invalid", path, detail: `${name} is not valid JSON` })
+          })
+        )
+      )
+    if (!raw.has(MANIFEST_PATH)) return yield* new ArchiveError({ reason: "Invalid", path, detail: "manifest.json is missing" })
+    const manifest = yield* readJson(MANIFEST_PATH).pipe(Effect.flatMap((json) => decodeManifest(path, json)))
+
+    const decodeSpace = (name: string, json: unknown) =>
+      Schema.decodeUnknownEffect(ArchivedSpaceV1)(json).pipe(
+        Effect.mapError((e) => new ArchiveError({ reason: "Invalid", path, detail: `${name}: ${firstLine(e.message)}` }))
+      )
+    const asObject = (name: string, json: unknown) =>
+      typeof json === "object" && json !== null && !Array.isArray(json)
+        ? Effect.succeed(json as Record<string, unknown>)
+        : Effect.fail(new ArchiveError({ reason: "Invalid", path, detail: `${name} is not a JSON object` }))
+
+    const spaceNames = manifest.entries.map((e) => e.path).filter((n) => parseSpacePath(n) !== undefined)
+    const handle: ArchiveHandle = {
+      path,
+      manifest,
+      entries,
+      readBytes,
+      readJson,
+      repositories: readJson(REPOSITORIES_PATH).pipe(
+        Effect.flatMap((json) => Schema.decodeUnknownEffect(RepositoryIndexV1)(json)),
+        Effect.mapError((e) => (e._tag === "ArchiveError" ? e : new ArchiveError({ reason: "Invalid", path, detail: `repositories.json: ${firstLine(e.message)}` })))
+      ),
+      readSpaceRaw: (ownerLogin, number) => {
+        const name = spaceEntryPath(ownerLogin, number)
+        return readJson(name).pipe(Effect.flatMap((json) => asObject(name, json)))
+      },
+      spaces: Stream.fromIterable(spaceNames).pipe(
+        Stream.mapEffect((name) =>
+          Effect.gen(function* () {
+            const json = yield* readJson(name)
+            const rawSpace = yield* asObject(name, json)
+            const space = yield* decodeSpace(name, json)
+            const { ownerLogin, number } = parseSpacePath(name)!
+            return { ownerLogin, number, space, raw: rawSpace }
+          })
+        )
+      )
+    }
+    return handle
+  })

@@ -1,0 +1,171 @@
+// Writes an archive atomically: entries stream into a hidden temporary file (mode 0600) beside the final name;
+// `finish` adds the manifest, fsyncs, renames and fsyncs the directory. A scope closed before `finish`
+// removes the temporary file, so a crash or an interruption never leaves a file at the final name.
+import { createHash, randomBytes } from "node:crypto"
+import { createWriteStream, type WriteStream } from "node:fs"
+import { open, rename, unlink, chmod } from "node:fs/promises"
+import { basename, dirname, join } from "node:path"
+import { ZipArchive } from "archiver"
+import { Effect } from "effect"
+import {
+  CURRENT_FORMAT_VERSION,
+  MANIFEST_PATH,
+  REPOSITORIES_PATH,
+  spaceEntryPath,
+  TOOL_NAME,
+  type ManifestEntry,
+  type ManifestOwner,
+  type ManifestV1,
+  type RepositoryIndex
+} from "./ArchiveFormat.ts"
+import { ArchiveError } from "./ArchiveError.ts"
+
+export interface ManifestFields {
+  readonly toolVersion: string
+  readonly createdAt: string
+  readonly sourceApiUrl: string
+  readonly partial: boolean
+  readonly owners: ReadonlyArray<ManifestOwner>
+}
+
+export interface ArchiveWriter {
+  readonly path: string
+  readonly addSpace: (ownerLogin: string, number: number, raw: Record<string, unknown>) => Effect.Effect<void, ArchiveError>
+  readonly setRepositories: (index: RepositoryIndex) => Effect.Effect<void, ArchiveError>
+  /** Writes the manifest and moves the archive to its final name; returns that name. */
+  readonly finish: (fields: ManifestFields) => Effect.Effect<string, ArchiveError>
+}
+
+/** Entries queued in archiver but not yet compressed, above which adding waits (bounded memory). */
+const MAX_PENDING = 32
+
+/** Deterministic JSON for entries: stable formatting so equal content gives equal sha256. */
+export const entryBytes = (value: unknown): Buffer => Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8")
+
+export const openArchiveWriter = (finalPath: string) =>
+  Effect.acquireRelease(
+    Effect.tryPromise({
+      try: async () => {
+        const tmp = join(dirname(finalPath), `.${basename(finalPath)}.tmp-${randomBytes(6).toString("hex")}`)
+        const out = createWriteStream(tmp, { flags: "wx", mode: 0o600 })
+        await new Promise<void>((resolve, reject) => {
+          out.once("open", () => resolve())
+          out.once("error", reject)
+        })
+        return new ZipSink(finalPath, tmp, out)
+      },
+      catch: (e) => new ArchiveError({ reason: "WriteFailed", path: finalPath, detail: errorText(e) })
+    }),
+    (sink) => Effect.promise(() => sink.discardUnlessDone())
+  ).pipe(Effect.map((sink) => sink.writer()))
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e))
+
+class ZipSink {
+  private readonly zip = new ZipArchive({ zlib: { level: 6 } })
+  private readonly entries: Array<ManifestEntry> = []
+  private readonly names = new Set<string>()
+  private readonly done: Promise<void>
+  private queued = 0
+  private processed = 0
+  private waiters: Array<() => void> = []
+  private failure: Error | undefined
+  private finished = false
+  private readonly finalPath: string
+  private readonly tmp: string
+  private readonly out: WriteStream
+
+  constructor(finalPath: string, tmp: string, out: WriteStream) {
+    this.finalPath = finalPath
+    this.tmp = tmp
+    this.out = out
+    this.done = new Promise((resolve, reject) => {
+      out.on("close", resolve)
+      out.on("error", reject)
+      this.zip.on("error", reject)
+    })
+    this.done.catch((e: Error) => {
+      this.failure = e
+      this.wake()
+    })
+    this.zip.on("entry", () => {
+      this.processed++
+      this.wake()
+    })
+    this.zip.pipe(out)
+  }
+
+  private wake() {
+    const ws = this.waiters
+    this.waiters = []
+    for (const w of ws) w()
+  }
+
+  private async add(name: string, value: unknown): Promise<void> {
+    if (this.failure) throw this.failure
+    if (this.names.has(name)) throw new Error(`entry ${name} was added twice`)
+    this.names.add(name)
+    const bytes = entryBytes(value)
+    this.entries.push({ path: name, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") })
+    this.queued++
+    this.zip.append(bytes, { name, mode: 0o600 })
+    while (this.queued - this.processed > MAX_PENDING && !this.failure) {
+      await new Promise<void>((r) => this.waiters.push(r))
+    }
+    if (this.failure) throw this.failure
+  }
+
+  writer(): ArchiveWriter {
+    const wrap = <A>(f: () => Promise<A>) =>
+      Effect.tryPromise({ try: f, catch: (e) => new ArchiveError({ reason: "WriteFailed", path: this.finalPath, detail: errorText(e) }) })
+    return {
+      path: this.finalPath,
+      addSpace: (owner, number, raw) => wrap(() => this.add(spaceEntryPath(owner, number), raw)),
+      setRepositories: (index) => wrap(() => this.add(REPOSITORIES_PATH, index)),
+      finish: (fields) => wrap(() => this.finish(fields))
+    }
+  }
+
+  private async finish(fields: ManifestFields): Promise<string> {
+    if (!this.names.has(REPOSITORIES_PATH)) await this.add(REPOSITORIES_PATH, {})
+    const manifest: ManifestV1 = {
+      formatVersion: CURRENT_FORMAT_VERSION,
+      tool: { name: TOOL_NAME, version: fields.toolVersion },
+      createdAt: fields.createdAt,
+      sourceApiUrl: fields.sourceApiUrl,
+      partial: fields.partial,
+      owners: fields.owners,
+      entries: this.entries
+    }
+    this.zip.append(entryBytes(manifest), { name: MANIFEST_PATH, mode: 0o600 })
+    await this.zip.finalize()
+    await this.done
+    // The stream has closed its descriptor; fsync through a new one (fsync flushes the file, not the descriptor).
+    const handle = await open(this.tmp, "r+")
+    try {
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await chmod(this.tmp, 0o600)
+    await rename(this.tmp, this.finalPath)
+    this.finished = true
+    await syncDirectory(dirname(this.finalPath))
+    return this.finalPath
+  }
+
+  async discardUnlessDone(): Promise<void> {
+    if (this.finished) return
+    this.zip.abort()
+    this.out.destroy()
+    await unlink(this.tmp).catch(() => {})
+  }
+}
+
+/** Makes the rename durable: fsync the directory entry (not supported on every platform, hence best effort). */
+const syncDirectory = async (dir: string) => {
+  const h = await open(dir, "r").catch(() => undefined)
+  if (h === undefined) return
+  await h.sync().catch(() => {})
+  await h.close()
+}

@@ -1,0 +1,85 @@
+// Reading archives for people: an inventory of owners and spaces (inspect), and the diff of two archives.
+import { Effect, Stream } from "effect"
+import type { Manifest } from "./ArchiveFormat.ts"
+import type { ArchiveError } from "./ArchiveError.ts"
+import { openArchive } from "./ArchiveReader.ts"
+import { diffDigests, type ArchiveDiff } from "./Diff.ts"
+import { digestSpace, type SpaceDigest } from "./SpaceDigest.ts"
+
+export interface InspectedSpace {
+  readonly number: number
+  readonly name: string
+  readonly resources: number
+  readonly collaborators: number
+}
+
+export interface Inspection {
+  readonly archive: string
+  readonly formatVersion: number
+  readonly createdAt: string
+  readonly sourceApiUrl: string
+  readonly tool: Manifest["tool"]
+  readonly partial: boolean
+  readonly owners: ReadonlyArray<{
+    readonly login: string
+    readonly kind: string
+    readonly status: string
+    readonly failures: Manifest["owners"][number]["failures"]
+    readonly vanished: ReadonlyArray<number>
+    readonly spaces: ReadonlyArray<InspectedSpace>
+  }>
+  readonly repositories: number
+}
+
+export const inspectArchive = (path: string): Effect.Effect<Inspection, ArchiveError> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const archive = yield* openArchive(path)
+      const byOwner = new Map<string, Array<InspectedSpace>>()
+      yield* Stream.runForEach(archive.spaces, (e) =>
+        Effect.sync(() => {
+          const list = byOwner.get(e.ownerLogin) ?? []
+          list.push({
+            number: e.number,
+            name: e.space.name,
+            resources: e.space.resources_attributes?.length ?? 0,
+            collaborators: e.space.collaborators.length
+          })
+          byOwner.set(e.ownerLogin, list)
+        })
+      )
+      const repositories = yield* archive.repositories
+      const m = archive.manifest
+      return {
+        archive: path,
+        formatVersion: m.formatVersion,
+        createdAt: m.createdAt,
+        sourceApiUrl: m.sourceApiUrl,
+        tool: m.tool,
+        partial: m.partial,
+        owners: m.owners.map((o) => ({
+          login: o.login,
+          kind: o.kind,
+          status: o.status,
+          failures: o.failures,
+          vanished: o.vanished,
+          spaces: (byOwner.get(o.login.toLowerCase()) ?? []).sort((a, b) => a.number - b.number)
+        })),
+        repositories: Object.keys(repositories).length
+      }
+    })
+  )
+
+/** Digests of every space of an archive: small per-space summaries, read entry by entry. */
+export const digestArchive = (path: string): Effect.Effect<ReadonlyArray<SpaceDigest>, ArchiveError> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const archive = yield* openArchive(path)
+      const out: Array<SpaceDigest> = []
+      yield* Stream.runForEach(archive.spaces, (e) => Effect.sync(() => void out.push(digestSpace(e.ownerLogin, e.space))))
+      return out
+    })
+  )
+
+export const diffArchives = (oldPath: string, newPath: string): Effect.Effect<ArchiveDiff, ArchiveError> =>
+  Effect.all([digestArchive(oldPath), digestArchive(newPath)]).pipe(Effect.map(([a, b]) => diffDigests(a, b)))

@@ -1,0 +1,82 @@
+// `verify`: trusts nothing it reads. Zip structure and CRCs, every manifest entry's size and sha256, no entry
+// outside the manifest, safe entry names, the schema of every file, and counts that agree with the manifest.
+import { createHash } from "node:crypto"
+import { Cause, Effect, Schema } from "effect"
+import { ArchivedSpaceV1, MANIFEST_PATH, REPOSITORIES_PATH, RepositoryIndexV1 } from "./ArchiveFormat.ts"
+import type { ArchiveError } from "./ArchiveError.ts"
+import { openArchive, parseSpacePath } from "./ArchiveReader.ts"
+
+export interface VerifyReport {
+  readonly archive: string
+  readonly ok: boolean
+  readonly formatVersion: number
+  readonly problems: ReadonlyArray<string>
+  readonly counts: { readonly entries: number; readonly spaces: number; readonly owners: number }
+}
+
+const firstLine = (s: string) => s.split("\n").slice(0, 2).join(" ").slice(0, 300)
+const why = (cause: Cause.Cause<{ readonly message: string }>) => firstLine(String((Cause.squash(cause) as { message?: unknown }).message ?? cause))
+
+/** Fails with ArchiveError only when the archive cannot be read at all; everything else is a problem in the report. */
+export const verifyArchive = (path: string): Effect.Effect<VerifyReport, ArchiveError> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const archive = yield* openArchive(path)
+      const problems: Array<string> = []
+      const listed = new Set(archive.manifest.entries.map((e) => e.path))
+      for (const name of archive.entries.keys()) {
+        if (name !== MANIFEST_PATH && !listed.has(name)) problems.push(`entry ${name} is not listed in the manifest`)
+      }
+      const spacesPerOwner = new Map<string, number>()
+      for (const entry of archive.manifest.entries) {
+        if (!archive.entries.has(entry.path)) {
+          problems.push(`entry ${entry.path} is listed in the manifest but missing from the archive`)
+          continue
+        }
+        const bytes = yield* archive.readBytes(entry.path).pipe(
+          Effect.catchTag("ArchiveError", (e) => Effect.sync(() => void problems.push(e.detail)))
+        )
+        if (bytes === undefined) continue
+        if (bytes.length !== entry.size) problems.push(`entry ${entry.path} has ${bytes.length} bytes, the manifest says ${entry.size}`)
+        const sha = createHash("sha256").update(bytes).digest("hex")
+        if (sha !== entry.sha256) problems.push(`entry ${entry.path} does not match its sha256 in the manifest`)
+        let json: unknown
+        try {
+          json = JSON.parse(bytes.toString("utf8"))
+        } catch {
+          problems.push(`entry ${entry.path} is not valid JSON`)
+          continue
+        }
+        const space = parseSpacePath(entry.path)
+        if (entry.path === REPOSITORIES_PATH) {
+          const r = Schema.decodeUnknownExit(RepositoryIndexV1)(json)
+          if (r._tag === "Failure") problems.push(`repositories.json does not match the format: ${why(r.cause)}`)
+        } else if (space !== undefined) {
+          const r = Schema.decodeUnknownExit(ArchivedSpaceV1)(json)
+          if (r._tag === "Failure") problems.push(`${entry.path} does not match the format: ${why(r.cause)}`)
+          else if (r.value.number !== space.number) problems.push(`${entry.path} holds space number ${r.value.number}`)
+          spacesPerOwner.set(space.ownerLogin, (spacesPerOwner.get(space.ownerLogin) ?? 0) + 1)
+        } else {
+          problems.push(`entry ${entry.path} is not part of archive format 1`)
+        }
+      }
+      if (!listed.has(REPOSITORIES_PATH)) problems.push("repositories.json is missing")
+      for (const owner of archive.manifest.owners) {
+        const found = spacesPerOwner.get(owner.login.toLowerCase()) ?? 0
+        if (found !== owner.spaces) problems.push(`owner ${owner.login}: the manifest says ${owner.spaces} spaces, the archive holds ${found}`)
+        spacesPerOwner.delete(owner.login.toLowerCase())
+      }
+      for (const [login, n] of spacesPerOwner) problems.push(`${n} spaces of ${login} belong to no owner in the manifest`)
+      return {
+        archive: path,
+        ok: problems.length === 0,
+        formatVersion: archive.manifest.formatVersion,
+        problems,
+        counts: {
+          entries: archive.manifest.entries.length,
+          spaces: archive.manifest.entries.filter((e) => parseSpacePath(e.path) !== undefined).length,
+          owners: archive.manifest.owners.length
+        }
+      }
+    })
+  )

@@ -1,0 +1,116 @@
+// The export as callers see it: picks the earlier archive for conditional requests, opens an atomic writer
+// under a fresh name in the output directory, runs the pipeline and reports. The CLI and the worker call this.
+import { mkdir, readdir, stat } from "node:fs/promises"
+import { join } from "node:path"
+import { Clock, Effect, Scope } from "effect"
+import type { SpaceEtags } from "../archive/ArchiveFormat.ts"
+import type { ArchiveError } from "../archive/ArchiveError.ts"
+import { openArchive } from "../archive/ArchiveReader.ts"
+import { openArchiveWriter } from "../archive/ArchiveWriter.ts"
+import { GitHubClient } from "../github/GitHubClient.ts"
+import { archiveFileName, compareArchiveNamesDesc, parseArchiveFileName } from "../retention/ArchiveName.ts"
+import { TOOL_VERSION } from "../version.ts"
+import type { PreviousArchive } from "./ExportPorts.ts"
+import { ExportError, runExportPipeline } from "./ExportPipeline.ts"
+import type { ExportOptions, ExportProgress, ExportSummary } from "./ExportTypes.ts"
+
+export { ExportError } from "./ExportPipeline.ts"
+
+export interface ExportHooks {
+  readonly onProgress?: ((event: ExportProgress) => Effect.Effect<void>) | undefined
+  readonly onWarning?: ((message: string) => Effect.Effect<void>) | undefined
+}
+
+const DEFAULT_CONCURRENCY = 8
+
+const fsError = (what: string) => (e: unknown) =>
+  new ExportError({ message: `${what}: ${e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e)}` })
+
+/** Our archives in a directory, newest first. */
+export const listArchives = (dir: string) =>
+  Effect.tryPromise({ try: () => readdir(dir), catch: fsError(`cannot read ${dir}`) }).pipe(
+    Effect.map((names) => names.filter((n) => parseArchiveFileName(n) !== undefined).sort(compareArchiveNamesDesc))
+  )
+
+/** Opens the earlier archive and keeps only its ETags in memory; contents are read back on 304. */
+const loadPrevious = (path: string): Effect.Effect<PreviousArchive, ArchiveError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const archive = yield* openArchive(path)
+    const repositories = yield* archive.repositories
+    const etags = new Map<string, SpaceEtags>()
+    // Read each entry once for its ETags: memory holds two short strings per space.
+    for (const entry of archive.manifest.entries) {
+      const m = /^spaces\/([^/]+)\/(\d+)\.json$/.exec(entry.path)
+      if (m === null) continue
+      const raw = yield* archive.readJson(entry.path)
+      const e = (raw as { etags?: SpaceEtags }).etags
+      if (e !== undefined && (e.space !== undefined || e.collaborators !== undefined)) etags.set(`${m[1]}/${m[2]}`, e)
+    }
+    return {
+      path,
+      etags: (owner, number) => etags.get(`${owner.toLowerCase()}/${number}`),
+      readSpace: (owner, number) => archive.readSpaceRaw(owner, number),
+      repositories
+    }
+  })
+
+const freshName = (dir: string, createdAtMs: number) =>
+  Effect.gen(function* () {
+    for (let seq = 1; ; seq++) {
+      const path = join(dir, archiveFileName(createdAtMs, seq))
+      const exists = yield* Effect.promise(() => stat(path).then(() => true, () => false))
+      if (!exists) return path
+    }
+  })
+
+export const exportSpaces = (options: ExportOptions & ExportHooks): Effect.Effect<ExportSummary, ExportError, GitHubClient> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const started = yield* Clock.currentTimeMillis
+      const client = yield* GitHubClient
+      const warn = options.onWarning ?? (() => Effect.void)
+      yield* Effect.tryPromise({
+        try: () => mkdir(options.outDir, { recursive: true, mode: 0o700 }),
+        catch: fsError(`cannot create the output directory ${options.outDir}`)
+      })
+
+      // The earlier archive: --since, else the newest in the output directory. An unreadable one only costs budget.
+      const sincePath =
+        options.since ?? (yield* listArchives(options.outDir).pipe(Effect.map((names) => (names[0] === undefined ? undefined : join(options.outDir, names[0])))))
+      const previous =
+        sincePath === undefined
+          ? undefined
+          : yield* loadPrevious(sincePath).pipe(
+              Effect.catchTag("ArchiveError", (e) =>
+                options.since !== undefined
+                  ? Effect.fail(new ExportError({ message: `--since: ${e.message}` }))
+                  : warn(`not reusing ${sincePath} for conditional requests: ${e.message}`).pipe(Effect.as(undefined))
+              )
+            )
+
+      const finalPath = yield* freshName(options.outDir, started)
+      const writer = yield* openArchiveWriter(finalPath).pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
+      const result = yield* runExportPipeline({
+        owners: options.owners,
+        concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+        previous,
+        onProgress: options.onProgress,
+        onWarning: options.onWarning,
+        sink: {
+          addSpace: writer.addSpace,
+          setRepositories: writer.setRepositories,
+          finish: (m) => writer.finish({ ...m, toolVersion: TOOL_VERSION })
+        }
+      })
+      const stats = yield* client.stats
+      const finished = yield* Clock.currentTimeMillis
+      return {
+        archive: result.archive,
+        partial: result.partial,
+        owners: result.owners,
+        requests: stats.sent,
+        notModified: stats.notModified,
+        durationMs: finished - started
+      } satisfies ExportSummary
+    })
+  )
