@@ -112,7 +112,16 @@ const listEntries = (path: string, zip: yauzl.ZipFile) =>
       zip.readEntry()
     })
     zip.on("end", () => resume(Effect.succeed(entries)))
-    zip.on("error", (err: Error) => resume(Effect.fail(new ArchiveError({ reason: "Unreadable", path, detail: err.message }))))
+    zip.on("error", (err: Error) =>
+      resume(
+        Effect.fail(
+          // yauzl refuses unsafe names itself (absolute, "..", backslashes): that is an invalid archive, not a corrupt one.
+          /absolute path|invalid relative path|invalid characters in fileName/.test(err.message)
+            ? new ArchiveError({ reason: "Invalid", path, detail: `unsafe entry name (${err.message})` })
+            : new ArchiveError({ reason: "Unreadable", path, detail: err.message })
+        )
+      )
+    )
     zip.readEntry()
   })
 

@@ -1,0 +1,259 @@
+import { createHash } from "node:crypto"
+import { mkdtemp, readFile, readdir, stat, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { ZipArchive } from "archiver"
+import { createWriteStream } from "node:fs"
+import { Effect, Stream } from "effect"
+import { describe, expect, it } from "vitest"
+import { openArchive } from "../../src/archive/ArchiveReader.ts"
+import { openArchiveWriter } from "../../src/archive/ArchiveWriter.ts"
+import { diffDigests } from "../../src/archive/Diff.ts"
+import { digestSpace } from "../../src/archive/SpaceDigest.ts"
+import { verifyArchive } from "../../src/archive/Verify.ts"
+import type { ArchivedSpace } from "../../src/archive/ArchiveFormat.ts"
+
+const space = (number: number, extra: Record<string, unknown> = {}) => ({
+  id: 100 + number,
+  number,
+  name: `Space ${number}`,
+  description: null,
+  general_instructions: "be nice",
+  base_role: "reader",
+  owner: { login: "octo-org", id: 1, type: "Organization" },
+  creator: { login: "octocat", id: 2 },
+  created_at: "2024-01-01T00:00:00Z",
+  updated_at: "2024-01-02T00:00:00Z",
+  html_url: "https://github.com/copilot/spaces/octo-org/1",
+  api_url: "https://api.github.com/organizations/1/copilot-spaces/1",
+  resources_attributes: [{ id: 9, resource_type: "repository", metadata: { repository_id: 42 }, copilot_chat_attachment_id: null }],
+  collaborators: [{ actor_type: "User", role: "writer", login: "hubot", id: 5 }],
+  etags: { space: `"e${number}"` },
+  future_field: { kept: true },
+  ...extra
+})
+
+const tmp = () => mkdtemp(join(tmpdir(), "sv-archive-"))
+
+const writeArchive = (path: string, count = 3, owners = [{ login: "octo-org", kind: "org" as const, status: "complete" as const, spaces: count, failures: [], vanished: [] }]) =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const w = yield* openArchiveWriter(path)
+        for (let i = 1; i <= count; i++) yield* w.addSpace("octo-org", i, space(i))
+        yield* w.setRepositories({ "42": { full_name: "octo-org/api", etag: `"r"` } })
+        return yield* w.finish({ toolVersion: "test", createdAt: "2026-01-01T00:00:00Z", sourceApiUrl: "https://api.github.com", partial: false, owners })
+      })
+    )
+  )
+
+/** A zip built by hand, for archives our writer would never produce. */
+const rawZip = (path: string, entries: ReadonlyArray<[string, string]>) =>
+  new Promise<void>((resolve, reject) => {
+    const zip = new ZipArchive({})
+    const out = createWriteStream(path)
+    out.on("close", () => resolve())
+    zip.on("error", reject)
+    zip.pipe(out)
+    for (const [name, text] of entries) zip.append(text, { name })
+    void zip.finalize()
+  })
+
+const verify = (path: string) => Effect.runPromise(verifyArchive(path))
+const verifyError = (path: string) => Effect.runPromise(Effect.flip(verifyArchive(path)))
+
+describe("archive writer and reader", () => {
+  it("round-trips spaces exactly as given, unknown fields included, with mode 0600", async () => {
+    const dir = await tmp()
+    const path = await writeArchive(join(dir, "a.zip"))
+    expect((await stat(path)).mode & 0o777).toBe(0o600)
+    expect(await readdir(dir)).toEqual(["a.zip"])
+    const read = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const a = yield* openArchive(path)
+          const all = yield* Stream.runCollect(a.spaces)
+          return { manifest: a.manifest, all: Array.from(all), repos: yield* a.repositories, two: yield* a.readSpaceRaw("Octo-Org", 2) }
+        })
+      )
+    )
+    expect(read.manifest.formatVersion).toBe(1)
+    expect(read.manifest.entries.map((e) => e.path)).toEqual(["spaces/octo-org/1.json", "spaces/octo-org/2.json", "spaces/octo-org/3.json", "repositories.json"])
+    expect(read.all[0]!.raw).toEqual(space(1))
+    expect(read.two["future_field"]).toEqual({ kept: true })
+    expect(read.repos["42"]!.full_name).toBe("octo-org/api")
+    expect((await verify(path)).ok).toBe(true)
+  })
+
+  it("leaves nothing behind when the scope closes before finish", async () => {
+    const dir = await tmp()
+    await writeFile(join(dir, "a.zip"), "previous archive")
+    const exit = await Effect.runPromiseExit(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const w = yield* openArchiveWriter(join(dir, "a.zip"))
+          yield* w.addSpace("octo-org", 1, space(1))
+          return yield* Effect.fail("crash")
+        })
+      )
+    )
+    expect(exit._tag).toBe("Failure")
+    expect(await readdir(dir)).toEqual(["a.zip"])
+    expect(await readFile(join(dir, "a.zip"), "utf8")).toBe("previous archive")
+  })
+
+  it("refuses to add the same entry twice", async () => {
+    const dir = await tmp()
+    const error = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const w = yield* openArchiveWriter(join(dir, "a.zip"))
+          yield* w.addSpace("octo-org", 1, space(1))
+          return yield* Effect.flip(w.addSpace("OCTO-ORG", 1, space(1)))
+        })
+      )
+    )
+    expect(error.message).toMatch(/added twice/)
+  })
+})
+
+describe("verify", () => {
+  it("reports a missing file and a file that is not a zip as unreadable", async () => {
+    const dir = await tmp()
+    expect((await verifyError(join(dir, "nope.zip"))).reason).toBe("NotFound")
+    await writeFile(join(dir, "text.zip"), "hello")
+    expect((await verifyError(join(dir, "text.zip"))).reason).toBe("Unreadable")
+  })
+
+  it("fails a truncated archive", async () => {
+    const dir = await tmp()
+    const path = await writeArchive(join(dir, "a.zip"))
+    const bytes = await readFile(path)
+    await writeFile(join(dir, "cut.zip"), bytes.subarray(0, Math.floor(bytes.length * 0.6)))
+    expect((await verifyError(join(dir, "cut.zip"))).reason).toBe("Unreadable")
+  })
+
+  it("fails an archive with a flipped byte inside an entry", async () => {
+    const dir = await tmp()
+    const path = await writeArchive(join(dir, "a.zip"), 1)
+    const bytes = Buffer.from(await readFile(path))
+    bytes[60] = bytes[60]! ^ 0xff // inside the first entry's compressed data
+    await writeFile(join(dir, "flipped.zip"), bytes)
+    // Either the zip layer (CRC, inflate) or the sha256 check must catch it; it must never pass.
+    const report = await Effect.runPromise(
+      verifyArchive(join(dir, "flipped.zip")).pipe(Effect.catchTag("ArchiveError", (e) => Effect.succeed({ ok: false, problems: [e.message] })))
+    )
+    expect(report.ok).toBe(false)
+    expect(report.problems.length).toBeGreaterThan(0)
+  })
+
+  const manifest = (entries: ReadonlyArray<{ path: string; text: string }>, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      formatVersion: 1,
+      tool: { name: "spaces-vault", version: "t" },
+      createdAt: "2026-01-01T00:00:00Z",
+      sourceApiUrl: "https://api.github.com",
+      partial: false,
+      owners: [{ login: "octo-org", kind: "org", status: "complete", spaces: entries.filter((e) => e.path.startsWith("spaces/")).length, failures: [], vanished: [] }],
+      entries: entries.map((e) => ({ path: e.path, size: Buffer.byteLength(e.text), sha256: createHash("sha256").update(e.text).digest("hex") })),
+      ...extra
+    })
+
+  it("finds sha256 mismatches, missing and extra entries, and invalid spaces", async () => {
+    const dir = await tmp()
+    const good = JSON.stringify(space(1))
+    const repos = "{}"
+    const path = join(dir, "bad.zip")
+    const listed = [
+      { path: "spaces/octo-org/1.json", text: good },
+      { path: "spaces/octo-org/2.json", text: JSON.stringify({ number: 2 }) },
+      { path: "spaces/octo-org/3.json", text: good },
+      { path: "repositories.json", text: repos }
+    ]
+    await rawZip(path, [
+      ["manifest.json", manifest(listed)],
+      ["spaces/octo-org/1.json", good.replace("be nice", "be mean")],
+      ["spaces/octo-org/2.json", JSON.stringify({ number: 2 })],
+      ["repositories.json", repos],
+      ["extra.json", "{}"]
+    ])
+    const report = await verify(path)
+    expect(report.ok).toBe(false)
+    expect(report.problems).toEqual(
+      expect.arrayContaining([
+        "entry extra.json is not listed in the manifest",
+        expect.stringMatching(/spaces\/octo-org\/1.json (has \d+ bytes|does not match its sha256)/),
+        expect.stringMatching(/spaces\/octo-org\/2.json does not match the format/),
+        "entry spaces/octo-org/3.json is listed in the manifest but missing from the archive"
+      ])
+    )
+  })
+
+  it("rejects path-traversal and absolute entry names", async () => {
+    const dir = await tmp()
+    for (const name of ["../evil.json", "/abs.json", "spaces/..\\x.json"]) {
+      // archiver normalizes names, so write a same-length placeholder and patch the bytes of both headers.
+      const path = join(dir, "t.zip")
+      const placeholder = "p".repeat(name.length)
+      await rawZip(path, [["manifest.json", manifest([])], [placeholder, "{}"]])
+      const bytes = await readFile(path)
+      await writeFile(path, Buffer.from(bytes.toString("latin1").split(placeholder).join(name), "latin1"))
+      const error = await verifyError(path)
+      expect(error.reason).toBe("Invalid")
+      expect(error.message).toMatch(/unsafe entry name|absolute path|'\.\.' segment|backslash/)
+      expect(error.message).toContain(name.startsWith("/") ? "/abs.json" : "..")
+    }
+  })
+
+  it("refuses a newer format version with a clear message", async () => {
+    const dir = await tmp()
+    const path = join(dir, "v2.zip")
+    await rawZip(path, [["manifest.json", JSON.stringify({ formatVersion: 2 })]])
+    const error = await verifyError(path)
+    expect(error.reason).toBe("UnsupportedVersion")
+    expect(error.message).toMatch(/archive format 2, newer than this spaces-vault supports \(1\); upgrade spaces-vault/)
+  })
+
+  it("fails when the manifest's owner counts disagree with the entries", async () => {
+    const dir = await tmp()
+    const path = await writeArchive(join(dir, "a.zip"), 2, [{ login: "octo-org", kind: "org", status: "complete", spaces: 5, failures: [], vanished: [] }])
+    const report = await verify(path)
+    expect(report.problems).toEqual(["owner octo-org: the manifest says 5 spaces, the archive holds 2"])
+  })
+})
+
+describe("diff", () => {
+  const digest = (n: number, extra: Record<string, unknown> = {}) => digestSpace("octo-org", space(n, extra) as unknown as ArchivedSpace)
+
+  it("lists added, removed and changed spaces with what changed", () => {
+    const before = [digest(1), digest(2), digest(3)]
+    const after = [
+      digest(1),
+      digest(3, {
+        name: "Renamed",
+        base_role: "admin",
+        resources_attributes: [],
+        collaborators: [{ actor_type: "User", role: "admin", login: "hubot", id: 5 }, { actor_type: "Team", role: "reader", id: 7, slug: "platform", name: "Platform" }]
+      }),
+      digest(4)
+    ]
+    const d = diffDigests(before, after)
+    expect(d.removed.map((s) => s.number)).toEqual([2])
+    expect(d.added.map((s) => s.number)).toEqual([4])
+    expect(d.unchanged).toBe(1)
+    expect(d.changed).toEqual([
+      {
+        owner: "octo-org",
+        number: 3,
+        name: "Renamed",
+        changes: ['name: "Space 3" -> "Renamed"', "base_role: reader -> admin", "resources: +0 -1 ~0", "collaborators: +Team/platform(reader) ~User/hubot writer->admin"]
+      }
+    ])
+  })
+
+  it("ignores ETags and timestamps alone", () => {
+    const d = diffDigests([digest(1)], [digest(1, { etags: { space: `"other"` }, updated_at: "2030-01-01T00:00:00Z" })])
+    expect(d.changed).toEqual([])
+    expect(d.unchanged).toBe(1)
+  })
+})
