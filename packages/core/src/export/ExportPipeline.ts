@@ -32,7 +32,7 @@ export interface PipelineResult {
 }
 
 type SpaceOutcome =
-  | { readonly _tag: "Archived"; readonly repositoryIds: ReadonlyArray<number> }
+  | { readonly _tag: "Archived"; readonly number: number; readonly entry: Record<string, unknown>; readonly repositoryIds: ReadonlyArray<number> }
   | { readonly _tag: "Vanished"; readonly number: number }
   | { readonly _tag: "Failed"; readonly failure: OwnerFailure }
 
@@ -109,10 +109,7 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
         collaborators: (collaboratorsRaw as { collaborators?: unknown }).collaborators ?? [],
         etags
       }
-      yield* sink
-        .addSpace(owner.login, item.number, entry)
-        .pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
-      return { _tag: "Archived", repositoryIds: referencedRepositoryIds(spaceRaw) } as SpaceOutcome
+      return { _tag: "Archived", number: item.number, entry, repositoryIds: referencedRepositoryIds(spaceRaw) } as SpaceOutcome
     }).pipe(
       Effect.catchTag("GitHubError", (e: GitHubError) =>
         Effect.succeed<SpaceOutcome>(isGone(e) ? { _tag: "Vanished", number: item.number } : { _tag: "Failed", failure: failureOf(`space ${item.number}`, e) })
@@ -136,6 +133,10 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
           Stream.runForEach((outcome) =>
             Effect.gen(function* () {
               if (outcome._tag === "Archived") {
+                // Written here, in list order, so archives are deterministic whatever order the GETs finish in.
+                yield* sink
+                  .addSpace(owner.login, outcome.number, outcome.entry)
+                  .pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
                 archived++
                 for (const id of outcome.repositoryIds) repositoryIds.add(id)
               } else if (outcome._tag === "Failed") {

@@ -1,0 +1,178 @@
+// The export end to end: the real client over HTTP against fakehub, writing real archives.
+import { mkdtemp, readdir } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
+import { Duration, Effect, Redacted, Stream } from "effect"
+import { afterEach, describe, expect, it } from "vitest"
+import { openArchive } from "../../src/archive/ArchiveReader.ts"
+import { verifyArchive } from "../../src/archive/Verify.ts"
+import { org, user, type Owner } from "../../src/domain/owner.ts"
+import { exportSpaces } from "../../src/export/ExportSpaces.ts"
+import type { ExportSummary } from "../../src/export/ExportTypes.ts"
+import { layer } from "../../src/github/GitHubClientLive.ts"
+import { defaultRetryOptions } from "../../src/github/RetryPolicy.ts"
+
+let hub: FakeHub | undefined
+afterEach(async () => {
+  if (hub) {
+    expect(hub.counters.contractViolations).toEqual([])
+    expect(hub.counters.insideRetryAfter).toBe(0)
+    await hub.close()
+    hub = undefined
+  }
+})
+
+const demoOwners: ReadonlyArray<Owner> = [org("octo-org"), org("octo-archive"), user("mona")]
+
+const runExport = async (h: FakeHub, outDir: string, owners = demoOwners, token = h.token, warnings: Array<string> = []) =>
+  Effect.runPromise(
+    exportSpaces({ owners, outDir, concurrency: 8, onWarning: (w) => Effect.sync(() => void warnings.push(w)) }).pipe(
+      Effect.provide(
+        layer({
+          ...defaultRetryOptions,
+          backoffBase: Duration.millis(20),
+          secondaryFloor: Duration.seconds(1),
+          apiUrl: h.url,
+          token: Redacted.make(token),
+          concurrency: 8,
+          writesPerMinute: 60,
+          userAgent: "test"
+        })
+      )
+    )
+  )
+
+/** The fewest requests a complete export can make: list pages + 2 per space + 1 per distinct repository. */
+const minimumRequests = (h: FakeHub, owners: ReadonlyArray<Owner>) => {
+  let requests = 0
+  const repos = new Set<number>()
+  for (const o of owners) {
+    const spaces = h.state.listSpaces(o.login)
+    requests += Math.max(1, Math.ceil(spaces.length / 100)) + 2 * spaces.length
+    for (const s of spaces) for (const r of s.resources) if (typeof r.metadata["repository_id"] === "number") repos.add(r.metadata["repository_id"] as number)
+  }
+  return requests + repos.size
+}
+
+const tmp = () => mkdtemp(join(tmpdir(), "sv-export-"))
+
+const readArchive = (path: string) =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const a = yield* openArchive(path)
+        const spaces = Array.from(yield* Stream.runCollect(a.spaces))
+        return { manifest: a.manifest, spaces, repositories: yield* a.repositories }
+      })
+    )
+  )
+
+describe("export", () => {
+  it("archives every space of every owner with the minimum number of requests", async () => {
+    hub = await startFakeHub({ seed: "demo" })
+    const dir = await tmp()
+    const summary: ExportSummary = await runExport(hub, dir)
+    expect(summary.partial).toBe(false)
+    expect(summary.owners).toEqual([
+      { owner: "octo-org", kind: "org", spaces: 240, failed: 0 },
+      { owner: "octo-archive", kind: "org", spaces: 60, failed: 0 },
+      { owner: "mona", kind: "user", spaces: 8, failed: 0 }
+    ])
+    expect(summary.requests).toBe(minimumRequests(hub, demoOwners))
+    expect(hub.counters.requests).toBe(summary.requests)
+    expect((await Effect.runPromise(verifyArchive(summary.archive))).ok).toBe(true)
+
+    const archive = await readArchive(summary.archive)
+    const one = archive.spaces.find((s) => s.ownerLogin === "octo-org" && s.number === 1)!
+    const live = hub.state.getSpace("octo-org", 1)!
+    expect(one.space.general_instructions).toBe(live.general_instructions)
+    expect(one.space.resources_attributes?.map((r) => r.id)).toEqual(live.resources.map((r) => r.id))
+    expect(one.space.collaborators).toHaveLength(live.collaborators.length)
+    expect(one.raw["owner"]).toMatchObject({ login: "octo-org", type: "Organization" }) // kept as GitHub sent it
+    expect(one.space.etags.space).toMatch(/^"/)
+    for (const id of live.resources.flatMap((r) => (typeof r.metadata["repository_id"] === "number" ? [r.metadata["repository_id"]] : []))) {
+      expect(archive.repositories[String(id)]!.full_name).toMatch(/^octo-org\//)
+    }
+    expect(JSON.stringify(archive)).not.toContain(hub.token)
+  })
+
+  it("re-exports unchanged spaces with 304s that cost only the list pages of budget", async () => {
+    hub = await startFakeHub({ seed: "demo" })
+    const dir = await tmp()
+    const first = await runExport(hub, dir)
+    const spentBefore = hub.counters.budgetConsumed()
+    hub.state.updateSpace("octo-org", 7, { name: "changed overnight" })
+    const second = await runExport(hub, dir)
+    const pages = 3 + 1 + 1
+    // list pages + the changed space's GET (its collaborators still answer 304)
+    expect(hub.counters.budgetConsumed() - spentBefore).toBe(pages + 1)
+    expect(second.notModified).toBe(second.requests - pages - 1)
+    const a = await readArchive(first.archive)
+    const b = await readArchive(second.archive)
+    // Entries come in list order; everything but the edited space is byte-for-byte the earlier copy.
+    const edited = (s: { ownerLogin: string; number: number }) => s.ownerLogin === "octo-org" && s.number === 7
+    expect(b.spaces.filter((s) => !edited(s)).map((s) => s.raw)).toEqual(a.spaces.filter((s) => !edited(s)).map((s) => s.raw))
+    expect(b.spaces.find(edited)!.space.name).toBe("changed overnight")
+    expect(b.repositories).toEqual(a.repositories)
+    expect((await readdir(dir)).filter((n) => n.endsWith(".zip"))).toHaveLength(2)
+  })
+
+  it("keeps going when one owner fails: the others are archived and the archive is partial", async () => {
+    hub = await startFakeHub({ seed: "demo" })
+    hub.faults.failOwner("octo-archive", 403)
+    const summary = await runExport(hub, await tmp(), [org("octo-org"), org("octo-archive"), org("no-such-org")])
+    expect(summary.partial).toBe(true)
+    expect(summary.owners.map((o) => [o.owner, o.spaces, o.failed])).toEqual([
+      ["octo-org", 240, 0],
+      ["octo-archive", 0, 1],
+      ["no-such-org", 0, 1]
+    ])
+    const archive = await readArchive(summary.archive)
+    expect(archive.manifest.partial).toBe(true)
+    expect(archive.manifest.owners[1]).toMatchObject({ status: "partial", failures: [{ scope: "list", status: 403 }] })
+    expect(archive.manifest.owners[2]!.failures[0]!.message).toMatch(/not found/)
+    expect((await Effect.runPromise(verifyArchive(summary.archive))).ok).toBe(true)
+  })
+
+  it("records a space that vanishes between list and get without failing", async () => {
+    hub = await startFakeHub({ seed: "demo" })
+    hub.faults.vanishAfterList("octo-archive", 4)
+    const summary = await runExport(hub, await tmp(), [org("octo-archive")])
+    expect(summary.partial).toBe(false)
+    expect(summary.owners[0]).toMatchObject({ spaces: 59, failed: 0 })
+    expect((await readArchive(summary.archive)).manifest.owners[0]!.vanished).toEqual([4])
+  })
+
+  it("gets through 5xx bursts, resets and secondary limits and still writes a complete archive", async () => {
+    hub = await startFakeHub({ seed: "demo" })
+    hub.faults.serverErrors(5, { route: "GET /orgs/{org}/copilot-spaces/{space_number}" })
+    hub.faults.connectionResets(3, { route: "GET /orgs/{org}/copilot-spaces/{space_number}/collaborators" })
+    hub.faults.secondaryLimit(1, { retryAfterSeconds: 1 })
+    const summary = await runExport(hub, await tmp(), [org("octo-archive")])
+    expect(summary.partial).toBe(false)
+    expect(summary.owners[0]!.spaces).toBe(60)
+  })
+
+  it("warns about fine-grained tokens and says plainly that they cannot read user spaces", async () => {
+    hub = await startFakeHub({ seed: "demo" })
+    hub.state.addToken("github_pat_finegrained", "octocat")
+    const warnings: Array<string> = []
+    const summary = await runExport(hub, await tmp(), [org("octo-archive"), user("mona")], "github_pat_finegrained", warnings)
+    expect(warnings[0]).toMatch(/fine-grained token: GitHub omits from lists every space/)
+    expect(summary.owners[1]).toMatchObject({ owner: "mona", spaces: 0, failed: 1 })
+    const archive = await readArchive(summary.archive)
+    expect(archive.manifest.owners[1]!.failures[0]!.message).toMatch(/classic personal access token/)
+  })
+
+  it("stops on a rejected token and leaves no archive behind", async () => {
+    hub = await startFakeHub({ seed: "demo" })
+    const dir = await tmp()
+    const error = await runExport(hub, dir, demoOwners, "ghp_revoked").then(
+      () => undefined,
+      (e: unknown) => e
+    )
+    expect(String(error)).toMatch(/GitHub rejected the token/)
+    expect(await readdir(dir)).toEqual([])
+  })
+})
