@@ -1,0 +1,142 @@
+// The CLI in-process, as a user types it, against fakehub: outputs and every exit code.
+import { mkdtemp, readdir, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { runCli } from "./harness.ts"
+
+let hub: FakeHub
+let env: Record<string, string>
+beforeAll(async () => {
+  hub = await startFakeHub({ seed: "demo" })
+  env = { GH_TOKEN: hub.token, GITHUB_API_URL: hub.url }
+})
+afterAll(async () => {
+  expect(hub.counters.contractViolations).toEqual([])
+  await hub.close()
+})
+
+const tmp = () => mkdtemp(join(tmpdir(), "sv-cli-"))
+
+describe("spaces-vault export", () => {
+  it("exits 0 and prints exactly one JSON object with --json", async () => {
+    const out = await tmp()
+    const r = await runCli(["export", "--org", "octo-archive", "--user", "mona", "--out", out, "--json"], env)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toHaveLength(1)
+    const summary = r.json()
+    expect(Object.keys(summary).sort()).toEqual(["archive", "owners", "partial", "requests"])
+    expect(summary.partial).toBe(false)
+    expect(summary.owners).toEqual([
+      { owner: "octo-archive", kind: "org", spaces: 60, failed: 0 },
+      { owner: "mona", kind: "user", spaces: 8, failed: 0 }
+    ])
+    expect(await readdir(out)).toEqual([summary.archive.split("/").pop()])
+  })
+
+  it("prints a human summary without --json", async () => {
+    const r = await runCli(["export", "--org", "octo-archive", "--out", await tmp()], env)
+    expect(r.code).toBe(0)
+    expect(r.stdout[0]).toMatch(/^archive: .*spaces-vault-\d{8}T\d{6}Z\.zip\n  org octo-archive: 60 spaces\nrequests: /)
+  })
+
+  it("accepts comma-separated owners and GITHUB_TOKEN", async () => {
+    const r = await runCli(["export", "--org", "octo-archive,octo-org", "--out", await tmp(), "--json"], { GITHUB_TOKEN: hub.token, GITHUB_API_URL: hub.url })
+    expect(r.code).toBe(0)
+    expect(r.json().owners.map((o: { owner: string }) => o.owner)).toEqual(["octo-archive", "octo-org"])
+  })
+
+  it("exits 1 with a partial archive when an owner fails", async () => {
+    const r = await runCli(["export", "--org", "octo-archive", "--org", "ghost-org", "--out", await tmp(), "--json"], env)
+    expect(r.code).toBe(1)
+    expect(r.json()).toMatchObject({ partial: true, owners: [{ owner: "octo-archive", failed: 0 }, { owner: "ghost-org", spaces: 0, failed: 1 }] })
+  })
+
+  it("exits 2 without a token, naming both variables, and writes nothing", async () => {
+    const out = await tmp()
+    const r = await runCli(["export", "--org", "octo-org", "--out", out], { GITHUB_API_URL: hub.url })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toEqual(["error: no GitHub token: set GH_TOKEN or GITHUB_TOKEN"])
+    expect(await readdir(out)).toEqual([])
+  })
+
+  it("exits 2 for usage errors: no owner, bad concurrency, unknown flag, bad API URL", async () => {
+    const out = await tmp()
+    expect((await runCli(["export", "--out", out], env)).code).toBe(2)
+    const bad = await runCli(["export", "--org", "o", "--out", out, "--concurrency", "500"], env)
+    expect(bad.code).toBe(2)
+    expect(bad.stderr[0]).toMatch(/--concurrency must be an integer from 1 to 100/)
+    expect((await runCli(["export", "--org", "o", "--out", out, "--bogus"], env)).code).toBe(2)
+    expect((await runCli(["export", "--org", "o", "--out", out, "--concurrency", "many"], env)).code).toBe(2)
+    const url = await runCli(["export", "--org", "o", "--out", out, "--api-url", "ftp://x"], env)
+    expect(url.code).toBe(2)
+    expect(url.stderr[0]).toMatch(/must start with https:\/\//)
+  })
+
+  it("exits 1 when GitHub rejects the token, without printing it", async () => {
+    const r = await runCli(["export", "--org", "octo-org", "--out", await tmp()], { GH_TOKEN: "ghp_secret_revoked", GITHUB_API_URL: hub.url })
+    expect(r.code).toBe(1)
+    expect(r.stderr.join("\n")).toMatch(/GitHub rejected the token/)
+    expect(r.stderr.join("\n")).not.toContain("ghp_secret_revoked")
+  })
+})
+
+describe("spaces-vault verify, inspect, diff", () => {
+  let first: string
+  let second: string
+  beforeAll(async () => {
+    const out = await tmp()
+    first = (await runCli(["export", "--org", "octo-archive", "--out", out, "--json"], env)).json().archive
+    hub.state.updateSpace("octo-archive", 2, { base_role: "admin" })
+    hub.state.deleteSpace("octo-archive", 3)
+    second = (await runCli(["export", "--org", "octo-archive", "--out", out, "--json"], env)).json().archive
+  })
+
+  it("verify exits 0 on a good archive and 1 on a corrupt or missing one", async () => {
+    const ok = await runCli(["verify", first, "--json"])
+    expect(ok.code).toBe(0)
+    expect(ok.json()).toMatchObject({ ok: true, counts: { owners: 1, spaces: 60 } })
+    const bad = join(await tmp(), "bad.zip")
+    await writeFile(bad, "not a zip")
+    const r = await runCli(["verify", bad])
+    expect(r.code).toBe(1)
+    expect(r.stdout[0]).toMatch(/^FAILED: .*\n  - archive .* is not a readable zip file/)
+    expect((await runCli(["verify", "/nonexistent.zip"])).code).toBe(1)
+  })
+
+  it("inspect lists owners and spaces", async () => {
+    const r = await runCli(["inspect", first])
+    expect(r.code).toBe(0)
+    expect(r.stdout[0]).toMatch(/org octo-archive: 60 spaces, complete/)
+    expect(r.stdout[0]).toMatch(/#1 +Incident response 1 +\[\d+ resources, \d+ collaborators\]/)
+    const j = await runCli(["inspect", first, "--json"])
+    expect(j.json().owners[0].spaces).toHaveLength(60)
+    expect((await runCli(["inspect", "/nonexistent.zip"])).code).toBe(1)
+  })
+
+  it("diff lists the deleted space and what changed", async () => {
+    const r = await runCli(["diff", first, second, "--json"])
+    expect(r.code).toBe(0)
+    const d = r.json()
+    expect(d.removed).toEqual([{ owner: "octo-archive", number: 3, name: expect.any(String) }])
+    expect(d.changed).toEqual([expect.objectContaining({ number: 2, changes: [expect.stringMatching(/^base_role: \w+ -> admin$/)] })])
+    expect(d.added).toEqual([])
+    const text = await runCli(["diff", first, second])
+    expect(text.stdout[0]).toMatch(/removed \(1\):\n  octo-archive\/3 /)
+  })
+})
+
+describe("spaces-vault", () => {
+  it("documents the exit codes in --help", async () => {
+    const lines: Array<string> = []
+    const original = console.log
+    console.log = (...args: Array<unknown>) => void lines.push(args.join(" "))
+    try {
+      expect((await runCli(["--help"])).code).toBe(0)
+    } finally {
+      console.log = original
+    }
+    expect(lines.join("\n")).toMatch(/Exit codes: 0 all done; 1 something failed at run time/)
+  })
+})
