@@ -1,0 +1,15 @@
+// Runs one export in its own process and reports its peak RSS: the benchmark's memory figure must not
+// include fakehub's state, which lives in the parent.
+import { Effect, Redacted } from "effect"
+import { org } from "@spaces-vault/core/domain/owner"
+import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
+import { layer } from "@spaces-vault/core/github/GitHubClientLive"
+import { defaultRetryOptions } from "@spaces-vault/core/github/RetryPolicy"
+
+const [url, token, outDir, ...owners] = process.argv.slice(2) as [string, string, string, ...Array<string>]
+const summary = await Effect.runPromise(
+  exportSpaces({ owners: owners.map(org), outDir, concurrency: 8 }).pipe(
+    Effect.provide(layer({ ...defaultRetryOptions, apiUrl: url, token: Redacted.make(token), concurrency: 8, writesPerMinute: 60, userAgent: "bench" }))
+  )
+)
+process.stdout.write(JSON.stringify({ ...summary, maxRssKb: process.resourceUsage().maxRSS }))

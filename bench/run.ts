@@ -1,0 +1,141 @@
+// `pnpm bench`: export benchmarks against fakehub. Prints requests vs the minimum, wall time vs the bound
+// (requests x latency / concurrency), a naive sequential loop for comparison, the budget a second export of
+// unchanged spaces costs, and peak RSS at 50,000 spaces. Not part of the test suite.
+import { execFile } from "node:child_process"
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { seedLarge, startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
+import { Effect, Redacted } from "effect"
+import { org } from "@spaces-vault/core/domain/owner"
+import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
+import { layer } from "@spaces-vault/core/github/GitHubClientLive"
+import { defaultRetryOptions } from "@spaces-vault/core/github/RetryPolicy"
+
+const LATENCY_MS = 20
+const CONCURRENCY = 8
+const OWNERS = ["bench-a", "bench-b", "bench-c"]
+const SPACES = Number(process.env["BENCH_SPACES"] ?? 2000)
+const RSS_SPACES = Number(process.env["BENCH_RSS_SPACES"] ?? 50_000)
+
+// The benchmark measures throughput: budgets are raised so GitHub's limits do not dominate the figures.
+const unlimited = { limit: 10_000_000, pointsPerMinute: 10_000_000, maxConcurrent: 100 }
+
+const fmt = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 2 })
+
+const seed = (hub: FakeHub, total: number) => {
+  const per = Math.floor(total / OWNERS.length)
+  OWNERS.forEach((o, i) => seedLarge(hub.state, { owners: [o], spacesPerOwner: i === OWNERS.length - 1 ? total - per * (OWNERS.length - 1) : per }))
+}
+
+const minimum = (hub: FakeHub) => {
+  let n = 0
+  const repos = new Set<number>()
+  for (const o of OWNERS) {
+    const spaces = hub.state.listSpaces(o)
+    n += Math.max(1, Math.ceil(spaces.length / 100)) + 2 * spaces.length
+    for (const s of spaces) for (const r of s.resources) if (typeof r.metadata["repository_id"] === "number") repos.add(r.metadata["repository_id"] as number)
+  }
+  return n + repos.size
+}
+
+const ourExport = (hub: FakeHub, outDir: string) =>
+  Effect.runPromise(
+    exportSpaces({ owners: OWNERS.map(org), outDir, concurrency: CONCURRENCY }).pipe(
+      Effect.provide(
+        layer({ ...defaultRetryOptions, apiUrl: hub.url, token: Redacted.make(hub.token), concurrency: CONCURRENCY, writesPerMinute: 60, userAgent: "bench" })
+      )
+    )
+  )
+
+/** What a first script would do: one request at a time, no ETags, a repository lookup per reference. */
+const naiveLoop = async (hub: FakeHub) => {
+  const get = async (url: string) => {
+    const res = await fetch(url.startsWith("http") ? url : `${hub.url}${url}`, {
+      headers: { authorization: `Bearer ${hub.token}`, "x-github-api-version": "2026-03-10" }
+    })
+    return { body: (await res.json()) as any, link: res.headers.get("link") }
+  }
+  let requests = 0
+  for (const o of OWNERS) {
+    let next: string | undefined = `/orgs/${o}/copilot-spaces?per_page=100`
+    while (next !== undefined) {
+      const page = await get(next)
+      requests++
+      for (const item of page.body.spaces) {
+        const space = await get(`/orgs/${o}/copilot-spaces/${item.number}`)
+        await get(`/orgs/${o}/copilot-spaces/${item.number}/collaborators`)
+        requests += 2
+        for (const r of space.body.resources_attributes) {
+          if (typeof r.metadata.repository_id === "number") {
+            await get(`/repositories/${r.metadata.repository_id}`)
+            requests++
+          }
+        }
+      }
+      next = /<([^>]+)>; rel="next"/.exec(page.link ?? "")?.[1]
+    }
+  }
+  return requests
+}
+
+const main = async () => {
+  console.log(`# export benchmark: ${fmt(SPACES)} spaces across ${OWNERS.length} owners, ${LATENCY_MS} ms latency, concurrency ${CONCURRENCY}`)
+  const hub = await startFakeHub({ latencyMs: LATENCY_MS, rateLimit: unlimited, validateContract: false })
+  seed(hub, SPACES)
+  const dir = await mkdtemp(join(tmpdir(), "sv-bench-"))
+  try {
+    const min = minimum(hub)
+    let t0 = performance.now()
+    const first = await ourExport(hub, dir)
+    const wall = performance.now() - t0
+    const bound = (first.requests * LATENCY_MS) / CONCURRENCY
+    console.log(`requests:           ${fmt(first.requests)} (minimum ${fmt(min)}${first.requests === min ? ", equal" : ""})`)
+    console.log(`wall time:          ${fmt(wall / 1000)} s (bound ${fmt(bound / 1000)} s, ratio ${fmt(wall / bound)})`)
+
+    const budgetBefore = hub.counters.budgetConsumed()
+    t0 = performance.now()
+    const second = await ourExport(hub, dir)
+    const wall2 = performance.now() - t0
+    const pages = OWNERS.reduce((n, o) => n + Math.max(1, Math.ceil(hub.state.listSpaces(o).length / 100)), 0)
+    console.log(
+      `second export:      ${fmt(second.requests)} requests, ${fmt(second.notModified)} answered 304, primary budget spent ${fmt(hub.counters.budgetConsumed() - budgetBefore)} (list pages: ${pages}), ${fmt(wall2 / 1000)} s`
+    )
+
+    t0 = performance.now()
+    const naiveRequests = await naiveLoop(hub)
+    const naive = performance.now() - t0
+    console.log(`naive sequential:   ${fmt(naiveRequests)} requests, ${fmt(naive / 1000)} s -> spaces-vault is ${fmt(naive / wall)}x faster`)
+  } finally {
+    await hub.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+
+  console.log(`\n# memory: ${fmt(RSS_SPACES)} spaces, no latency, export in a child process`)
+  const big = await startFakeHub({ rateLimit: unlimited, validateContract: false })
+  seedLarge(big.state, { owners: ["rss-a", "rss-b"], spacesPerOwner: RSS_SPACES / 2 })
+  const bigDir = await mkdtemp(join(tmpdir(), "sv-bench-rss-"))
+  try {
+    const t0 = performance.now()
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [new URL("./export-child.ts", import.meta.url).pathname, big.url, big.token, bigDir, "rss-a", "rss-b"],
+        { maxBuffer: 1 << 20 },
+        (e, stdout, stderr) => (e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(stdout))
+      )
+    )
+    const r = JSON.parse(out) as { requests: number; maxRssKb: number; owners: Array<{ spaces: number }> }
+    console.log(
+      `peak RSS:           ${fmt(r.maxRssKb / 1024)} MB for ${fmt(r.owners.reduce((n, o) => n + o.spaces, 0))} spaces (${fmt(r.requests)} requests, ${fmt((performance.now() - t0) / 1000)} s)`
+    )
+  } finally {
+    await big.close()
+    await rm(bigDir, { recursive: true, force: true })
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench: ${e instanceof Error ? e.message : String(e)}`)
+  process.exitCode = 1
+})
