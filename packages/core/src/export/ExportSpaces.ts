@@ -8,6 +8,7 @@ import type { ArchiveError } from "../archive/ArchiveError.ts"
 import { openArchive } from "../archive/ArchiveReader.ts"
 import { openArchiveWriter } from "../archive/ArchiveWriter.ts"
 import { GitHubClient } from "../github/GitHubClient.ts"
+import { DEFAULT_CONCURRENCY } from "../github/GitHubConfig.ts"
 import { archiveFileName, compareArchiveNamesDesc, parseArchiveFileName } from "../retention/ArchiveName.ts"
 import { TOOL_VERSION } from "../version.ts"
 import type { PreviousArchive } from "./ExportPorts.ts"
@@ -21,7 +22,6 @@ export interface ExportHooks {
   readonly onWarning?: ((message: string) => Effect.Effect<void>) | undefined
 }
 
-const DEFAULT_CONCURRENCY = 8
 
 const fsError = (what: string) => (e: unknown) =>
   new ExportError({ message: `${what}: ${e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e)}` })

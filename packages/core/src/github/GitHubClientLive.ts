@@ -37,8 +37,8 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
     const bump = (f: (s: RequestStats) => Partial<RequestStats>) => Ref.update(stats, (s) => ({ ...s, ...f(s) }))
 
     /** One attempt: through the gate, then judged. Rate limits pause the gate for every fiber before failing. */
-    const attempt = (lane: Lane, request: TransportRequest, method: string, path: string) =>
-      gate.run(lane, transport.send(request)).pipe(
+    const attempt = (lane: Lane, endpoint: string, request: TransportRequest, method: string, path: string) =>
+      gate.run(lane, endpoint, transport.send(request)).pipe(
         Effect.mapError((f) => new GitHubError({ reason: { _tag: "Transient", detail: f.detail }, method, path })),
         Effect.tap(() => bump((s) => ({ sent: s.sent + 1 }))),
         Effect.flatMap((res) =>
@@ -68,13 +68,14 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
       )
 
     /** An attempt with retries; counts the retries it took. */
-    const execute = (lane: Lane, request: TransportRequest): Effect.Effect<RawResponse, GitHubError> => {
+    /** `endpoint` names the route template for per-endpoint budgets (a Link URL belongs to its list route). */
+    const execute = (lane: Lane, request: TransportRequest, endpoint = request.route): Effect.Effect<RawResponse, GitHubError> => {
       const method = request.route.slice(0, request.route.indexOf(" "))
       const path = pathOf(request.route, request.params)
       let attempts = 0
       return Effect.suspend(() => {
         attempts++
-        return attempt(lane, request, method, path)
+        return attempt(lane, endpoint, request, method, path)
       }).pipe(
         withRetries(options),
         Effect.ensuring(Effect.suspend(() => (attempts > 1 ? bump((s) => ({ retries: s.retries + attempts - 1 })) : Effect.void)))
@@ -120,7 +121,7 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
       Stream.paginate(
         { route: `GET ${ownerRoute(owner, "")}`, params: { ...ownerParams(owner), per_page: 100 } } as TransportRequest,
         (request) =>
-          execute("read", request).pipe(
+          execute("read", request, `GET ${ownerRoute(owner, "")}`).pipe(
             Effect.flatMap((res) =>
               decode(ListPage, res, "GET", pathOf(request.route, request.params)).pipe(
                 Effect.flatMap((page) => {

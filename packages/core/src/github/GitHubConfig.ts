@@ -1,6 +1,7 @@
 // Settings of the GitHub client, read once when its layer is built: token from GH_TOKEN else GITHUB_TOKEN
 // (as the gh CLI does), API URL from the caller (a flag) else GITHUB_API_URL else https://api.github.com.
 import { Config, Effect, Option, Redacted, Schema } from "effect"
+import { githubSecondaryLimits, type RateGateOptions } from "./RateGate.ts"
 import { defaultRetryOptions, type RetryOptions } from "./RetryPolicy.ts"
 
 export const DEFAULT_API_URL = "https://api.github.com"
@@ -9,13 +10,14 @@ export class GitHubConfigError extends Schema.TaggedError<GitHubConfigError>()("
   message: Schema.String
 }) {}
 
-export interface GitHubClientOptions extends RetryOptions {
+export interface GitHubClientOptions extends RetryOptions, RateGateOptions {
   readonly apiUrl: string
   readonly token: Redacted.Redacted<string>
-  readonly concurrency: number
-  readonly writesPerMinute: number
   readonly userAgent: string
 }
+
+/** Default concurrency: well under GitHub's 100 concurrent requests. */
+export const DEFAULT_CONCURRENCY = 16
 
 /**
  * Normalizes an API base URL. github.com -> https://api.github.com; GHE.com `https://api.SUB.ghe.com`;
@@ -71,7 +73,7 @@ export const loadClientOptions = (overrides: ConfigOverrides = {}) =>
       () => DEFAULT_API_URL
     )
     const apiUrl = yield* normalizeApiUrl(rawUrl)
-    const concurrency = Option.getOrElse(overrides.concurrency ?? Option.none(), () => 8)
+    const concurrency = Option.getOrElse(overrides.concurrency ?? Option.none(), () => DEFAULT_CONCURRENCY)
     const writesPerMinute = Option.getOrElse(overrides.writesPerMinute ?? Option.none(), () => 60)
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 100) {
       return yield* new GitHubConfigError({ message: `concurrency must be from 1 to 100, got ${concurrency}` })
@@ -81,6 +83,7 @@ export const loadClientOptions = (overrides: ConfigOverrides = {}) =>
     }
     return {
       ...defaultRetryOptions,
+      ...githubSecondaryLimits,
       apiUrl,
       token: Redacted.make(token.value.trim()),
       concurrency,

@@ -3,6 +3,7 @@
 // https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
 import { Clock, Duration, Effect, Ref, Semaphore } from "effect"
 import type { RateBudget } from "./GitHubClient.ts"
+import { makeWindow, nextFree, spend, type SlidingWindow } from "./SlidingWindow.ts"
 
 export type Lane = "read" | "write"
 
@@ -11,11 +12,21 @@ export interface RateGateOptions {
   readonly concurrency: number
   /** Mutating requests per minute (GitHub: at least one second between them). */
   readonly writesPerMinute: number
+  /** Secondary-limit points per minute per endpoint (GitHub: 900; GET costs 1, writes 5). */
+  readonly pointsPerMinute: number
+  /** Content-creating requests (POST) per minute and per hour (GitHub: 80 and 500). */
+  readonly contentPerMinute: number
+  readonly contentPerHour: number
 }
 
+export const githubSecondaryLimits = { pointsPerMinute: 900, contentPerMinute: 80, contentPerHour: 500 } as const
+
 export interface RateGate {
-  /** Runs `send` once the pause is over, a permit is held and (for writes) the write slot has come. */
-  readonly run: <A, E, R>(lane: Lane, send: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /**
+   * Runs `send` once the pause is over, the endpoint's points budget and (for writes) the write slot and the
+   * content-creation budget allow it, holding one concurrency permit. `endpoint` is "METHOD /path/{template}".
+   */
+  readonly run: <A, E, R>(lane: Lane, endpoint: string, send: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Holds every request until `untilMs` (epoch ms). Pauses only ever extend. */
   readonly pauseUntil: (untilMs: number, why: string) => Effect.Effect<void>
   /** Records the x-ratelimit-* headers of an answer. */
@@ -33,6 +44,32 @@ export const makeRateGate = (options: RateGateOptions) =>
     const budget = yield* Ref.make<RateBudget | undefined>(undefined)
     const waits = yield* Ref.make(0)
     const writeInterval = options.writesPerMinute > 0 ? 60_000 / options.writesPerMinute : 0
+    const points = new Map<string, SlidingWindow>()
+    const contentMinute = makeWindow(options.contentPerMinute, 60_000)
+    const contentHour = makeWindow(options.contentPerHour, 3_600_000)
+
+    /**
+     * Reserves room in every window the request counts against, waiting until there is some. Reservation is
+     * synchronous (one fiber at a time in JS), so concurrent fibers never oversubscribe a window.
+     */
+    const awaitBudgets = (endpoint: string, lane: Lane) =>
+      Effect.gen(function* () {
+        const method = endpoint.slice(0, endpoint.indexOf(" "))
+        const cost = lane === "write" ? 5 : 1
+        let window = points.get(endpoint)
+        if (window === undefined) points.set(endpoint, (window = makeWindow(options.pointsPerMinute, 60_000)))
+        const windows: Array<[SlidingWindow, number]> = [[window, cost]]
+        if (method === "POST") windows.push([contentMinute, 1], [contentHour, 1])
+        while (true) {
+          const now = yield* Clock.currentTimeMillis
+          const at = Math.max(...windows.map(([w, units]) => (Number.isFinite(w.limit) ? nextFree(w, now, units) : now)))
+          if (at <= now) {
+            for (const [w, units] of windows) if (Number.isFinite(w.limit)) spend(w, now, units)
+            return
+          }
+          yield* Effect.sleep(Duration.millis(at - now))
+        }
+      })
 
     /** Sleeps until no pause is in force; loops because a pause may be extended while we sleep. */
     const awaitPause: Effect.Effect<void> = Effect.gen(function* () {
@@ -55,10 +92,11 @@ export const makeRateGate = (options: RateGateOptions) =>
     })
 
     const gate: RateGate = {
-      run: (lane, send) =>
+      run: (lane, endpoint, send) =>
         Effect.gen(function* () {
           yield* awaitPause
           if (lane === "write" && writeInterval > 0) yield* awaitWriteSlot
+          yield* awaitBudgets(endpoint, lane)
           return yield* permits.withPermits(1)(
             // Check again holding the permit: a pause may have begun while we queued.
             Effect.andThen(awaitPause, send)

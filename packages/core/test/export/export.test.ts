@@ -12,6 +12,7 @@ import { exportSpaces } from "../../src/export/ExportSpaces.ts"
 import type { ExportSummary } from "../../src/export/ExportTypes.ts"
 import { layer } from "../../src/github/GitHubClientLive.ts"
 import { defaultRetryOptions } from "../../src/github/RetryPolicy.ts"
+import { githubSecondaryLimits } from "../../src/github/RateGate.ts"
 
 let hub: FakeHub | undefined
 afterEach(async () => {
@@ -37,6 +38,7 @@ const runExport = async (h: FakeHub, outDir: string, owners = demoOwners, token 
           token: Redacted.make(token),
           concurrency: 8,
           writesPerMinute: 60,
+          ...githubSecondaryLimits,
           userAgent: "test"
         })
       )

@@ -136,6 +136,33 @@ describe("GitHubClient pacing and concurrency", () => {
     }).pipe(Effect.provide(layer))
   })
 
+  it.effect("stays under the points-per-minute budget of each endpoint instead of tripping it", () => {
+    const { layer, sent } = scripted((r) => ok(r.route.includes("collaborators") ? { collaborators: [] } : space(1)), { pointsPerMinute: 3 })
+    return Effect.gen(function* () {
+      const client = yield* GitHubClient
+      yield* runWithClock(
+        Effect.all([...[1, 2, 3, 4, 5].map((n) => client.getSpace(octo, n)), client.listCollaborators(octo, 1)], { concurrency: 6 }),
+        "10 seconds",
+        14
+      )
+      const spaceGets = sent.filter((s) => !s.request.route.includes("collaborators")).map((s) => s.at)
+      expect(spaceGets.slice(0, 3)).toEqual([0, 0, 0])
+      expect(spaceGets[3]).toBeGreaterThanOrEqual(60_000)
+      expect(spaceGets[4]).toBeGreaterThanOrEqual(60_000)
+      // another endpoint has its own budget
+      expect(sent.find((s) => s.request.route.includes("collaborators"))!.at).toBe(0)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("keeps content creation under the per-minute limit", () => {
+    const { layer, sent } = scripted(() => ({ ...ok(space(1)), status: 201 }), { writesPerMinute: 6000, contentPerMinute: 2 })
+    return Effect.gen(function* () {
+      const client = yield* GitHubClient
+      yield* runWithClock(Effect.all([1, 2, 3].map((i) => client.createSpace(octo, { name: `s${i}` })), { concurrency: 3 }), "5 seconds", 14)
+      expect(sent[2]!.at - sent[0]!.at).toBeGreaterThanOrEqual(60_000)
+    }).pipe(Effect.provide(layer))
+  })
+
   it.effect("caps concurrent requests", () => {
     const { layer, sent, peak } = scripted(() => ok(space(1)), { concurrency: 3 }, Duration.millis(100))
     return Effect.gen(function* () {

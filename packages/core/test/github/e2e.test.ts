@@ -8,6 +8,7 @@ import { org, user } from "../../src/domain/owner.ts"
 import { GitHubClient } from "../../src/github/GitHubClient.ts"
 import { layer, layerConfig } from "../../src/github/GitHubClientLive.ts"
 import { defaultRetryOptions } from "../../src/github/RetryPolicy.ts"
+import { githubSecondaryLimits } from "../../src/github/RateGate.ts"
 
 let hub: FakeHub | undefined
 afterEach(async () => {
@@ -28,6 +29,7 @@ const clientLayer = (h: FakeHub, overrides: { concurrency?: number; secondaryFlo
     token: Redacted.make(h.token),
     concurrency: overrides.concurrency ?? 8,
     writesPerMinute: 6000,
+    ...githubSecondaryLimits,
     userAgent: "spaces-vault-test"
   })
 

@@ -5,6 +5,7 @@ import { GitHubClient } from "../../src/github/GitHubClient.ts"
 import type { GitHubClientOptions } from "../../src/github/GitHubConfig.ts"
 import { layerWithTransport } from "../../src/github/GitHubClientLive.ts"
 import { defaultRetryOptions } from "../../src/github/RetryPolicy.ts"
+import { githubSecondaryLimits } from "../../src/github/RateGate.ts"
 import { Transport, TransportFailure, type RawResponse, type TransportRequest } from "../../src/github/Transport.ts"
 
 export interface Sent {
@@ -31,6 +32,7 @@ export const options = (overrides: Partial<GitHubClientOptions> = {}): GitHubCli
   token: Redacted.make("ghp_test"),
   concurrency: 4,
   writesPerMinute: 60,
+  ...githubSecondaryLimits,
   userAgent: "test",
   ...overrides
 })
