@@ -140,3 +140,22 @@ describe("spaces-vault", () => {
     expect(lines.join("\n")).toMatch(/Exit codes: 0 all done; 1 something failed at run time/)
   })
 })
+
+describe("spaces-vault prune", () => {
+  it("keeps what the policy says, never the newest complete archive, and exits 2 on an empty policy", async () => {
+    const out = await tmp()
+    const made: Array<string> = []
+    for (let i = 0; i < 3; i++) made.push((await runCli(["export", "--org", "octo-archive", "--out", out, "--json"], env)).json().archive)
+    await writeFile(join(out, "spaces-vault-20200101T000000Z.zip"), "garbage")
+    expect((await runCli(["prune", out])).code).toBe(2)
+    expect((await runCli(["prune", out, "--keep-last", "-1"])).code).toBe(2)
+    const dry = await runCli(["prune", out, "--keep-last", "1", "--dry-run", "--json"])
+    expect(dry.code).toBe(1) // the garbage file is unreadable: reported and kept
+    expect(dry.json().remove).toHaveLength(2)
+    expect((await readdir(out)).filter((n) => n.endsWith(".zip"))).toHaveLength(4)
+    const real = await runCli(["prune", out, "--keep-last", "1"])
+    expect(real.stdout[0]).toMatch(/removed .*\n.*removed/)
+    const left = (await readdir(out)).sort()
+    expect(left).toEqual(["spaces-vault-20200101T000000Z.zip", made[2]!.split("/").pop()].sort())
+  })
+})

@@ -2,6 +2,7 @@
 import { diffCommand } from "./diff.ts"
 import { exportCommand } from "./export.ts"
 import { inspectCommand } from "./inspect.ts"
+import { pruneCommand } from "./prune.ts"
 import { verifyCommand } from "./verify.ts"
 
-export const commands = [exportCommand, verifyCommand, inspectCommand, diffCommand] as const
+export const commands = [exportCommand, verifyCommand, inspectCommand, diffCommand, pruneCommand] as const
