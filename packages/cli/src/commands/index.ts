@@ -3,6 +3,7 @@ import { diffCommand } from "./diff.ts"
 import { exportCommand } from "./export.ts"
 import { inspectCommand } from "./inspect.ts"
 import { pruneCommand } from "./prune.ts"
+import { replayCommand } from "./replay.ts"
 import { verifyCommand } from "./verify.ts"
 
-export const commands = [exportCommand, verifyCommand, inspectCommand, diffCommand, pruneCommand] as const
+export const commands = [exportCommand, verifyCommand, inspectCommand, diffCommand, replayCommand, pruneCommand] as const

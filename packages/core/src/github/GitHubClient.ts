@@ -64,6 +64,8 @@ export interface GitHubClientShape {
   readonly getTeam: (org: string, slug: string) => Effect.Effect<{ readonly id: number; readonly slug: string }, GitHubError>
   readonly getUser: (login: string) => Effect.Effect<{ readonly id: number; readonly login: string; readonly type: string }, GitHubError>
   readonly getOrg: (org: string) => Effect.Effect<{ readonly id: number; readonly login: string }, GitHubError>
+  /** GET /orgs/{org}/members/{username}: true for 204, false for 404. */
+  readonly isMember: (org: string, login: string) => Effect.Effect<boolean, GitHubError>
 
   readonly createSpace: (owner: Owner, input: SpaceInput) => Effect.Effect<Space, GitHubError>
   readonly updateSpace: (owner: Owner, number: number, input: SpaceInput) => Effect.Effect<Space, GitHubError>

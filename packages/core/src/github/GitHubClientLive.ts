@@ -156,6 +156,11 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
       getTeam: (org, slug) => plain("read", "GET /orgs/{org}/teams/{team_slug}", { org, team_slug: slug }, TeamLookup),
       getUser: (login) => plain("read", "GET /users/{username}", { username: login }, UserLookup),
       getOrg: (org) => plain("read", "GET /orgs/{org}", { org }, OrgLookup),
+      isMember: (org, login) =>
+        execute("read", { route: "GET /orgs/{org}/members/{username}", params: { org, username: login } }).pipe(
+          Effect.as(true),
+          Effect.catchTag("GitHubError", (e) => (e.reason._tag === "NotFound" ? Effect.succeed(false) : Effect.fail(e)))
+        ),
       createSpace: (owner, input) => plain("write", `POST ${ownerRoute(owner, "")}`, { ...ownerParams(owner), ...body(input) }, Space),
       updateSpace: (owner, number, input) => plain("write", `PUT ${spaceRoute(owner)}`, { ...withNumber(owner, number), ...body(input) }, Space),
       deleteSpace: (owner, number) => execute("write", { route: `DELETE ${spaceRoute(owner)}`, params: withNumber(owner, number) }).pipe(Effect.asVoid),

@@ -1,0 +1,172 @@
+// Pure remapping of one archived space onto a target owner: repository ids to the target's ids (by name, or by
+// an explicit map entry, which wins), teams by slug, users by login. What cannot be carried over is returned item
+// by item as `unmapped`, never dropped silently.
+import type { ArchivedSpace, RepositoryIndex } from "../archive/ArchiveFormat.ts"
+import type { Owner } from "../domain/owner.ts"
+import { repositoryResourceTypes, uploadOnlyResourceTypes, type BaseRole, type CollaboratorRole, type ResourceInput, type ResourceType } from "../domain/space.ts"
+import type { Maps } from "./MapFiles.ts"
+
+export interface UnmappedItem {
+  readonly kind: "repository" | "upload" | "user" | "team" | "base_role"
+  readonly detail: string
+}
+
+export interface DesiredCollaborator {
+  readonly actor_type: "User" | "Team"
+  /** login or slug in the target */
+  readonly identifier: string
+  readonly role: CollaboratorRole
+}
+
+export interface DesiredResource {
+  readonly resource_type: ResourceType
+  readonly metadata: Record<string, unknown>
+}
+
+export interface RemappedSpace {
+  readonly name: string
+  readonly description: string | null
+  readonly general_instructions: string | null
+  readonly base_role: BaseRole
+  readonly resources: ReadonlyArray<DesiredResource>
+  readonly collaborators: ReadonlyArray<DesiredCollaborator>
+  readonly unmapped: ReadonlyArray<UnmappedItem>
+}
+
+/** What exists in the target, looked up beforehand (lower-cased keys). */
+export interface TargetDirectory {
+  readonly owner: Owner
+  /** full name (lower case) -> id; undefined value = looked up, does not exist */
+  readonly repositories: ReadonlyMap<string, number | undefined>
+  /** repository id -> full name, for explicit id targets */
+  readonly repositoryIds: ReadonlyMap<number, string | undefined>
+  readonly teams: ReadonlyMap<string, boolean>
+  /** org targets: login -> member?; user targets: login -> account exists? */
+  readonly users: ReadonlyMap<string, boolean>
+}
+
+/** The names a space needs looked up in the target, so lookups happen once per distinct name. */
+export interface Needs {
+  readonly repositories: ReadonlySet<string>
+  readonly repositoryIds: ReadonlySet<number>
+  readonly teams: ReadonlySet<string>
+  readonly users: ReadonlySet<string>
+}
+
+const repoName = (fullName: string) => fullName.slice(fullName.indexOf("/") + 1)
+
+/** Where an archived repository goes: an explicit map entry (by full name, then by id), else `<target>/<name>`. */
+export const targetRepository = (
+  id: number,
+  index: RepositoryIndex,
+  target: Owner,
+  maps: Maps
+): { readonly fullName?: string; readonly id?: number; readonly source: string } => {
+  const fullName = index[String(id)]?.full_name ?? null
+  const source = fullName ?? `repository ${id}`
+  const explicit = (fullName !== null ? maps.repos[fullName.toLowerCase()] : undefined) ?? maps.repos[String(id)]
+  if (typeof explicit === "number") return { id: explicit, source }
+  if (typeof explicit === "string") return { fullName: explicit, source }
+  return fullName === null ? { source } : { fullName: `${target.login}/${repoName(fullName)}`, source }
+}
+
+export const mapLogin = (login: string, maps: Maps) => maps.users[login.toLowerCase()] ?? login
+export const mapSlug = (slug: string, maps: Maps) => maps.teams[slug.toLowerCase()] ?? slug
+
+export const needsOf = (space: ArchivedSpace, index: RepositoryIndex, target: Owner, maps: Maps): Needs => {
+  const repositories = new Set<string>()
+  const repositoryIds = new Set<number>()
+  for (const r of space.resources_attributes ?? []) {
+    const id = r.metadata.repository_id
+    if (id === undefined || !repositoryResourceTypes.has(r.resource_type)) continue
+    const t = targetRepository(id, index, target, maps)
+    if (t.fullName !== undefined) repositories.add(t.fullName.toLowerCase())
+    if (t.id !== undefined) repositoryIds.add(t.id)
+  }
+  const teams = new Set<string>()
+  const users = new Set<string>()
+  for (const c of space.collaborators) {
+    if (c.actor_type === "Team") teams.add(mapSlug(c.slug, maps).toLowerCase())
+    else users.add(mapLogin(c.login, maps).toLowerCase())
+  }
+  return { repositories, repositoryIds, teams, users }
+}
+
+export const remapSpace = (space: ArchivedSpace, index: RepositoryIndex, dir: TargetDirectory, maps: Maps): RemappedSpace => {
+  const unmapped: Array<UnmappedItem> = []
+  const resources: Array<DesiredResource> = []
+  for (const r of space.resources_attributes ?? []) {
+    const label = r.metadata.name ?? r.metadata.file_path ?? `#${r.id}`
+    if (uploadOnlyResourceTypes.has(r.resource_type)) {
+      unmapped.push({ kind: "upload", detail: `${r.resource_type} "${label}" can only be re-added by uploading it in Copilot Spaces` })
+      continue
+    }
+    const metadata: Record<string, unknown> = { ...r.metadata }
+    const id = r.metadata.repository_id
+    if (id !== undefined && repositoryResourceTypes.has(r.resource_type)) {
+      const t = targetRepository(id, index, dir.owner, maps)
+      const targetId =
+        t.id !== undefined
+          ? dir.repositoryIds.get(t.id) !== undefined
+            ? t.id
+            : undefined
+          : t.fullName !== undefined
+            ? dir.repositories.get(t.fullName.toLowerCase())
+            : undefined
+      if (targetId === undefined) {
+        const wanted = t.id !== undefined ? `repository id ${t.id}` : (t.fullName ?? "an unknown repository")
+        unmapped.push({ kind: "repository", detail: `${r.resource_type} "${label}" references ${t.source}, but ${wanted} does not exist in ${dir.owner.login}` })
+        continue
+      }
+      metadata["repository_id"] = targetId
+    }
+    resources.push({ resource_type: r.resource_type, metadata })
+  }
+
+  const collaborators: Array<DesiredCollaborator> = []
+  for (const c of space.collaborators) {
+    if (c.actor_type === "Team") {
+      const slug = mapSlug(c.slug, maps)
+      if (dir.owner.kind !== "org" || dir.teams.get(slug.toLowerCase()) !== true) {
+        unmapped.push({ kind: "team", detail: `team ${c.slug}${slug !== c.slug ? ` (mapped to ${slug})` : ""} does not exist in ${dir.owner.login}` })
+        continue
+      }
+      collaborators.push({ actor_type: "Team", identifier: slug, role: c.role })
+    } else {
+      const login = mapLogin(c.login, maps)
+      if (login.toLowerCase() === dir.owner.login.toLowerCase()) continue // the owner is never listed as a collaborator
+      if (dir.users.get(login.toLowerCase()) !== true) {
+        unmapped.push({
+          kind: "user",
+          detail: `user ${c.login}${login !== c.login ? ` (mapped to ${login})` : ""} is not ${dir.owner.kind === "org" ? `a member of ${dir.owner.login}` : "a GitHub user"}`
+        })
+        continue
+      }
+      collaborators.push({ actor_type: "User", identifier: login, role: c.role })
+    }
+  }
+
+  let baseRole = space.base_role
+  if (dir.owner.kind === "user" && (baseRole === "writer" || baseRole === "admin")) {
+    unmapped.push({ kind: "base_role", detail: `base role ${baseRole} exists only for organization spaces; using reader` })
+    baseRole = "reader"
+  }
+  return {
+    name: space.name,
+    description: space.description ?? null,
+    general_instructions: space.general_instructions ?? null,
+    base_role: baseRole,
+    resources,
+    collaborators,
+    unmapped
+  }
+}
+
+/** The create body: every field, and every resource as a new one. */
+export const createInput = (r: RemappedSpace) => ({
+  name: r.name,
+  ...(r.description !== null ? { description: r.description } : {}),
+  ...(r.general_instructions !== null ? { general_instructions: r.general_instructions } : {}),
+  base_role: r.base_role,
+  resources_attributes: r.resources.map((x): ResourceInput => ({ resource_type: x.resource_type, metadata: x.metadata }))
+})

@@ -1,0 +1,71 @@
+// Carries out a replay plan through the GitHub client (which paces writes and shares the rate-limit gate),
+// recording every step in the journal. One space failing does not stop the others.
+import { Effect } from "effect"
+import type { Owner } from "../domain/owner.ts"
+import { GitHubClient } from "../github/GitHubClient.ts"
+import type { GitHubError } from "../github/GitHubError.ts"
+import type { Journal } from "./Journal.ts"
+import { createInput, type DesiredCollaborator } from "./Remap.ts"
+import { isNoop, type SpaceAction } from "./ReplayPlan.ts"
+
+export type ApplyOutcome =
+  | { readonly _tag: "Created"; readonly number: number }
+  | { readonly _tag: "Updated"; readonly number: number; readonly changed: boolean }
+  | { readonly _tag: "Skipped"; readonly number: number; readonly reason: string }
+  | { readonly _tag: "Failed"; readonly error: string; readonly number?: number }
+
+export const sourceKey = (owner: string, number: number) => `${owner.toLowerCase()}/${number}`
+
+/** Adding a collaborator that is already there (e.g. added just before a crash) is not an error. */
+const alreadyThere = (e: GitHubError) =>
+  e.reason._tag === "Validation" && JSON.stringify(e.reason.errors).includes("already_exists")
+
+const addCollaborators = (target: Owner, number: number, list: ReadonlyArray<DesiredCollaborator>) =>
+  Effect.gen(function* () {
+    const client = yield* GitHubClient
+    for (const c of list) {
+      yield* client
+        .addCollaborator(target, number, { actor_type: c.actor_type, actor_identifier: c.identifier, role: c.role })
+        .pipe(Effect.catchTag("GitHubError", (e) => (alreadyThere(e) ? Effect.void : Effect.fail(e))))
+    }
+  })
+
+export const applyAction = (target: Owner, action: SpaceAction, journal: Journal) =>
+  Effect.gen(function* () {
+    const client = yield* GitHubClient
+    const key = sourceKey(action.source.owner, action.source.number)
+    switch (action._tag) {
+      case "Skip":
+        return { _tag: "Skipped", number: action.target, reason: action.reason } as ApplyOutcome
+      case "Conflict":
+        return { _tag: "Failed", number: action.target, error: `space ${target.login}/${action.target} already exists (--on-conflict fail)` } as ApplyOutcome
+      case "Refused":
+        return { _tag: "Failed", error: action.reason } as ApplyOutcome
+      case "Create": {
+        yield* journal.set(key, { state: "creating", name: action.remapped.name })
+        const created = yield* client.createSpace(target, createInput(action.remapped))
+        yield* journal.set(key, { state: "created", name: action.remapped.name, target: created.number })
+        yield* addCollaborators(target, created.number, action.remapped.collaborators)
+        yield* journal.set(key, { state: "done", name: action.remapped.name, target: created.number })
+        return { _tag: "Created", number: created.number } as ApplyOutcome
+      }
+      case "Update": {
+        if (!isNoop(action)) {
+          if (Object.keys(action.fields).length > 0 || action.resources.length > 0) {
+            yield* client.updateSpace(target, action.target, {
+              ...action.fields,
+              ...(action.resources.length > 0 ? { resources_attributes: action.resources } : {})
+            })
+          }
+          for (const c of action.collaborators.update) yield* client.updateCollaborator(target, action.target, c.actor_type, c.identifier, c.role)
+          for (const c of action.collaborators.remove) yield* client.removeCollaborator(target, action.target, c.actor_type, c.identifier)
+          yield* addCollaborators(target, action.target, action.collaborators.add)
+        }
+        yield* journal.set(key, { state: "done", name: action.remapped.name, target: action.target })
+        return { _tag: "Updated", number: action.target, changed: !isNoop(action) } as ApplyOutcome
+      }
+    }
+  }).pipe(
+    Effect.catchTag("GitHubError", (e) => Effect.succeed<ApplyOutcome>({ _tag: "Failed", error: e.message })),
+    Effect.catchTag("JournalError", (e) => Effect.succeed<ApplyOutcome>({ _tag: "Failed", error: e.message }))
+  )
