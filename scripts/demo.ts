@@ -20,7 +20,9 @@ const cli = (env: NodeJS.ProcessEnv, ...args: ReadonlyArray<string>): Promise<St
     console.log(`\n$ spaces-vault ${args.join(" ")}`)
     execFile(process.execPath, [join(root, "packages/cli/src/bin.ts"), ...args], { env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
-      if (stdout.trim()) console.log(stdout.trimEnd())
+      const shown = stdout.trimEnd()
+      // Long outputs (inspect --json) are cut in the demo's log; the program printed them whole.
+      if (shown) console.log(shown.length > 2500 ? `${shown.slice(0, 2500)}… (${shown.length - 2500} more characters)` : shown)
       if (stderr.trim()) console.log(stderr.trimEnd())
       console.log(`(exit ${code})`)
       resolve({ code, stdout, stderr })
@@ -50,8 +52,10 @@ const main = async () => {
 
     const verified = await cli(env, "verify", firstSummary.archive)
     expect(verified.code === 0, "verify accepts the archive")
-    const inspected = await cli(env, "inspect", firstSummary.archive)
-    expect(inspected.code === 0, "inspect lists owners and spaces")
+    const inspected = await cli(env, "inspect", firstSummary.archive, "--json")
+    const inventory = JSON.parse(inspected.stdout) as { owners: Array<{ login: string; spaces: Array<unknown> }> }
+    console.log(inventory.owners.map((o) => `  ${o.login}: ${o.spaces.length} spaces`).join("\n"))
+    expect(inspected.code === 0 && inventory.owners.length === 3, "inspect lists owners and spaces")
 
     // Something changes overnight: one space edited, one deleted.
     const changed = hub.state.demoChange()
@@ -64,6 +68,21 @@ const main = async () => {
 
     const diffed = await cli(env, "diff", firstSummary.archive, secondSummary.archive)
     expect(diffed.code === 0 && diffed.stdout.includes(changed.deleted), "diff names the deleted space")
+
+    // Restore after deletion: the plan first, then the real thing; a re-run changes nothing.
+    const plan = await cli(env, "replay", firstSummary.archive, "--space", changed.deleted, "--dry-run")
+    expect(plan.code === 0 && plan.stdout.includes("create"), "the dry-run plan says the deleted space will be created")
+    const restored = await cli(env, "replay", firstSummary.archive, "--space", changed.deleted, "--json")
+    const restoredSummary = JSON.parse(restored.stdout) as { created: Array<{ number: number }> }
+    expect(restored.code === 0 && restoredSummary.created.length === 1, `space ${changed.deleted} is restored`)
+    expect(hub.state.listSpaces("octo-org").some((s) => s.name === hub.state.getSpace("octo-org", restoredSummary.created[0]!.number)?.name), "the restored space is back in octo-org")
+    const rerun = await cli(env, "replay", firstSummary.archive, "--space", changed.deleted, "--json")
+    expect(rerun.code === 0 && (JSON.parse(rerun.stdout) as { created: Array<unknown> }).created.length === 0, "re-running the restore creates nothing")
+
+    // Migrate part of the demo org into octo-migrated (same repository names, other ids); some items cannot move.
+    const selection = ["1", "2", "3", "4", "6", "7"].flatMap((n) => ["--space", `octo-org/${n}`])
+    const migrated = await cli(env, "replay", firstSummary.archive, "--to", "octo-migrated", ...selection, "--write-rate", "600")
+    expect(migrated.code === 0 && migrated.stdout.includes("unmapped"), "migration into octo-migrated reports what it could not carry over")
   } finally {
     await hub.close()
   }
