@@ -159,3 +159,42 @@ describe("spaces-vault prune", () => {
     expect(left).toEqual(["spaces-vault-20200101T000000Z.zip", made[2]!.split("/").pop()].sort())
   })
 })
+
+describe("spaces-vault replay", () => {
+  let archive: string
+  beforeAll(async () => {
+    archive = (await runCli(["export", "--org", "octo-archive", "--out", await tmp(), "--json"], env)).json().archive
+  })
+
+  it("exits 2 for an unreadable or malformed map file, a bad --to and a bad --space", async () => {
+    const dir = await tmp()
+    const r = await runCli(["replay", archive, "--to", "octo-migrated", "--repo-map", join(dir, "missing.json")], env)
+    expect(r.code).toBe(2)
+    expect(r.stderr[0]).toMatch(/--repo-map .*missing\.json cannot be read/)
+    await writeFile(join(dir, "bad.json"), "[1, 2]")
+    expect((await runCli(["replay", archive, "--team-map", join(dir, "bad.json")], env)).stderr[0]).toMatch(/--team-map .* must be a JSON object/)
+    expect((await runCli(["replay", archive, "--to", "not a login"], env)).code).toBe(2)
+    expect((await runCli(["replay", archive, "--space", "octo-archive"], env)).code).toBe(2)
+    expect((await runCli(["replay", archive, "--on-conflict", "merge"], env)).code).toBe(2)
+  })
+
+  it("prints the plan as one JSON object on --dry-run and writes nothing", async () => {
+    hub.state.deleteSpace("octo-archive", 30)
+    const before = Object.entries(hub.counters.byRoute()).filter(([k]) => /^(POST|PUT|DELETE)/.test(k)).length
+    const r = await runCli(["replay", archive, "--dry-run", "--json"], env)
+    expect(r.code).toBe(0)
+    const plan = r.json()
+    expect(plan.dryRun).toBe(true)
+    expect(plan.created.map((c: { source: { number: number } }) => c.source.number)).toContain(30)
+    expect(Object.keys(plan).sort()).toEqual(["created", "dryRun", "failed", "skipped", "unmapped", "updated"])
+    expect(Object.entries(hub.counters.byRoute()).filter(([k]) => /^(POST|PUT|DELETE)/.test(k)).length).toBe(before)
+  })
+
+  it("exits 1 when the archive does not verify", async () => {
+    const bad = join(await tmp(), "bad.zip")
+    await writeFile(bad, "nope")
+    const r = await runCli(["replay", bad], env)
+    expect(r.code).toBe(1)
+    expect(r.stderr[0]).toMatch(/not a readable zip file/)
+  })
+})
