@@ -1,0 +1,30 @@
+// status.json in the output directory, rewritten atomically after every run: what monitoring reads.
+import { randomBytes } from "node:crypto"
+import { rename, writeFile } from "node:fs/promises"
+import { join } from "node:path"
+import { Effect } from "effect"
+
+export interface RunStatus {
+  readonly lastRunStartedAt: string
+  readonly lastRunFinishedAt: string
+  readonly result: "success" | "partial" | "failed"
+  readonly archive: string | null
+  readonly owners: ReadonlyArray<{ readonly owner: string; readonly kind: string; readonly spaces: number; readonly failed: number }>
+  readonly requests: number
+  readonly durationMs: number
+  readonly error: string | null
+  readonly removedArchives: ReadonlyArray<string>
+  readonly nextRunAt: string | null
+}
+
+export const STATUS_FILE = "status.json"
+
+export const writeStatus = (dir: string, status: RunStatus) =>
+  Effect.tryPromise({
+    try: async () => {
+      const tmp = join(dir, `.${STATUS_FILE}.tmp-${randomBytes(4).toString("hex")}`)
+      await writeFile(tmp, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o600 })
+      await rename(tmp, join(dir, STATUS_FILE))
+    },
+    catch: (e) => new Error(`cannot write ${STATUS_FILE}: ${e instanceof Error ? e.message : String(e)}`)
+  })

@@ -1,0 +1,54 @@
+// spaces-vault-worker: runs the export on a cron schedule (or once, for Kubernetes CronJobs, systemd timers and
+// GitHub Actions), with a lock, retention and a status file. Exit codes: 0 done (or stopped by SIGTERM/SIGINT);
+// 1 the --once run failed or was partial; 2 bad config or missing token.
+import { Cause, Effect, Layer, Logger, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { layerConfig } from "@spaces-vault/core/github/GitHubClientLive"
+import { nextRun } from "./Scheduler.ts"
+import { runOnSchedule } from "./Scheduler.ts"
+import { runOnce } from "./RunOnce.ts"
+import { loadConfig } from "./WorkerConfig.ts"
+
+export class WorkerExit {
+  readonly code: number
+  constructor(code: number) {
+    this.code = code
+  }
+}
+
+const command = Command.make(
+  "spaces-vault-worker",
+  {
+    config: Flag.String("config").pipe(Flag.withDescription("worker config file (JSON or YAML); the token comes from GH_TOKEN or GITHUB_TOKEN")),
+    once: Flag.Boolean("once").pipe(Flag.withDescription("run one export now and exit (for CronJobs and timers)"), Flag.withDefault(false))
+  },
+  (f) =>
+    Effect.gen(function* () {
+      const { config, cron } = yield* loadConfig(f.config)
+      const client = layerConfig({ apiUrl: Option.fromUndefinedOr(config.apiUrl), concurrency: Option.fromUndefinedOr(config.concurrency), userAgent: "spaces-vault-worker" })
+      if (f.once) {
+        const status = yield* runOnce(config, undefined).pipe(Effect.provide(client))
+        if (status.result !== "success") return yield* Effect.fail(new WorkerExit(1))
+        return
+      }
+      yield* runOnSchedule(cron, (at) => runOnce(config, nextRun(cron, at)).pipe(Effect.provide(client), Effect.asVoid))
+    })
+).pipe(Command.withDescription("Nightly spaces-vault exports on a cron schedule, with a lock, retention and a status file."))
+
+/** Structured JSON log lines when stdout is not a terminal; readable lines on a terminal. */
+export const loggerLayer = (tty: boolean) => Logger.layer([tty ? Logger.consolePretty() : Logger.consoleJson])
+
+export const run = (args: ReadonlyArray<string>) =>
+  Command.runWith(command, { version: "0.1.0" })(args).pipe(
+    Effect.as(0),
+    Effect.catchCause((cause) => {
+      if (Cause.hasInterruptsOnly(cause)) return Effect.succeed(0) // SIGTERM/SIGINT: scopes closed cleanly
+      const error = Cause.squash(cause) as { _tag?: string; message?: string; code?: number }
+      if (error instanceof WorkerExit) return Effect.succeed(error.code)
+      if (error?._tag === "ShowHelp" || /CliError/.test(String(error?._tag))) return Effect.succeed(2)
+      const usage = error?._tag === "ConfigFileError" || error?._tag === "GitHubConfigError"
+      return Effect.logError(error?.message ?? String(error)).pipe(Effect.as(usage ? 2 : 1))
+    })
+  )
+
+export const layerFor = (tty: boolean) => Layer.mergeAll(loggerLayer(tty))
