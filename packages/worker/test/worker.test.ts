@@ -1,0 +1,135 @@
+import { mkdtemp, readFile, readdir, writeFile } from "node:fs/promises"
+import { hostname, tmpdir } from "node:os"
+import { join } from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import { startFakeHub } from "@spaces-vault/fixtures"
+import { Cron, Effect, Fiber, Layer, Redacted, Result } from "effect"
+import { TestClock } from "effect/testing"
+import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
+import { layer } from "@spaces-vault/core/github/GitHubClientLive"
+import { githubSecondaryLimits } from "@spaces-vault/core/github/RateGate"
+import { defaultRetryOptions } from "@spaces-vault/core/github/RetryPolicy"
+import { verifyArchive } from "@spaces-vault/core/archive/Verify"
+import { acquireLock, LOCK_FILE } from "../src/Lock.ts"
+import { runOnce, type ExportStep } from "../src/RunOnce.ts"
+import { nextRun, runOnSchedule } from "../src/Scheduler.ts"
+import { decodeConfig, type WorkerConfig } from "../src/WorkerConfig.ts"
+
+const cron = (expr: string, tz: string) => Result.getOrThrow(Cron.parse(expr, tz))
+const tmp = () => mkdtemp(join(tmpdir(), "sv-worker-"))
+
+describe("schedule", () => {
+  it("fires at 02:30 Berlin time across a day boundary and both DST changes", () => {
+    const c = cron("30 2 * * *", "Europe/Berlin")
+    const fire = (from: string) => new Date(nextRun(c, Date.parse(from))).toISOString()
+    expect(fire("2026-11-24T23:59:00Z")).toBe("2026-11-25T01:30:00.000Z") // across midnight UTC, CET = UTC+1
+    expect(fire("2026-03-28T12:00:00Z")).toBe("2026-03-29T01:30:00.000Z") // spring forward: 02:30 does not exist
+    expect(fire("2026-03-29T12:00:00Z")).toBe("2026-03-30T00:30:00.000Z") // CEST = UTC+2
+    expect(fire("2026-10-24T12:00:00Z")).toBe("2026-10-25T00:30:00.000Z") // fall back: 02:30 happens twice, fire once
+    expect(fire("2026-10-25T00:31:00Z")).toBe("2026-10-26T01:30:00.000Z")
+  })
+
+  it.effect("runs the job at each firing on the TestClock, and a failed run does not stop the schedule", () =>
+    Effect.gen(function* () {
+      yield* TestClock.setTime(Date.parse("2026-10-24T12:00:00Z"))
+      const fired: Array<string> = []
+      const fiber = yield* Effect.forkChild(
+        runOnSchedule(cron("30 2 * * *", "Europe/Berlin"), (at) =>
+          Effect.suspend(() => {
+            fired.push(new Date(at).toISOString())
+            return fired.length === 1 ? Effect.fail("boom") : Effect.void
+          })
+        )
+      )
+      yield* Effect.yieldNow // let the scheduler read the clock and go to sleep
+      yield* TestClock.adjust("13 hours")
+      expect(fired).toEqual(["2026-10-25T00:30:00.000Z"])
+      yield* TestClock.adjust("1 day")
+      expect(fired).toEqual(["2026-10-25T00:30:00.000Z", "2026-10-26T01:30:00.000Z"])
+      yield* Fiber.interrupt(fiber)
+    })
+  )
+})
+
+describe("config", () => {
+  const ok = { owners: { orgs: ["octo-org"] }, schedule: { cron: "30 2 * * *", timeZone: "UTC" }, outputDir: "/tmp/x" }
+  const problem = (raw: unknown) => Effect.runPromise(Effect.flip(decodeConfig("w.yaml", raw))).then((e) => e.message)
+
+  it("accepts a valid file and names the exact field of a bad one", async () => {
+    expect((await Effect.runPromise(decodeConfig("w.yaml", ok))).config.outputDir).toBe("/tmp/x")
+    expect(await problem({ ...ok, retention: { keepDaily: -1 } })).toMatch(/retention.*keepDaily|keepDaily/)
+    expect(await problem({ ...ok, concurrency: 500 })).toMatch(/concurrency/)
+    expect(await problem({ ...ok, schedule: { cron: "every night" } })).toMatch(/schedule\.cron: "every night" is not a valid cron expression/)
+    expect(await problem({ ...ok, owners: {} })).toMatch(/owners: list at least one org or user/)
+    expect(await problem({ ...ok, token: "ghp_x" })).toMatch(/token/)
+  })
+})
+
+describe("lock", () => {
+  it("blocks while the holder lives and takes over a lock left by a dead process", async () => {
+    const dir = await tmp()
+    await writeFile(join(dir, LOCK_FILE), JSON.stringify({ pid: 999_999, hostname: hostname(), startedAt: "yesterday" }))
+    const held = await Effect.runPromise(Effect.flip(Effect.scoped(acquireLock(dir, "now", () => true))))
+    expect(held.message).toMatch(/locked by pid 999999 .* another export is running/)
+    await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          yield* acquireLock(dir, "now", () => false)
+          const info = JSON.parse(yield* Effect.promise(() => readFile(join(dir, LOCK_FILE), "utf8")))
+          expect(info.pid).toBe(process.pid)
+        })
+      )
+    )
+    expect(await readdir(dir)).toEqual([]) // released
+  })
+})
+
+describe("runOnce", () => {
+  const config = (dir: string, extra: Partial<WorkerConfig> = {}): WorkerConfig => ({
+    owners: { orgs: ["octo-archive"] },
+    schedule: { cron: "30 2 * * *" },
+    outputDir: dir,
+    retention: { keepLast: 1 },
+    ...extra
+  })
+
+  it("writes a verifiable archive and the status file against fakehub, then applies retention", async () => {
+    const hub = await startFakeHub({ seed: "demo" })
+    const client = layer({
+      ...defaultRetryOptions,
+      ...githubSecondaryLimits,
+      apiUrl: hub.url,
+      token: Redacted.make(hub.token),
+      concurrency: 8,
+      writesPerMinute: 60,
+      userAgent: "t"
+    }) as Layer.Layer<GitHubClient>
+    const dir = await tmp()
+    try {
+      const first = await Effect.runPromise(runOnce(config(dir), Date.parse("2026-11-26T01:30:00Z")).pipe(Effect.provide(client)))
+      expect(first.result).toBe("success")
+      expect((await Effect.runPromise(verifyArchive(first.archive!))).ok).toBe(true)
+      const status = JSON.parse(await readFile(join(dir, "status.json"), "utf8"))
+      expect(status).toMatchObject({ result: "success", archive: first.archive, nextRunAt: "2026-11-26T01:30:00.000Z", owners: [{ owner: "octo-archive", spaces: 60 }] })
+      const second = await Effect.runPromise(runOnce(config(dir), undefined).pipe(Effect.provide(client)))
+      expect(second.removedArchives).toEqual([first.archive!.split("/").pop()])
+      expect((await readdir(dir)).filter((n) => n.endsWith(".zip"))).toEqual([second.archive!.split("/").pop()])
+      expect(await readdir(dir)).not.toContain(LOCK_FILE)
+    } finally {
+      await hub.close()
+    }
+  })
+
+  it("deletes nothing after a failed or partial export", async () => {
+    const dir = await tmp()
+    await writeFile(join(dir, "spaces-vault-20200101T000000Z.zip"), "old")
+    const failing: ExportStep = () => Effect.fail({ message: "GitHub is down" })
+    const status = await Effect.runPromise(runOnce(config(dir), undefined, failing).pipe(Effect.provide(Layer.succeed(GitHubClient, {} as never))))
+    expect(status).toMatchObject({ result: "failed", error: "GitHub is down", removedArchives: [] })
+    expect(await readdir(dir)).toContain("spaces-vault-20200101T000000Z.zip")
+    const partial: ExportStep = () => Effect.succeed({ archive: join(dir, "x.zip"), partial: true, owners: [], requests: 1, notModified: 0, durationMs: 1 })
+    const p = await Effect.runPromise(runOnce(config(dir), undefined, partial).pipe(Effect.provide(Layer.succeed(GitHubClient, {} as never))))
+    expect(p).toMatchObject({ result: "partial", removedArchives: [] })
+    expect(await readdir(dir)).toContain("spaces-vault-20200101T000000Z.zip")
+  })
+})
