@@ -44,7 +44,7 @@ describe("schedule", () => {
       yield* Effect.yieldNow // let the scheduler read the clock and go to sleep
       yield* TestClock.adjust("13 hours")
       expect(fired).toEqual(["2026-10-25T00:30:00.000Z"])
-      yield* TestClock.adjust("1 day")
+      yield* TestClock.adjust("25 hours") // the 26th, 02:30 CET = 01:30Z
       expect(fired).toEqual(["2026-10-25T00:30:00.000Z", "2026-10-26T01:30:00.000Z"])
       yield* Fiber.interrupt(fiber)
     })
