@@ -1,0 +1,68 @@
+// The deployment recipes in docs/deploy parse, and every command they run exists with the flags they pass.
+import { readFile } from "node:fs/promises"
+import { describe, expect, it } from "vitest"
+import { parse } from "yaml"
+import { NodeServices } from "@effect/platform-node"
+import { Effect } from "effect"
+import { runCli } from "../../cli/test/harness.ts"
+import { run as runWorker } from "../src/main.ts"
+
+const root = new URL("../../../", import.meta.url).pathname
+const read = (name: string) => readFile(`${root}docs/deploy/${name}`, "utf8")
+
+/** Flags a CLI accepts, read from its --help (what a user would check). */
+const captured = async (f: () => Promise<unknown>) => {
+  const lines: Array<string> = []
+  const original = console.log
+  console.log = (...a: Array<unknown>) => void lines.push(a.join(" "))
+  try {
+    await f()
+  } finally {
+    console.log = original
+  }
+  return lines.join("\n")
+}
+const help = (args: ReadonlyArray<string>) => captured(() => runCli([...args, "--help"]))
+const workerHelp = () => captured(() => Effect.runPromise(runWorker(["--help"]).pipe(Effect.provide(NodeServices.layer))))
+
+describe("deployment recipes", () => {
+  it("GitHub Actions: valid workflow on a schedule, running real spaces-vault commands and uploading the archive", async () => {
+    const wf = parse(await read("github-actions.yml")) as any
+    expect(wf.on.schedule[0].cron).toMatch(/^\S+ \S+ \S+ \S+ \S+$/)
+    const steps: Array<any> = wf.jobs.export.steps
+    const runs = steps.filter((s) => typeof s.run === "string").map((s) => s.run as string)
+    const exportRun = runs.find((r) => r.includes("spaces-vault export"))!
+    const exportHelp = await help(["export"])
+    for (const flag of exportRun.match(/--[a-z-]+/g)!) expect(exportHelp).toContain(flag)
+    expect(runs.some((r) => r.includes("spaces-vault verify"))).toBe(true)
+    expect(steps.find((s) => String(s.uses).startsWith("actions/upload-artifact")).with.path).toMatch(/\.zip$/)
+    expect(steps.find((s) => s.name === "Export").env.GH_TOKEN).toMatch(/secrets\./)
+  })
+
+  it("systemd: the service runs the worker once with real flags; the timer is daily and persistent", async () => {
+    const service = await read("spaces-vault-worker.service")
+    const exec = /^ExecStart=(.+)$/m.exec(service)![1]!
+    expect(exec).toMatch(/spaces-vault-worker /)
+    const flags = await workerHelp()
+    for (const flag of exec.match(/--[a-z-]+/g)!) expect(flags).toContain(flag)
+    expect(service).toMatch(/^Type=oneshot$/m)
+    expect(service).toMatch(/^EnvironmentFile=/m)
+    const timer = await read("spaces-vault-worker.timer")
+    expect(timer).toMatch(/^OnCalendar=\*-\*-\* 02:30:00$/m)
+    expect(timer).toMatch(/^Persistent=true$/m)
+    for (const text of [service, timer]) {
+      for (const line of text.split("\n").filter((l) => l && !l.startsWith("#"))) expect(line).toMatch(/^\[[A-Za-z]+\]$|^[A-Za-z]+=.*/)
+    }
+  })
+
+  it("Kubernetes: a CronJob that forbids overlap and runs the worker once with the token from a secret", async () => {
+    const job = parse(await read("kubernetes-cronjob.yaml")) as any
+    expect(job.kind).toBe("CronJob")
+    expect(job.spec.concurrencyPolicy).toBe("Forbid")
+    const container = job.spec.jobTemplate.spec.template.spec.containers[0]
+    expect(container.command.slice(0, 2)).toEqual(["node", "packages/worker/src/bin.ts"])
+    const flags = await workerHelp()
+    for (const flag of container.command.filter((c: string) => c.startsWith("--"))) expect(flags).toContain(flag)
+    expect(container.envFrom[0].secretRef.name).toBeTruthy()
+  })
+})
