@@ -8,6 +8,7 @@ import type { ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
 import { pruneArchives } from "@spaces-vault/core/retention/Prune"
 import { isEmptyPolicy } from "@spaces-vault/core/retention/Retention"
+import type { WorkerMetrics } from "./Health.ts"
 import { acquireLock } from "./Lock.ts"
 import { writeStatus, type RunStatus } from "./StatusFile.ts"
 import type { WorkerConfig } from "./WorkerConfig.ts"
@@ -24,7 +25,12 @@ export const liveExport: ExportStep = (config) =>
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
-export const runOnce = (config: WorkerConfig, nextRunAt: number | undefined, step: ExportStep = liveExport) =>
+export const runOnce = (
+  config: WorkerConfig,
+  nextRunAt: number | undefined,
+  step: ExportStep = liveExport,
+  metrics?: WorkerMetrics
+) =>
   Effect.scoped(
     Effect.gen(function* () {
       const started = yield* Clock.currentTimeMillis
@@ -74,6 +80,7 @@ export const runOnce = (config: WorkerConfig, nextRunAt: number | undefined, ste
               nextRunAt: nextRunAt === undefined ? null : iso(nextRunAt)
             }
       yield* writeStatus(config.outputDir, status).pipe(Effect.orDie)
+      metrics?.record(status, result._tag === "Success" ? (result.success.rateLimitWaits ?? 0) : 0)
       yield* status.result === "success"
         ? Effect.logInfo("export finished", { archive: status.archive, requests: status.requests, removed })
         : Effect.logError(`export ${status.result}`, { archive: status.archive, error: status.error })

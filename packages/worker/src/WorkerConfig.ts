@@ -25,7 +25,9 @@ export const WorkerConfigSchema = Schema.Struct({
     })
   ),
   concurrency: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 100 })))),
-  apiUrl: Schema.optionalKey(Schema.String)
+  apiUrl: Schema.optionalKey(Schema.String),
+  /** Opt-in /healthz and /metrics on 127.0.0.1:port. */
+  health: Schema.optionalKey(Schema.Struct({ port: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))) }))
 })
 export type WorkerConfig = typeof WorkerConfigSchema.Type
 

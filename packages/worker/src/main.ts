@@ -6,7 +6,8 @@ import { Command, Flag } from "effect/cli"
 import { layerConfig } from "@spaces-vault/core/github/GitHubClientLive"
 import { nextRun } from "./Scheduler.ts"
 import { runOnSchedule } from "./Scheduler.ts"
-import { runOnce } from "./RunOnce.ts"
+import { serveHealth, WorkerMetrics } from "./Health.ts"
+import { liveExport, runOnce } from "./RunOnce.ts"
 import { loadConfig } from "./WorkerConfig.ts"
 
 export class WorkerExit {
@@ -23,16 +24,21 @@ const command = Command.make(
     once: Flag.Boolean("once").pipe(Flag.withDescription("run one export now and exit (for CronJobs and timers)"), Flag.withDefault(false))
   },
   (f) =>
-    Effect.gen(function* () {
+    Effect.scoped(Effect.gen(function* () {
       const { config, cron } = yield* loadConfig(f.config)
       const client = layerConfig({ apiUrl: Option.fromUndefinedOr(config.apiUrl), concurrency: Option.fromUndefinedOr(config.concurrency), userAgent: "spaces-vault-worker" })
+      const metrics = new WorkerMetrics()
+      if (config.health !== undefined) {
+        const port = yield* serveHealth(metrics, config.health.port)
+        yield* Effect.logInfo(`health and metrics on http://127.0.0.1:${port}/healthz and /metrics`)
+      }
       if (f.once) {
-        const status = yield* runOnce(config, undefined).pipe(Effect.provide(client))
+        const status = yield* runOnce(config, undefined, liveExport, metrics).pipe(Effect.provide(client))
         if (status.result !== "success") return yield* Effect.fail(new WorkerExit(1))
         return
       }
-      yield* runOnSchedule(cron, (at) => runOnce(config, nextRun(cron, at)).pipe(Effect.provide(client), Effect.asVoid))
-    })
+      yield* runOnSchedule(cron, (at) => runOnce(config, nextRun(cron, at), liveExport, metrics).pipe(Effect.provide(client), Effect.asVoid))
+    }))
 ).pipe(Command.withDescription("Nightly spaces-vault exports on a cron schedule, with a lock, retention and a status file."))
 
 /** Structured JSON log lines when stdout is not a terminal; readable lines on a terminal. */

@@ -133,3 +133,52 @@ describe("runOnce", () => {
     expect(await readdir(dir)).toContain("spaces-vault-20200101T000000Z.zip")
   })
 })
+
+describe("health and metrics", () => {
+  const status = (result: "success" | "failed", nextRunAt: string | null = null) => ({
+    lastRunStartedAt: "2026-11-25T01:30:00.000Z",
+    lastRunFinishedAt: "2026-11-25T01:31:00.000Z",
+    result,
+    archive: result === "success" ? "/a.zip" : null,
+    owners: [{ owner: "o", kind: "org", spaces: 12, failed: 0 }],
+    requests: 30,
+    durationMs: 60_000,
+    error: result === "failed" ? "GitHub is down" : null,
+    removedArchives: [],
+    nextRunAt
+  })
+
+  it("is healthy after a success, unhealthy after a failure or when a run is overdue", async () => {
+    const { WorkerMetrics, health, prometheus } = await import("../src/Health.ts")
+    const m = new WorkerMetrics()
+    expect(health(m, 0).ok).toBe(true)
+    m.record(status("success", "2026-11-26T01:30:00.000Z"), 2)
+    expect(health(m, Date.parse("2026-11-26T02:00:00Z")).ok).toBe(true)
+    expect(health(m, Date.parse("2026-11-26T03:00:00Z"))).toEqual({ ok: false, reason: "run overdue since 2026-11-26T01:30:00.000Z" })
+    m.record(status("failed"), 0)
+    expect(health(m, Date.parse("2026-11-25T02:00:00Z")).reason).toMatch(/last run failed: GitHub is down/)
+    const text = prometheus(m)
+    expect(text).toContain("spaces_vault_runs_total 2\n")
+    expect(text).toContain("spaces_vault_failures_total 1\n")
+    expect(text).toContain("spaces_vault_spaces_exported_total 12\n")
+    expect(text).toContain("spaces_vault_rate_limit_waits_total 2\n")
+    expect(text).toContain(`spaces_vault_last_success_timestamp_seconds ${Date.parse("2026-11-25T01:31:00Z") / 1000}\n`)
+  })
+
+  it("serves /healthz and /metrics on loopback", async () => {
+    const { WorkerMetrics, serveHealth } = await import("../src/Health.ts")
+    const m = new WorkerMetrics()
+    m.record(status("failed"), 0)
+    await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const port = yield* serveHealth(m, 0)
+          const h = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/healthz`))
+          expect(h.status).toBe(503)
+          const metrics = yield* Effect.promise(() => fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()))
+          expect(metrics).toMatch(/# TYPE spaces_vault_runs_total counter\nspaces_vault_runs_total 1/)
+        })
+      )
+    )
+  })
+})

@@ -110,6 +110,7 @@ export const exportSpaces = (options: ExportOptions & ExportHooks): Effect.Effec
         owners: result.owners,
         requests: stats.sent,
         notModified: stats.notModified,
+        rateLimitWaits: stats.rateLimitWaits,
         durationMs: finished - started
       } satisfies ExportSummary
     })

@@ -26,6 +26,8 @@ export interface ExportSummary {
   /** HTTP requests sent, retries included. */
   readonly requests: number
   readonly notModified: number
+  /** Waits imposed by rate limits during the export. */
+  readonly rateLimitWaits?: number
   readonly durationMs: number
 }
 
