@@ -182,3 +182,31 @@ describe("health and metrics", () => {
     )
   })
 })
+
+describe("signals", () => {
+  it("SIGTERM during an export removes the temporary archive, releases the lock and exits 0", async () => {
+    const { spawn } = await import("node:child_process")
+    const hub = await startFakeHub({ seed: "demo", latencyMs: 20 })
+    const dir = await tmp()
+    const configPath = join(dir, "worker.json")
+    await writeFile(configPath, JSON.stringify({ owners: { orgs: ["octo-org"] }, schedule: { cron: "30 2 * * *" }, outputDir: join(dir, "out") }))
+    try {
+      const child = spawn(process.execPath, [new URL("../src/bin.ts", import.meta.url).pathname, "--config", configPath, "--once"], {
+        env: { ...process.env, GH_TOKEN: hub.token, GITHUB_API_URL: hub.url },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      // Wait until the export is under way (the temporary archive exists), then stop it.
+      for (let i = 0; i < 100; i++) {
+        const names = await readdir(join(dir, "out")).catch(() => [] as Array<string>)
+        if (names.some((n) => n.includes(".tmp-"))) break
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+      child.kill("SIGTERM")
+      expect(await exited).toBe(0)
+      expect(await readdir(join(dir, "out"))).toEqual([])
+    } finally {
+      await hub.close()
+    }
+  })
+})
