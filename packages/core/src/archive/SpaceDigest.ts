@@ -1,6 +1,7 @@
 // A small comparable summary of one archived space: what inspect lists and what diff compares. Volatile
 // fields (ETags, timestamps alone) are left out, so re-exporting an unchanged space yields an equal digest.
 import { createHash } from "node:crypto"
+import { canonicalJson as canonical } from "../domain/canonical.ts"
 import type { ArchivedSpace } from "./ArchiveFormat.ts"
 
 export interface SpaceDigest {
@@ -18,17 +19,6 @@ export interface SpaceDigest {
 }
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 16)
-
-/** JSON with sorted keys, so digests do not depend on key order. */
-const canonical = (v: unknown): string =>
-  Array.isArray(v)
-    ? `[${v.map(canonical).join(",")}]`
-    : v !== null && typeof v === "object"
-      ? `{${Object.keys(v as object)
-          .sort()
-          .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-          .join(",")}}`
-      : JSON.stringify(v)
 
 export const digestSpace = (owner: string, space: ArchivedSpace): SpaceDigest => ({
   owner: owner.toLowerCase(),

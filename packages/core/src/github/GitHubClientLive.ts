@@ -1,6 +1,6 @@
 // The live GitHub client: typed routes through Transport, judged by RetryPolicy, paced and paused by RateGate,
 // decoded with the domain Schemas. Conditional GETs send If-None-Match and map 304 to NotModified.
-import { Clock, Effect, Layer, Option, Ref, Schema, Stream } from "effect"
+import { Clock, Duration, Effect, Layer, Option, Redacted, Ref, Schema, Stream } from "effect"
 import { spacesPath, type Owner } from "../domain/owner.ts"
 import { Collaborator, Repository, Space, SpaceListItem, type SpaceInput } from "../domain/space.ts"
 import { GitHubClient, tokenKindOf, type Conditional, type GitHubClientShape, type RequestStats } from "./GitHubClient.ts"
@@ -9,8 +9,7 @@ import { GitHubError } from "./GitHubError.ts"
 import { nextLink } from "./Link.ts"
 import { makeRateGate, type Lane } from "./RateGate.ts"
 import { errorOf, withRetries } from "./RetryPolicy.ts"
-import { Transport, type RawResponse, type TransportRequest } from "./Transport.ts"
-import { Redacted } from "effect"
+import { Transport, TransportFailure, type RawResponse, type TransportRequest } from "./Transport.ts"
 
 const pathOf = (route: string, params: Record<string, unknown> = {}): string => {
   const target = route.slice(route.indexOf(" ") + 1)
@@ -36,11 +35,20 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
     const origin = new URL(options.apiUrl).origin
     const bump = (f: (s: RequestStats) => Partial<RequestStats>) => Ref.update(stats, (s) => ({ ...s, ...f(s) }))
 
+    const timeout = options.requestTimeout ?? Duration.seconds(60)
+    /** One exchange; a silent connection is cut (interrupting the fetch) and treated like a reset. */
+    const send = (request: TransportRequest) =>
+      transport.send(request).pipe(
+        Effect.timeoutOrElse({
+          duration: timeout,
+          orElse: () => Effect.fail(new TransportFailure({ detail: `no answer within ${Duration.format(timeout)}` }))
+        })
+      )
+
     /** One attempt: through the gate, then judged. Rate limits pause the gate for every fiber before failing. */
     const attempt = (lane: Lane, endpoint: string, request: TransportRequest, method: string, path: string) =>
-      gate.run(lane, endpoint, transport.send(request)).pipe(
+      gate.run(lane, endpoint, Effect.andThen(bump((s) => ({ sent: s.sent + 1 })), send(request))).pipe(
         Effect.mapError((f) => new GitHubError({ reason: { _tag: "Transient", detail: f.detail }, method, path })),
-        Effect.tap(() => bump((s) => ({ sent: s.sent + 1 }))),
         Effect.flatMap((res) =>
           Effect.gen(function* () {
             yield* gate.observe(res.headers)

@@ -40,7 +40,9 @@ export const makeRateGate = (options: RateGateOptions) =>
   Effect.gen(function* () {
     const permits = yield* Semaphore.make(Math.max(1, options.concurrency))
     const paused = yield* Ref.make(0)
-    const nextWrite = yield* Ref.make(0)
+    const writeLane = yield* Semaphore.make(1)
+    // When the previous write left (epoch ms); -Infinity so the first write never waits.
+    const lastWrite = yield* Ref.make(Number.NEGATIVE_INFINITY)
     const budget = yield* Ref.make<RateBudget | undefined>(undefined)
     const waits = yield* Ref.make(0)
     const writeInterval = options.writesPerMinute > 0 ? 60_000 / options.writesPerMinute : 0
@@ -81,27 +83,37 @@ export const makeRateGate = (options: RateGateOptions) =>
       }
     })
 
-    /** Reserves the next write slot atomically, then waits for it: writes go out at least `writeInterval` apart. */
-    const awaitWriteSlot = Effect.gen(function* () {
+    /** Sleeps until `writeInterval` has passed since the previous write left. Only the write-lane holder calls it. */
+    const awaitWriteSpacing = Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
-      const slot = yield* Ref.modify(nextWrite, (next) => {
-        const at = Math.max(now, next)
-        return [at, at + writeInterval] as const
-      })
-      if (slot > now) yield* Effect.sleep(Duration.millis(slot - now))
+      const at = (yield* Ref.get(lastWrite)) + writeInterval
+      if (at > now) yield* Effect.sleep(Duration.millis(at - now))
     })
 
+    /** Checked holding the permit, right before sending: a pause may have begun while we queued. */
+    const sendWhenClear = <A, E, R>(lane: Lane, send: Effect.Effect<A, E, R>) =>
+      Effect.gen(function* () {
+        yield* awaitPause
+        if (lane === "write") yield* Ref.set(lastWrite, yield* Clock.currentTimeMillis)
+        return yield* send
+      })
+
     const gate: RateGate = {
-      run: (lane, endpoint, send) =>
-        Effect.gen(function* () {
-          yield* awaitPause
-          if (lane === "write" && writeInterval > 0) yield* awaitWriteSlot
-          yield* awaitBudgets(endpoint, lane)
-          return yield* permits.withPermits(1)(
-            // Check again holding the permit: a pause may have begun while we queued.
-            Effect.andThen(awaitPause, send)
-          )
-        }),
+      run: (lane, endpoint, send) => {
+        const inPermit = permits.withPermits(1)(sendWhenClear(lane, send))
+        if (lane === "read") return Effect.andThen(Effect.andThen(awaitPause, awaitBudgets(endpoint, lane)), inPermit)
+        // The write lane, as octokit's throttling plugin has it: one write at a time, each leaving at least
+        // `writeInterval` after the previous one left — also after a pause, when queued writes would otherwise
+        // all leave together. https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#pause-between-mutative-requests
+        return writeLane.withPermits(1)(
+          Effect.gen(function* () {
+            yield* awaitPause
+            yield* awaitWriteSpacing
+            yield* awaitBudgets(endpoint, lane)
+            return yield* inPermit
+          })
+        )
+      },
       pauseUntil: (untilMs, why) =>
         Effect.gen(function* () {
           const now = yield* Clock.currentTimeMillis

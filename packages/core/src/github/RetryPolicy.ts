@@ -13,13 +13,20 @@ export interface RetryOptions {
   readonly backoffMax: Duration.Duration
   /** Wait after a secondary limit that came without retry-after (GitHub: "at least one minute"). */
   readonly secondaryFloor: Duration.Duration
+  /**
+   * How long one request may go unanswered before it counts as a connection failure (and is retried).
+   * GitHub ends requests that take it over 10 s itself, so this only catches dead connections.
+   * Optional so that options built before it existed keep working; defaults to 60 s.
+   */
+  readonly requestTimeout?: Duration.Duration | undefined
 }
 
 export const defaultRetryOptions: RetryOptions = {
   maxRetries: 5,
   backoffBase: Duration.seconds(1),
   backoffMax: Duration.seconds(30),
-  secondaryFloor: Duration.seconds(60)
+  secondaryFloor: Duration.seconds(60),
+  requestTimeout: Duration.seconds(60)
 }
 
 const header = (res: RawResponse, name: string) => res.headers[name]

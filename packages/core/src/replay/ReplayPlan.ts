@@ -1,6 +1,7 @@
 // Pure planning: for each archived space, create it, update an existing one to equal the archive, skip it, or
 // stop — from the remapped space, what exists in the target, the conflict policy and --strict. An update uses the
 // nested resources_attributes semantics: `id` + `_destroy` deletes, no `id` creates; unchanged resources stay.
+import { canonicalJson as canonical } from "../domain/canonical.ts"
 import type { Collaborator, Resource, Space } from "../domain/space.ts"
 import { uploadOnlyResourceTypes } from "../domain/space.ts"
 import type { DesiredCollaborator, DesiredResource, RemappedSpace } from "./Remap.ts"
@@ -41,13 +42,6 @@ export type SpaceAction =
   | { readonly _tag: "Skip"; readonly source: SourceRef; readonly target: number; readonly reason: string; readonly remapped: RemappedSpace }
   | { readonly _tag: "Conflict"; readonly source: SourceRef; readonly target: number; readonly remapped: RemappedSpace }
   | { readonly _tag: "Refused"; readonly source: SourceRef; readonly reason: string; readonly remapped: RemappedSpace }
-
-const canonical = (v: unknown): string =>
-  Array.isArray(v)
-    ? `[${v.map(canonical).join(",")}]`
-    : v !== null && typeof v === "object"
-      ? `{${Object.keys(v as object).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(",")}}`
-      : JSON.stringify(v)
 
 /** Resources are the same when type and metadata agree (ids differ between orgs). */
 const resourceKey = (r: { readonly resource_type: string; readonly metadata: unknown }) => `${r.resource_type}:${canonical(r.metadata)}`
