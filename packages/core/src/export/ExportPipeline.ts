@@ -129,6 +129,8 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
       } else {
         yield* client.listSpaces(owner).pipe(
           Stream.tap(() => Effect.sync(() => listed++)),
+          // Fetch the next list page while this one's spaces are in flight (bounded: one page ahead).
+          Stream.buffer({ capacity: 100 }),
           Stream.mapEffect((item) => archiveSpace(owner, item), { concurrency: options.concurrency }),
           Stream.runForEach((outcome) =>
             Effect.gen(function* () {

@@ -67,16 +67,21 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
               yield* gate.pauseUntil(now + error.reason.retryAfterSeconds * 1000, `secondary rate limit on ${method} ${path}`)
             } else if (error.reason._tag === "RateLimited") {
               yield* bump((s) => ({ rateLimitWaits: s.rateLimitWaits + 1 }))
-              // x-ratelimit-reset is in whole seconds: wait until it has surely passed.
-              yield* gate.pauseUntil(Math.max(error.reason.resetAt * 1000 + 1000, now + 1000), `primary rate limit on ${method} ${path}`)
+              // x-ratelimit-reset is in whole seconds: wait until it has surely passed. Without a usable reset,
+              // GitHub's advice for an unexplained limit applies: wait at least the floor (a minute).
+              const resetMs = error.reason.resetAt * 1000
+              const until = resetMs > 0 ? Math.max(resetMs + 1000, now + 1000) : now + Duration.toMillis(options.secondaryFloor)
+              yield* gate.pauseUntil(until, `primary rate limit on ${method} ${path}`)
             }
             return yield* error
           })
         )
       )
 
-    /** An attempt with retries; counts the retries it took. */
-    /** `endpoint` names the route template for per-endpoint budgets (a Link URL belongs to its list route). */
+    /**
+     * An attempt with retries; counts the retries it took. `endpoint` names the route template for
+     * per-endpoint budgets (a Link URL belongs to its list route).
+     */
     const execute = (lane: Lane, request: TransportRequest, endpoint = request.route): Effect.Effect<RawResponse, GitHubError> => {
       const method = request.route.slice(0, request.route.indexOf(" "))
       const path = pathOf(request.route, request.params)
@@ -86,7 +91,9 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
         return attempt(lane, endpoint, request, method, path)
       }).pipe(
         withRetries(options),
-        Effect.ensuring(Effect.suspend(() => (attempts > 1 ? bump((s) => ({ retries: s.retries + attempts - 1 })) : Effect.void)))
+        Effect.ensuring(Effect.suspend(() => (attempts > 1 ? bump((s) => ({ retries: s.retries + attempts - 1 })) : Effect.void))),
+        // One span per logical request, retries and waits included, named by route template (no ids, no token).
+        Effect.withSpan("GitHubClient.request", { attributes: { "http.method": method, "http.route": endpoint.slice(endpoint.indexOf(" ") + 1), path } })
       )
     }
 

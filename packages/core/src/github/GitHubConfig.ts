@@ -20,8 +20,8 @@ export interface GitHubClientOptions extends RetryOptions, RateGateOptions {
 export const DEFAULT_CONCURRENCY = 16
 
 /**
- * Normalizes an API base URL. github.com -> https://api.github.com; GHE.com `https://api.SUB.ghe.com`;
- * GitHub Enterprise Server `https://HOST/api/v3` (a bare GHES host gets /api/v3 appended).
+ * Normalizes an API base URL. github.com -> https://api.github.com; GHE.com `https://api.SUB.ghe.com` (the web
+ * host SUB.ghe.com is accepted too); GitHub Enterprise Server `https://HOST/api/v3` (a bare host gets /api/v3).
  */
 export const normalizeApiUrl = (raw: string): Effect.Effect<string, GitHubConfigError> =>
   Effect.gen(function* () {
@@ -32,7 +32,7 @@ export const normalizeApiUrl = (raw: string): Effect.Effect<string, GitHubConfig
       return yield* new GitHubConfigError({ message: `the API URL "${raw}" is not a URL (expected e.g. https://api.github.com)` })
     }
     if (url.protocol !== "https:" && url.protocol !== "http:") {
-      return yield* new GitHubConfigError({ message: `the API URL "${raw}" must start with https:// (or http:// for a local server)` })
+      return yield* new GitHubConfigError({ message: `the API URL must start with https:// (or http:// for a local server), not ${url.protocol}//` })
     }
     if (url.username || url.password || url.search || url.hash) {
       return yield* new GitHubConfigError({ message: "the API URL must not carry credentials, a query or a fragment" })
@@ -40,6 +40,8 @@ export const normalizeApiUrl = (raw: string): Effect.Effect<string, GitHubConfig
     const host = url.hostname.toLowerCase()
     const path = url.pathname.replace(/\/+$/, "")
     if (host === "github.com" || host === "www.github.com") return DEFAULT_API_URL
+    // A GHE.com web host (SUB.ghe.com) has its API on api.SUB.ghe.com.
+    if (/^[a-z0-9-]+\.ghe\.com$/.test(host) && path === "") return `https://api.${host}`
     const isCloud = host === "api.github.com" || /^api\.[a-z0-9-]+\.ghe\.com$/.test(host)
     const isLocal = host === "127.0.0.1" || host === "localhost" || host === "[::1]"
     if (!isCloud && !isLocal && path === "") return `${url.origin}/api/v3`
@@ -50,6 +52,8 @@ export interface ConfigOverrides {
   readonly apiUrl?: Option.Option<string> | undefined
   readonly concurrency?: Option.Option<number> | undefined
   readonly writesPerMinute?: Option.Option<number> | undefined
+  /** Retries after the first attempt (transient failures and rate limits alike). */
+  readonly maxRetries?: Option.Option<number> | undefined
   readonly userAgent?: string | undefined
 }
 
@@ -78,7 +82,11 @@ export const loadClientOptions = (overrides: ConfigOverrides = {}) =>
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 100) {
       return yield* new GitHubConfigError({ message: `concurrency must be from 1 to 100, got ${concurrency}` })
     }
-    if (!(writesPerMinute > 0)) {
+    const maxRetries = Option.getOrElse(overrides.maxRetries ?? Option.none(), () => defaultRetryOptions.maxRetries)
+    if (!Number.isInteger(maxRetries) || maxRetries < 0 || maxRetries > 100) {
+      return yield* new GitHubConfigError({ message: `the number of retries must be from 0 to 100, got ${maxRetries}` })
+    }
+    if (!(writesPerMinute > 0) || !Number.isFinite(writesPerMinute)) {
       return yield* new GitHubConfigError({ message: `the write rate must be a positive number of requests per minute, got ${writesPerMinute}` })
     }
     return {
@@ -88,6 +96,7 @@ export const loadClientOptions = (overrides: ConfigOverrides = {}) =>
       token: Redacted.make(token.value.trim()),
       concurrency,
       writesPerMinute,
+      maxRetries,
       userAgent: overrides.userAgent ?? "spaces-vault"
     } satisfies GitHubClientOptions
   }).pipe(

@@ -8,7 +8,7 @@ export const Forbidden = Schema.TaggedStruct("Forbidden", {})
 export const Validation = Schema.TaggedStruct("Validation", {
   errors: Schema.Array(Schema.Unknown)
 })
-/** Primary limit exhausted: do not send before `resetAt` (epoch seconds). */
+/** Primary limit exhausted: do not send before `resetAt` (epoch seconds; 0 when GitHub did not say). */
 export const RateLimited = Schema.TaggedStruct("RateLimited", { resetAt: Schema.Number })
 /** Secondary limit: wait `retryAfterSeconds` (GitHub's retry-after, else our 60 s floor). */
 export const SecondaryRateLimited = Schema.TaggedStruct("SecondaryRateLimited", {
@@ -58,7 +58,9 @@ export class GitHubError extends Schema.TaggedError<GitHubError>()("GitHubError"
       case "Validation":
         return `GitHub refused ${where} as invalid${said}${r.errors.length ? `: ${JSON.stringify(r.errors)}` : ""}`
       case "RateLimited":
-        return `primary rate limit exhausted at ${where}; it resets at ${new Date(r.resetAt * 1000).toISOString()}`
+        return r.resetAt > 0
+          ? `primary rate limit exhausted at ${where}; it resets at ${new Date(r.resetAt * 1000).toISOString()}`
+          : `primary rate limit exhausted at ${where}; GitHub did not say when it resets`
       case "SecondaryRateLimited":
         return `secondary rate limit hit at ${where}; GitHub asked to wait ${r.retryAfterSeconds} s${said}`
       case "Transient":

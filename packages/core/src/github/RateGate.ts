@@ -1,5 +1,5 @@
-// The one gate every request of the process passes: a cap on concurrent requests, a write lane that spaces
-// POST/PUT/DELETE apart, and a shared pause — when GitHub says "wait", every fiber waits, not just the one told.
+// The one gate every request of the process passes: a cap on concurrent requests, a write lane that lets
+// POST/PUT/DELETE out one at a time and spaced apart, and a shared pause — when GitHub says "wait", every fiber waits, not just the one told.
 // https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
 import { Clock, Duration, Effect, Ref, Semaphore } from "effect"
 import type { RateBudget } from "./GitHubClient.ts"
@@ -23,8 +23,10 @@ export const githubSecondaryLimits = { pointsPerMinute: 900, contentPerMinute: 8
 
 export interface RateGate {
   /**
-   * Runs `send` once the pause is over, the endpoint's points budget and (for writes) the write slot and the
-   * content-creation budget allow it, holding one concurrency permit. `endpoint` is "METHOD /path/{template}".
+   * Runs `send` once the pause is over and the endpoint's points budget allows it, holding one concurrency
+   * permit. Writes also wait their turn in the write lane (one in flight, each leaving at least
+   * 60000 / writesPerMinute ms after the previous one) and for the content-creation budget.
+   * `endpoint` is "METHOD /path/{template}".
    */
   readonly run: <A, E, R>(lane: Lane, endpoint: string, send: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Holds every request until `untilMs` (epoch ms). Pauses only ever extend. */

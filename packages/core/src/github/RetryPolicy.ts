@@ -52,7 +52,8 @@ export const reasonOf = (res: RawResponse, options: RetryOptions): GitHubErrorRe
       return { _tag: "SecondaryRateLimited", retryAfterSeconds: retryAfter }
     }
     if (header(res, "x-ratelimit-remaining") === "0") {
-      return { _tag: "RateLimited", resetAt: Number(header(res, "x-ratelimit-reset") ?? 0) }
+      const reset = Number(header(res, "x-ratelimit-reset"))
+      return { _tag: "RateLimited", resetAt: Number.isFinite(reset) && reset > 0 ? reset : 0 }
     }
     if (s === 429 || /secondary rate limit|abuse/i.test(message)) {
       return { _tag: "SecondaryRateLimited", retryAfterSeconds: Duration.toSeconds(options.secondaryFloor) }

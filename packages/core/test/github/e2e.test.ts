@@ -2,11 +2,13 @@
 // values and the backoff base are small; what matters is that nothing is sent inside a retry-after window and
 // that every request body and response conforms to GitHub's OpenAPI description.
 import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
-import { ConfigProvider, Duration, Effect, Layer, Redacted, Stream } from "effect"
+import { Clock, ConfigProvider, Duration, Effect, Layer, Redacted, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { org, user } from "../../src/domain/owner.ts"
 import { GitHubClient } from "../../src/github/GitHubClient.ts"
-import { layer, layerConfig } from "../../src/github/GitHubClientLive.ts"
+import type { GitHubClientOptions } from "../../src/github/GitHubConfig.ts"
+import { layer, layerConfig, layerWithTransport } from "../../src/github/GitHubClientLive.ts"
+import { Transport, type TransportRequest } from "../../src/github/Transport.ts"
 import { defaultRetryOptions } from "../../src/github/RetryPolicy.ts"
 import { githubSecondaryLimits } from "../../src/github/RateGate.ts"
 
@@ -20,18 +22,21 @@ afterEach(async () => {
   }
 })
 
-const clientLayer = (h: FakeHub, overrides: { concurrency?: number; secondaryFloor?: Duration.Duration } = {}) =>
-  layer({
-    ...defaultRetryOptions,
-    backoffBase: Duration.millis(20),
-    secondaryFloor: overrides.secondaryFloor ?? Duration.seconds(1),
-    apiUrl: h.url,
-    token: Redacted.make(h.token),
-    concurrency: overrides.concurrency ?? 8,
-    writesPerMinute: 6000,
-    ...githubSecondaryLimits,
-    userAgent: "spaces-vault-test"
-  })
+type Overrides = { concurrency?: number; secondaryFloor?: Duration.Duration; writesPerMinute?: number }
+
+const clientOptions = (h: FakeHub, overrides: Overrides = {}): GitHubClientOptions => ({
+  ...defaultRetryOptions,
+  backoffBase: Duration.millis(20),
+  secondaryFloor: overrides.secondaryFloor ?? Duration.seconds(1),
+  apiUrl: h.url,
+  token: Redacted.make(h.token),
+  concurrency: overrides.concurrency ?? 8,
+  writesPerMinute: overrides.writesPerMinute ?? 6000,
+  ...githubSecondaryLimits,
+  userAgent: "spaces-vault-test"
+})
+
+const clientLayer = (h: FakeHub, overrides: Overrides = {}) => layer(clientOptions(h, overrides))
 
 const run = <A, E>(h: FakeHub, program: Effect.Effect<A, E, GitHubClient>, overrides = {}) =>
   Effect.runPromise(program.pipe(Effect.provide(clientLayer(h, overrides))))
@@ -109,6 +114,57 @@ describe("client against fakehub", () => {
       return yield* Effect.forEach([1, 2, 3, 4], (n) => client.getSpace(org("octo-org"), n).pipe(Effect.map((r) => r._tag)))
     }), { concurrency: 1 })
     expect(names).toEqual(["Modified", "Modified", "Modified", "Modified"])
+  })
+
+  it("waits out a forced primary exhaustion until the near reset", async () => {
+    hub = await startFakeHub({ seed: "demo", rateLimit: { limit: 100, windowSeconds: 2 } })
+    const h = hub
+    h.faults.exhaustPrimary()
+    // The fault lasts until cleared; GitHub's own window would end at the reset the fake announces.
+    const lift = setTimeout(() => h.faults.clear(), 300)
+    const started = Date.now()
+    const got = await run(h, Effect.gen(function* () {
+      const client = yield* GitHubClient
+      return (yield* client.getSpace(org("octo-org"), 1))._tag
+    }))
+    clearTimeout(lift)
+    expect(got).toBe("Modified")
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000)
+    expect(h.counters.byStatus()[403]).toBe(1)
+  })
+
+  it("paces writes queued behind a secondary limit, still one interval apart after it", async () => {
+    hub = await startFakeHub({ seed: "demo" })
+    const h = hub
+    h.faults.secondaryLimit(1, { retryAfterSeconds: 1, route: "POST /orgs/{org}/copilot-spaces" })
+    // Record when each write leaves, just above the real Octokit transport.
+    const writesLeft: Array<number> = []
+    const options = clientOptions(h, { writesPerMinute: 300 }) // 200 ms apart
+    const recording = Layer.effect(
+      Transport,
+      Effect.gen(function* () {
+        const inner = yield* Transport
+        return {
+          send: (request: TransportRequest) =>
+            Effect.andThen(
+              Effect.map(Clock.currentTimeMillis, (t) => (request.route.startsWith("POST") ? writesLeft.push(t) : 0)),
+              inner.send(request)
+            )
+        }
+      })
+    ).pipe(Layer.provide(Transport.layerOctokit(options)))
+    await Effect.runPromise(
+      Effect.gen(function* () {
+        const client = yield* GitHubClient
+        yield* Effect.forEach([1, 2, 3], (i) => client.createSpace(org("octo-org"), { name: `Paced ${i}`, base_role: "reader" }), { concurrency: 3 })
+      }).pipe(Effect.provide(layerWithTransport(options).pipe(Layer.provide(recording))))
+    )
+    expect(h.counters.byStatus()[201]).toBe(3)
+    expect(h.counters.secondaryLimited).toBe(1)
+    expect(writesLeft).toHaveLength(4)
+    // Node timers may fire a millisecond early against the wall clock.
+    expect(writesLeft[1]! - writesLeft[0]!).toBeGreaterThanOrEqual(995)
+    for (let i = 2; i < 4; i++) expect(writesLeft[i]! - writesLeft[i - 1]!).toBeGreaterThanOrEqual(198)
   })
 
   it("sends request bodies that match GitHub's schemas when writing", async () => {

@@ -1,0 +1,96 @@
+// The shared gate on its own: the write lane, the shared pause and how they combine, on the test clock.
+import { describe, expect, it } from "@effect/vitest"
+import { Clock, Duration, Effect, Fiber } from "effect"
+import { TestClock } from "effect/testing"
+import { githubSecondaryLimits, makeRateGate, type Lane, type RateGateOptions } from "../../src/github/RateGate.ts"
+
+const gateOptions = (overrides: Partial<RateGateOptions> = {}): RateGateOptions => ({
+  concurrency: 8,
+  writesPerMinute: 60,
+  ...githubSecondaryLimits,
+  ...overrides
+})
+
+/** A request that records when it left and stays in flight for `latency`. */
+const recorder = () => {
+  const left: Array<{ readonly lane: Lane; readonly at: number }> = []
+  const send = (lane: Lane, latency: Duration.Input = Duration.zero) =>
+    Effect.gen(function* () {
+      left.push({ lane, at: yield* Clock.currentTimeMillis })
+      yield* Effect.sleep(latency)
+    })
+  return { left, send }
+}
+
+describe("RateGate", () => {
+  it.effect("writes queued when a pause begins still leave one interval apart when it ends", () =>
+    Effect.gen(function* () {
+      const gate = yield* makeRateGate(gateOptions())
+      const { left, send } = recorder()
+      const writes = yield* Effect.forkChild(
+        Effect.all([1, 2, 3, 4].map(() => gate.run("write", "POST /orgs/{org}/copilot-spaces", send("write"))), { concurrency: 4 })
+      )
+      yield* TestClock.adjust("500 millis") // the first write has left; the others wait for their turn
+      yield* gate.pauseUntil(30_000, "test")
+      yield* TestClock.adjust("29 seconds")
+      expect(left.map((l) => l.at)).toEqual([0])
+      yield* TestClock.adjust("5 seconds")
+      yield* Fiber.join(writes)
+      expect(left.map((l) => l.at)).toEqual([0, 30_000, 31_000, 32_000])
+    }))
+
+  it.effect("keeps one write in flight at a time, while reads go on", () =>
+    Effect.gen(function* () {
+      const gate = yield* makeRateGate(gateOptions({ writesPerMinute: 6000 }))
+      const { left, send } = recorder()
+      const writes = yield* Effect.forkChild(
+        Effect.all([1, 2].map(() => gate.run("write", "PUT /orgs/{org}/copilot-spaces/{space_number}", send("write", "5 seconds"))), { concurrency: 2 })
+      )
+      const read = yield* Effect.forkChild(gate.run("read", "GET /orgs/{org}/copilot-spaces", send("read")))
+      yield* TestClock.adjust("11 seconds")
+      yield* Fiber.join(writes)
+      yield* Fiber.join(read)
+      expect(left.filter((l) => l.lane === "write").map((l) => l.at)).toEqual([0, 5000])
+      expect(left.find((l) => l.lane === "read")!.at).toBe(0)
+    }))
+
+  it.effect("pauses only ever extend, and report until when", () =>
+    Effect.gen(function* () {
+      const gate = yield* makeRateGate(gateOptions())
+      expect(yield* gate.pausedUntil).toBeUndefined()
+      yield* gate.pauseUntil(10_000, "long")
+      yield* gate.pauseUntil(5_000, "short")
+      expect(yield* gate.pausedUntil).toBe(10_000)
+      expect(yield* gate.waits).toBe(2)
+      const { left, send } = recorder()
+      const read = yield* Effect.forkChild(gate.run("read", "GET /x", send("read")))
+      yield* TestClock.adjust("9 seconds")
+      expect(left).toEqual([])
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(read)
+      expect(left[0]!.at).toBe(10_000)
+      expect(yield* gate.pausedUntil).toBeUndefined()
+    }))
+
+  it.effect("a pause announced while a request waits for a permit holds it too", () =>
+    Effect.gen(function* () {
+      const gate = yield* makeRateGate(gateOptions({ concurrency: 1 }))
+      const { left, send } = recorder()
+      const first = yield* Effect.forkChild(gate.run("read", "GET /x", send("read", "1 second")))
+      const second = yield* Effect.forkChild(gate.run("read", "GET /x", send("read")))
+      yield* TestClock.adjust("500 millis")
+      yield* gate.pauseUntil(20_000, "announced by another answer")
+      yield* TestClock.adjust("21 seconds")
+      yield* Fiber.join(first)
+      yield* Fiber.join(second)
+      expect(left.map((l) => l.at)).toEqual([0, 20_000])
+    }))
+
+  it.effect("tracks the budget from x-ratelimit-* headers and ignores answers without them", () =>
+    Effect.gen(function* () {
+      const gate = yield* makeRateGate(gateOptions())
+      yield* gate.observe({ "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4990", "x-ratelimit-used": "10", "x-ratelimit-reset": "1700000000" })
+      yield* gate.observe({ etag: `"x"` })
+      expect(yield* gate.budget).toEqual({ limit: 5000, remaining: 4990, used: 10, resetAt: 1700000000 })
+    }))
+})
