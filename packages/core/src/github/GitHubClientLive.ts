@@ -90,7 +90,7 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
         attempts++
         return attempt(lane, endpoint, request, method, path)
       }).pipe(
-        withRetries(options),
+        withRetries(options, method),
         Effect.ensuring(Effect.suspend(() => (attempts > 1 ? bump((s) => ({ retries: s.retries + attempts - 1 })) : Effect.void))),
         // One span per logical request, retries and waits included, named by route template (no ids, no token).
         Effect.withSpan("GitHubClient.request", { attributes: { "http.method": method, "http.route": endpoint.slice(endpoint.indexOf(" ") + 1), path } })

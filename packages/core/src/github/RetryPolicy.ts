@@ -94,6 +94,15 @@ export const retrySchedule = (options: RetryOptions) =>
     })
   )
 
-/** Retries what is worth retrying, at most `maxRetries` times. */
-export const withRetries = (options: RetryOptions) => <A, R>(self: Effect.Effect<A, GitHubError, R>) =>
-  Effect.retry(self, { schedule: retrySchedule(options), times: options.maxRetries, while: isRetryable })
+/**
+ * Whether to try again. A POST that failed in transit or with a 5xx may already have been applied, and sending it
+ * again could create a second space or collaborator; rate-limit answers reject a request before it is processed,
+ * so only those are retried for POST. (Replay's journal and name matching recover a POST that did go through.)
+ * GET, PUT and DELETE are idempotent and retry on every retryable failure.
+ */
+export const retryableFor = (method: string) => (e: GitHubError): boolean =>
+  method === "POST" ? e.reason._tag === "RateLimited" || e.reason._tag === "SecondaryRateLimited" : isRetryable(e)
+
+/** Retries what is worth retrying for this method, at most `maxRetries` times. */
+export const withRetries = (options: RetryOptions, method = "GET") => <A, R>(self: Effect.Effect<A, GitHubError, R>) =>
+  Effect.retry(self, { schedule: retrySchedule(options), times: options.maxRetries, while: retryableFor(method) })

@@ -237,3 +237,23 @@ describe("GitHubClient reads", () => {
     }).pipe(Effect.provide(layer))
   })
 })
+
+describe("GitHubClient POST safety", () => {
+  it.effect("does not resend a POST after a 5xx (it may have been applied) but does after a secondary limit", () => {
+    const { layer, sent } = scripted((r, n) =>
+      r.route.startsWith("POST") && n === 1
+        ? status(502)
+        : r.route.startsWith("POST") && n === 2
+          ? status(403, { message: "You have exceeded a secondary rate limit" }, { "retry-after": "1" })
+          : { ...ok(space(1)), status: 201 }
+    )
+    return Effect.gen(function* () {
+      const client = yield* GitHubClient
+      const first = yield* Effect.flip(client.createSpace(octo, { name: "a" }))
+      expect(first.reason._tag).toBe("Transient")
+      expect(sent).toHaveLength(1)
+      yield* runWithClock(client.createSpace(octo, { name: "b" }), "500 millis", 10)
+      expect(sent).toHaveLength(3)
+    }).pipe(Effect.provide(layer))
+  })
+})
