@@ -6,6 +6,7 @@ import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { seedLarge, startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
+import { replayBench } from "./replay.ts"
 
 const LATENCY_MS = 20
 const CONCURRENCY = 16 // the default
@@ -124,7 +125,9 @@ const main = async () => {
   }
 }
 
-main().catch((e: unknown) => {
+main()
+  .then(() => (process.env["BENCH_QUICK"] ? undefined : replayBench()))
+  .catch((e: unknown) => {
   console.error(`bench: ${e instanceof Error ? e.message : String(e)}`)
   process.exitCode = 1
 })

@@ -17,6 +17,11 @@ export interface RateGateOptions {
   /** Content-creating requests (POST) per minute and per hour (GitHub: 80 and 500). */
   readonly contentPerMinute: number
   readonly contentPerHour: number
+  /**
+   * Length of a "minute" in real minutes (default 1). Only benchmarks change it, together with fakehub's
+   * `minuteSeconds`, to replay hours of paced traffic in minutes with the same dynamics.
+   */
+  readonly timeScale?: number | undefined
 }
 
 export const githubSecondaryLimits = { pointsPerMinute: 900, contentPerMinute: 80, contentPerHour: 500 } as const
@@ -47,10 +52,11 @@ export const makeRateGate = (options: RateGateOptions) =>
     const lastWrite = yield* Ref.make(Number.NEGATIVE_INFINITY)
     const budget = yield* Ref.make<RateBudget | undefined>(undefined)
     const waits = yield* Ref.make(0)
-    const writeInterval = options.writesPerMinute > 0 ? 60_000 / options.writesPerMinute : 0
+    const minute = 60_000 * (options.timeScale ?? 1)
+    const writeInterval = options.writesPerMinute > 0 ? minute / options.writesPerMinute : 0
     const points = new Map<string, SlidingWindow>()
-    const contentMinute = makeWindow(options.contentPerMinute, 60_000)
-    const contentHour = makeWindow(options.contentPerHour, 3_600_000)
+    const contentMinute = makeWindow(options.contentPerMinute, minute)
+    const contentHour = makeWindow(options.contentPerHour, 60 * minute)
 
     /**
      * Reserves room in every window the request counts against, waiting until there is some. Reservation is
@@ -61,7 +67,7 @@ export const makeRateGate = (options: RateGateOptions) =>
         const method = endpoint.slice(0, endpoint.indexOf(" "))
         const cost = lane === "write" ? 5 : 1
         let window = points.get(endpoint)
-        if (window === undefined) points.set(endpoint, (window = makeWindow(options.pointsPerMinute, 60_000)))
+        if (window === undefined) points.set(endpoint, (window = makeWindow(options.pointsPerMinute, minute)))
         const windows: Array<[SlidingWindow, number]> = [[window, cost]]
         if (method === "POST") windows.push([contentMinute, 1], [contentHour, 1])
         while (true) {
