@@ -149,6 +149,9 @@ describe("spaces-vault prune", () => {
     await writeFile(join(out, "spaces-vault-20200101T000000Z.zip"), "garbage")
     expect((await runCli(["prune", out])).code).toBe(2)
     expect((await runCli(["prune", out, "--keep-last", "-1"])).code).toBe(2)
+    const badZone = await runCli(["prune", out, "--keep-last", "1", "--time-zone", "Mars/Olympus"])
+    expect(badZone.code).toBe(2)
+    expect(badZone.stderr.join("\n")).toMatch(/--time-zone: "Mars\/Olympus" is not an IANA time zone/)
     const dry = await runCli(["prune", out, "--keep-last", "1", "--dry-run", "--json"])
     expect(dry.code).toBe(1) // the garbage file is unreadable: reported and kept
     expect(dry.json().remove).toHaveLength(2)

@@ -48,7 +48,7 @@ export const runOnce = (
       // Never delete anything after a failed or partial export.
       const removed =
         result._tag === "Success" && !result.success.partial && !isEmptyPolicy(policy)
-          ? yield* pruneArchives(config.outputDir, policy, false).pipe(
+          ? yield* pruneArchives(config.outputDir, policy, { dryRun: false, timeZone: config.schedule.timeZone }).pipe(
               Effect.map((p) => p.remove.map((a) => a.name)),
               Effect.catchTag("PruneError", (e) => Effect.logWarning(`retention skipped: ${e.message}`).pipe(Effect.as([] as Array<string>)))
             )

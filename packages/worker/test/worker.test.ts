@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, readdir, writeFile } from "node:fs/promises"
 import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
+import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { startFakeHub } from "@spaces-vault/fixtures"
 import { Cron, Effect, Fiber, Layer, Redacted, Result } from "effect"
@@ -106,12 +107,12 @@ describe("runOnce", () => {
     }) as Layer.Layer<GitHubClient>
     const dir = await tmp()
     try {
-      const first = await Effect.runPromise(runOnce(config(dir), Date.parse("2026-11-26T01:30:00Z")).pipe(Effect.provide(client)))
+      const first = await Effect.runPromise(runOnce(config(dir), Date.parse("2026-11-26T01:30:00Z")).pipe(Effect.provide([client, NodeServices.layer])))
       expect(first.result).toBe("success")
       expect((await Effect.runPromise(verifyArchive(first.archive!))).ok).toBe(true)
       const status = JSON.parse(await readFile(join(dir, "status.json"), "utf8"))
       expect(status).toMatchObject({ result: "success", archive: first.archive, nextRunAt: "2026-11-26T01:30:00.000Z", owners: [{ owner: "octo-archive", spaces: 60 }] })
-      const second = await Effect.runPromise(runOnce(config(dir), undefined).pipe(Effect.provide(client)))
+      const second = await Effect.runPromise(runOnce(config(dir), undefined).pipe(Effect.provide([client, NodeServices.layer])))
       expect(second.removedArchives).toEqual([first.archive!.split("/").pop()])
       expect((await readdir(dir)).filter((n) => n.endsWith(".zip"))).toEqual([second.archive!.split("/").pop()])
       expect(await readdir(dir)).not.toContain(LOCK_FILE)
@@ -124,11 +125,11 @@ describe("runOnce", () => {
     const dir = await tmp()
     await writeFile(join(dir, "spaces-vault-20200101T000000Z.zip"), "old")
     const failing: ExportStep = () => Effect.fail({ message: "GitHub is down" })
-    const status = await Effect.runPromise(runOnce(config(dir), undefined, failing).pipe(Effect.provide(Layer.succeed(GitHubClient, {} as never))))
+    const status = await Effect.runPromise(runOnce(config(dir), undefined, failing).pipe(Effect.provide([Layer.succeed(GitHubClient, {} as never), NodeServices.layer])))
     expect(status).toMatchObject({ result: "failed", error: "GitHub is down", removedArchives: [] })
     expect(await readdir(dir)).toContain("spaces-vault-20200101T000000Z.zip")
     const partial: ExportStep = () => Effect.succeed({ archive: join(dir, "x.zip"), partial: true, owners: [], requests: 1, notModified: 0, durationMs: 1 })
-    const p = await Effect.runPromise(runOnce(config(dir), undefined, partial).pipe(Effect.provide(Layer.succeed(GitHubClient, {} as never))))
+    const p = await Effect.runPromise(runOnce(config(dir), undefined, partial).pipe(Effect.provide([Layer.succeed(GitHubClient, {} as never), NodeServices.layer])))
     expect(p).toMatchObject({ result: "partial", removedArchives: [] })
     expect(await readdir(dir)).toContain("spaces-vault-20200101T000000Z.zip")
   })

@@ -1,50 +1,80 @@
-// `spaces-vault prune DIR --keep-*`: retention for people who schedule exports with cron themselves.
-import { Effect } from "effect"
+// `spaces-vault prune DIR --keep-*`: retention for people who schedule `spaces-vault export` with cron themselves.
+// Flags and output only; the policy is core/retention.
+import { DateTime, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { pruneArchives, type PruneResult } from "@spaces-vault/core/retention/Prune"
-import { isEmptyPolicy } from "@spaces-vault/core/retention/Retention"
+import { isEmptyPolicy, type ArchiveInfo } from "@spaces-vault/core/retention/Retention"
 import { RunFailed, UsageError } from "../ExitCode.ts"
 import { Output } from "../Output.ts"
 import { jsonFlag } from "./shared.ts"
 
-const keep = (name: string, what: string) =>
-  Flag.Int(name).pipe(Flag.withDescription(what), Flag.withDefault(0))
+const keep = (name: string, what: string) => Flag.Int(name).pipe(Flag.withDescription(what), Flag.withDefault(0))
+
+const iso = (ms: number) => new Date(ms).toISOString()
+const describeArchive = (a: ArchiveInfo) => ({ name: a.name, createdAt: iso(a.createdAt), complete: a.complete })
+
+/** The --json object. */
+export const pruneJson = (dir: string, r: PruneResult) => ({
+  dir,
+  dryRun: r.dryRun,
+  keep: r.keep.map((d) => ({ ...describeArchive(d.archive), reasons: d.reasons })),
+  remove: r.remove.map(describeArchive),
+  unreadable: r.unreadable
+})
 
 export const renderPrune = (r: PruneResult): string =>
   [
-    ...r.keep.map((d) => `keep    ${d.archive.name}  (${d.reasons.join(", ")})`),
-    ...r.remove.map((a) => `${r.dryRun ? "would remove" : "removed"} ${a.name}`),
-    ...r.unreadable.map((u) => `skipped ${u.name}: ${u.problem}`),
-    `${r.keep.length} kept, ${r.remove.length} ${r.dryRun ? "to remove (dry run)" : "removed"}${r.unreadable.length ? `, ${r.unreadable.length} unreadable` : ""}`
+    ...r.keep.map((d) => `keep          ${d.archive.name}${d.archive.complete ? "" : " (partial)"}  ${d.reasons.join(", ")}`),
+    ...r.remove.map((a) => `${r.dryRun ? "would remove " : "removed      "} ${a.name}${a.complete ? "" : " (partial)"}`),
+    ...r.unreadable.map((u) => `kept, unreadable ${u.name}: ${u.problem}`),
+    `${r.keep.length} kept, ${r.remove.length} ${r.dryRun ? "to remove (dry run, nothing deleted)" : "removed"}` +
+      (r.unreadable.length > 0 ? `, ${r.unreadable.length} unreadable (kept)` : "")
   ].join("\n")
+
+const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
 
 export const pruneCommand = Command.make(
   "prune",
   {
     dir: Argument.String("dir").pipe(Argument.withDescription("directory holding spaces-vault archives")),
     keepLast: keep("keep-last", "keep the N newest archives"),
-    keepDaily: keep("keep-daily", "keep the newest archive of each of the last N days with archives"),
-    keepWeekly: keep("keep-weekly", "keep the newest archive of each of the last N weeks with archives"),
-    keepMonthly: keep("keep-monthly", "keep the newest archive of each of the last N months with archives"),
-    dryRun: Flag.Boolean("dry-run").pipe(Flag.withDescription("show what would be removed, remove nothing"), Flag.withDefault(false)),
+    keepDaily: keep("keep-daily", "keep the newest archive of each of the last N days that have archives"),
+    keepWeekly: keep("keep-weekly", "keep the newest archive of each of the last N ISO weeks that have archives"),
+    keepMonthly: keep("keep-monthly", "keep the newest archive of each of the last N months that have archives"),
+    timeZone: Flag.String("time-zone").pipe(
+      Flag.withDescription("IANA time zone in which days, weeks and months begin (default UTC)"),
+      Flag.optional
+    ),
+    dryRun: Flag.Boolean("dry-run").pipe(Flag.withDescription("show what would be removed; remove nothing"), Flag.withDefault(false)),
     json: jsonFlag
   },
   (f) =>
     Effect.gen(function* () {
       const out = (yield* Output)(f.json)
       const policy = { keepLast: f.keepLast, keepDaily: f.keepDaily, keepWeekly: f.keepWeekly, keepMonthly: f.keepMonthly }
-      for (const [name, n] of Object.entries(policy)) {
-        if (!Number.isInteger(n) || n < 0) return yield* new UsageError({ message: `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be 0 or more, got ${n}` })
+      for (const [key, n] of Object.entries(policy)) {
+        if (!Number.isInteger(n) || n < 0) return yield* new UsageError({ message: `${flagName(key)} must be 0 or more, got ${n}` })
       }
       if (isEmptyPolicy(policy)) {
-        return yield* new UsageError({ message: "give at least one of --keep-last, --keep-daily, --keep-weekly, --keep-monthly (a policy that keeps nothing is refused)" })
+        return yield* new UsageError({
+          message: "give at least one of --keep-last, --keep-daily, --keep-weekly, --keep-monthly (a policy that keeps nothing is refused)"
+        })
       }
-      const result = yield* pruneArchives(f.dir, policy, f.dryRun).pipe(
+      const timeZone = Option.getOrUndefined(f.timeZone)
+      if (timeZone !== undefined && Option.isNone(DateTime.zoneMakeNamed(timeZone))) {
+        return yield* new UsageError({ message: `--time-zone: "${timeZone}" is not an IANA time zone (e.g. Europe/Berlin)` })
+      }
+      const result = yield* pruneArchives(f.dir, policy, { dryRun: f.dryRun, timeZone }).pipe(
         Effect.catchTag("PruneError", (e) => Effect.fail(new RunFailed({ message: e.message, reported: false })))
       )
-      yield* out.result(renderPrune(result), result)
+      yield* out.result(renderPrune(result), pruneJson(f.dir, result))
       if (result.unreadable.length > 0) {
         return yield* new RunFailed({ message: "some archives could not be read; they were kept", reported: true })
       }
     })
-).pipe(Command.withDescription("Delete old archives by a retention policy (restic forget semantics); never the newest complete one."))
+).pipe(
+  Command.withDescription(
+    "Delete old archives by a retention policy (restic forget semantics). Never deletes the newest complete archive " +
+      "or an archive it cannot read (exit 1 when there is one)."
+  )
+)

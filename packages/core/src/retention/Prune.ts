@@ -1,42 +1,78 @@
 // Applies a retention policy to a directory of archives: reads each archive's manifest (an unreadable archive is
-// never deleted, only reported), plans with the pure Retention, then deletes unless it is a dry run.
-import { unlink } from "node:fs/promises"
-import { join } from "node:path"
-import { Effect, Schema } from "effect"
+// never deleted, only reported), plans with the pure Retention, then deletes through FileSystem unless dry-run.
+import { Effect, FileSystem, Path, Schema } from "effect"
 import { openArchive } from "../archive/ArchiveReader.ts"
-import { listArchives } from "../export/ExportSpaces.ts"
-import { parseArchiveFileName } from "./ArchiveName.ts"
+import { compareArchiveNamesDesc, parseArchiveFileName } from "./ArchiveName.ts"
 import { planRetention, type ArchiveInfo, type RetentionPlan, type RetentionPolicy } from "./Retention.ts"
 
 export class PruneError extends Schema.TaggedError<PruneError>()("PruneError", { message: Schema.String }) {}
 
+/** What retention needs from an archive's manifest. */
+export interface ArchiveState {
+  /** Epoch ms from the manifest; undefined falls back to the time in the file name. */
+  readonly createdAt: number | undefined
+  readonly complete: boolean
+}
+
+/** Reads an archive's state; injectable so the planning and deleting can be tested without real zips. */
+export type ReadArchiveState = (path: string) => Effect.Effect<ArchiveState, { readonly message: string }>
+
+export const readManifestState: ReadArchiveState = (path) =>
+  Effect.scoped(openArchive(path)).pipe(
+    Effect.map(({ manifest }) => {
+      const created = Date.parse(manifest.createdAt)
+      return { createdAt: Number.isNaN(created) ? undefined : created, complete: !manifest.partial }
+    })
+  )
+
+export interface PruneOptions {
+  readonly dryRun: boolean
+  /** IANA time zone in which days, weeks and months begin (default UTC). */
+  readonly timeZone?: string | undefined
+  readonly readState?: ReadArchiveState | undefined
+}
+
 export interface PruneResult extends RetentionPlan {
+  /** Archives whose manifest could not be read: kept, and reported. */
   readonly unreadable: ReadonlyArray<{ readonly name: string; readonly problem: string }>
   readonly dryRun: boolean
 }
 
-export const pruneArchives = (dir: string, policy: RetentionPolicy, dryRun: boolean) =>
-  Effect.gen(function* () {
-    const names = yield* listArchives(dir).pipe(Effect.mapError((e) => new PruneError({ message: e.message })))
-    const infos: Array<ArchiveInfo> = []
-    const unreadable: Array<{ name: string; problem: string }> = []
-    for (const name of names) {
-      const manifest = yield* Effect.scoped(openArchive(join(dir, name)).pipe(Effect.map((a) => a.manifest))).pipe(
-        Effect.catchTag("ArchiveError", (e) => Effect.sync(() => void unreadable.push({ name, problem: e.message })))
+const problem = (e: { readonly message: string }) => e.message.split("\n")[0] ?? "unknown error"
+
+export const pruneArchives = Effect.fn("Prune.apply")(function* (dir: string, policy: RetentionPolicy, options: PruneOptions) {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const readState = options.readState ?? readManifestState
+  const listed = yield* fs.readDirectory(dir).pipe(Effect.mapError((e) => new PruneError({ message: `cannot read ${dir}: ${problem(e)}` })))
+  // Only our own archive names: anything else in the directory (status.json, temp files, a user's notes) is left alone.
+  const names = listed.filter((n) => parseArchiveFileName(n) !== undefined).sort(compareArchiveNamesDesc)
+
+  const infos: Array<ArchiveInfo> = []
+  const unreadable: Array<{ name: string; problem: string }> = []
+  for (const name of names) {
+    const state = yield* readState(path.join(dir, name)).pipe(
+      Effect.catch((e) => Effect.sync(() => void unreadable.push({ name, problem: problem(e) })))
+    )
+    if (state === undefined) continue
+    // The manifest's time has milliseconds; the name's has seconds (and a -N suffix for ties).
+    infos.push({ name, createdAt: state.createdAt ?? parseArchiveFileName(name)!.createdAtMs, complete: state.complete })
+  }
+
+  const plan = planRetention(infos, policy, options.timeZone)
+  if (!options.dryRun) {
+    const removed: Array<string> = []
+    for (const a of plan.remove) {
+      yield* fs.remove(path.join(dir, a.name)).pipe(
+        Effect.mapError(
+          (e) =>
+            new PruneError({
+              message: `could not delete ${a.name}: ${problem(e)}${removed.length > 0 ? ` (already removed: ${removed.join(", ")})` : ""}`
+            })
+        )
       )
-      if (manifest === undefined) continue
-      // The manifest's time has milliseconds; the name's has seconds (and a -N suffix for ties).
-      const created = Date.parse(manifest.createdAt)
-      infos.push({ name, createdAt: Number.isNaN(created) ? parseArchiveFileName(name)!.createdAtMs : created, complete: !manifest.partial })
+      removed.push(a.name)
     }
-    const plan = planRetention(infos, policy)
-    if (!dryRun) {
-      for (const a of plan.remove) {
-        yield* Effect.tryPromise({
-          try: () => unlink(join(dir, a.name)),
-          catch: (e) => new PruneError({ message: `could not delete ${a.name}: ${e instanceof Error ? e.message : String(e)}` })
-        })
-      }
-    }
-    return { ...plan, unreadable, dryRun } satisfies PruneResult
-  })
+  }
+  return { ...plan, unreadable, dryRun: options.dryRun } satisfies PruneResult
+})

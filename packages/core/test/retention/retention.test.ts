@@ -1,54 +1,123 @@
-import { describe, expect, it } from "vitest"
+import { describe, expect, it } from "@effect/vitest"
 import { archiveFileName, compareArchiveNamesDesc, parseArchiveFileName } from "../../src/retention/ArchiveName.ts"
-import { isoWeek, planRetention, type ArchiveInfo } from "../../src/retention/Retention.ts"
+import { isEmptyPolicy, isoWeekOf, planRetention, type ArchiveInfo, type RetentionPolicy } from "../../src/retention/Retention.ts"
 
+// Archives are named by their ISO time so expectations read as dates.
 const at = (iso: string, complete = true): ArchiveInfo => ({ name: iso, createdAt: Date.parse(iso), complete })
-const none = { keepLast: 0, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 }
-const kept = (archives: ReadonlyArray<ArchiveInfo>, policy: Partial<typeof none>) =>
-  planRetention(archives, { ...none, ...policy }).keep.map((d) => d.archive.name)
+const kept = (archives: ReadonlyArray<ArchiveInfo>, policy: RetentionPolicy, timeZone?: string) =>
+  planRetention(archives, policy, timeZone).keep.map((d) => d.archive.name)
 
-// Nightly archives, two on some days, from 2026-09-28 to 2026-11-25.
+// Nightly archives at 02:30Z from Mon 2026-09-28 to Wed 2026-11-25, plus a second one at 03:30Z on the 10th, 20th, 30th.
 const nightly: Array<ArchiveInfo> = []
 for (let d = Date.parse("2026-09-28T02:30:00Z"); d <= Date.parse("2026-11-25T02:30:00Z"); d += 86_400_000) {
   nightly.push(at(new Date(d).toISOString()))
   if (new Date(d).getUTCDate() % 10 === 0) nightly.push(at(new Date(d + 3_600_000).toISOString()))
 }
 
-describe("retention", () => {
-  it("keep-last keeps the N newest", () => {
-    expect(kept(nightly, { keepLast: 3 })).toEqual(["2026-11-25T02:30:00.000Z", "2026-11-24T02:30:00.000Z", "2026-11-23T02:30:00.000Z"])
+describe("planRetention", () => {
+  it("keep-last keeps the N newest, whatever the input order", () => {
+    const expected = ["2026-11-25T02:30:00.000Z", "2026-11-24T02:30:00.000Z", "2026-11-23T02:30:00.000Z"]
+    expect(kept(nightly, { keepLast: 3 })).toEqual(expected)
+    expect(kept([...nightly].reverse(), { keepLast: 3 })).toEqual(expected)
   })
 
   it("keep-daily keeps the newest archive of each of the last N days that have archives", () => {
     const withGap = nightly.filter((a) => !a.name.startsWith("2026-11-24"))
+    // The 24th has no archive, so the third day kept is the 22nd, not nothing.
     expect(kept(withGap, { keepDaily: 3 })).toEqual(["2026-11-25T02:30:00.000Z", "2026-11-23T02:30:00.000Z", "2026-11-22T02:30:00.000Z"])
-    // two archives on the 20th: only the later one is that day's
-    expect(kept(nightly, { keepDaily: 6 })).toContain("2026-11-20T03:30:00.000Z")
-    expect(kept(nightly, { keepDaily: 6 })).not.toContain("2026-11-20T02:30:00.000Z")
+    const sixDays = kept(nightly, { keepDaily: 6 })
+    expect(sixDays).toContain("2026-11-20T03:30:00.000Z") // two on the 20th: the later one is that day's
+    expect(sixDays).not.toContain("2026-11-20T02:30:00.000Z")
+    expect(sixDays).toHaveLength(6)
   })
 
-  it("keep-weekly and keep-monthly use ISO weeks and calendar months", () => {
-    expect(kept(nightly, { keepWeekly: 2 })).toEqual(["2026-11-25T02:30:00.000Z", "2026-11-22T02:30:00.000Z"])
+  it("keep-weekly uses ISO weeks (Monday to Sunday)", () => {
+    // Wed 25 Nov is in W48; Sun 22 Nov closes W47; Sun 15 Nov closes W46.
+    expect(kept(nightly, { keepWeekly: 3 })).toEqual(["2026-11-25T02:30:00.000Z", "2026-11-22T02:30:00.000Z", "2026-11-15T02:30:00.000Z"])
+  })
+
+  it("keep-monthly keeps the newest archive of each calendar month", () => {
     expect(kept(nightly, { keepMonthly: 3 })).toEqual(["2026-11-25T02:30:00.000Z", "2026-10-31T02:30:00.000Z", "2026-09-30T03:30:00.000Z"])
-    expect(isoWeek(Date.parse("2026-01-01T00:00:00Z"))).toBe("2026-W01")
-    expect(isoWeek(Date.parse("2027-01-01T00:00:00Z"))).toBe("2026-W53")
   })
 
-  it("combines rules with one entry per archive and every reason", () => {
+  it("an archive kept by several rules appears once, with every reason", () => {
     const plan = planRetention(nightly, { keepLast: 1, keepDaily: 2, keepWeekly: 1, keepMonthly: 1 })
-    expect(plan.keep[0]!.reasons).toEqual(["last", "daily 2026-11-25", "weekly 2026-W48", "monthly 2026-11"])
-    expect(plan.keep.map((d) => d.archive.name)).toEqual(["2026-11-25T02:30:00.000Z", "2026-11-24T02:30:00.000Z"])
+    expect(plan.keep.map((d) => [d.archive.name, d.reasons])).toEqual([
+      ["2026-11-25T02:30:00.000Z", ["last", "daily 2026-11-25", "weekly 2026-W48", "monthly 2026-11"]],
+      ["2026-11-24T02:30:00.000Z", ["daily 2026-11-24"]]
+    ])
     expect(plan.keep.length + plan.remove.length).toBe(nightly.length)
+    expect(plan.remove[0]!.name).toBe("2026-11-23T02:30:00.000Z") // newest first
+  })
+
+  it("the rules combine as a union, like restic forget", () => {
+    const names = kept(nightly, { keepDaily: 7, keepWeekly: 4, keepMonthly: 3 })
+    // 7 days (19..25 Nov) + Sundays 15 and 8 Nov + month ends 31 Oct and 30 Sep; the 22nd and the 25th are shared.
+    expect(names).toEqual([
+      "2026-11-25T02:30:00.000Z",
+      "2026-11-24T02:30:00.000Z",
+      "2026-11-23T02:30:00.000Z",
+      "2026-11-22T02:30:00.000Z",
+      "2026-11-21T02:30:00.000Z",
+      "2026-11-20T03:30:00.000Z",
+      "2026-11-19T02:30:00.000Z",
+      "2026-11-15T02:30:00.000Z",
+      "2026-11-08T02:30:00.000Z",
+      "2026-10-31T02:30:00.000Z",
+      "2026-09-30T03:30:00.000Z"
+    ])
+  })
+
+  it("days, weeks and months begin in the given time zone", () => {
+    // 23:30Z on the 24th is 00:30 on the 25th in Berlin (CET, UTC+1).
+    const archives = [at("2026-11-25T02:30:00Z"), at("2026-11-24T23:30:00Z"), at("2026-11-24T02:30:00Z")]
+    expect(kept(archives, { keepDaily: 2 })).toEqual(["2026-11-25T02:30:00Z", "2026-11-24T23:30:00Z"])
+    expect(kept(archives, { keepDaily: 2 }, "Europe/Berlin")).toEqual(["2026-11-25T02:30:00Z", "2026-11-24T02:30:00Z"])
+    // 00:30Z on 1 Nov is still 31 Oct in New York (20:30 EDT): month boundaries move with the zone too.
+    const monthEnd = [at("2026-11-01T00:30:00Z"), at("2026-10-31T22:30:00Z")]
+    expect(kept(monthEnd, { keepMonthly: 2 }, "America/New_York")).toEqual(["2026-11-01T00:30:00Z"])
+    expect(kept(monthEnd, { keepMonthly: 2 }, "UTC")).toEqual(["2026-11-01T00:30:00Z", "2026-10-31T22:30:00Z"])
   })
 
   it("never removes the newest complete archive, even when only partial ones are newer", () => {
-    const archives = [at("2026-11-25T02:30:00Z", false), at("2026-11-24T02:30:00Z", false), at("2026-11-23T02:30:00Z", true), at("2026-11-22T02:30:00Z", true)]
-    const plan = planRetention(archives, { ...none, keepLast: 1 })
+    const archives = [at("2026-11-25T02:30:00Z", false), at("2026-11-24T02:30:00Z", false), at("2026-11-23T02:30:00Z"), at("2026-11-22T02:30:00Z")]
+    const plan = planRetention(archives, { keepLast: 1 })
     expect(plan.keep.map((d) => [d.archive.name, d.reasons])).toEqual([
       ["2026-11-25T02:30:00Z", ["last"]],
       ["2026-11-23T02:30:00Z", ["newest complete archive"]]
     ])
     expect(plan.remove.map((a) => a.name)).toEqual(["2026-11-24T02:30:00Z", "2026-11-22T02:30:00Z"])
+  })
+
+  it("with no complete archive at all, the policy alone decides", () => {
+    const archives = [at("2026-11-25T02:30:00Z", false), at("2026-11-24T02:30:00Z", false)]
+    expect(planRetention(archives, { keepLast: 1 }).remove.map((a) => a.name)).toEqual(["2026-11-24T02:30:00Z"])
+  })
+
+  it("an empty policy keeps everything instead of deleting all", () => {
+    for (const policy of [{}, { keepLast: 0, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 }, { keepLast: -3 }]) {
+      expect(isEmptyPolicy(policy)).toBe(true)
+      const plan = planRetention(nightly, policy)
+      expect(plan.remove).toEqual([])
+      expect(plan.keep).toHaveLength(nightly.length)
+      expect(plan.keep[0]!.reasons).toEqual(["no retention policy"])
+    }
+    expect(isEmptyPolicy({ keepMonthly: 1 })).toBe(false)
+  })
+
+  it("keeps everything when the policy asks for more than there is, and handles no archives", () => {
+    expect(planRetention(nightly.slice(0, 5), { keepLast: 10 }).remove).toEqual([])
+    expect(planRetention([], { keepDaily: 7 })).toEqual({ keep: [], remove: [] })
+  })
+})
+
+describe("isoWeekOf", () => {
+  it("follows ISO 8601 across year boundaries", () => {
+    expect(isoWeekOf(2026, 1, 1)).toBe("2026-W01") // a Thursday
+    expect(isoWeekOf(2027, 1, 1)).toBe("2026-W53") // a Friday: still the last week of 2026
+    expect(isoWeekOf(2024, 12, 30)).toBe("2025-W01") // a Monday: the first week of 2025
+    expect(isoWeekOf(2026, 11, 22)).toBe("2026-W47") // Sunday ends the week
+    expect(isoWeekOf(2026, 11, 23)).toBe("2026-W48") // Monday starts the next
   })
 })
 
@@ -57,6 +126,7 @@ describe("archive names", () => {
     const ms = Date.parse("2026-11-25T02:30:05.123Z")
     expect(archiveFileName(ms)).toBe("spaces-vault-20261125T023005Z.zip")
     expect(archiveFileName(ms, 2)).toBe("spaces-vault-20261125T023005Z-2.zip")
+    expect(parseArchiveFileName(archiveFileName(ms))).toEqual({ createdAtMs: Date.parse("2026-11-25T02:30:05Z"), sequence: 1 })
     expect(parseArchiveFileName("spaces-vault-20261125T023005Z-2.zip")).toEqual({ createdAtMs: Date.parse("2026-11-25T02:30:05Z"), sequence: 2 })
     expect(parseArchiveFileName("notes.zip")).toBeUndefined()
     expect(parseArchiveFileName(".spaces-vault-20261125T023005Z.zip.tmp-abc")).toBeUndefined()

@@ -1,0 +1,112 @@
+import { NodeServices } from "@effect/platform-node"
+import { describe, expect, it, layer } from "@effect/vitest"
+import { Effect, FileSystem, Layer, Path, PlatformError } from "effect"
+import { archiveFileName } from "../../src/retention/ArchiveName.ts"
+import { pruneArchives, type ReadArchiveState } from "../../src/retention/Prune.ts"
+
+const name = (iso: string) => archiveFileName(Date.parse(iso))
+
+/** A directory holding the given files, plus a reader that answers from a table (no real zips needed). */
+const fixture = (states: Record<string, { complete: boolean } | "unreadable">, extra: ReadonlyArray<string> = []) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const dir = yield* fs.makeTempDirectoryScoped({ prefix: "sv-prune-" })
+    for (const file of [...Object.keys(states), ...extra]) yield* fs.writeFileString(path.join(dir, file), "zip")
+    const readState: ReadArchiveState = (p) => {
+      const s = states[path.basename(p)]
+      return s === undefined
+        ? Effect.die(`unexpected read of ${p}`)
+        : s === "unreadable"
+          ? Effect.fail({ message: `archive ${p} is not a readable zip file: truncated` })
+          : Effect.succeed({ createdAt: undefined, complete: s.complete })
+    }
+    const files = () => fs.readDirectory(dir).pipe(Effect.map((n) => [...n].sort()))
+    return { dir, readState, files }
+  })
+
+layer(NodeServices.layer)("pruneArchives", (it) => {
+  const three = {
+    [name("2026-11-25T02:30:00Z")]: { complete: true },
+    [name("2026-11-24T02:30:00Z")]: { complete: true },
+    [name("2026-11-23T02:30:00Z")]: { complete: true }
+  }
+
+  it.effect("a dry run plans but deletes nothing", () =>
+    Effect.gen(function* () {
+      const { dir, readState, files } = yield* fixture(three)
+      const before = yield* files()
+      const result = yield* pruneArchives(dir, { keepLast: 1 }, { dryRun: true, readState })
+      expect(result.remove.map((a) => a.name)).toEqual([name("2026-11-24T02:30:00Z"), name("2026-11-23T02:30:00Z")])
+      expect(yield* files()).toEqual(before)
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("deletes exactly the planned archives and leaves other files alone", () =>
+    Effect.gen(function* () {
+      const { dir, readState, files } = yield* fixture(three, ["status.json", "notes.zip", `.${name("2026-11-22T02:30:00Z")}.tmp-1`])
+      const result = yield* pruneArchives(dir, { keepLast: 1 }, { dryRun: false, readState })
+      expect(result.keep.map((d) => d.archive.name)).toEqual([name("2026-11-25T02:30:00Z")])
+      // The time comes from the file name when the manifest gives none.
+      expect(result.keep[0]!.archive.createdAt).toBe(Date.parse("2026-11-25T02:30:00Z"))
+      expect(yield* files()).toEqual([`.${name("2026-11-22T02:30:00Z")}.tmp-1`, "notes.zip", "status.json", name("2026-11-25T02:30:00Z")].sort())
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("keeps and reports an archive it cannot read, and keeps the newest complete one", () =>
+    Effect.gen(function* () {
+      const { dir, readState, files } = yield* fixture({
+        [name("2026-11-25T02:30:00Z")]: { complete: false },
+        [name("2026-11-24T02:30:00Z")]: "unreadable",
+        [name("2026-11-23T02:30:00Z")]: { complete: true },
+        [name("2026-11-22T02:30:00Z")]: { complete: true }
+      })
+      const result = yield* pruneArchives(dir, { keepLast: 1 }, { dryRun: false, readState })
+      expect(result.unreadable).toEqual([{ name: name("2026-11-24T02:30:00Z"), problem: expect.stringMatching(/truncated/) }])
+      expect(result.keep.map((d) => [d.archive.name, d.reasons])).toEqual([
+        [name("2026-11-25T02:30:00Z"), ["last"]],
+        [name("2026-11-23T02:30:00Z"), ["newest complete archive"]]
+      ])
+      expect(yield* files()).toEqual([name("2026-11-23T02:30:00Z"), name("2026-11-24T02:30:00Z"), name("2026-11-25T02:30:00Z")])
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("the real manifest reader treats a file that is not a zip as unreadable", () =>
+    Effect.gen(function* () {
+      const { dir, files } = yield* fixture({ [name("2026-11-25T02:30:00Z")]: "unreadable", [name("2026-11-24T02:30:00Z")]: "unreadable" })
+      const result = yield* pruneArchives(dir, { keepLast: 1 }, { dryRun: false })
+      expect(result.unreadable.map((u) => u.name)).toEqual([name("2026-11-25T02:30:00Z"), name("2026-11-24T02:30:00Z")])
+      expect(result.remove).toEqual([])
+      expect(yield* files()).toHaveLength(2)
+    }).pipe(Effect.scoped)
+  )
+
+  it.effect("a missing directory is a PruneError naming it", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(pruneArchives("/nonexistent/sv-prune", { keepLast: 1 }, { dryRun: false }))
+      expect(error._tag).toBe("PruneError")
+      expect(error.message).toMatch(/^cannot read \/nonexistent\/sv-prune: /)
+    })
+  )
+})
+
+describe("pruneArchives when a delete fails", () => {
+  it.effect("stops with a PruneError naming the archive and what was already removed", () => {
+    const removed: Array<string> = []
+    const fs = FileSystem.layerNoop({
+      readDirectory: () =>
+        Effect.succeed([name("2026-11-25T02:30:00Z"), name("2026-11-24T02:30:00Z"), name("2026-11-23T02:30:00Z"), name("2026-11-22T02:30:00Z")]),
+      remove: (p) =>
+        p.endsWith(name("2026-11-23T02:30:00Z"))
+          ? Effect.fail(PlatformError.systemError({ _tag: "PermissionDenied", module: "FileSystem", method: "remove", pathOrDescriptor: p }))
+          : Effect.sync(() => void removed.push(p))
+    })
+    return Effect.gen(function* () {
+      const error = yield* Effect.flip(
+        pruneArchives("/archives", { keepLast: 1 }, { dryRun: false, readState: () => Effect.succeed({ createdAt: undefined, complete: true }) })
+      )
+      expect(error.message).toMatch(new RegExp(`^could not delete ${name("2026-11-23T02:30:00Z")}: .*\\(already removed: ${name("2026-11-24T02:30:00Z")}\\)$`))
+      expect(removed).toEqual([`/archives/${name("2026-11-24T02:30:00Z")}`])
+    }).pipe(Effect.provide(Layer.mergeAll(fs, Path.layer)))
+  })
+})
