@@ -14,4 +14,6 @@ const summary = await Effect.runPromise(
     Effect.provide(layer({ ...defaultRetryOptions, apiUrl: url, token: Redacted.make(token), concurrency: 16, writesPerMinute: 60, ...unpaced, userAgent: "bench" }))
   )
 )
-process.stdout.write(JSON.stringify({ ...summary, maxRssKb: process.resourceUsage().maxRSS }))
+const usage = process.resourceUsage()
+process.stdout.write(JSON.stringify({ ...summary, maxRssKb: usage.maxRSS, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, memory: process.memoryUsage() }))
+if (process.env["BENCH_HEAP_SNAPSHOT"]) (await import("node:v8")).writeHeapSnapshot(process.env["BENCH_HEAP_SNAPSHOT"])

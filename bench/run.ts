@@ -8,7 +8,7 @@ import { join } from "node:path"
 import { seedLarge, startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
 import { replayBench } from "./replay.ts"
 
-const LATENCY_MS = 20
+const LATENCY_MS = Number(process.env["BENCH_LATENCY_MS"] ?? 20)
 const CONCURRENCY = 16 // the default
 const OWNERS = ["bench-a", "bench-b", "bench-c"]
 const SPACES = Number(process.env["BENCH_SPACES"] ?? 2000)
@@ -37,10 +37,11 @@ const minimum = (hub: FakeHub) => {
 
 /** The export in its own process (as a user runs it), so fakehub and the client do not share one event loop. */
 const childExport = (hub: FakeHub, outDir: string, owners: ReadonlyArray<string>) =>
-  new Promise<{ requests: number; notModified: number; durationMs: number; maxRssKb: number; owners: Array<{ spaces: number }> }>((resolve, reject) =>
+  new Promise<{ requests: number; notModified: number; durationMs: number; maxRssKb: number; cpuMs: number; owners: Array<{ spaces: number }> }>((resolve, reject) =>
     execFile(
       process.execPath,
-      [new URL("./export-child.ts", import.meta.url).pathname, hub.url, hub.token, outDir, ...owners],
+      // BENCH_CHILD_ARGS, e.g. "--cpu-prof", profiles the export process.
+      [...(process.env["BENCH_CHILD_ARGS"]?.split(" ").filter(Boolean) ?? []), new URL("./export-child.ts", import.meta.url).pathname, hub.url, hub.token, outDir, ...owners],
       { maxBuffer: 1 << 20 },
       (e, stdout, stderr) => (e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(JSON.parse(stdout)))
     )
@@ -88,7 +89,7 @@ const main = async () => {
     const wall = first.durationMs
     const bound = (first.requests * LATENCY_MS) / CONCURRENCY
     console.log(`requests:           ${fmt(first.requests)} (minimum ${fmt(min)}${first.requests === min ? ", equal" : ""})`)
-    console.log(`wall time:          ${fmt(wall / 1000)} s (bound ${fmt(bound / 1000)} s, ratio ${fmt(wall / bound)})`)
+    console.log(`wall time:          ${fmt(wall / 1000)} s (bound ${fmt(bound / 1000)} s, ratio ${fmt(wall / bound)}; client CPU ${fmt(first.cpuMs / 1000)} s)`)
 
     const budgetBefore = hub.counters.budgetConsumed()
     const second = await childExport(hub, dir, OWNERS)

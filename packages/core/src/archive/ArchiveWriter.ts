@@ -5,6 +5,7 @@ import { createHash, randomBytes } from "node:crypto"
 import { createWriteStream, type WriteStream } from "node:fs"
 import { open, rename, unlink, chmod } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
+import { Transform, type TransformCallback } from "node:stream"
 import { ZipArchive } from "archiver"
 import { Effect } from "effect"
 import {
@@ -59,6 +60,31 @@ export const openArchiveWriter = (finalPath: string) =>
     (sink) => Effect.promise(() => sink.discardUnlessDone())
   ).pipe(Effect.map((sink) => sink.writer()))
 
+/**
+ * Joins archiver's small chunks (a header, the data, a descriptor per entry) into blocks of about 64 KiB, so the
+ * file gets one write per block instead of several per entry.
+ */
+class Coalesce extends Transform {
+  private chunks: Array<Buffer> = []
+  private size = 0
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+    this.chunks.push(chunk)
+    this.size += chunk.length
+    if (this.size >= 64 * 1024) this.emitBlock()
+    done()
+  }
+  override _flush(done: TransformCallback) {
+    this.emitBlock()
+    done()
+  }
+  private emitBlock() {
+    if (this.size === 0) return
+    this.push(this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.size))
+    this.chunks = []
+    this.size = 0
+  }
+}
+
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 class ZipSink {
@@ -92,7 +118,7 @@ class ZipSink {
       this.processed++
       this.wake()
     })
-    this.zip.pipe(out)
+    this.zip.pipe(new Coalesce()).pipe(out)
   }
 
   private wake() {

@@ -76,9 +76,12 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
 
   /** The earlier archive's copy of a space, for 304 answers. */
   const previousCopy = (owner: Owner, number: number) =>
-    previous === undefined
-      ? Effect.fail(new ExportError({ message: `no earlier copy of ${owner.login}/${number}` }))
-      : previous.readSpace(owner.login, number).pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
+    // Lazy: built for every space but run only after a 304, so no error is constructed on the common path.
+    Effect.suspend(() =>
+      previous === undefined
+        ? Effect.fail(new ExportError({ message: `no earlier copy of ${owner.login}/${number}` }))
+        : previous.readSpace(owner.login, number).pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
+    )
 
   const bodyOf = <A>(res: Conditional<A>, fromPrevious: () => Effect.Effect<unknown, ExportError>) =>
     res._tag === "Modified" ? Effect.succeed(res.raw) : fromPrevious()

@@ -93,7 +93,12 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
         withRetries(options, method),
         Effect.ensuring(Effect.suspend(() => (attempts > 1 ? bump((s) => ({ retries: s.retries + attempts - 1 })) : Effect.void))),
         // One span per logical request, retries and waits included, named by route template (no ids, no token).
-        Effect.withSpan("GitHubClient.request", { attributes: { "http.method": method, "http.route": endpoint.slice(endpoint.indexOf(" ") + 1), path } })
+        // No stack capture: an Error per request is measurable CPU at thousands of requests, and says nothing new.
+        Effect.withSpan(
+          "GitHubClient.request",
+          { attributes: { "http.method": method, "http.route": endpoint.slice(endpoint.indexOf(" ") + 1), path } },
+          { captureStackTrace: false }
+        )
       )
     }
 
