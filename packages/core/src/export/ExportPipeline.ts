@@ -126,36 +126,39 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
       const vanished: Array<number> = []
       let archived = 0
       let listed = 0
+      // GitHub documents that user-owned spaces need a classic PAT or an OAuth token. Ask anyway (GitHub has the
+      // last word) and, when it refuses, say why in the failure.
       const tokenProblem = owner.kind === "user" ? userTokenProblem(client.tokenKind) : undefined
-      if (tokenProblem !== undefined) {
-        failures.push({ scope: "list", message: tokenProblem })
-      } else {
-        yield* client.listSpaces(owner).pipe(
-          Stream.tap(() => Effect.sync(() => listed++)),
-          // Fetch the next list page while this one's spaces are in flight (bounded: one page ahead).
-          Stream.buffer({ capacity: 100 }),
-          Stream.mapEffect((item) => archiveSpace(owner, item), { concurrency: options.concurrency }),
-          Stream.runForEach((outcome) =>
-            Effect.gen(function* () {
-              if (outcome._tag === "Archived") {
-                // Written here, in list order, so archives are deterministic whatever order the GETs finish in.
-                yield* sink
-                  .addSpace(owner.login, outcome.number, outcome.entry)
-                  .pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
-                archived++
-                for (const id of outcome.repositoryIds) repositoryIds.add(id)
-              } else if (outcome._tag === "Failed") {
-                failures.push(outcome.failure)
-              } else {
-                vanished.push(outcome.number)
-              }
-              yield* progress({ _tag: "SpaceDone", owner, done: archived + failures.length + vanished.length, listed })
-            })
-          ),
-          abortOnUnauthorized,
-          Effect.catchTag("GitHubError", (e: GitHubError) => Effect.sync(() => void failures.push(failureOf("list", e))))
-        )
+      const listFailure = (e: GitHubError): OwnerFailure => {
+        const failure = failureOf("list", e)
+        const refused = e.reason._tag === "Forbidden" || e.reason._tag === "NotFound"
+        return tokenProblem !== undefined && refused ? { ...failure, message: `${failure.message} (${tokenProblem})` } : failure
       }
+      yield* client.listSpaces(owner).pipe(
+        Stream.tap(() => Effect.sync(() => listed++)),
+        // Fetch the next list page while this one's spaces are in flight (bounded: one page ahead).
+        Stream.buffer({ capacity: 100 }),
+        Stream.mapEffect((item) => archiveSpace(owner, item), { concurrency: options.concurrency }),
+        Stream.runForEach((outcome) =>
+          Effect.gen(function* () {
+            if (outcome._tag === "Archived") {
+              // Written here, in list order, so archives are deterministic whatever order the GETs finish in.
+              yield* sink
+                .addSpace(owner.login, outcome.number, outcome.entry)
+                .pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
+              archived++
+              for (const id of outcome.repositoryIds) repositoryIds.add(id)
+            } else if (outcome._tag === "Failed") {
+              failures.push(outcome.failure)
+            } else {
+              vanished.push(outcome.number)
+            }
+            yield* progress({ _tag: "SpaceDone", owner, done: archived + failures.length + vanished.length, listed })
+          })
+        ),
+        abortOnUnauthorized,
+        Effect.catchTag("GitHubError", (e: GitHubError) => Effect.sync(() => void failures.push(listFailure(e))))
+      )
       const status = failures.length > 0 ? "partial" : "complete"
       manifestOwners.push({ login: owner.login, kind: owner.kind, status, spaces: archived, failures, vanished })
       summaries.push({ owner: owner.login, kind: owner.kind, spaces: archived, failed: failures.length })

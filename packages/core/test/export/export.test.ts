@@ -156,7 +156,7 @@ describe("export", () => {
     expect(summary.owners[0]!.spaces).toBe(60)
   })
 
-  it("warns about fine-grained tokens and says plainly that they cannot read user spaces", async () => {
+  it("warns about fine-grained tokens and, when GitHub refuses user spaces, says that they need a classic token", async () => {
     hub = await startFakeHub({ seed: "demo" })
     hub.state.addToken("github_pat_finegrained", "octocat")
     const warnings: Array<string> = []
@@ -164,7 +164,9 @@ describe("export", () => {
     expect(warnings[0]).toMatch(/fine-grained token: GitHub omits from lists every space/)
     expect(summary.owners[1]).toMatchObject({ owner: "mona", spaces: 0, failed: 1 })
     const archive = await readArchive(summary.archive)
-    expect(archive.manifest.owners[1]!.failures[0]!.message).toMatch(/classic personal access token/)
+    expect(archive.manifest.owners[1]!.failures[0]).toMatchObject({ scope: "list", status: 403, message: expect.stringMatching(/classic personal access token/) })
+    // GitHub has the last word: the list was asked for, and refused.
+    expect(hub.counters.byRoute()["GET /users/{username}/copilot-spaces"]).toBe(1)
   })
 
   it("stops on a rejected token and leaves no archive behind", async () => {
