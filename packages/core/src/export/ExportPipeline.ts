@@ -126,9 +126,11 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
       const vanished: Array<number> = []
       let archived = 0
       let listed = 0
-      // GitHub documents that user-owned spaces need a classic PAT or an OAuth token. Ask anyway (GitHub has the
-      // last word) and, when it refuses, say why in the failure.
+      // GitHub documents that user-owned spaces need a classic PAT or an OAuth token. Say so up front, ask anyway
+      // (GitHub has the last word), and never record such an owner as complete unless spaces came back: an
+      // empty "complete" owner would make every one of its spaces look deleted in the next diff.
       const tokenProblem = owner.kind === "user" ? userTokenProblem(client.tokenKind) : undefined
+      if (tokenProblem !== undefined) yield* warn(`${owner.login}: ${tokenProblem}`)
       const listFailure = (e: GitHubError): OwnerFailure => {
         const failure = failureOf("list", e)
         const refused = e.reason._tag === "Forbidden" || e.reason._tag === "NotFound"
@@ -159,6 +161,9 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
         abortOnUnauthorized,
         Effect.catchTag("GitHubError", (e: GitHubError) => Effect.sync(() => void failures.push(listFailure(e))))
       )
+      if (tokenProblem !== undefined && failures.length === 0 && listed === 0) {
+        failures.push({ scope: "list", message: `GitHub listed no spaces, and ${tokenProblem}` })
+      }
       const status = failures.length > 0 ? "partial" : "complete"
       manifestOwners.push({ login: owner.login, kind: owner.kind, status, spaces: archived, failures, vanished })
       summaries.push({ owner: owner.login, kind: owner.kind, spaces: archived, failed: failures.length })

@@ -169,6 +169,21 @@ describe("export", () => {
     expect(hub.counters.byRoute()["GET /users/{username}/copilot-spaces"]).toBe(1)
   })
 
+  it("with a token GitHub documents as unable to read user spaces: archives what GitHub serves, never an empty complete owner", async () => {
+    hub = await startFakeHub({ seed: "demo" })
+    // A GitHub App user token (ghu_): documented as refused for user endpoints; this fake serves it anyway.
+    hub.state.addToken("ghu_appuser", "mona")
+    const warnings: Array<string> = []
+    const served = await runExport(hub, await tmp(), [user("mona")], "ghu_appuser", warnings)
+    expect(warnings).toEqual([expect.stringMatching(/^mona: user-owned spaces can only be read with a classic personal access token/)])
+    expect(served).toMatchObject({ partial: false, owners: [{ owner: "mona", spaces: 8, failed: 0 }] })
+
+    for (const s of hub.state.listSpaces("mona").slice()) hub.state.deleteSpace("mona", s.number)
+    const empty = await runExport(hub, await tmp(), [user("mona")], "ghu_appuser", [])
+    expect(empty).toMatchObject({ partial: true, owners: [{ owner: "mona", spaces: 0, failed: 1 }] })
+    expect((await readArchive(empty.archive)).manifest.owners[0]!.failures[0]!.message).toMatch(/GitHub listed no spaces, and user-owned spaces/)
+  })
+
   it("stops on a rejected token and leaves no archive behind", async () => {
     hub = await startFakeHub({ seed: "demo" })
     const dir = await tmp()
