@@ -5,6 +5,7 @@ import { join } from "node:path"
 import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
 import { Duration, Effect, Redacted, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
+import { checkAndClose } from "../support/hub.ts"
 import { openArchive } from "../../src/archive/ArchiveReader.ts"
 import { verifyArchive } from "../../src/archive/Verify.ts"
 import { org, user, type Owner } from "../../src/domain/owner.ts"
@@ -16,12 +17,7 @@ import { githubSecondaryLimits } from "../../src/github/RateGate.ts"
 
 let hub: FakeHub | undefined
 afterEach(async () => {
-  if (hub) {
-    expect(hub.counters.contractViolations).toEqual([])
-    expect(hub.counters.insideRetryAfter).toBe(0)
-    await hub.close()
-    hub = undefined
-  }
+  hub = await checkAndClose(hub)
 })
 
 const demoOwners: ReadonlyArray<Owner> = [org("octo-org"), org("octo-archive"), user("mona")]

@@ -4,6 +4,7 @@
 import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
 import { Clock, ConfigProvider, Duration, Effect, Layer, Redacted, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
+import { checkAndClose } from "../support/hub.ts"
 import { org, user } from "../../src/domain/owner.ts"
 import { GitHubClient } from "../../src/github/GitHubClient.ts"
 import type { GitHubClientOptions } from "../../src/github/GitHubConfig.ts"
@@ -14,12 +15,7 @@ import { githubSecondaryLimits } from "../../src/github/RateGate.ts"
 
 let hub: FakeHub | undefined
 afterEach(async () => {
-  if (hub) {
-    expect(hub.counters.contractViolations).toEqual([])
-    expect(hub.counters.insideRetryAfter).toBe(0)
-    await hub.close()
-    hub = undefined
-  }
+  hub = await checkAndClose(hub)
 })
 
 type Overrides = { concurrency?: number; secondaryFloor?: Duration.Duration; writesPerMinute?: number }
