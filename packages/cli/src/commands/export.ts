@@ -5,6 +5,7 @@ import { org, user, type Owner } from "@spaces-vault/core/domain/owner"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import type { ExportProgress, ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
+import { DEFAULT_CONCURRENCY } from "@spaces-vault/core/github/GitHubConfig"
 import { RunFailed, UsageError } from "../ExitCode.ts"
 import { githubLayer } from "../GitHubLayer.ts"
 import { Output, type OutputShape } from "../Output.ts"
@@ -18,7 +19,7 @@ const flags = {
     Flag.withDescription("earlier archive whose ETags make unchanged spaces free (default: newest archive in --out)"),
     Flag.optional
   ),
-  concurrency: Flag.Int("concurrency").pipe(Flag.withDescription("parallel requests (1-100, default 8)"), Flag.optional),
+  concurrency: Flag.Int("concurrency").pipe(Flag.withDescription(`parallel requests (1-100, default ${DEFAULT_CONCURRENCY})`), Flag.optional),
   apiUrl: apiUrlFlag,
   json: jsonFlag
 }

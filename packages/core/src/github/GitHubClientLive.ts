@@ -27,6 +27,9 @@ const TeamLookup = Schema.Struct({ id: Schema.Int, slug: Schema.String })
 const UserLookup = Schema.Struct({ id: Schema.Int, login: Schema.String, type: Schema.String })
 const OrgLookup = Schema.Struct({ id: Schema.Int, login: Schema.String })
 
+/** Repeated secondary limits double the wait up to this; a longer retry-after from GitHub is still obeyed. */
+const SECONDARY_BACKOFF_CAP_MS = 15 * 60 * 1000
+
 export const makeGitHubClient = (options: GitHubClientOptions) =>
   Effect.gen(function* () {
     const transport = yield* Transport
@@ -45,8 +48,19 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
         })
       )
 
-    /** One attempt: through the gate, then judged. Rate limits pause the gate for every fiber before failing. */
-    const attempt = (lane: Lane, endpoint: string, request: TransportRequest, method: string, path: string) =>
+    /**
+     * One attempt: through the gate, then judged. Rate limits pause the gate for every fiber before failing.
+     * `secondary` carries this request's last secondary-limit wait: GitHub asks for exponentially longer waits
+     * when the limit keeps coming back, so each repeat waits at least twice the one before (capped).
+     */
+    const attempt = (
+      lane: Lane,
+      endpoint: string,
+      request: TransportRequest,
+      method: string,
+      path: string,
+      secondary: { lastWaitMs: number }
+    ) =>
       gate.run(lane, endpoint, Effect.andThen(bump((s) => ({ sent: s.sent + 1 })), send(request))).pipe(
         Effect.mapError((f) => new GitHubError({ reason: { _tag: "Transient", detail: f.detail }, method, path })),
         Effect.flatMap((res) =>
@@ -64,7 +78,10 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
             const error = errorOf(method, path, res, options)
             if (error.reason._tag === "SecondaryRateLimited") {
               yield* bump((s) => ({ rateLimitWaits: s.rateLimitWaits + 1 }))
-              yield* gate.pauseUntil(now + error.reason.retryAfterSeconds * 1000, `secondary rate limit on ${method} ${path}`)
+              const asked = error.reason.retryAfterSeconds * 1000
+              const waitMs = Math.max(asked, Math.min(2 * secondary.lastWaitMs, SECONDARY_BACKOFF_CAP_MS))
+              secondary.lastWaitMs = waitMs
+              yield* gate.pauseUntil(now + waitMs, `secondary rate limit on ${method} ${path}`)
             } else if (error.reason._tag === "RateLimited") {
               yield* bump((s) => ({ rateLimitWaits: s.rateLimitWaits + 1 }))
               // x-ratelimit-reset is in whole seconds: wait until it has surely passed. Without a usable reset,
@@ -86,9 +103,10 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
       const method = request.route.slice(0, request.route.indexOf(" "))
       const path = pathOf(request.route, request.params)
       let attempts = 0
+      const secondary = { lastWaitMs: 0 }
       return Effect.suspend(() => {
         attempts++
-        return attempt(lane, endpoint, request, method, path)
+        return attempt(lane, endpoint, request, method, path, secondary)
       }).pipe(
         withRetries(options, method),
         Effect.ensuring(Effect.suspend(() => (attempts > 1 ? bump((s) => ({ retries: s.retries + attempts - 1 })) : Effect.void))),

@@ -56,15 +56,40 @@ describe("GitHubClient waits are logged", () => {
 })
 
 describe("GitHubClient rate-limit retries", () => {
-  it.effect("gives up after maxRetries when the secondary limit persists, each try after its window", () => {
+  it.effect("gives up after maxRetries when the secondary limit persists, each wait twice the one before", () => {
     const { layer, sent } = scripted(() => status(403, { message: "secondary rate limit" }, { "retry-after": "10" }), { maxRetries: 2 })
     return Effect.gen(function* () {
       const client = yield* GitHubClient
       const error = yield* runWithClock(Effect.flip(client.getSpace(octo, 1)), "1 second", 40)
       expect(error.reason).toEqual({ _tag: "SecondaryRateLimited", retryAfterSeconds: 10 })
-      expect(sent.map((s) => s.at)).toEqual([0, 10_000, 20_000])
+      // GitHub: "if it keeps happening, back off exponentially": 10 s as asked, then 20 s.
+      expect(sent.map((s) => s.at)).toEqual([0, 10_000, 30_000])
       const stats = yield* client.stats
       expect(stats).toMatchObject({ sent: 3, retries: 2, rateLimitWaits: 3 })
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a secondary limit without retry-after that keeps coming back waits 60 s, then 120 s, then 240 s", () => {
+    const { layer, sent } = scripted((_r, n) =>
+      n <= 3 ? status(403, { message: "You have exceeded a secondary rate limit." }) : ok(space(1))
+    )
+    return Effect.gen(function* () {
+      const client = yield* GitHubClient
+      yield* runWithClock(client.getSpace(octo, 1), "1 second", 430)
+      expect(sent.map((s) => s.at)).toEqual([0, 60_000, 180_000, 420_000])
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a later request starts again from GitHub's retry-after, not from another request's backoff", () => {
+    const { layer, sent } = scripted((_r, n) =>
+      n <= 2 || n === 4 ? status(429, { message: "You have exceeded a secondary rate limit" }, { "retry-after": "5" }) : ok(space(1))
+    )
+    return Effect.gen(function* () {
+      const client = yield* GitHubClient
+      yield* runWithClock(client.getSpace(octo, 1), "1 second", 20)
+      yield* runWithClock(client.getSpace(octo, 2), "1 second", 20)
+      // First request: 5 s, then 10 s. Second request (sent at 20 s after the clock steps): 5 s again.
+      expect(sent.map((s) => s.at)).toEqual([0, 5_000, 15_000, 20_000, 25_000])
     }).pipe(Effect.provide(layer))
   })
 
