@@ -86,11 +86,13 @@ const main = async () => {
   const dir = await mkdtemp(join(tmpdir(), "sv-bench-"))
   try {
     const min = minimum(hub)
+    const hubCpu0 = process.cpuUsage()
     const first = await childExport(hub, dir, OWNERS)
+    const hubCpu = process.cpuUsage(hubCpu0)
     const wall = first.durationMs
     const bound = (first.requests * LATENCY_MS) / CONCURRENCY
     console.log(`requests:           ${fmt(first.requests)} (minimum ${fmt(min)}${first.requests === min ? ", equal" : ""})`)
-    console.log(`wall time:          ${fmt(wall / 1000)} s (bound ${fmt(bound / 1000)} s, ratio ${fmt(wall / bound)}; client CPU ${fmt(first.cpuMs / 1000)} s)`)
+    console.log(`wall time:          ${fmt(wall / 1000)} s (bound ${fmt(bound / 1000)} s, ratio ${fmt(wall / bound)}; client CPU ${fmt(first.cpuMs / 1000)} s, fakehub CPU ${fmt((hubCpu.user + hubCpu.system) / 1e6)} s)`)
 
     const budgetBefore = hub.counters.budgetConsumed()
     const second = await childExport(hub, dir, OWNERS)

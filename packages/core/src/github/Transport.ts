@@ -2,6 +2,7 @@
 // typed `request` and turns its RequestError for non-2xx answers back into a plain response.
 import { Octokit } from "@octokit/rest"
 import { Context, Effect, Layer, Redacted, Schema } from "effect"
+import { makeUndiciFetch } from "./UndiciFetch.ts"
 
 export const API_VERSION = "2026-03-10"
 
@@ -53,6 +54,7 @@ const makeOctokitTransport = (options: {
     // Octokit logs warnings (e.g. deprecations) through console; our logs go through Effect.
     log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
   })
+  const fetch = makeUndiciFetch()
   return {
     send: (request) =>
       Effect.tryPromise({
@@ -63,7 +65,7 @@ const makeOctokitTransport = (options: {
               headers: { "x-github-api-version": API_VERSION, ...request.headers },
               // Success bodies come back unparsed and go through the native JSON.parse: Octokit's own parser
               // (json-with-bigint) costs several times more CPU, and GitHub's ids fit in a double.
-              request: { signal, parseSuccessResponseBody: false }
+              request: { signal, parseSuccessResponseBody: false, fetch }
             })
             return { status: res.status, headers: headersOf(res.headers), data: await parseBody(res.data) } satisfies RawResponse
           } catch (e) {
@@ -83,7 +85,7 @@ const makeOctokitTransport = (options: {
 /** A success body: JSON when it parses, else its text (as Octokit does); none for 204/205. */
 const parseBody = async (body: unknown): Promise<unknown> => {
   if (body === null || body === undefined || typeof body === "string") return body ?? ""
-  const text = await new Response(body as ReadableStream).text()
+  const text = typeof (body as { text?: unknown }).text === "function" ? await (body as { text: () => Promise<string> }).text() : await new Response(body as ReadableStream).text()
   if (text === "") return ""
   try {
     return JSON.parse(text)
@@ -95,6 +97,7 @@ const parseBody = async (body: unknown): Promise<unknown> => {
 /** A short cause for a failed exchange, without request details (which could carry credentials). */
 const describe = (e: unknown): string => {
   const cause = (e as { cause?: { code?: string; message?: string } })?.cause
+  if (cause?.message) return `connection failed (${cause.message.split("\n")[0]!.slice(0, 200)})`
   if (cause?.code) return `connection failed (${cause.code})`
   const message = e instanceof Error ? e.message : String(e)
   return `connection failed (${message.split("\n")[0]!.slice(0, 200)})`

@@ -1,0 +1,113 @@
+// The fetch handed to Octokit: what Octokit reads of a response, redirects as fetch follows them (without leaking
+// the token to another origin), request bodies, aborts, and connection failures.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import { afterEach, describe, expect, it } from "vitest"
+import { makeUndiciFetch } from "../../src/github/UndiciFetch.ts"
+
+interface Seen {
+  readonly method: string | undefined
+  readonly url: string | undefined
+  readonly headers: IncomingMessage["headers"]
+  readonly body: string
+}
+
+const servers: Array<Server> = []
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))))
+})
+
+/** A loopback server that records each request and answers with `handler`. */
+const serve = async (handler: (req: IncomingMessage, res: ServerResponse, body: string) => void) => {
+  const seen: Array<Seen> = []
+  const server = createServer((req, res) => {
+    let body = ""
+    req.setEncoding("utf8")
+    req.on("data", (c: string) => (body += c))
+    req.on("end", () => {
+      seen.push({ method: req.method, url: req.url, headers: req.headers, body })
+      handler(req, res, body)
+    })
+  })
+  servers.push(server)
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server }
+}
+
+describe("makeUndiciFetch", () => {
+  it("gives Octokit the status, lower-case headers to iterate and get, and the body", async () => {
+    const hub = await serve((_req, res) => {
+      res.writeHead(201, { "Content-Type": "application/json", ETag: 'W/"abc"', "X-RateLimit-Remaining": "4999" })
+      res.end(JSON.stringify({ id: 7 }))
+    })
+    const res = await makeUndiciFetch()(`${hub.url}/orgs/o/copilot-spaces`, {
+      method: "POST",
+      headers: { authorization: "token t", "content-type": "application/json; charset=utf-8" },
+      body: JSON.stringify({ name: "n" })
+    })
+    expect(res.status).toBe(201)
+    expect(res.url).toBe(`${hub.url}/orgs/o/copilot-spaces`)
+    expect(res.headers.get("ETag")).toBe('W/"abc"')
+    expect(Object.fromEntries(res.headers)).toMatchObject({ etag: 'W/"abc"', "x-ratelimit-remaining": "4999" })
+    expect(await res.json()).toEqual({ id: 7 })
+    expect(hub.seen[0]).toMatchObject({ method: "POST", body: '{"name":"n"}' })
+    expect(hub.seen[0]!.headers["authorization"]).toBe("token t")
+  })
+
+  it("returns error answers as responses, body readable as text", async () => {
+    const hub = await serve((_req, res) => {
+      res.writeHead(404, { "Content-Type": "application/json" })
+      res.end('{"message":"Not Found"}')
+    })
+    const res = await makeUndiciFetch()(`${hub.url}/repositories/1`)
+    expect(res.status).toBe(404)
+    expect(await res.text()).toBe('{"message":"Not Found"}')
+  })
+
+  it("follows a same-origin redirect as fetch does, keeping the token", async () => {
+    const hub = await serve((req, res) => {
+      if (req.url === "/repos/old/name") {
+        res.writeHead(301, { Location: "/repositories/42" })
+        res.end()
+      } else {
+        res.writeHead(200, { "Content-Type": "application/json" })
+        res.end('{"id":42,"full_name":"new/name"}')
+      }
+    })
+    const res = await makeUndiciFetch()(`${hub.url}/repos/old/name`, { headers: { authorization: "token t" } })
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ id: 42, full_name: "new/name" })
+    expect(hub.seen.map((s) => s.url)).toEqual(["/repos/old/name", "/repositories/42"])
+    expect(hub.seen[1]!.headers["authorization"]).toBe("token t")
+  })
+
+  it("drops the token when a redirect leaves the origin", async () => {
+    const other = await serve((_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/plain" })
+      res.end("elsewhere")
+    })
+    const hub = await serve((_req, res) => {
+      res.writeHead(302, { Location: `${other.url}/file` })
+      res.end()
+    })
+    const res = await makeUndiciFetch()(`${hub.url}/download`, { headers: { authorization: "token secret" } })
+    expect(await res.text()).toBe("elsewhere")
+    expect(other.seen[0]!.headers["authorization"]).toBeUndefined()
+  })
+
+  it("rejects when the signal aborts a request that gets no answer", async () => {
+    const hub = await serve(() => {}) // never answers
+    const controller = new AbortController()
+    const pending = makeUndiciFetch()(`${hub.url}/slow`, { signal: controller.signal })
+    controller.abort()
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" })
+  })
+
+  it("rejects with the cause when the connection is refused", async () => {
+    const hub = await serve(() => {})
+    const url = hub.url
+    await new Promise((resolve) => hub.server.close(resolve))
+    servers.splice(servers.indexOf(hub.server), 1)
+    await expect(makeUndiciFetch()(`${url}/x`)).rejects.toMatchObject({ code: "ECONNREFUSED" })
+  })
+})
