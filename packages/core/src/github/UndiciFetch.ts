@@ -1,7 +1,7 @@
 // The `fetch` Octokit is given (its documented `request.fetch` option), built on undici's `request`: the HTTP
 // client Node's own fetch runs on, without the WHATWG layers (Request, Response, Headers, web streams) that cost
 // about half of each request's CPU in a large export. Only what Octokit's fetch wrapper reads is provided.
-import { Agent, interceptors, request, type Dispatcher } from "undici"
+import { Agent, EnvHttpProxyAgent, interceptors, request, type Dispatcher } from "undici"
 
 type RawHeaders = Record<string, string | Array<string> | undefined>
 
@@ -29,11 +29,20 @@ export interface FetchInit {
   readonly signal?: AbortSignal | undefined
 }
 
+const PROXY_VARIABLES = ["https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"]
+
 /**
- * A fetch for one Octokit. Keeps connections alive and follows redirects as fetch does (GitHub answers 301/307
- * for renamed and transferred repositories); undici drops the Authorization header on a cross-origin redirect.
+ * Connections kept alive; behind a corporate proxy (HTTPS_PROXY / HTTP_PROXY, with NO_PROXY) through it, as curl
+ * and the gh CLI do. Redirects are followed as fetch does (GitHub answers 301/307 for renamed and transferred
+ * repositories); undici drops the Authorization header on a cross-origin redirect.
  */
-export const makeUndiciFetch = (dispatcher: Dispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 5 }))) =>
+export const defaultDispatcher = (env: Record<string, string | undefined> = process.env): Dispatcher =>
+  (PROXY_VARIABLES.some((k) => env[k]) ? new EnvHttpProxyAgent() : new Agent()).compose(
+    interceptors.redirect({ maxRedirections: 5 })
+  )
+
+/** A fetch for one Octokit. */
+export const makeUndiciFetch = (dispatcher: Dispatcher = defaultDispatcher()) =>
   async (url: string, init: FetchInit = {}) => {
     const res = await request(url, {
       method: (init.method ?? "GET") as Dispatcher.HttpMethod,

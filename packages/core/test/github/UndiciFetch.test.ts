@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { afterEach, describe, expect, it } from "vitest"
-import { makeUndiciFetch } from "../../src/github/UndiciFetch.ts"
+import { defaultDispatcher, makeUndiciFetch } from "../../src/github/UndiciFetch.ts"
 
 interface Seen {
   readonly method: string | undefined
@@ -14,7 +14,8 @@ interface Seen {
 
 const servers: Array<Server> = []
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))))
+  // Keep-alive connections would hold close() open.
+  await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => (s.close(resolve), s.closeAllConnections()))))
 })
 
 /** A loopback server that records each request and answers with `handler`. */
@@ -109,5 +110,34 @@ describe("makeUndiciFetch", () => {
     await new Promise((resolve) => hub.server.close(resolve))
     servers.splice(servers.indexOf(hub.server), 1)
     await expect(makeUndiciFetch()(`${url}/x`)).rejects.toMatchObject({ code: "ECONNREFUSED" })
+  })
+
+  it("goes through the proxy named by HTTP_PROXY / HTTPS_PROXY, and straight to hosts in NO_PROXY", async () => {
+    const hub = await serve((_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" })
+      res.end('{"via":"direct"}')
+    })
+    // A forward proxy that answers itself: enough to see that the request was sent to it, in absolute form.
+    const proxy = await serve((_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" })
+      res.end('{"via":"proxy"}')
+    })
+    const saved = { HTTP_PROXY: process.env["HTTP_PROXY"], NO_PROXY: process.env["NO_PROXY"] }
+    try {
+      process.env["HTTP_PROXY"] = proxy.url
+      delete process.env["NO_PROXY"]
+      expect(await (await makeUndiciFetch(defaultDispatcher())(`${hub.url}/rate_limit`)).json()).toEqual({ via: "proxy" })
+      expect(proxy.seen.map((s) => s.url)).toEqual([`${hub.url}/rate_limit`])
+      process.env["NO_PROXY"] = "127.0.0.1"
+      expect(await (await makeUndiciFetch(defaultDispatcher())(`${hub.url}/rate_limit`)).json()).toEqual({ via: "direct" })
+      delete process.env["HTTP_PROXY"]
+      delete process.env["NO_PROXY"]
+      expect(await (await makeUndiciFetch(defaultDispatcher())(`${hub.url}/rate_limit`)).json()).toEqual({ via: "direct" })
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
+    expect(proxy.seen).toHaveLength(1)
+    expect(hub.seen).toHaveLength(2)
   })
 })
