@@ -78,13 +78,16 @@ export const errorOf = (method: string, path: string, res: RawResponse, options:
 }
 
 /**
- * Delays between attempts. Transient failures back off exponentially with jitter (capped); rate limits add
- * no delay here because RateGate holds every request until the limit has passed. Each wait is logged.
+ * Delays between attempts, and whether there is one: up to `maxRetries` retries of what `method` may retry.
+ * Transient failures back off exponentially with jitter (capped); rate limits add no delay here because RateGate
+ * holds every request until the limit has passed. The decision comes before the log line, so a wait is logged
+ * only when a retry follows it (never for a POST that will not be resent, nor after the last try).
  */
-export const retrySchedule = (options: RetryOptions) =>
+export const retrySchedule = (options: RetryOptions, method = "GET") =>
   Schedule.exponential(options.backoffBase, 2).pipe(
     Schedule.setInputType<GitHubError>(),
     Schedule.jittered,
+    Schedule.while(({ input, attempt }) => attempt <= options.maxRetries && retryableFor(method)(input)),
     Schedule.modifyDelay(({ input, duration }) => {
       if (input.reason._tag !== "Transient") return Effect.succeed(Duration.zero)
       const delay = Duration.min(duration, options.backoffMax)
@@ -105,4 +108,4 @@ export const retryableFor = (method: string) => (e: GitHubError): boolean =>
 
 /** Retries what is worth retrying for this method, at most `maxRetries` times. */
 export const withRetries = (options: RetryOptions, method = "GET") => <A, R>(self: Effect.Effect<A, GitHubError, R>) =>
-  Effect.retry(self, { schedule: retrySchedule(options), times: options.maxRetries, while: retryableFor(method) })
+  Effect.retry(self, retrySchedule(options, method))

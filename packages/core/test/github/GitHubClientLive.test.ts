@@ -55,6 +55,32 @@ describe("GitHubClient waits are logged", () => {
   })
 })
 
+describe("GitHubClient logs only the retries it makes", () => {
+  it.effect("a GET that keeps failing logs one line per retry, none after the last try", () => {
+    const { layer, sent } = scripted(() => status(502), { maxRetries: 2, backoffBase: Duration.millis(100) })
+    const logs = collectLogs()
+    return Effect.gen(function* () {
+      const client = yield* GitHubClient
+      const error = yield* runWithClock(Effect.flip(client.getSpace(octo, 1)), "1 second", 5)
+      expect(error.reason._tag).toBe("Transient")
+      expect(sent).toHaveLength(3)
+      expect(logs.lines.filter((l) => l.text.startsWith("retrying"))).toHaveLength(2)
+    }).pipe(Effect.provide(logs.layer), Effect.provide(layer))
+  })
+
+  it.effect("a POST that fails with a 5xx is not resent, and no retry is logged", () => {
+    const { layer, sent } = scripted(() => status(502))
+    const logs = collectLogs()
+    return Effect.gen(function* () {
+      const client = yield* GitHubClient
+      const error = yield* Effect.flip(client.createSpace(octo, { name: "a" }))
+      expect(error.reason._tag).toBe("Transient")
+      expect(sent).toHaveLength(1)
+      expect(logs.lines.filter((l) => l.text.startsWith("retrying"))).toEqual([])
+    }).pipe(Effect.provide(logs.layer), Effect.provide(layer))
+  })
+})
+
 describe("GitHubClient rate-limit retries", () => {
   it.effect("gives up after maxRetries when the secondary limit persists, each wait twice the one before", () => {
     const { layer, sent } = scripted(() => status(403, { message: "secondary rate limit" }, { "retry-after": "10" }), { maxRetries: 2 })
