@@ -51,6 +51,11 @@ describe("spaces-vault export", () => {
     const r = await runCli(["export", "--org", "octo-archive", "--org", "ghost-org", "--out", await tmp(), "--json"], env)
     expect(r.code).toBe(1)
     expect(r.json()).toMatchObject({ partial: true, owners: [{ owner: "octo-archive", failed: 0 }, { owner: "ghost-org", spaces: 0, failed: 1 }] })
+    expect(Object.keys(r.json().owners[1]).sort()).toEqual(["failed", "kind", "owner", "spaces"])
+    // On a terminal or in a log, the summary says why the owner failed.
+    const human = await runCli(["export", "--org", "ghost-org", "--out", await tmp()], env)
+    expect(human.code).toBe(1)
+    expect(human.stdout.join("\n")).toMatch(/org ghost-org: 0 spaces, 1 failed\n {4}list: GET \/orgs\/ghost-org\/copilot-spaces was not found, or the token cannot see it/)
   })
 
   it("exits 2 without a token, naming both variables, and writes nothing", async () => {

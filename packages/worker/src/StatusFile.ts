@@ -9,7 +9,14 @@ export interface RunStatus {
   readonly lastRunFinishedAt: string
   readonly result: "success" | "partial" | "failed"
   readonly archive: string | null
-  readonly owners: ReadonlyArray<{ readonly owner: string; readonly kind: string; readonly spaces: number; readonly failed: number }>
+  readonly owners: ReadonlyArray<{
+    readonly owner: string
+    readonly kind: string
+    readonly spaces: number
+    readonly failed: number
+    /** "scope: message" per failure, so a partial run says why without opening the archive. */
+    readonly failures: ReadonlyArray<string>
+  }>
   readonly requests: number
   readonly durationMs: number
   readonly error: string | null

@@ -111,7 +111,7 @@ describe("runOnce", () => {
       expect(first.result).toBe("success")
       expect((await Effect.runPromise(verifyArchive(first.archive!))).ok).toBe(true)
       const status = JSON.parse(await readFile(join(dir, "status.json"), "utf8"))
-      expect(status).toMatchObject({ result: "success", archive: first.archive, nextRunAt: "2026-11-26T01:30:00.000Z", owners: [{ owner: "octo-archive", spaces: 60 }] })
+      expect(status).toMatchObject({ result: "success", archive: first.archive, nextRunAt: "2026-11-26T01:30:00.000Z", owners: [{ owner: "octo-archive", spaces: 60, failures: [] }] })
       const second = await Effect.runPromise(runOnce(config(dir), undefined).pipe(Effect.provide([client, NodeServices.layer])))
       expect(second.removedArchives).toEqual([first.archive!.split("/").pop()])
       expect((await readdir(dir)).filter((n) => n.endsWith(".zip"))).toEqual([second.archive!.split("/").pop()])
@@ -141,7 +141,7 @@ describe("health and metrics", () => {
     lastRunFinishedAt: "2026-11-25T01:31:00.000Z",
     result,
     archive: result === "success" ? "/a.zip" : null,
-    owners: [{ owner: "o", kind: "org", spaces: 12, failed: 0 }],
+    owners: [{ owner: "o", kind: "org", spaces: 12, failed: 0, failures: [] }],
     requests: 30,
     durationMs: 60_000,
     error: result === "failed" ? "GitHub is down" : null,

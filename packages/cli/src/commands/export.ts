@@ -24,10 +24,17 @@ const flags = {
   json: jsonFlag
 }
 
+/** Failures shown per owner on a terminal; the manifest has them all. */
+const FAILURES_SHOWN = 3
+
 export const renderSummary = (s: ExportSummary): string => {
   const lines = [`archive: ${s.archive}${s.partial ? " (PARTIAL)" : ""}`]
   for (const o of s.owners) {
     lines.push(`  ${o.kind} ${o.owner}: ${formatCount(o.spaces)} spaces${o.failed > 0 ? `, ${o.failed} failed` : ""}`)
+    for (const f of o.failures.slice(0, FAILURES_SHOWN)) lines.push(`    ${f}`)
+    if (o.failures.length > FAILURES_SHOWN) {
+      lines.push(`    … and ${formatCount(o.failures.length - FAILURES_SHOWN)} more (listed in the archive's manifest.json)`)
+    }
   }
   lines.push(`requests: ${formatCount(s.requests)} (${formatCount(s.notModified)} not modified), ${(s.durationMs / 1000).toFixed(1)} s`)
   return lines.join("\n")
@@ -82,7 +89,8 @@ export const exportCommand = Command.make("export", flags, (f) =>
     yield* out.result(renderSummary(summary), {
       archive: summary.archive,
       partial: summary.partial,
-      owners: summary.owners,
+      // The documented shape: counts per owner (the messages are in the manifest).
+      owners: summary.owners.map(({ owner, kind, spaces, failed }) => ({ owner, kind, spaces, failed })),
       requests: summary.requests
     })
     if (summary.partial) {

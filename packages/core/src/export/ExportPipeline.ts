@@ -166,7 +166,13 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
       }
       const status = failures.length > 0 ? "partial" : "complete"
       manifestOwners.push({ login: owner.login, kind: owner.kind, status, spaces: archived, failures, vanished })
-      summaries.push({ owner: owner.login, kind: owner.kind, spaces: archived, failed: failures.length })
+      summaries.push({
+        owner: owner.login,
+        kind: owner.kind,
+        spaces: archived,
+        failed: failures.length,
+        failures: failures.map((f) => `${f.scope}: ${f.message}`)
+      })
       yield* progress({ _tag: "OwnerDone", owner, spaces: archived, failed: failures.length })
     })
 

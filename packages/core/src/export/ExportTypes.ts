@@ -16,6 +16,8 @@ export interface OwnerSummary {
   readonly kind: OwnerKind
   readonly spaces: number
   readonly failed: number
+  /** One line per failure, "scope: message" (e.g. "list: GET /orgs/o/copilot-spaces failed: …"). */
+  readonly failures: ReadonlyArray<string>
 }
 
 export interface ExportSummary {

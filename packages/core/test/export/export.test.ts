@@ -73,9 +73,9 @@ describe("export", () => {
     const summary: ExportSummary = await runExport(hub, dir)
     expect(summary.partial).toBe(false)
     expect(summary.owners).toEqual([
-      { owner: "octo-org", kind: "org", spaces: 240, failed: 0 },
-      { owner: "octo-archive", kind: "org", spaces: 60, failed: 0 },
-      { owner: "mona", kind: "user", spaces: 8, failed: 0 }
+      { owner: "octo-org", kind: "org", spaces: 240, failed: 0, failures: [] },
+      { owner: "octo-archive", kind: "org", spaces: 60, failed: 0, failures: [] },
+      { owner: "mona", kind: "user", spaces: 8, failed: 0, failures: [] }
     ])
     expect(summary.requests).toBe(minimumRequests(hub, demoOwners))
     expect(hub.counters.requests).toBe(summary.requests)
@@ -159,6 +159,7 @@ describe("export", () => {
     const summary = await runExport(hub, await tmp(), [org("octo-archive"), user("mona")], "github_pat_finegrained", warnings)
     expect(warnings[0]).toMatch(/fine-grained token: GitHub omits from lists every space/)
     expect(summary.owners[1]).toMatchObject({ owner: "mona", spaces: 0, failed: 1 })
+    expect(summary.owners[1]!.failures).toEqual([expect.stringMatching(/^list: GET \/users\/mona\/copilot-spaces .*classic personal access token/)])
     const archive = await readArchive(summary.archive)
     expect(archive.manifest.owners[1]!.failures[0]).toMatchObject({ scope: "list", status: 403, message: expect.stringMatching(/classic personal access token/) })
     // GitHub has the last word: the list was asked for, and refused.
