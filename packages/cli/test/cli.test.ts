@@ -130,6 +130,16 @@ describe("spaces-vault verify, inspect, diff", () => {
     const text = await runCli(["diff", first, second])
     expect(text.stdout[0]).toMatch(/removed \(1\):\n  octo-archive\/3 /)
   })
+
+  it("diff never calls removed what the newer archive did not cover", async () => {
+    const other = (await runCli(["export", "--org", "ghost-org", "--out", await tmp(), "--json"], env)).json().archive
+    const r = await runCli(["diff", first, other, "--json"])
+    expect(r.code).toBe(0)
+    expect(r.json().removed).toEqual([])
+    expect(r.json().unverified).toHaveLength(60)
+    expect(r.json().unverified[0]).toMatchObject({ owner: "octo-archive", number: 1, reason: "the newer archive does not include octo-archive" })
+    expect((await runCli(["diff", first, other])).stdout[0]).toMatch(/unverified: missing from NEW, which could not check them \(60\):\n  octo-archive\/1 /)
+  })
 })
 
 describe("spaces-vault", () => {

@@ -16,6 +16,7 @@ export const renderDiff = (d: ArchiveDiff): string => {
   section("removed", d.removed)
   section("added", d.added)
   section("changed", d.changed, (c: { changes: ReadonlyArray<string> }) => `\n      ${c.changes.join("\n      ")}`)
+  if (d.unverified.length > 0) section("unverified: missing from NEW, which could not check them", d.unverified, (u: { reason: string }) => `  (${u.reason})`)
   lines.push(`unchanged: ${d.unchanged}`)
   return lines.join("\n")
 }

@@ -1,5 +1,8 @@
 // A pure diff of two archives' digests: spaces added, removed ("deleted since last night" — the list a restore
 // starts from) and changed, with what changed. Spaces are matched by owner (case-folded) and number.
+// A space is "removed" only when the newer archive could have seen it: if its owner's listing failed, or the
+// space itself could not be read, it is "unverified" instead — a restore must not start from a failed export.
+import type { ManifestOwner } from "./ArchiveFormat.ts"
 import type { SpaceDigest } from "./SpaceDigest.ts"
 
 export interface SpaceRef {
@@ -12,11 +15,35 @@ export interface ChangedSpace extends SpaceRef {
   readonly changes: ReadonlyArray<string>
 }
 
+export interface UnverifiedSpace extends SpaceRef {
+  readonly reason: string
+}
+
 export interface ArchiveDiff {
   readonly added: ReadonlyArray<SpaceRef>
   readonly removed: ReadonlyArray<SpaceRef>
   readonly changed: ReadonlyArray<ChangedSpace>
+  /** In the older archive, missing from the newer one, which cannot say whether they still exist. */
+  readonly unverified: ReadonlyArray<UnverifiedSpace>
   readonly unchanged: number
+}
+
+/** Why the newer archive cannot vouch for a missing space, or undefined when its absence means it is gone. */
+export type Coverage = (owner: string, number: number) => string | undefined
+
+/** Everything is covered: for digests without a manifest (and tests of the pure diff). */
+export const fullCoverage: Coverage = () => undefined
+
+/** What the newer archive's manifest vouches for: owners whose listing succeeded, minus spaces it failed to read. */
+export const coverageOf = (owners: ReadonlyArray<ManifestOwner>): Coverage => {
+  const byLogin = new Map(owners.map((o) => [o.login.toLowerCase(), o]))
+  return (owner, number) => {
+    const o = byLogin.get(owner.toLowerCase())
+    if (o === undefined) return `the newer archive does not include ${owner}`
+    if (o.failures.some((f) => f.scope === "list")) return `the newer archive could not list ${o.login}'s spaces`
+    if (o.failures.some((f) => f.scope === `space ${number}`)) return "the newer archive could not read this space"
+    return undefined
+  }
 }
 
 const key = (d: SpaceDigest) => `${d.owner.toLowerCase()}/${d.number}`
@@ -51,7 +78,11 @@ export const describeChanges = (a: SpaceDigest, b: SpaceDigest): ReadonlyArray<s
   return changes
 }
 
-export const diffDigests = (before: Iterable<SpaceDigest>, after: Iterable<SpaceDigest>): ArchiveDiff => {
+export const diffDigests = (
+  before: Iterable<SpaceDigest>,
+  after: Iterable<SpaceDigest>,
+  coverage: Coverage = fullCoverage
+): ArchiveDiff => {
   const old = new Map<string, SpaceDigest>()
   for (const d of before) old.set(key(d), d)
   const added: Array<SpaceRef> = []
@@ -68,10 +99,18 @@ export const diffDigests = (before: Iterable<SpaceDigest>, after: Iterable<Space
     if (changes.length > 0) changed.push({ ...ref(d), changes })
     else unchanged++
   }
+  const removed: Array<SpaceRef> = []
+  const unverified: Array<UnverifiedSpace> = []
+  for (const d of old.values()) {
+    const reason = coverage(d.owner, d.number)
+    if (reason === undefined) removed.push(ref(d))
+    else unverified.push({ ...ref(d), reason })
+  }
   return {
     added: added.sort(byKey),
-    removed: [...old.values()].map(ref).sort(byKey),
+    removed: removed.sort(byKey),
     changed: changed.sort(byKey),
+    unverified: unverified.sort(byKey),
     unchanged
   }
 }

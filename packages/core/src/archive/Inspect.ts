@@ -3,7 +3,7 @@ import { Effect, Stream } from "effect"
 import type { Manifest } from "./ArchiveFormat.ts"
 import type { ArchiveError } from "./ArchiveError.ts"
 import { openArchive } from "./ArchiveReader.ts"
-import { diffDigests, type ArchiveDiff } from "./Diff.ts"
+import { coverageOf, diffDigests, type ArchiveDiff } from "./Diff.ts"
 import { digestSpace, type SpaceDigest } from "./SpaceDigest.ts"
 
 export interface InspectedSpace {
@@ -70,16 +70,19 @@ export const inspectArchive = (path: string): Effect.Effect<Inspection, ArchiveE
     })
   )
 
-/** Digests of every space of an archive: small per-space summaries, read entry by entry. */
-export const digestArchive = (path: string): Effect.Effect<ReadonlyArray<SpaceDigest>, ArchiveError> =>
+/** Digests of every space of an archive (small per-space summaries, read entry by entry), and its manifest. */
+export const digestArchive = (path: string): Effect.Effect<{ readonly manifest: Manifest; readonly digests: ReadonlyArray<SpaceDigest> }, ArchiveError> =>
   Effect.scoped(
     Effect.gen(function* () {
       const archive = yield* openArchive(path)
-      const out: Array<SpaceDigest> = []
-      yield* Stream.runForEach(archive.spaces, (e) => Effect.sync(() => void out.push(digestSpace(e.ownerLogin, e.space))))
-      return out
+      const digests: Array<SpaceDigest> = []
+      yield* Stream.runForEach(archive.spaces, (e) => Effect.sync(() => void digests.push(digestSpace(e.ownerLogin, e.space))))
+      return { manifest: archive.manifest, digests }
     })
   )
 
+/** The diff of two archives; what the newer one failed to read is "unverified", never "removed". */
 export const diffArchives = (oldPath: string, newPath: string): Effect.Effect<ArchiveDiff, ArchiveError> =>
-  Effect.all([digestArchive(oldPath), digestArchive(newPath)]).pipe(Effect.map(([a, b]) => diffDigests(a, b)))
+  Effect.all([digestArchive(oldPath), digestArchive(newPath)]).pipe(
+    Effect.map(([a, b]) => diffDigests(a.digests, b.digests, coverageOf(b.manifest.owners)))
+  )

@@ -8,7 +8,7 @@ import { Effect, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import { openArchive } from "../../src/archive/ArchiveReader.ts"
 import { openArchiveWriter } from "../../src/archive/ArchiveWriter.ts"
-import { diffDigests } from "../../src/archive/Diff.ts"
+import { coverageOf, diffDigests } from "../../src/archive/Diff.ts"
 import { digestSpace } from "../../src/archive/SpaceDigest.ts"
 import { verifyArchive } from "../../src/archive/Verify.ts"
 import type { ArchivedSpace } from "../../src/archive/ArchiveFormat.ts"
@@ -249,6 +249,25 @@ describe("diff", () => {
         changes: ['name: "Space 3" -> "Renamed"', "base_role: reader -> admin", "resources: +0 -1 ~0", "collaborators: +Team/platform(reader) ~User/hubot writer->admin"]
       }
     ])
+  })
+
+  it("calls a missing space unverified, not removed, when the newer archive could not have seen it", () => {
+    const owner = (login: string, failures: Array<{ scope: string; message: string }> = []) =>
+      ({ login, kind: "org", status: failures.length > 0 ? "partial" : "complete", spaces: 0, failures, vanished: [] }) as const
+    const before = [digest(1), digest(2), digest(3), digestSpace("other-org", space(9) as unknown as ArchivedSpace)]
+    const after = [digest(1)]
+    // Space 2 failed to download; space 3 is really gone; other-org was not exported this time.
+    const coverage = coverageOf([owner("Octo-Org", [{ scope: "space 2", message: "GET … failed: GitHub answered 502" }])])
+    const d = diffDigests(before, after, coverage)
+    expect(d.removed.map((s) => s.number)).toEqual([3])
+    expect(d.unverified).toEqual([
+      { owner: "octo-org", number: 2, name: "Space 2", reason: "the newer archive could not read this space" },
+      { owner: "other-org", number: 9, name: "Space 9", reason: "the newer archive does not include other-org" }
+    ])
+    // The listing itself failed: nothing of that owner can be called removed.
+    const listFailed = diffDigests(before, [], coverageOf([owner("octo-org", [{ scope: "list", message: "403" }]), owner("other-org")]))
+    expect(listFailed.removed.map((s) => `${s.owner}/${s.number}`)).toEqual(["other-org/9"])
+    expect(listFailed.unverified.map((s) => s.reason)).toEqual(Array(3).fill("the newer archive could not list octo-org's spaces"))
   })
 
   it("ignores ETags and timestamps alone", () => {
