@@ -26,10 +26,16 @@ export class WorkerMetrics {
   }
 }
 
+/** The first owner failure of a partial run, e.g. "ghost-org: list: GET … was not found", for the health reason. */
+const firstFailure = (s: RunStatus): string | undefined => {
+  const o = s.owners.find((o) => o.failures.length > 0)
+  return o === undefined ? undefined : `${o.owner}: ${o.failures[0]}${s.owners.reduce((n, x) => n + x.failures.length, 0) > 1 ? " (and more in status.json)" : ""}`
+}
+
 /** Healthy unless the last run failed or the next run is more than `graceMs` late. */
 export const health = (m: WorkerMetrics, nowMs: number, graceMs = 3_600_000): { readonly ok: boolean; readonly reason: string } => {
   if (m.last === undefined) return { ok: true, reason: "no run yet" }
-  if (m.last.result !== "success") return { ok: false, reason: `last run ${m.last.result}: ${m.last.error ?? "see status.json"}` }
+  if (m.last.result !== "success") return { ok: false, reason: `last run ${m.last.result}: ${m.last.error ?? firstFailure(m.last) ?? "see status.json"}` }
   if (m.last.nextRunAt !== null && nowMs > Date.parse(m.last.nextRunAt) + graceMs) return { ok: false, reason: `run overdue since ${m.last.nextRunAt}` }
   return { ok: true, reason: `last run succeeded at ${m.last.lastRunFinishedAt}` }
 }

@@ -158,9 +158,25 @@ describe("health and metrics", () => {
     expect(health(m, Date.parse("2026-11-26T03:00:00Z"))).toEqual({ ok: false, reason: "run overdue since 2026-11-26T01:30:00.000Z" })
     m.record(status("failed"), 0)
     expect(health(m, Date.parse("2026-11-25T02:00:00Z")).reason).toMatch(/last run failed: GitHub is down/)
+    // A partial run is unhealthy too, and says which owner failed and why.
+    m.record(
+      {
+        ...status("success"),
+        result: "partial",
+        owners: [
+          { owner: "o", kind: "org", spaces: 12, failed: 0, failures: [] },
+          { owner: "ghost", kind: "org", spaces: 0, failed: 2, failures: ["list: GET /orgs/ghost/copilot-spaces was not found", "space 3: …"] }
+        ]
+      },
+      0
+    )
+    expect(health(m, Date.parse("2026-11-25T02:00:00Z"))).toEqual({
+      ok: false,
+      reason: "last run partial: ghost: list: GET /orgs/ghost/copilot-spaces was not found (and more in status.json)"
+    })
     const text = prometheus(m)
-    expect(text).toContain("spaces_vault_runs_total 2\n")
-    expect(text).toContain("spaces_vault_failures_total 1\n")
+    expect(text).toContain("spaces_vault_runs_total 3\n")
+    expect(text).toContain("spaces_vault_failures_total 2\n")
     expect(text).toContain("spaces_vault_spaces_exported_total 12\n")
     expect(text).toContain("spaces_vault_rate_limit_waits_total 2\n")
     expect(text).toContain(`spaces_vault_last_success_timestamp_seconds ${Date.parse("2026-11-25T01:31:00Z") / 1000}\n`)
