@@ -83,7 +83,12 @@ export const runOnce = (
       metrics?.record(status, result._tag === "Success" ? (result.success.rateLimitWaits ?? 0) : 0)
       yield* status.result === "success"
         ? Effect.logInfo("export finished", { archive: status.archive, requests: status.requests, removed })
-        : Effect.logError(`export ${status.result}`, { archive: status.archive, error: status.error })
+        : Effect.logError(`export ${status.result}`, {
+            archive: status.archive,
+            error: status.error,
+            // A partial run's reasons, per owner, so the log alone says what to fix.
+            failures: Object.fromEntries(status.owners.filter((o) => o.failures.length > 0).map((o) => [o.owner, o.failures]))
+          })
       return status
     })
   )
