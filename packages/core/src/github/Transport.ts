@@ -2,7 +2,7 @@
 // typed `request` and turns its RequestError for non-2xx answers back into a plain response.
 import { Octokit } from "@octokit/rest"
 import { Context, Effect, Layer, Redacted, Schema } from "effect"
-import { makeUndiciFetch } from "./UndiciFetch.ts"
+import { defaultDispatcher, makeUndiciFetch } from "./UndiciFetch.ts"
 
 export const API_VERSION = "2026-03-10"
 
@@ -29,9 +29,18 @@ export interface TransportShape {
 }
 
 export class Transport extends Context.Service<Transport, TransportShape>()("@spaces-vault/core/github/Transport") {
-  /** Live HTTP through Octokit. The token is handed to Octokit only, which redacts it in its own errors. */
+  /**
+   * Live HTTP through Octokit. The token is handed to Octokit only, which redacts it in its own errors. The
+   * connection pool lives as long as the layer: the worker builds one per nightly run and destroys it after (by
+   * then every request has finished or been interrupted, so nothing waits on the network).
+   */
   static readonly layerOctokit = (options: { readonly apiUrl: string; readonly token: Redacted.Redacted<string>; readonly userAgent: string }) =>
-    Layer.sync(Transport, () => makeOctokitTransport(options))
+    Layer.effect(
+      Transport,
+      Effect.acquireRelease(Effect.sync(defaultDispatcher), (d) => Effect.promise(() => d.destroy())).pipe(
+        Effect.map((dispatcher) => makeOctokitTransport(options, makeUndiciFetch(dispatcher)))
+      )
+    )
 }
 
 const headersOf = (h: unknown): Record<string, string | undefined> => {
@@ -42,11 +51,10 @@ const headersOf = (h: unknown): Record<string, string | undefined> => {
   return out
 }
 
-const makeOctokitTransport = (options: {
-  readonly apiUrl: string
-  readonly token: Redacted.Redacted<string>
-  readonly userAgent: string
-}): TransportShape => {
+const makeOctokitTransport = (
+  options: { readonly apiUrl: string; readonly token: Redacted.Redacted<string>; readonly userAgent: string },
+  fetch: ReturnType<typeof makeUndiciFetch>
+): TransportShape => {
   const octokit = new Octokit({
     auth: Redacted.value(options.token),
     baseUrl: options.apiUrl,
@@ -54,7 +62,6 @@ const makeOctokitTransport = (options: {
     // Octokit logs warnings (e.g. deprecations) through console; our logs go through Effect.
     log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
   })
-  const fetch = makeUndiciFetch()
   return {
     send: (request) =>
       Effect.tryPromise({

@@ -3,6 +3,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { afterEach, describe, expect, it } from "vitest"
+import { Effect, Redacted } from "effect"
+import { Transport } from "../../src/github/Transport.ts"
 import { defaultDispatcher, makeUndiciFetch } from "../../src/github/UndiciFetch.ts"
 
 interface Seen {
@@ -139,5 +141,27 @@ describe("makeUndiciFetch", () => {
     }
     expect(proxy.seen).toHaveLength(1)
     expect(hub.seen).toHaveLength(2)
+  })
+})
+
+describe("Transport.layerOctokit", () => {
+  it("sends through the undici fetch and closes its connections when the layer is released", async () => {
+    const hub = await serve((_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json", "X-RateLimit-Remaining": "4999" })
+      res.end('{"resources":{}}')
+    })
+    // The server offers a two-minute keep-alive, so only the layer's release can close the connection within the
+    // test's time limit.
+    hub.server.keepAliveTimeout = 120_000
+    const closed = new Promise<void>((resolve) => hub.server.on("connection", (socket) => socket.on("close", () => resolve())))
+    const res = await Effect.runPromise(
+      Effect.gen(function* () {
+        const transport = yield* Transport
+        return yield* transport.send({ route: "GET /rate_limit" })
+      }).pipe(Effect.provide(Transport.layerOctokit({ apiUrl: hub.url, token: Redacted.make("ghp_t"), userAgent: "test" })))
+    )
+    expect(res).toMatchObject({ status: 200, data: { resources: {} }, headers: { "x-ratelimit-remaining": "4999" } })
+    expect(hub.seen[0]!.headers).toMatchObject({ authorization: "token ghp_t", "x-github-api-version": "2026-03-10" })
+    await closed
   })
 })
