@@ -1,7 +1,8 @@
 // Which archives to keep: restic `forget` semantics over archive times, as a pure function. Newest first;
 // keep-last keeps the N newest; keep-daily/weekly/monthly keep the newest archive of each of the last N days,
-// ISO weeks or months (in a time zone) that have archives. Safety on top: the newest complete archive is always
-// kept, and an empty policy keeps everything rather than deleting all.
+// ISO weeks or months (in a time zone) that have archives. Safety on top: a day, week or month is represented by its
+// newest complete archive when it has one (a partial archive never takes a complete one's place), the newest
+// complete archive is always kept, and an empty policy keeps everything rather than deleting all.
 import { DateTime } from "effect"
 
 /** Counts of 0 or absent mean "this rule keeps nothing"; callers validate that counts are non-negative integers. */
@@ -98,16 +99,18 @@ export const planRetention = (archives: ReadonlyArray<ArchiveInfo>, policy: Rete
     ["monthly", count(policy.keepMonthly), monthBucket]
   ]
   for (const [label, limit, bucketOf] of rules) {
-    // Like restic: walking newest first, the first archive seen in a new bucket is that bucket's newest.
-    let kept = 0
-    let lastBucket: string | undefined
+    if (limit === 0) continue
+    // Like restic, buckets are walked newest first and each kept bucket keeps one archive: its newest complete
+    // one, else its newest partial one (restic would keep the newest whatever it holds).
+    const buckets: Array<{ readonly bucket: string; readonly archives: Array<ArchiveInfo> }> = []
     for (const a of sorted) {
-      if (kept >= limit) break
       const bucket = bucketOf(a.createdAt, timeZone)
-      if (bucket === lastBucket) continue
-      add(a, `${label} ${bucket}`)
-      lastBucket = bucket
-      kept++
+      const last = buckets.at(-1)
+      if (last?.bucket === bucket) last.archives.push(a)
+      else buckets.push({ bucket, archives: [a] })
+    }
+    for (const { bucket, archives: inBucket } of buckets.slice(0, limit)) {
+      add(inBucket.find((a) => a.complete) ?? inBucket[0]!, `${label} ${bucket}`)
     }
   }
   const newestComplete = sorted.find((a) => a.complete)

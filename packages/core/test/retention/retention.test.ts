@@ -89,6 +89,20 @@ describe("planRetention", () => {
     expect(plan.remove.map((a) => a.name)).toEqual(["2026-11-24T02:30:00Z", "2026-11-22T02:30:00Z"])
   })
 
+  it("keeps a day's complete archive rather than a newer partial one of the same day", () => {
+    // The nightly run was complete; a manual run later that day was partial (an owner failed).
+    const archives = [at("2026-11-25T10:00:00Z", false), at("2026-11-25T02:30:00Z"), at("2026-11-24T02:30:00Z")]
+    const plan = planRetention(archives, { keepDaily: 2 })
+    expect(plan.keep.map((d) => [d.archive.name, d.reasons])).toEqual([
+      ["2026-11-25T02:30:00Z", ["daily 2026-11-25"]],
+      ["2026-11-24T02:30:00Z", ["daily 2026-11-24"]]
+    ])
+    expect(plan.remove.map((a) => a.name)).toEqual(["2026-11-25T10:00:00Z"])
+    // A day with only a partial archive still counts, and keeps it.
+    const onlyPartial = [at("2026-11-25T02:30:00Z"), at("2026-11-24T02:30:00Z", false), at("2026-11-23T02:30:00Z")]
+    expect(kept(onlyPartial, { keepDaily: 2 })).toEqual(["2026-11-25T02:30:00Z", "2026-11-24T02:30:00Z"])
+  })
+
   it("with no complete archive at all, the policy alone decides", () => {
     const archives = [at("2026-11-25T02:30:00Z", false), at("2026-11-24T02:30:00Z", false)]
     expect(planRetention(archives, { keepLast: 1 }).remove.map((a) => a.name)).toEqual(["2026-11-24T02:30:00Z"])
