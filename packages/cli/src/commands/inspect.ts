@@ -1,6 +1,7 @@
 // `spaces-vault inspect ARCHIVE`: the owners and spaces an archive holds.
 import { Effect } from "effect"
 import { Argument, Command } from "effect/cli"
+import { describeFailure } from "@spaces-vault/core/archive/ArchiveFormat"
 import { inspectArchive, type Inspection } from "@spaces-vault/core/archive/Inspect"
 import { RunFailed } from "../ExitCode.ts"
 import { Output } from "../Output.ts"
@@ -14,7 +15,7 @@ export const renderInspection = (i: Inspection): string => {
   ]
   for (const o of i.owners) {
     lines.push("", `${o.kind} ${o.login}: ${o.spaces.length} spaces, ${o.status}`)
-    for (const f of o.failures) lines.push(`  ! ${f.scope}: ${f.message}`)
+    for (const f of o.failures) lines.push(`  ! ${describeFailure(f)}`)
     if (o.vanished.length > 0) lines.push(`  (deleted during the export: ${o.vanished.map((n) => `#${n}`).join(", ")})`)
     for (const s of o.spaces) {
       lines.push(`  #${String(s.number).padEnd(5)} ${s.name}  [${s.resources} resources, ${s.collaborators} collaborators]`)

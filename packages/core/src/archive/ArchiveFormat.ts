@@ -16,6 +16,15 @@ export const OwnerFailure = Schema.Struct({
 })
 export type OwnerFailure = typeof OwnerFailure.Type
 
+/** The scopes export records; diff reads them back to tell a failed read from a deleted space. */
+export const FailureScope = {
+  list: "list",
+  space: (number: number) => `space ${number}`
+} as const
+
+/** One line for people: "scope: message". */
+export const describeFailure = (f: OwnerFailure): string => `${f.scope}: ${f.message}`
+
 export const ManifestOwner = Schema.Struct({
   login: Schema.String,
   kind: OwnerKind,

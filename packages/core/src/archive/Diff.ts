@@ -2,7 +2,7 @@
 // starts from) and changed, with what changed. Spaces are matched by owner (case-folded) and number.
 // A space is "removed" only when the newer archive could have seen it: if its owner's listing failed, or the
 // space itself could not be read, it is "unverified" instead — a restore must not start from a failed export.
-import type { ManifestOwner } from "./ArchiveFormat.ts"
+import { FailureScope, type ManifestOwner } from "./ArchiveFormat.ts"
 import type { SpaceDigest } from "./SpaceDigest.ts"
 
 export interface SpaceRef {
@@ -40,8 +40,8 @@ export const coverageOf = (owners: ReadonlyArray<ManifestOwner>): Coverage => {
   return (owner, number) => {
     const o = byLogin.get(owner.toLowerCase())
     if (o === undefined) return `the newer archive does not include ${owner}`
-    if (o.failures.some((f) => f.scope === "list")) return `the newer archive could not list ${o.login}'s spaces`
-    if (o.failures.some((f) => f.scope === `space ${number}`)) return "the newer archive could not read this space"
+    if (o.failures.some((f) => f.scope === FailureScope.list)) return `the newer archive could not list ${o.login}'s spaces`
+    if (o.failures.some((f) => f.scope === FailureScope.space(number))) return "the newer archive could not read this space"
     return undefined
   }
 }

@@ -1,7 +1,7 @@
 // The export: owners -> list pages -> one GET and one collaborator list per space -> archive entries, then one
 // lookup per distinct repository. Unchanged spaces come back as 304 (free) and are copied from the earlier archive.
 import { DateTime, Effect, Schema, Stream } from "effect"
-import type { ManifestOwner, OwnerFailure, RepositoryIndex, SpaceEtags } from "../archive/ArchiveFormat.ts"
+import { describeFailure, FailureScope, type ManifestOwner, type OwnerFailure, type RepositoryIndex, type SpaceEtags } from "../archive/ArchiveFormat.ts"
 import type { Owner } from "../domain/owner.ts"
 import type { SpaceListItem } from "../domain/space.ts"
 import { GitHubClient, type Conditional } from "../github/GitHubClient.ts"
@@ -115,7 +115,7 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
       return { _tag: "Archived", number: item.number, entry, repositoryIds: referencedRepositoryIds(spaceRaw) } as SpaceOutcome
     }).pipe(
       Effect.catchTag("GitHubError", (e: GitHubError) =>
-        Effect.succeed<SpaceOutcome>(isGone(e) ? { _tag: "Vanished", number: item.number } : { _tag: "Failed", failure: failureOf(`space ${item.number}`, e) })
+        Effect.succeed<SpaceOutcome>(isGone(e) ? { _tag: "Vanished", number: item.number } : { _tag: "Failed", failure: failureOf(FailureScope.space(item.number), e) })
       )
     )
 
@@ -132,7 +132,7 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
       const tokenProblem = owner.kind === "user" ? userTokenProblem(client.tokenKind) : undefined
       if (tokenProblem !== undefined) yield* warn(`${owner.login}: ${tokenProblem}`)
       const listFailure = (e: GitHubError): OwnerFailure => {
-        const failure = failureOf("list", e)
+        const failure = failureOf(FailureScope.list, e)
         const refused = e.reason._tag === "Forbidden" || e.reason._tag === "NotFound"
         return tokenProblem !== undefined && refused ? { ...failure, message: `${failure.message} (${tokenProblem})` } : failure
       }
@@ -162,7 +162,7 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
         Effect.catchTag("GitHubError", (e: GitHubError) => Effect.sync(() => void failures.push(listFailure(e))))
       )
       if (tokenProblem !== undefined && failures.length === 0 && listed === 0) {
-        failures.push({ scope: "list", message: `GitHub listed no spaces, and ${tokenProblem}` })
+        failures.push({ scope: FailureScope.list, message: `GitHub listed no spaces, and ${tokenProblem}` })
       }
       const status = failures.length > 0 ? "partial" : "complete"
       manifestOwners.push({ login: owner.login, kind: owner.kind, status, spaces: archived, failures, vanished })
@@ -171,7 +171,7 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
         kind: owner.kind,
         spaces: archived,
         failed: failures.length,
-        failures: failures.map((f) => `${f.scope}: ${f.message}`)
+        failures: failures.map(describeFailure)
       })
       yield* progress({ _tag: "OwnerDone", owner, spaces: archived, failed: failures.length })
     })
