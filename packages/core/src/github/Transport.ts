@@ -89,10 +89,10 @@ const makeOctokitTransport = (
   }
 }
 
-/** A success body: JSON when it parses, else its text (as Octokit does); none for 204/205. */
+/** A success body (undici's, from our fetch): JSON when it parses, else its text (as Octokit does); none for 204/205. */
 const parseBody = async (body: unknown): Promise<unknown> => {
   if (body === null || body === undefined || typeof body === "string") return body ?? ""
-  const text = typeof (body as { text?: unknown }).text === "function" ? await (body as { text: () => Promise<string> }).text() : await new Response(body as ReadableStream).text()
+  const text = await (body as { text: () => Promise<string> }).text()
   if (text === "") return ""
   try {
     return JSON.parse(text)
@@ -104,8 +104,6 @@ const parseBody = async (body: unknown): Promise<unknown> => {
 /** A short cause for a failed exchange, without request details (which could carry credentials). */
 const describe = (e: unknown): string => {
   const cause = (e as { cause?: { code?: string; message?: string } })?.cause
-  if (cause?.message) return `connection failed (${cause.message.split("\n")[0]!.slice(0, 200)})`
-  if (cause?.code) return `connection failed (${cause.code})`
-  const message = e instanceof Error ? e.message : String(e)
-  return `connection failed (${message.split("\n")[0]!.slice(0, 200)})`
+  const detail = cause?.message || cause?.code || (e instanceof Error ? e.message : String(e))
+  return `connection failed (${detail.split("\n")[0]!.slice(0, 200)})`
 }
