@@ -3,20 +3,15 @@ import { randomBytes } from "node:crypto"
 import { rename, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Effect } from "effect"
+import type { OwnerSummary } from "@spaces-vault/core/export/ExportTypes"
 
 export interface RunStatus {
   readonly lastRunStartedAt: string
   readonly lastRunFinishedAt: string
   readonly result: "success" | "partial" | "failed"
   readonly archive: string | null
-  readonly owners: ReadonlyArray<{
-    readonly owner: string
-    readonly kind: string
-    readonly spaces: number
-    readonly failed: number
-    /** "scope: message" per failure, so a partial run says why without opening the archive. */
-    readonly failures: ReadonlyArray<string>
-  }>
+  /** The export's per-owner summary, failure messages included, so a partial run says why without the archive. */
+  readonly owners: ReadonlyArray<OwnerSummary>
   readonly requests: number
   readonly durationMs: number
   readonly error: string | null

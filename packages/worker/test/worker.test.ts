@@ -141,7 +141,7 @@ describe("health and metrics", () => {
     lastRunFinishedAt: "2026-11-25T01:31:00.000Z",
     result,
     archive: result === "success" ? "/a.zip" : null,
-    owners: [{ owner: "o", kind: "org", spaces: 12, failed: 0, failures: [] }],
+    owners: [{ owner: "o", kind: "org" as const, spaces: 12, failed: 0, failures: [] }],
     requests: 30,
     durationMs: 60_000,
     error: result === "failed" ? "GitHub is down" : null,
@@ -164,8 +164,8 @@ describe("health and metrics", () => {
         ...status("success"),
         result: "partial",
         owners: [
-          { owner: "o", kind: "org", spaces: 12, failed: 0, failures: [] },
-          { owner: "ghost", kind: "org", spaces: 0, failed: 2, failures: ["list: GET /orgs/ghost/copilot-spaces was not found", "space 3: …"] }
+          { owner: "o", kind: "org" as const, spaces: 12, failed: 0, failures: [] },
+          { owner: "ghost", kind: "org" as const, spaces: 0, failed: 2, failures: ["list: GET /orgs/ghost/copilot-spaces was not found", "space 3: …"] }
         ]
       },
       0
