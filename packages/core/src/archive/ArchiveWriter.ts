@@ -5,7 +5,7 @@ import { createHash, randomBytes } from "node:crypto"
 import { createWriteStream, type WriteStream } from "node:fs"
 import { open, rename, unlink, chmod } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
-import { Transform, type TransformCallback } from "node:stream"
+import { Readable, Transform, type TransformCallback } from "node:stream"
 import { ZipArchive } from "archiver"
 import { Effect } from "effect"
 import {
@@ -14,12 +14,11 @@ import {
   REPOSITORIES_PATH,
   spaceEntryPath,
   TOOL_NAME,
-  type ManifestEntry,
   type ManifestOwner,
-  type ManifestV1,
   type RepositoryIndex
 } from "./ArchiveFormat.ts"
 import { ArchiveError } from "./ArchiveError.ts"
+import { EntryTable, manifestChunks } from "./EntryTable.ts"
 
 export interface ManifestFields {
   readonly toolVersion: string
@@ -95,8 +94,7 @@ const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 class ZipSink {
   private readonly zip = new ZipArchive({ zlib: { level: 6 } })
-  private readonly entries: Array<ManifestEntry> = []
-  private readonly names = new Set<string>()
+  private readonly entries = new EntryTable()
   private readonly done: Promise<void>
   private queued = 0
   private processed = 0
@@ -135,10 +133,8 @@ class ZipSink {
 
   private async add(name: string, value: unknown): Promise<void> {
     if (this.failure) throw this.failure
-    if (this.names.has(name)) throw new Error(`entry ${name} was added twice`)
-    this.names.add(name)
     const bytes = entryBytes(value)
-    this.entries.push({ path: name, size: bytes.length, sha256: createHash("sha256").update(bytes).digest("hex") })
+    this.entries.add(name, bytes.length, createHash("sha256").update(bytes).digest())
     this.queued++
     this.zip.append(bytes, { name, mode: 0o600 })
     while (this.queued - this.processed > MAX_PENDING && !this.failure) {
@@ -159,17 +155,17 @@ class ZipSink {
   }
 
   private async finish(fields: ManifestFields): Promise<string> {
-    if (!this.names.has(REPOSITORIES_PATH)) await this.add(REPOSITORIES_PATH, {})
-    const manifest: ManifestV1 = {
+    if (!this.entries.has(REPOSITORIES_PATH)) await this.add(REPOSITORIES_PATH, {})
+    const head = {
       formatVersion: CURRENT_FORMAT_VERSION,
       tool: { name: TOOL_NAME, version: fields.toolVersion },
       createdAt: fields.createdAt,
       sourceApiUrl: fields.sourceApiUrl,
       partial: fields.partial,
-      owners: fields.owners,
-      entries: this.entries
-    }
-    this.zip.append(entryBytes(manifest), { name: MANIFEST_PATH, mode: 0o600 })
+      owners: fields.owners
+    } as const
+    // Streamed in chunks: at 50,000 entries the manifest is ~8 MB of text, written last, at peak memory.
+    this.zip.append(Readable.from(manifestChunks(head, this.entries), { objectMode: false }), { name: MANIFEST_PATH, mode: 0o600 })
     await this.zip.finalize()
     await this.done
     // The stream has closed its descriptor; fsync through a new one (fsync flushes the file, not the descriptor).
