@@ -2,10 +2,12 @@
 // (requests x latency / concurrency), a naive sequential loop for comparison, the budget a second export of
 // unchanged spaces costs, and peak RSS at 50,000 spaces. Not part of the test suite.
 import { execFile } from "node:child_process"
+import { rmSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { seedLarge, startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
+import { bundle } from "../scripts/build.ts"
 import { replayBench } from "./replay.ts"
 
 const LATENCY_MS = Number(process.env["BENCH_LATENCY_MS"] ?? 20)
@@ -36,17 +38,29 @@ const minimum = (hub: FakeHub) => {
   return n + repos.size
 }
 
-/** The export in its own process (as a user runs it), so fakehub and the client do not share one event loop. */
-const childExport = (hub: FakeHub, outDir: string, owners: ReadonlyArray<string>, nodeArgs: ReadonlyArray<string> = []) =>
-  new Promise<{ requests: number; notModified: number; durationMs: number; maxRssKb: number; cpuMs: number; owners: Array<{ spaces: number }> }>((resolve, reject) =>
+/**
+ * The export in its own process, bundled as `pnpm build` bundles the programs (no type stripping at run time), so
+ * its memory and CPU are those of an installed spaces-vault; and fakehub does not share its event loop.
+ */
+let child: Promise<string> | undefined
+const childScript = () =>
+  (child ??= mkdtemp(join(tmpdir(), "sv-bench-child-")).then((d) => {
+    process.on("exit", () => rmSync(d, { recursive: true, force: true }))
+    return bundle(new URL("./export-child.ts", import.meta.url).pathname, join(d, "export-child.mjs"))
+  }))
+
+const childExport = async (hub: FakeHub, outDir: string, owners: ReadonlyArray<string>, nodeArgs: ReadonlyArray<string> = []) => {
+  const script = await childScript()
+  return new Promise<{ requests: number; notModified: number; durationMs: number; maxRssKb: number; cpuMs: number; owners: Array<{ spaces: number }> }>((resolve, reject) =>
     execFile(
       process.execPath,
       // BENCH_CHILD_ARGS, e.g. "--cpu-prof", profiles the export process.
-      [...nodeArgs, ...(process.env["BENCH_CHILD_ARGS"]?.split(" ").filter(Boolean) ?? []), new URL("./export-child.ts", import.meta.url).pathname, hub.url, hub.token, outDir, ...owners],
+      [...nodeArgs, ...(process.env["BENCH_CHILD_ARGS"]?.split(" ").filter(Boolean) ?? []), script, hub.url, hub.token, outDir, ...owners],
       { maxBuffer: 1 << 20 },
       (e, stdout, stderr) => (e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(JSON.parse(stdout)))
     )
   )
+}
 
 /** What a first script would do: one request at a time, no ETags, a repository lookup per reference. */
 const naiveLoop = async (hub: FakeHub) => {

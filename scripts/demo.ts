@@ -18,7 +18,7 @@ interface Step {
 const cli = (env: NodeJS.ProcessEnv, ...args: ReadonlyArray<string>): Promise<Step> =>
   new Promise((resolve) => {
     console.log(`\n$ spaces-vault ${args.join(" ")}`)
-    execFile(process.execPath, [join(root, "packages/cli/src/bin.ts"), ...args], { env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [join(root, "packages/cli/dist/spaces-vault.mjs"), ...args], { env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
       const shown = stdout.trimEnd()
       // Long outputs (inspect --json) are cut in the demo's log; the program printed them whole.

@@ -6,6 +6,7 @@ import { parse } from "yaml"
 import { NodeServices } from "@effect/platform-node"
 import { Effect } from "effect"
 import { runCli } from "../../cli/test/harness.ts"
+import { programs } from "../../../scripts/build.ts"
 import { run as runWorker } from "../src/main.ts"
 
 const root = new URL("../../../", import.meta.url).pathname
@@ -62,7 +63,9 @@ describe("deployment recipes", () => {
     expect(job.spec.concurrencyPolicy).toBe("Forbid")
     const container = job.spec.jobTemplate.spec.template.spec.containers[0]
     const command: Array<string> = container.command
-    const script = command.indexOf("packages/worker/src/bin.ts")
+    // It runs the worker's bundle, the file `pnpm build` writes.
+    const worker = programs.find((p) => p.entry === "packages/worker/src/bin.ts")!.out
+    const script = command.indexOf(worker)
     expect(command[0]).toBe("node")
     expect(script).toBeGreaterThan(0)
     // Node's own options (heap sizing) are accepted by this Node: it starts with them and exits 0.
