@@ -42,8 +42,8 @@ export const defaultDispatcher = (): Dispatcher =>
     interceptors.redirect({ maxRedirections: 5 })
   )
 
-/** A fetch for one Octokit, on `dispatcher` (whoever made it closes it). */
-export const makeUndiciFetch = (dispatcher: Dispatcher = defaultDispatcher()) =>
+/** A fetch for one Octokit, on `dispatcher` (whoever made it destroys it: the live layer, when released). */
+export const makeUndiciFetch = (dispatcher: Dispatcher) =>
   async (url: string, init: FetchInit = {}) => {
     const res = await request(url, {
       method: (init.method ?? "GET") as Dispatcher.HttpMethod,

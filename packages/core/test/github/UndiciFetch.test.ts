@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net"
 import { afterEach, describe, expect, it } from "vitest"
 import { Effect, Redacted } from "effect"
 import { Transport } from "../../src/github/Transport.ts"
+import type { Dispatcher } from "undici"
 import { defaultDispatcher, makeUndiciFetch } from "../../src/github/UndiciFetch.ts"
 
 interface Seen {
@@ -15,10 +16,19 @@ interface Seen {
 }
 
 const servers: Array<Server> = []
+const dispatchers: Array<Dispatcher> = []
 afterEach(async () => {
+  await Promise.all(dispatchers.splice(0).map((d) => d.destroy()))
   // Keep-alive connections would hold close() open.
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => (s.close(resolve), s.closeAllConnections()))))
 })
+
+/** A fetch on a new dispatcher (read from the environment now), destroyed after the test, as the layer does. */
+const fetchNow = () => {
+  const dispatcher = defaultDispatcher()
+  dispatchers.push(dispatcher)
+  return makeUndiciFetch(dispatcher)
+}
 
 /** A loopback server that records each request and answers with `handler`. */
 const serve = async (handler: (req: IncomingMessage, res: ServerResponse, body: string) => void) => {
@@ -43,7 +53,7 @@ describe("makeUndiciFetch", () => {
       res.writeHead(201, { "Content-Type": "application/json", ETag: 'W/"abc"', "X-RateLimit-Remaining": "4999" })
       res.end(JSON.stringify({ id: 7 }))
     })
-    const res = await makeUndiciFetch()(`${hub.url}/orgs/o/copilot-spaces`, {
+    const res = await fetchNow()(`${hub.url}/orgs/o/copilot-spaces`, {
       method: "POST",
       headers: { authorization: "token t", "content-type": "application/json; charset=utf-8" },
       body: JSON.stringify({ name: "n" })
@@ -62,7 +72,7 @@ describe("makeUndiciFetch", () => {
       res.writeHead(404, { "Content-Type": "application/json" })
       res.end('{"message":"Not Found"}')
     })
-    const res = await makeUndiciFetch()(`${hub.url}/repositories/1`)
+    const res = await fetchNow()(`${hub.url}/repositories/1`)
     expect(res.status).toBe(404)
     expect(await res.text()).toBe('{"message":"Not Found"}')
   })
@@ -77,7 +87,7 @@ describe("makeUndiciFetch", () => {
         res.end('{"id":42,"full_name":"new/name"}')
       }
     })
-    const res = await makeUndiciFetch()(`${hub.url}/repos/old/name`, { headers: { authorization: "token t" } })
+    const res = await fetchNow()(`${hub.url}/repos/old/name`, { headers: { authorization: "token t" } })
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ id: 42, full_name: "new/name" })
     expect(hub.seen.map((s) => s.url)).toEqual(["/repos/old/name", "/repositories/42"])
@@ -93,7 +103,7 @@ describe("makeUndiciFetch", () => {
       res.writeHead(302, { Location: `${other.url}/file` })
       res.end()
     })
-    const res = await makeUndiciFetch()(`${hub.url}/download`, { headers: { authorization: "token secret" } })
+    const res = await fetchNow()(`${hub.url}/download`, { headers: { authorization: "token secret" } })
     expect(await res.text()).toBe("elsewhere")
     expect(other.seen[0]!.headers["authorization"]).toBeUndefined()
   })
@@ -101,7 +111,7 @@ describe("makeUndiciFetch", () => {
   it("rejects when the signal aborts a request that gets no answer", async () => {
     const hub = await serve(() => {}) // never answers
     const controller = new AbortController()
-    const pending = makeUndiciFetch()(`${hub.url}/slow`, { signal: controller.signal })
+    const pending = fetchNow()(`${hub.url}/slow`, { signal: controller.signal })
     controller.abort()
     await expect(pending).rejects.toMatchObject({ name: "AbortError" })
   })
@@ -111,7 +121,7 @@ describe("makeUndiciFetch", () => {
     const url = hub.url
     await new Promise((resolve) => hub.server.close(resolve))
     servers.splice(servers.indexOf(hub.server), 1)
-    await expect(makeUndiciFetch()(`${url}/x`)).rejects.toMatchObject({ code: "ECONNREFUSED" })
+    await expect(fetchNow()(`${url}/x`)).rejects.toMatchObject({ code: "ECONNREFUSED" })
   })
 
   it("goes through the proxy named by HTTP_PROXY / HTTPS_PROXY, and straight to hosts in NO_PROXY", async () => {
@@ -128,13 +138,13 @@ describe("makeUndiciFetch", () => {
     try {
       process.env["HTTP_PROXY"] = proxy.url
       delete process.env["NO_PROXY"]
-      expect(await (await makeUndiciFetch(defaultDispatcher())(`${hub.url}/rate_limit`)).json()).toEqual({ via: "proxy" })
+      expect(await (await fetchNow()(`${hub.url}/rate_limit`)).json()).toEqual({ via: "proxy" })
       expect(proxy.seen.map((s) => s.url)).toEqual([`${hub.url}/rate_limit`])
       process.env["NO_PROXY"] = "127.0.0.1"
-      expect(await (await makeUndiciFetch(defaultDispatcher())(`${hub.url}/rate_limit`)).json()).toEqual({ via: "direct" })
+      expect(await (await fetchNow()(`${hub.url}/rate_limit`)).json()).toEqual({ via: "direct" })
       delete process.env["HTTP_PROXY"]
       delete process.env["NO_PROXY"]
-      expect(await (await makeUndiciFetch(defaultDispatcher())(`${hub.url}/rate_limit`)).json()).toEqual({ via: "direct" })
+      expect(await (await fetchNow()(`${hub.url}/rate_limit`)).json()).toEqual({ via: "direct" })
     } finally {
       for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]
       else process.env[k] = v
