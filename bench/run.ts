@@ -15,7 +15,7 @@ const CONCURRENCY = 16 // the default
 const OWNERS = ["bench-a", "bench-b", "bench-c"]
 const SPACES = Number(process.env["BENCH_SPACES"] ?? 2000)
 const RSS_SPACES = Number(process.env["BENCH_RSS_SPACES"] ?? 50_000)
-const TUNED_HEAP = ["--max-semi-space-size=4", "--heap-growing-percent=50"]
+const TUNED_HEAP = ["--max-semi-space-size=2", "--heap-growing-percent=30"]
 
 // The benchmark measures throughput: budgets are raised so GitHub's limits do not dominate the figures.
 const unlimited = { limit: 10_000_000, pointsPerMinute: 10_000_000, maxConcurrent: 100 }

@@ -59,20 +59,23 @@ const makeOctokitTransport = (
     auth: Redacted.value(options.token),
     baseUrl: options.apiUrl,
     userAgent: options.userAgent,
+    // Success bodies come back unparsed and go through the native JSON.parse: Octokit's own parser
+    // (json-with-bigint) costs several times more CPU, and GitHub's ids fit in a double.
+    request: { fetch, parseSuccessResponseBody: false },
     // Octokit logs warnings (e.g. deprecations) through console; our logs go through Effect.
     log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
   })
+  // Defaults merged once here rather than into every request's options.
+  const send = octokit.request.defaults({ headers: { "x-github-api-version": API_VERSION } })
   return {
     send: (request) =>
       Effect.tryPromise({
         try: async (signal) => {
           try {
-            const res = await octokit.request(request.route, {
+            const res = await send(request.route, {
               ...request.params,
-              headers: { "x-github-api-version": API_VERSION, ...request.headers },
-              // Success bodies come back unparsed and go through the native JSON.parse: Octokit's own parser
-              // (json-with-bigint) costs several times more CPU, and GitHub's ids fit in a double.
-              request: { signal, parseSuccessResponseBody: false, fetch }
+              ...(request.headers !== undefined ? { headers: request.headers } : {}),
+              request: { signal }
             })
             return { status: res.status, headers: headersOf(res.headers), data: await parseBody(res.data) } satisfies RawResponse
           } catch (e) {
