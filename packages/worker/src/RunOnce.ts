@@ -83,12 +83,18 @@ export const runOnce = (
       metrics?.record(status, result._tag === "Success" ? (result.success.rateLimitWaits ?? 0) : 0)
       yield* status.result === "success"
         ? Effect.logInfo("export finished", { archive: status.archive, requests: status.requests, removed })
-        : Effect.logError(`export ${status.result}`, {
-            archive: status.archive,
-            error: status.error,
-            // A partial run's reasons, per owner, so the log alone says what to fix.
-            failures: Object.fromEntries(status.owners.filter((o) => o.failures.length > 0).map((o) => [o.owner, o.failures]))
-          })
+        : Effect.logError(`export ${status.result}`, failureDetails(status))
       return status
     })
   )
+
+/** What the error log line says of a failed or partial run: the archive, the error, and each owner's reasons. */
+const failureDetails = (status: RunStatus) => {
+  // A partial run's reasons, per owner, so the log alone says what to fix; absent when no owner has any.
+  const failed = status.owners.filter((o) => o.failures.length > 0)
+  return {
+    archive: status.archive,
+    error: status.error,
+    ...(failed.length > 0 ? { failures: Object.fromEntries(failed.map((o) => [o.owner, o.failures])) } : {})
+  }
+}

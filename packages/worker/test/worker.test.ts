@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { startFakeHub } from "@spaces-vault/fixtures"
-import { Cron, Effect, Fiber, Layer, Redacted, Result } from "effect"
+import { Cron, Effect, Fiber, Layer, Logger, Redacted, Result } from "effect"
 import { TestClock } from "effect/testing"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
 import { layer } from "@spaces-vault/core/github/GitHubClientLive"
@@ -12,6 +12,7 @@ import { githubSecondaryLimits } from "@spaces-vault/core/github/RateGate"
 import { defaultRetryOptions } from "@spaces-vault/core/github/RetryPolicy"
 import { verifyArchive } from "@spaces-vault/core/archive/Verify"
 import { acquireLock, LOCK_FILE } from "../src/Lock.ts"
+import type { ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import { runOnce, type ExportStep } from "../src/RunOnce.ts"
 import { nextRun, runOnSchedule } from "../src/Scheduler.ts"
 import { decodeConfig, type WorkerConfig } from "../src/WorkerConfig.ts"
@@ -132,6 +133,26 @@ describe("runOnce", () => {
     const p = await Effect.runPromise(runOnce(config(dir), undefined, partial).pipe(Effect.provide([Layer.succeed(GitHubClient, {} as never), NodeServices.layer])))
     expect(p).toMatchObject({ result: "partial", removedArchives: [] })
     expect(await readdir(dir)).toContain("spaces-vault-20200101T000000Z.zip")
+  })
+
+  it("logs a partial run with each failing owner's reasons, and no empty failures field when there are none", async () => {
+    const dir = await tmp()
+    const logged: Array<unknown> = []
+    const logs = Logger.layer([Logger.make((o) => void logged.push(...(Array.isArray(o.message) ? o.message : [o.message])))])
+    const summary = (owners: ExportSummary["owners"]): ExportStep => () =>
+      Effect.succeed({ archive: join(dir, "x.zip"), partial: true, owners, requests: 1, notModified: 0, durationMs: 1 })
+    const run = (step: ExportStep) =>
+      Effect.runPromise(runOnce(config(dir), undefined, step).pipe(Effect.provide([Layer.succeed(GitHubClient, {} as never), NodeServices.layer, logs])))
+    await run(
+      summary([
+        { owner: "o", kind: "org", spaces: 3, failed: 0, failures: [] },
+        { owner: "ghost", kind: "org", spaces: 0, failed: 1, failures: ["list: GET /orgs/ghost/copilot-spaces was not found"] }
+      ])
+    )
+    expect(logged).toContainEqual({ archive: join(dir, "x.zip"), error: null, failures: { ghost: ["list: GET /orgs/ghost/copilot-spaces was not found"] } })
+    logged.length = 0
+    await run(summary([{ owner: "o", kind: "org", spaces: 3, failed: 0, failures: [] }]))
+    expect(logged).toContainEqual({ archive: join(dir, "x.zip"), error: null })
   })
 })
 
