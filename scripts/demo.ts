@@ -4,6 +4,7 @@ import { execFile } from "node:child_process"
 import { mkdir, rm } from "node:fs/promises"
 import { join } from "node:path"
 import { startFakeHub } from "@spaces-vault/fixtures"
+import { programs } from "./build.ts"
 
 const root = new URL("..", import.meta.url).pathname
 const outDir = join(root, "demo-out")
@@ -15,10 +16,13 @@ interface Step {
   readonly stderr: string
 }
 
+/** The bundle `./run` built, as an install runs it. */
+const spacesVault = programs.find((p) => p.entry === "packages/cli/src/bin.ts")!.out
+
 const cli = (env: NodeJS.ProcessEnv, ...args: ReadonlyArray<string>): Promise<Step> =>
   new Promise((resolve) => {
     console.log(`\n$ spaces-vault ${args.join(" ")}`)
-    execFile(process.execPath, [join(root, "packages/cli/dist/spaces-vault.mjs"), ...args], { env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [join(root, spacesVault), ...args], { env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
       const shown = stdout.trimEnd()
       // Long outputs (inspect --json) are cut in the demo's log; the program printed them whole.
