@@ -5,6 +5,10 @@ import { org } from "@spaces-vault/core/domain/owner"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import { layer } from "@spaces-vault/core/github/GitHubClientLive"
 import { defaultRetryOptions } from "@spaces-vault/core/github/RetryPolicy"
+import { applyLeanHeap } from "@spaces-vault/core/runtime/LeanHeap"
+
+// As the programs do (unless the node command line chose a heap).
+applyLeanHeap()
 
 // fakehub runs with its limits raised; pacing to GitHub's per-minute limits would only measure the pacing.
 const unpaced = { pointsPerMinute: Infinity, contentPerMinute: Infinity, contentPerHour: Infinity }
