@@ -3,7 +3,7 @@
 // A space is "removed" only when the newer archive could have seen it: if its owner's listing failed, or the
 // space itself could not be read, it is "unverified" instead — a restore must not start from a failed export.
 import { FailureScope, type ManifestOwner } from "./ArchiveFormat.ts"
-import type { SpaceDigest } from "./SpaceDigest.ts"
+import { tableOf, type SpaceDigest } from "./SpaceDigest.ts"
 
 export interface SpaceRef {
   readonly owner: string
@@ -64,53 +64,70 @@ export const describeChanges = (a: SpaceDigest, b: SpaceDigest): ReadonlyArray<s
   if (a.description !== b.description) changes.push("description")
   if (a.instructions !== b.instructions) changes.push("general_instructions")
   if (a.baseRole !== b.baseRole) changes.push(`base_role: ${a.baseRole} -> ${b.baseRole}`)
-  const r = recordChanges(a.resources, b.resources)
-  if (r.added.length + r.removed.length + r.changed.length > 0) {
-    changes.push(`resources: +${r.added.length} -${r.removed.length} ~${r.changed.length}`)
+  if (a.resources !== b.resources) {
+    const r = recordChanges(tableOf(a.resources), tableOf(b.resources))
+    // (Equal tables can differ in text only if an archive lists a resource twice.)
+    if (r.added.length + r.removed.length + r.changed.length > 0) {
+      changes.push(`resources: +${r.added.length} -${r.removed.length} ~${r.changed.length}`)
+    }
   }
-  const c = recordChanges(a.collaborators, b.collaborators)
-  const parts = [
-    ...c.added.map((k) => `+${k}(${b.collaborators[k]})`),
-    ...c.removed.map((k) => `-${k}`),
-    ...c.changed.map((k) => `~${k} ${a.collaborators[k]}->${b.collaborators[k]}`)
-  ]
-  if (parts.length > 0) changes.push(`collaborators: ${parts.join(" ")}`)
+  if (a.collaborators !== b.collaborators) {
+    const before = tableOf(a.collaborators)
+    const after = tableOf(b.collaborators)
+    const c = recordChanges(before, after)
+    const parts = [
+      ...c.added.map((k) => `+${k}(${after[k]})`),
+      ...c.removed.map((k) => `-${k}`),
+      ...c.changed.map((k) => `~${k} ${before[k]}->${after[k]}`)
+    ]
+    if (parts.length > 0) changes.push(`collaborators: ${parts.join(" ")}`)
+  }
   return changes
 }
 
-export const diffDigests = (
-  before: Iterable<SpaceDigest>,
-  after: Iterable<SpaceDigest>,
-  coverage: Coverage = fullCoverage
-): ArchiveDiff => {
+/**
+ * A diff fed one space of the newer archive at a time, so that only the older archive's digests are held: `see`
+ * each digest of the newer archive, then `finish` with what the newer archive vouches for.
+ */
+export const startDiff = (before: Iterable<SpaceDigest>) => {
   const old = new Map<string, SpaceDigest>()
   for (const d of before) old.set(key(d), d)
   const added: Array<SpaceRef> = []
   const changed: Array<ChangedSpace> = []
   let unchanged = 0
-  for (const d of after) {
-    const prev = old.get(key(d))
-    if (prev === undefined) {
-      added.push(ref(d))
-      continue
-    }
-    old.delete(key(d))
-    const changes = describeChanges(prev, d)
-    if (changes.length > 0) changed.push({ ...ref(d), changes })
-    else unchanged++
-  }
-  const removed: Array<SpaceRef> = []
-  const unverified: Array<UnverifiedSpace> = []
-  for (const d of old.values()) {
-    const reason = coverage(d.owner, d.number)
-    if (reason === undefined) removed.push(ref(d))
-    else unverified.push({ ...ref(d), reason })
-  }
   return {
-    added: added.sort(byKey),
-    removed: removed.sort(byKey),
-    changed: changed.sort(byKey),
-    unverified: unverified.sort(byKey),
-    unchanged
+    see: (d: SpaceDigest): void => {
+      const prev = old.get(key(d))
+      if (prev === undefined) {
+        added.push(ref(d))
+        return
+      }
+      old.delete(key(d))
+      const changes = describeChanges(prev, d)
+      if (changes.length > 0) changed.push({ ...ref(d), changes })
+      else unchanged++
+    },
+    finish: (coverage: Coverage = fullCoverage): ArchiveDiff => {
+      const removed: Array<SpaceRef> = []
+      const unverified: Array<UnverifiedSpace> = []
+      for (const d of old.values()) {
+        const reason = coverage(d.owner, d.number)
+        if (reason === undefined) removed.push(ref(d))
+        else unverified.push({ ...ref(d), reason })
+      }
+      return {
+        added: added.sort(byKey),
+        removed: removed.sort(byKey),
+        changed: changed.sort(byKey),
+        unverified: unverified.sort(byKey),
+        unchanged
+      }
+    }
   }
+}
+
+export const diffDigests = (before: Iterable<SpaceDigest>, after: Iterable<SpaceDigest>, coverage: Coverage = fullCoverage): ArchiveDiff => {
+  const diff = startDiff(before)
+  for (const d of after) diff.see(d)
+  return diff.finish(coverage)
 }

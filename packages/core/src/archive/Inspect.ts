@@ -3,7 +3,7 @@ import { Effect, Stream } from "effect"
 import type { Manifest } from "./ArchiveFormat.ts"
 import type { ArchiveError } from "./ArchiveError.ts"
 import { openArchive } from "./ArchiveReader.ts"
-import { coverageOf, diffDigests, type ArchiveDiff } from "./Diff.ts"
+import { coverageOf, startDiff, type ArchiveDiff } from "./Diff.ts"
 import { digestSpace, type SpaceDigest } from "./SpaceDigest.ts"
 
 export interface InspectedSpace {
@@ -70,19 +70,29 @@ export const inspectArchive = (path: string): Effect.Effect<Inspection, ArchiveE
     })
   )
 
-/** Digests of every space of an archive (small per-space summaries, read entry by entry), and its manifest. */
-export const digestArchive = (path: string): Effect.Effect<{ readonly manifest: Manifest; readonly digests: ReadonlyArray<SpaceDigest> }, ArchiveError> =>
+/** Digests of every space of an archive (small per-space summaries, read entry by entry). */
+const digestArchive = (path: string): Effect.Effect<ReadonlyArray<SpaceDigest>, ArchiveError> =>
   Effect.scoped(
     Effect.gen(function* () {
       const archive = yield* openArchive(path)
       const digests: Array<SpaceDigest> = []
       yield* Stream.runForEach(archive.spaces, (e) => Effect.sync(() => void digests.push(digestSpace(e.ownerLogin, e.space))))
-      return { manifest: archive.manifest, digests }
+      return digests
     })
   )
 
-/** The diff of two archives; what the newer one failed to read is "unverified", never "removed". */
+/**
+ * The diff of two archives; what the newer one failed to read is "unverified", never "removed". Only the older
+ * archive's digests are held; the newer archive is compared space by space as it is read.
+ */
 export const diffArchives = (oldPath: string, newPath: string): Effect.Effect<ArchiveDiff, ArchiveError> =>
-  Effect.all([digestArchive(oldPath), digestArchive(newPath)]).pipe(
-    Effect.map(([a, b]) => diffDigests(a.digests, b.digests, coverageOf(b.manifest.owners)))
-  )
+  Effect.gen(function* () {
+    const diff = startDiff(yield* digestArchive(oldPath))
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const archive = yield* openArchive(newPath)
+        yield* Stream.runForEach(archive.spaces, (e) => Effect.sync(() => diff.see(digestSpace(e.ownerLogin, e.space))))
+        return diff.finish(coverageOf(archive.manifest.owners))
+      })
+    )
+  })

@@ -270,6 +270,26 @@ describe("diff", () => {
     expect(listFailed.unverified.map((s) => s.reason)).toEqual(Array(3).fill("the newer archive could not list octo-org's spaces"))
   })
 
+  it("compares resources and collaborators as sets, and texts by content", () => {
+    const resources = [
+      { id: 9, resource_type: "repository", metadata: { repository_id: 42 }, copilot_chat_attachment_id: null },
+      { id: 10, resource_type: "free_text", metadata: { name: "n", text: "t" }, copilot_chat_attachment_id: null }
+    ]
+    const people = [
+      { actor_type: "User", role: "writer", login: "hubot", id: 5 },
+      { actor_type: "Team", role: "reader", id: 7, slug: "platform", name: "Platform" }
+    ]
+    const a = digest(1, { resources_attributes: resources, collaborators: people })
+    const reordered = digest(1, { resources_attributes: [...resources].reverse(), collaborators: [...people].reverse() })
+    expect(diffDigests([a], [reordered]).unchanged).toBe(1)
+    const edited = digest(1, {
+      description: "",
+      resources_attributes: [{ ...resources[1], metadata: { name: "n", text: "changed" } }, { ...resources[0], id: 11 }],
+      collaborators: [{ ...people[1], role: "admin" }]
+    })
+    expect(diffDigests([a], [edited]).changed[0]?.changes).toEqual(["description", "resources: +1 -1 ~1", "collaborators: -User/hubot ~Team/platform reader->admin"])
+  })
+
   it("ignores ETags and timestamps alone", () => {
     const d = diffDigests([digest(1)], [digest(1, { etags: { space: `"other"` }, updated_at: "2030-01-01T00:00:00Z" })])
     expect(d.changed).toEqual([])
