@@ -86,16 +86,16 @@ export const describeChanges = (a: SpaceDigest, b: SpaceDigest): ReadonlyArray<s
 }
 
 /**
- * A diff fed one space of the newer archive at a time, so that only the older archive's digests are held: `see`
- * each digest of the newer archive, then `finish` with what the newer archive vouches for.
+ * A diff fed one space at a time, so that only the older archive's digests are held: `remember` each digest of the
+ * older archive, then `see` each digest of the newer one, then `finish` with what the newer archive vouches for.
  */
-export const startDiff = (before: Iterable<SpaceDigest>) => {
+export const startDiff = () => {
   const old = new Map<string, SpaceDigest>()
-  for (const d of before) old.set(key(d), d)
   const added: Array<SpaceRef> = []
   const changed: Array<ChangedSpace> = []
   let unchanged = 0
   return {
+    remember: (d: SpaceDigest): void => void old.set(key(d), d),
     see: (d: SpaceDigest): void => {
       const prev = old.get(key(d))
       if (prev === undefined) {
@@ -127,7 +127,8 @@ export const startDiff = (before: Iterable<SpaceDigest>) => {
 }
 
 export const diffDigests = (before: Iterable<SpaceDigest>, after: Iterable<SpaceDigest>, coverage: Coverage = fullCoverage): ArchiveDiff => {
-  const diff = startDiff(before)
+  const diff = startDiff()
+  for (const d of before) diff.remember(d)
   for (const d of after) diff.see(d)
   return diff.finish(coverage)
 }

@@ -70,14 +70,13 @@ export const inspectArchive = (path: string): Effect.Effect<Inspection, ArchiveE
     })
   )
 
-/** Digests of every space of an archive (small per-space summaries, read entry by entry). */
-const digestArchive = (path: string): Effect.Effect<ReadonlyArray<SpaceDigest>, ArchiveError> =>
+/** Hands the digest of each space of an archive to `f`, entry by entry; returns the archive's manifest. */
+const forEachDigest = (path: string, f: (d: SpaceDigest) => void): Effect.Effect<Manifest, ArchiveError> =>
   Effect.scoped(
     Effect.gen(function* () {
       const archive = yield* openArchive(path)
-      const digests: Array<SpaceDigest> = []
-      yield* Stream.runForEach(archive.spaces, (e) => Effect.sync(() => void digests.push(digestSpace(e.ownerLogin, e.space))))
-      return digests
+      yield* Stream.runForEach(archive.spaces, (e) => Effect.sync(() => f(digestSpace(e.ownerLogin, e.space))))
+      return archive.manifest
     })
   )
 
@@ -87,12 +86,8 @@ const digestArchive = (path: string): Effect.Effect<ReadonlyArray<SpaceDigest>, 
  */
 export const diffArchives = (oldPath: string, newPath: string): Effect.Effect<ArchiveDiff, ArchiveError> =>
   Effect.gen(function* () {
-    const diff = startDiff(yield* digestArchive(oldPath))
-    return yield* Effect.scoped(
-      Effect.gen(function* () {
-        const archive = yield* openArchive(newPath)
-        yield* Stream.runForEach(archive.spaces, (e) => Effect.sync(() => diff.see(digestSpace(e.ownerLogin, e.space))))
-        return diff.finish(coverageOf(archive.manifest.owners))
-      })
-    )
+    const diff = startDiff()
+    yield* forEachDigest(oldPath, diff.remember)
+    const manifest = yield* forEachDigest(newPath, diff.see)
+    return diff.finish(coverageOf(manifest.owners))
   })

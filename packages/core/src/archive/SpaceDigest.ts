@@ -26,7 +26,12 @@ const tableText = (rows: ReadonlyArray<readonly [string, string]>) => rows.map((
 
 /** A digest's resource or collaborator table, as key -> value. */
 export const tableOf = (text: string): Readonly<Record<string, string>> =>
-  Object.fromEntries(text === "" ? [] : text.split("\n").map((line) => [line.slice(0, line.lastIndexOf("=")), line.slice(line.lastIndexOf("=") + 1)]))
+  Object.fromEntries(
+    text === "" ? [] : text.split("\n").map((line) => {
+      const eq = line.lastIndexOf("=")
+      return [line.slice(0, eq), line.slice(eq + 1)]
+    })
+  )
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 16)
 

@@ -1,10 +1,10 @@
 // V8 sizes its heap for throughput. Left alone, an export of 50,000 spaces peaks near 400 MB of RSS for ~50 MB of
 // live objects: the young generation keeps doubling up to 128 MB, and the old generation may grow to several times
 // its live size before a full collection. A nightly export is paced by GitHub's rate limits, not by CPU, so
-// the programs trade ~10% more CPU for half the memory.
+// the programs trade 10–25% more CPU for half the memory (docs/performance.md).
 //
-// Only these flags take effect once V8 runs (both are read at each collection); heap sizes such as
-// --max-semi-space-size are fixed at start, which is why this is not done with them.
+// These two flags take effect when set at run time, as V8 reads them at each collection; heap sizes such as
+// --max-semi-space-size are fixed when V8 starts, which is why this is not done with them.
 import { setFlagsFromString } from "node:v8"
 
 interface LeanFlag {
