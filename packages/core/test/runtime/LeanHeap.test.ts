@@ -24,7 +24,8 @@ describe("leanHeapFlags", () => {
 })
 
 // V8 flags are process-wide: each case runs in its own node, which churns short-lived objects and reports the young
-// generation's size. Without the lean flags it grows; with them it stays at its starting size.
+// generation's size. Without the lean flags it grows to 128 MB; with them it starts at 1 MB and stays within a few
+// MB (measured 2 MB, and up to 5 MB with the machine's CPUs busy, as when the whole suite runs).
 const youngGenerationAfterChurn = (lean: boolean): number => {
   const script = `
     ${lean ? `const { applyLeanHeap } = await import(${JSON.stringify(new URL("../../src/runtime/LeanHeap.ts", import.meta.url).href)}); applyLeanHeap()` : ""}
@@ -37,9 +38,9 @@ const youngGenerationAfterChurn = (lean: boolean): number => {
 }
 
 describe("applyLeanHeap", () => {
-  it("keeps the young generation at its starting size under churn that makes V8 grow it", () => {
+  it("keeps the young generation within a few MB under churn that makes V8 grow it", () => {
     const mb = 1024 * 1024
     expect(youngGenerationAfterChurn(false)).toBeGreaterThan(16 * mb)
-    expect(youngGenerationAfterChurn(true)).toBeLessThanOrEqual(4 * mb)
+    expect(youngGenerationAfterChurn(true)).toBeLessThanOrEqual(8 * mb)
   })
 })
