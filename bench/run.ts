@@ -1,5 +1,6 @@
 // `pnpm bench`: export benchmarks against fakehub. Prints requests vs the minimum, wall time vs the bound
-// (requests x latency / concurrency), a naive sequential loop for comparison, the budget a second export of
+// (requests x latency / concurrency) and against the floor (the same requests through a bare fetch, which shows
+// what this machine and fakehub allow any client), a naive sequential loop for comparison, the budget a second export of
 // unchanged spaces costs, and peak RSS at 50,000 spaces. Not part of the test suite.
 import { execFile } from "node:child_process"
 import { rmSync } from "node:fs"
@@ -63,6 +64,16 @@ const childExport = async (hub: FakeHub, outDir: string, owners: ReadonlyArray<s
   )
 }
 
+/** The floor: the same requests and concurrency through a bare fetch, in its own process (bench/bare-child.ts). */
+const bareClient = (hub: FakeHub, owners: ReadonlyArray<string>) =>
+  new Promise<{ requests: number; durationMs: number; cpuMs: number }>((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [new URL("./bare-child.ts", import.meta.url).pathname, hub.url, hub.token, String(CONCURRENCY), ...owners],
+      (e, stdout, stderr) => (e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(JSON.parse(stdout)))
+    )
+  )
+
 /** What a first script would do: one request at a time, no ETags, a repository lookup per reference. */
 const naiveLoop = async (hub: FakeHub) => {
   const get = async (url: string) => {
@@ -108,6 +119,11 @@ const main = async () => {
     const bound = (first.requests * LATENCY_MS) / CONCURRENCY
     console.log(`requests:           ${fmt(first.requests)} (minimum ${fmt(min)}${first.requests === min ? ", equal" : ""})`)
     console.log(`wall time:          ${fmt(wall / 1000)} s (bound ${fmt(bound / 1000)} s, ratio ${fmt(wall / bound)}; client CPU ${fmt(first.cpuMs / 1000)} s, fakehub CPU ${fmt((hubCpu.user + hubCpu.system) / 1e6)} s)`)
+
+    const floor = await bareClient(hub, OWNERS)
+    console.log(
+      `floor (bare fetch): ${fmt(floor.durationMs / 1000)} s for the same ${fmt(floor.requests)} requests (ratio ${fmt(floor.durationMs / bound)}; client CPU ${fmt(floor.cpuMs / 1000)} s) -> spaces-vault takes ${fmt(wall / floor.durationMs)}x the floor`
+    )
 
     const budgetBefore = hub.counters.budgetConsumed()
     const second = await childExport(hub, dir, OWNERS)
