@@ -63,6 +63,34 @@ const verify = (path: string) => Effect.runPromise(verifyArchive(path))
 const verifyError = (path: string) => Effect.runPromise(Effect.flip(verifyArchive(path)))
 
 describe("archive writer and reader", () => {
+  it("keeps entries that span many of the writer's 64 KiB blocks byte for byte", async () => {
+    const dir = await tmp()
+    const path = join(dir, "big.zip")
+    // ~350 KB of instructions per space that deflate cannot shrink much: compressed, each entry crosses blocks.
+    const big = (n: number) =>
+      space(n, { general_instructions: Array.from({ length: 8000 }, (_, i) => createHash("sha256").update(`${n}:${i}`).digest("base64")).join(" ") })
+    await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const w = yield* openArchiveWriter(path)
+          for (let i = 1; i <= 3; i++) yield* w.addSpace("octo-org", i, big(i))
+          yield* w.setRepositories({})
+          return yield* w.finish({
+            toolVersion: "test",
+            createdAt: "2026-01-01T00:00:00Z",
+            sourceApiUrl: "https://api.github.com",
+            partial: false,
+            owners: [{ login: "octo-org", kind: "org", status: "complete", spaces: 3, failures: [], vanished: [] }]
+          })
+        })
+      )
+    )
+    expect((await stat(path)).size).toBeGreaterThan(3 * 64 * 1024)
+    expect((await verify(path)).ok).toBe(true)
+    const read = await Effect.runPromise(Effect.scoped(Effect.flatMap(openArchive(path), (a) => a.readSpaceRaw("octo-org", 2))))
+    expect(read).toEqual(big(2))
+  })
+
   it("round-trips spaces exactly as given, unknown fields included, with mode 0600", async () => {
     const dir = await tmp()
     const path = await writeArchive(join(dir, "a.zip"))
