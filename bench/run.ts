@@ -155,7 +155,7 @@ const main = async () => {
       // A fresh directory each time: a first export, with no earlier archive to make 304s of.
       const r = await childExport(big, await mkdtemp(join(bigDir, "run-")), ["rss-a", "rss-b"], nodeArgs)
       console.log(
-        `${label.padEnd(22)}${fmt(r.maxRssKb / 1024)} MB for ${fmt(r.owners.reduce((n, o) => n + o.spaces, 0))} spaces (${fmt(r.requests)} requests, ${fmt((performance.now() - t0) / 1000)} s, client CPU ${fmt(r.cpuMs / 1000)} s)${nodeArgs.length > 0 ? ` with node ${nodeArgs.join(" ")}` : ""}`
+        `${label.padEnd(22)}${fmt(r.maxRssKb / 1024)} MiB (${fmt((r.maxRssKb * 1024) / 1e6)} MB) for ${fmt(r.owners.reduce((n, o) => n + o.spaces, 0))} spaces (${fmt(r.requests)} requests, ${fmt((performance.now() - t0) / 1000)} s, client CPU ${fmt(r.cpuMs / 1000)} s)${nodeArgs.length > 0 ? ` with node ${nodeArgs.join(" ")}` : ""}`
       )
     }
   } finally {
