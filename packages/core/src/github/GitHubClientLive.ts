@@ -21,6 +21,9 @@ const ownerParams = (owner: Owner) => (owner.kind === "org" ? { org: owner.login
 const ownerRoute = (owner: Owner, suffix: string) =>
   `${owner.kind === "org" ? "/orgs/{org}" : "/users/{username}"}/copilot-spaces${suffix}`
 
+/** A conditional answer, with its Link header (for the lists that may have more pages). */
+type Paged<A> = Exclude<Conditional<A>, { _tag: "Modified" }> | (Extract<Conditional<A>, { _tag: "Modified" }> & { readonly link?: string | undefined })
+
 const ListPage = Schema.Struct({ spaces: Schema.Array(SpaceListItem) })
 const CollaboratorList = Schema.Struct({ collaborators: Schema.Array(Collaborator) })
 const TeamLookup = Schema.Struct({ id: Schema.Int, slug: Schema.String })
@@ -128,7 +131,7 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
       schema: S,
       etag: string | undefined,
       pick: (decoded: S["Type"]) => A
-    ): Effect.Effect<Conditional<A>, GitHubError> =>
+    ): Effect.Effect<Paged<A>, GitHubError> =>
       execute("read", { route, params, ...(etag !== undefined ? { headers: { "if-none-match": etag } } : {}) }).pipe(
         Effect.flatMap((res) => {
           const method = "GET"
@@ -140,7 +143,7 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
             return bump((s) => ({ notModified: s.notModified + 1 })).pipe(Effect.as({ _tag: "NotModified" } as const))
           }
           return decode(schema, res, method, path).pipe(
-            Effect.map((value): Conditional<A> => ({ _tag: "Modified", value: pick(value), raw: res.data, etag: res.headers["etag"] }))
+            Effect.map((value): Paged<A> => ({ _tag: "Modified", value: pick(value), raw: res.data, etag: res.headers["etag"], link: res.headers["link"] }))
           )
         })
       )
@@ -150,6 +153,19 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
         Effect.flatMap((res) => decode(schema, res, route.slice(0, route.indexOf(" ")), pathOf(route, params)))
       )
 
+    /** The request for the page after `res`, if its Link header names one; GitHub's URL verbatim, never another host's. */
+    const nextPage = (link: string | undefined, path: string): Effect.Effect<Option.Option<TransportRequest>, GitHubError> => {
+      const next = nextLink(link)
+      if (next === undefined) return Effect.succeed(Option.none())
+      const url = new URL(next, origin)
+      if (url.origin !== origin) {
+        return Effect.fail(
+          new GitHubError({ reason: { _tag: "InvalidResponse", detail: `Link rel="next" points to another host: ${url.origin}` }, method: "GET", path })
+        )
+      }
+      return Effect.succeed(Option.some({ route: `GET ${url.toString()}` }))
+    }
+
     const listSpaces = (owner: Owner): Stream.Stream<SpaceListItem, GitHubError> =>
       Stream.paginate(
         { route: `GET ${ownerRoute(owner, "")}`, params: { ...ownerParams(owner), per_page: 100 } } as TransportRequest,
@@ -157,21 +173,36 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
           execute("read", request, `GET ${ownerRoute(owner, "")}`).pipe(
             Effect.flatMap((res) =>
               decode(ListPage, res, "GET", pathOf(request.route, request.params)).pipe(
-                Effect.flatMap((page) => {
-                  const next = nextLink(res.headers["link"])
-                  if (next === undefined) return Effect.succeed([page.spaces, Option.none()] as const)
-                  // Follow GitHub's URL verbatim, but never send the token to another host.
-                  if (new URL(next, origin).origin !== origin) {
-                    return Effect.fail(
-                      new GitHubError({ reason: { _tag: "InvalidResponse", detail: `Link rel="next" points to another host: ${new URL(next).origin}` }, method: "GET", path: spacesPath(owner) })
-                    )
-                  }
-                  return Effect.succeed([page.spaces, Option.some({ route: `GET ${new URL(next, origin).toString()}` } as TransportRequest)] as const)
-                })
+                Effect.flatMap((page) => nextPage(res.headers["link"], spacesPath(owner)).pipe(Effect.map((next) => [page.spaces, next] as const)))
               )
             )
           )
       )
+
+    /**
+     * The collaborators list has no pagination in GitHub's description, but a list cut at a page would lose
+     * collaborators silently: should GitHub send Link rel="next", the later pages are read and joined. The
+     * ETag is then dropped, since it vouches for the first page only; the next export reads every page again.
+     */
+    const withLaterPages = (
+      endpoint: string,
+      first: Extract<Paged<ReadonlyArray<Collaborator>>, { _tag: "Modified" }>,
+      next: TransportRequest
+    ): Effect.Effect<Conditional<ReadonlyArray<Collaborator>>, GitHubError> =>
+      Effect.gen(function* () {
+        const value = [...first.value]
+        const raw = [...((first.raw as { collaborators?: ReadonlyArray<unknown> }).collaborators ?? [])]
+        let request: TransportRequest | undefined = next
+        while (request !== undefined) {
+          const path = pathOf(request.route)
+          const res: RawResponse = yield* execute("read", request, endpoint)
+          const page = yield* decode(CollaboratorList, res, "GET", path)
+          value.push(...page.collaborators)
+          raw.push(...((res.data as { collaborators: ReadonlyArray<unknown> }).collaborators))
+          request = Option.getOrUndefined(yield* nextPage(res.headers["link"], path))
+        }
+        return { _tag: "Modified", value, raw: { ...(first.raw as object), collaborators: raw }, etag: undefined }
+      })
 
     const spaceRoute = (owner: Owner) => ownerRoute(owner, "/{space_number}")
     const withNumber = (owner: Owner, number: number) => ({ ...ownerParams(owner), space_number: number })
@@ -182,8 +213,18 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
       tokenKind: tokenKindOf(Redacted.value(options.token)),
       listSpaces,
       getSpace: (owner, number, etag) => conditional(`GET ${spaceRoute(owner)}`, withNumber(owner, number), Space, etag, (s) => s),
-      listCollaborators: (owner, number, etag) =>
-        conditional(`GET ${ownerRoute(owner, "/{space_number}/collaborators")}`, withNumber(owner, number), CollaboratorList, etag, (l) => l.collaborators),
+      listCollaborators: (owner, number, etag) => {
+        const route = `GET ${ownerRoute(owner, "/{space_number}/collaborators")}`
+        return conditional(route, withNumber(owner, number), CollaboratorList, etag, (l) => l.collaborators).pipe(
+          Effect.flatMap((first) =>
+            first._tag === "NotModified" || first.link === undefined
+              ? Effect.succeed(first)
+              : nextPage(first.link, pathOf(route, withNumber(owner, number))).pipe(
+                  Effect.flatMap((next) => (Option.isNone(next) ? Effect.succeed(first) : withLaterPages(route, first, next.value)))
+                )
+          )
+        )
+      },
       getRepositoryById: (id, etag) => conditional("GET /repositories/{repository_id}", { repository_id: id }, Repository, etag, (r) => r),
       getRepository: (owner, name) => plain("read", "GET /repos/{owner}/{repo}", { owner, repo: name }, Repository),
       getTeam: (org, slug) => plain("read", "GET /orgs/{org}/teams/{team_slug}", { org, team_slug: slug }, TeamLookup),

@@ -201,6 +201,25 @@ describe("GitHubClient reads", () => {
     }).pipe(Effect.provide(layer))
   })
 
+  it.effect("reads every page of a collaborators list GitHub pages after all, and keeps no ETag for it", () => {
+    const next = "https://api.github.com/orgs/octo-org/copilot-spaces/1/collaborators?page=2"
+    const hubot = { actor_type: "User", role: "writer", login: "hubot", id: 5 }
+    const team = { actor_type: "Team", role: "reader", slug: "docs", name: "Docs", id: 7, future_field: 1 }
+    const { layer, sent } = scripted((r) =>
+      r.route.endsWith("page=2") ? ok({ collaborators: [team] }) : ok({ collaborators: [hubot] }, { link: `<${next}>; rel="next"`, etag: `"p1"` })
+    )
+    return Effect.gen(function* () {
+      const client = yield* GitHubClient
+      const res = yield* client.listCollaborators(octo, 1, `"old"`)
+      if (res._tag !== "Modified") return expect.unreachable()
+      expect(res.value.map((c) => c.id)).toEqual([5, 7])
+      expect(res.raw).toEqual({ collaborators: [hubot, team] })
+      // The ETag vouches for the first page only: kept, a 304 next time would hide a change on page 2.
+      expect(res.etag).toBeUndefined()
+      expect(sent.map((s) => s.request.route)).toEqual(["GET /orgs/{org}/copilot-spaces/{space_number}/collaborators", `GET ${next}`])
+    }).pipe(Effect.provide(layer))
+  })
+
   it.effect("sends If-None-Match and maps 304 to NotModified; works without ETags", () => {
     const { layer, sent } = scripted((r) =>
       r.headers?.["if-none-match"] === `"abc"` ? { status: 304, headers: {}, data: "" } : ok(space(1))
