@@ -1,7 +1,7 @@
 // `pnpm bench`: export benchmarks against fakehub. Prints requests vs the minimum, wall time vs the bound
 // (requests x latency / concurrency) and against the floor (the same requests through a bare fetch, which shows
-// what this machine and fakehub allow any client), a naive sequential loop for comparison, the budget a second export of
-// unchanged spaces costs, and peak RSS at 50,000 spaces. Not part of the test suite.
+// what this machine and fakehub allow any client), a naive sequential loop for comparison, the budget a second
+// export of unchanged spaces costs, and peak RSS at 50,000 spaces. Not part of the test suite.
 import { execFile } from "node:child_process"
 import { rmSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
