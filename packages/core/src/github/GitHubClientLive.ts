@@ -1,7 +1,7 @@
 // The live GitHub client: typed routes through Transport, judged by RetryPolicy, paced and paused by RateGate,
 // decoded with the domain Schemas. Conditional GETs send If-None-Match and map 304 to NotModified.
 import { Clock, Duration, Effect, Layer, Option, Redacted, Ref, Schema, Stream } from "effect"
-import { spacesPath, type Owner } from "../domain/owner.ts"
+import type { Owner } from "../domain/owner.ts"
 import { Collaborator, Repository, Space, SpaceListItem, type SpaceInput } from "../domain/space.ts"
 import { GitHubClient, tokenKindOf, type Conditional, type GitHubClientShape, type RequestStats } from "./GitHubClient.ts"
 import { loadClientOptions, type ConfigOverrides, type GitHubClientOptions } from "./GitHubConfig.ts"
@@ -166,18 +166,31 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
       return Effect.succeed(Option.some({ route: `GET ${url.toString()}` }))
     }
 
-    const listSpaces = (owner: Owner): Stream.Stream<SpaceListItem, GitHubError> =>
-      Stream.paginate(
-        { route: `GET ${ownerRoute(owner, "")}`, params: { ...ownerParams(owner), per_page: 100 } } as TransportRequest,
-        (request) =>
-          execute("read", request, `GET ${ownerRoute(owner, "")}`).pipe(
-            Effect.flatMap((res) =>
-              decode(ListPage, res, "GET", pathOf(request.route, request.params)).pipe(
-                Effect.flatMap((page) => nextPage(res.headers["link"], spacesPath(owner)).pipe(Effect.map((next) => [page.spaces, next] as const)))
-              )
+    /**
+     * Every page from `start` on, following Link rel="next", each through the gate with retries; `endpoint` names
+     * the list's route template (a Link URL belongs to it). Emits what `items` takes from each decoded page.
+     */
+    const pagesFrom = <S extends Schema.Codec<any, any, never, never>, B>(
+      endpoint: string,
+      start: TransportRequest,
+      schema: S,
+      items: (page: S["Type"], raw: unknown) => ReadonlyArray<B>
+    ): Stream.Stream<B, GitHubError> =>
+      Stream.paginate(start, (request) => {
+        const path = pathOf(request.route, request.params)
+        return execute("read", request, endpoint).pipe(
+          Effect.flatMap((res) =>
+            decode(schema, res, "GET", path).pipe(
+              Effect.flatMap((page) => nextPage(res.headers["link"], path).pipe(Effect.map((next) => [items(page, res.data), next] as const)))
             )
           )
-      )
+        )
+      })
+
+    const listSpaces = (owner: Owner): Stream.Stream<SpaceListItem, GitHubError> => {
+      const route = `GET ${ownerRoute(owner, "")}`
+      return pagesFrom(route, { route, params: { ...ownerParams(owner), per_page: 100 } }, ListPage, (page) => page.spaces)
+    }
 
     /**
      * The collaborators list has no pagination in GitHub's description, but a list cut at a page would lose
@@ -189,20 +202,21 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
       first: Extract<Paged<ReadonlyArray<Collaborator>>, { _tag: "Modified" }>,
       next: TransportRequest
     ): Effect.Effect<Conditional<ReadonlyArray<Collaborator>>, GitHubError> =>
-      Effect.gen(function* () {
-        const value = [...first.value]
-        const raw = [...((first.raw as { collaborators?: ReadonlyArray<unknown> }).collaborators ?? [])]
-        let request: TransportRequest | undefined = next
-        while (request !== undefined) {
-          const path = pathOf(request.route)
-          const res: RawResponse = yield* execute("read", request, endpoint)
-          const page = yield* decode(CollaboratorList, res, "GET", path)
-          value.push(...page.collaborators)
-          raw.push(...((res.data as { collaborators: ReadonlyArray<unknown> }).collaborators))
-          request = Option.getOrUndefined(yield* nextPage(res.headers["link"], path))
-        }
-        return { _tag: "Modified", value, raw: { ...(first.raw as object), collaborators: raw }, etag: undefined }
-      })
+      Stream.runCollect(
+        pagesFrom(endpoint, next, CollaboratorList, (page, raw) =>
+          page.collaborators.map((c, i) => [c, (raw as { collaborators: ReadonlyArray<unknown> }).collaborators[i]] as const)
+        )
+      ).pipe(
+        Effect.map((later) => ({
+          _tag: "Modified" as const,
+          value: [...first.value, ...later.map(([c]) => c)],
+          raw: {
+            ...(first.raw as object),
+            collaborators: [...((first.raw as { collaborators?: ReadonlyArray<unknown> }).collaborators ?? []), ...later.map(([, r]) => r)]
+          },
+          etag: undefined
+        }))
+      )
 
     const spaceRoute = (owner: Owner) => ownerRoute(owner, "/{space_number}")
     const withNumber = (owner: Owner, number: number) => ({ ...ownerParams(owner), space_number: number })
