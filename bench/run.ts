@@ -51,28 +51,35 @@ const childScript = () =>
     return bundle(new URL("./export-child.ts", import.meta.url).pathname, join(d, "export-child.mjs"))
   }))
 
-const childExport = async (hub: FakeHub, outDir: string, owners: ReadonlyArray<string>, nodeArgs: ReadonlyArray<string> = []) => {
-  const script = await childScript()
-  return new Promise<{ requests: number; notModified: number; durationMs: number; maxRssKb: number; cpuMs: number; owners: Array<{ spaces: number }> }>((resolve, reject) =>
-    execFile(
-      process.execPath,
-      // BENCH_CHILD_ARGS, e.g. "--cpu-prof", profiles the export process.
-      [...nodeArgs, ...(process.env["BENCH_CHILD_ARGS"]?.split(" ").filter(Boolean) ?? []), script, hub.url, hub.token, outDir, ...owners],
-      { maxBuffer: 1 << 20 },
-      (e, stdout, stderr) => (e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(JSON.parse(stdout)))
+/** Runs `node args…` and parses the JSON it prints. */
+const nodeJson = <A>(args: ReadonlyArray<string>) =>
+  new Promise<A>((resolve, reject) =>
+    execFile(process.execPath, args, { maxBuffer: 1 << 20 }, (e, stdout, stderr) =>
+      e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as A)
     )
   )
-}
+
+const childExport = async (hub: FakeHub, outDir: string, owners: ReadonlyArray<string>, nodeArgs: ReadonlyArray<string> = []) =>
+  nodeJson<{ requests: number; notModified: number; durationMs: number; maxRssKb: number; cpuMs: number; owners: Array<{ spaces: number }> }>([
+    ...nodeArgs,
+    // BENCH_CHILD_ARGS, e.g. "--cpu-prof", profiles the export process.
+    ...(process.env["BENCH_CHILD_ARGS"]?.split(" ").filter(Boolean) ?? []),
+    await childScript(),
+    hub.url,
+    hub.token,
+    outDir,
+    ...owners
+  ])
 
 /** The floor: the same requests and concurrency through a bare fetch, in its own process (bench/bare-child.ts). */
 const bareClient = (hub: FakeHub, owners: ReadonlyArray<string>) =>
-  new Promise<{ requests: number; durationMs: number; cpuMs: number }>((resolve, reject) =>
-    execFile(
-      process.execPath,
-      [new URL("./bare-child.ts", import.meta.url).pathname, hub.url, hub.token, String(CONCURRENCY), ...owners],
-      (e, stdout, stderr) => (e ? reject(new Error(`${e.message}\n${stderr}`)) : resolve(JSON.parse(stdout)))
-    )
-  )
+  nodeJson<{ requests: number; durationMs: number; cpuMs: number }>([
+    new URL("./bare-child.ts", import.meta.url).pathname,
+    hub.url,
+    hub.token,
+    String(CONCURRENCY),
+    ...owners
+  ])
 
 /** What a first script would do: one request at a time, no ETags, a repository lookup per reference. */
 const naiveLoop = async (hub: FakeHub) => {
