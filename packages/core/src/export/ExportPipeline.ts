@@ -1,5 +1,6 @@
-// The export: owners -> list pages -> one GET and one collaborator list per space -> archive entries, then one
-// lookup per distinct repository. Unchanged spaces come back as 304 (free) and are copied from the earlier archive.
+// The export: owners -> list pages -> one GET and one collaborator list per space, and one lookup per distinct
+// repository as spaces reference it -> archive entries, in list order. Unchanged spaces come back as 304 (free)
+// and are copied from the earlier archive.
 import { DateTime, Effect, Schema, Stream } from "effect"
 import { describeFailure, FailureScope, type ManifestOwner, type OwnerFailure, type RepositoryIndex, type SpaceEtags } from "../archive/ArchiveFormat.ts"
 import type { Owner } from "../domain/owner.ts"
@@ -8,6 +9,7 @@ import { GitHubClient, type Conditional } from "../github/GitHubClient.ts"
 import type { GitHubError } from "../github/GitHubError.ts"
 import type { ArchiveSink, PreviousArchive } from "./ExportPorts.ts"
 import type { ExportProgress, OwnerSummary } from "./ExportTypes.ts"
+import { forEachOrdered } from "./OrderedWorkers.ts"
 import { referencedRepositoryIds } from "./RepositoryRefs.ts"
 
 export class ExportError extends Schema.TaggedError<ExportError>()("ExportError", {
@@ -52,6 +54,9 @@ const abortOnUnauthorized = <A, E extends { readonly _tag: string }, R>(self: Ef
     )
   )
 
+const abortOnUnauthorizedStream = <A, R>(self: Stream.Stream<A, GitHubError, R>): Stream.Stream<A, GitHubError | ExportError, R> =>
+  self.pipe(Stream.mapError((e): GitHubError | ExportError => (e.reason._tag === "Unauthorized" ? new ExportError({ message: e.message }) : e)))
+
 const userTokenProblem = (kind: string): string | undefined =>
   kind === "fine-grained" || kind === "app-user" || kind === "app-installation"
     ? `user-owned spaces can only be read with a classic personal access token or an OAuth token; this token is ${kind}`
@@ -70,7 +75,6 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
     )
   }
 
-  const repositoryIds = new Set<number>()
   const manifestOwners: Array<ManifestOwner> = []
   const summaries: Array<OwnerSummary> = []
 
@@ -119,67 +123,133 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
       )
     )
 
-  const exportOwner = (owner: Owner) =>
-    Effect.gen(function* () {
-      yield* progress({ _tag: "OwnerStarted", owner })
-      const failures: Array<OwnerFailure> = []
-      const vanished: Array<number> = []
-      let archived = 0
-      let listed = 0
-      // GitHub documents that user-owned spaces need a classic PAT or an OAuth token. Say so up front, ask anyway
-      // (GitHub has the last word), and never record such an owner as complete unless spaces came back: an
-      // empty "complete" owner would make every one of its spaces look deleted in the next diff.
-      const tokenProblem = owner.kind === "user" ? userTokenProblem(client.tokenKind) : undefined
-      if (tokenProblem !== undefined) yield* warn(`${owner.login}: ${tokenProblem}`)
-      const listFailure = (e: GitHubError): OwnerFailure => {
-        const failure = failureOf(FailureScope.list, e)
-        const refused = e.reason._tag === "Forbidden" || e.reason._tag === "NotFound"
-        return tokenProblem !== undefined && refused ? { ...failure, message: `${failure.message} (${tokenProblem})` } : failure
-      }
-      yield* client.listSpaces(owner).pipe(
-        Stream.tap(() => Effect.sync(() => listed++)),
-        // Fetch the next list page while this one's spaces are in flight (bounded: one page ahead).
-        Stream.buffer({ capacity: 100 }),
-        Stream.mapEffect((item) => archiveSpace(owner, item), { concurrency: options.concurrency }),
-        Stream.runForEach((outcome) =>
-          Effect.gen(function* () {
-            if (outcome._tag === "Archived") {
-              // Written here, in list order, so archives are deterministic whatever order the GETs finish in.
-              yield* sink
-                .addSpace(owner.login, outcome.number, outcome.entry)
-                .pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
-              archived++
-              for (const id of outcome.repositoryIds) repositoryIds.add(id)
-            } else if (outcome._tag === "Failed") {
-              failures.push(outcome.failure)
-            } else {
-              vanished.push(outcome.number)
-            }
-            yield* progress({ _tag: "SpaceDone", owner, done: archived + failures.length + vanished.length, listed })
-          })
+  /** One owner's bookkeeping, filled in as its list pages and spaces come in. */
+  interface OwnerRun {
+    readonly owner: Owner
+    readonly tokenProblem: string | undefined
+    readonly failures: Array<OwnerFailure>
+    readonly vanished: Array<number>
+    archived: number
+    listed: number
+    /** Spaces delivered, whatever their outcome (progress). */
+    done: number
+  }
+  type Work =
+    | { readonly _tag: "OwnerStart"; readonly run: OwnerRun }
+    | { readonly _tag: "Space"; readonly run: OwnerRun; readonly item: SpaceListItem }
+    | { readonly _tag: "OwnerEnd"; readonly run: OwnerRun }
+  type Done = Exclude<Work, { _tag: "Space" }> | { readonly _tag: "Space"; readonly run: OwnerRun; readonly outcome: SpaceOutcome }
+
+  // GitHub documents that user-owned spaces need a classic PAT or an OAuth token. Say so up front, ask anyway
+  // (GitHub has the last word), and never record such an owner as complete unless spaces came back: an empty
+  // "complete" owner would make every one of its spaces look deleted in the next diff.
+  const runs: Array<OwnerRun> = options.owners.map((owner) => ({
+    owner,
+    tokenProblem: owner.kind === "user" ? userTokenProblem(client.tokenKind) : undefined,
+    failures: [],
+    vanished: [],
+    archived: 0,
+    listed: 0,
+    done: 0
+  }))
+
+  const listFailure = (run: OwnerRun, e: GitHubError): OwnerFailure => {
+    const failure = failureOf(FailureScope.list, e)
+    const refused = e.reason._tag === "Forbidden" || e.reason._tag === "NotFound"
+    return run.tokenProblem !== undefined && refused ? { ...failure, message: `${failure.message} (${run.tokenProblem})` } : failure
+  }
+
+  /**
+   * Every owner's spaces as one stream, so the next owner's first list page is read while the previous owner's
+   * last spaces are still in flight. A list that fails part-way keeps the spaces listed before the failure.
+   */
+  const work: Stream.Stream<Work, ExportError> = Stream.fromIterable(runs).pipe(
+    Stream.flatMap((run) =>
+      Stream.succeed<Work>({ _tag: "OwnerStart", run }).pipe(
+        Stream.concat(
+          client.listSpaces(run.owner).pipe(
+            Stream.map((item): Work => {
+              run.listed++
+              return { _tag: "Space", run, item }
+            }),
+            abortOnUnauthorizedStream,
+            Stream.catchTag("GitHubError", (e: GitHubError) => Stream.fromEffectDrain(Effect.sync(() => void run.failures.push(listFailure(run, e)))))
+          )
         ),
-        abortOnUnauthorized,
-        Effect.catchTag("GitHubError", (e: GitHubError) => Effect.sync(() => void failures.push(listFailure(e))))
+        Stream.concat(Stream.succeed<Work>({ _tag: "OwnerEnd", run }))
       )
-      if (tokenProblem !== undefined && failures.length === 0 && listed === 0) {
-        failures.push({ scope: FailureScope.list, message: `GitHub listed no spaces, and ${tokenProblem}` })
+    )
+  )
+
+  // Each distinct repository is looked up once, by the worker that meets it first, between its spaces.
+  const repositoryLookups = new Map<number, RepositoryLookup>()
+  const lookUpRepositories = (ids: ReadonlyArray<number>) =>
+    Effect.forEach(
+      ids,
+      (id) => {
+        if (repositoryLookups.has(id)) return Effect.void
+        repositoryLookups.set(id, pendingLookup)
+        return resolveRepository(client, id, previous).pipe(Effect.map((lookup) => void repositoryLookups.set(id, lookup)))
+      },
+      { discard: true }
+    )
+
+  const deliver = (done: Done) =>
+    Effect.gen(function* () {
+      const run = done.run
+      if (done._tag === "OwnerStart") {
+        yield* progress({ _tag: "OwnerStarted", owner: run.owner })
+        if (run.tokenProblem !== undefined) yield* warn(`${run.owner.login}: ${run.tokenProblem}`)
+        return
+      }
+      if (done._tag === "OwnerEnd") return yield* finishOwner(run)
+      const outcome = done.outcome
+      if (outcome._tag === "Archived") {
+        // Written here, in list order, so archives are deterministic whatever order the GETs finish in.
+        yield* sink.addSpace(run.owner.login, outcome.number, outcome.entry).pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
+        run.archived++
+      } else if (outcome._tag === "Failed") {
+        run.failures.push(outcome.failure)
+      } else {
+        run.vanished.push(outcome.number)
+      }
+      run.done++
+      yield* progress({ _tag: "SpaceDone", owner: run.owner, done: run.done, listed: run.listed })
+    })
+
+  const finishOwner = (run: OwnerRun) =>
+    Effect.gen(function* () {
+      const { owner, failures, archived } = run
+      if (run.tokenProblem !== undefined && failures.length === 0 && run.listed === 0) {
+        failures.push({ scope: FailureScope.list, message: `GitHub listed no spaces, and ${run.tokenProblem}` })
       }
       const status = failures.length > 0 ? "partial" : "complete"
-      manifestOwners.push({ login: owner.login, kind: owner.kind, status, spaces: archived, failures, vanished })
-      summaries.push({
-        owner: owner.login,
-        kind: owner.kind,
-        spaces: archived,
-        failed: failures.length,
-        failures: failures.map(describeFailure)
-      })
+      manifestOwners.push({ login: owner.login, kind: owner.kind, status, spaces: archived, failures, vanished: run.vanished })
+      summaries.push({ owner: owner.login, kind: owner.kind, spaces: archived, failed: failures.length, failures: failures.map(describeFailure) })
       yield* progress({ _tag: "OwnerDone", owner, spaces: archived, failed: failures.length })
     })
 
-  // Owners one after another: the client's gate already caps concurrency, and progress reads better.
-  for (const owner of options.owners) yield* exportOwner(owner)
+  yield* forEachOrdered(work, {
+    concurrency: options.concurrency,
+    // Room for a slow space to finish while the others go on; results held meanwhile are a few KB each.
+    window: 4 * options.concurrency,
+    // One list page ahead, so the next page is read while this one's spaces are in flight.
+    readAhead: 100,
+    work: (w): Effect.Effect<Done, ExportError> =>
+      w._tag !== "Space"
+        ? Effect.succeed(w)
+        : archiveSpace(w.run.owner, w.item).pipe(
+            Effect.tap((outcome) => (outcome._tag === "Archived" ? lookUpRepositories(outcome.repositoryIds) : Effect.void)),
+            Effect.map((outcome) => ({ _tag: "Space", run: w.run, outcome }) as const)
+          ),
+    deliver
+  })
 
-  const repositories = yield* resolveRepositories(client, repositoryIds, previous, options.concurrency)
+  const ids = [...repositoryLookups.keys()].sort((a, b) => a - b)
+  const repositories = {
+    index: Object.fromEntries(ids.map((id) => [String(id), repositoryLookups.get(id)!.entry])) as RepositoryIndex,
+    failures: ids.flatMap((id) => repositoryLookups.get(id)!.failure ?? [])
+  }
   for (const failure of repositories.failures) yield* warn(`could not resolve ${failure}`)
   yield* sink.setRepositories(repositories.index).pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
 
@@ -195,41 +265,36 @@ const etagOf = <A>(res: Conditional<A>, before: string | undefined, key: "space"
   return etag === undefined ? {} : { [key]: etag }
 }
 
+interface RepositoryLookup {
+  readonly entry: RepositoryIndex[string]
+  /** Set when the lookup failed for a reason other than the repository being gone or invisible. */
+  readonly failure: string | undefined
+}
+
+/** Holds a repository's place while its lookup is in flight, so no other worker looks it up again. */
+const pendingLookup: RepositoryLookup = { entry: { full_name: null }, failure: undefined }
+
 /**
- * One lookup per distinct repository id, conditional on the earlier archive's ETag. A repository that is gone or
- * invisible is recorded as unresolved (null); any other failure is returned so the archive is marked partial.
+ * One repository lookup, conditional on the earlier archive's ETag. A repository that is gone or invisible is
+ * recorded as unresolved (null); any other failure is returned so the archive is marked partial.
  */
-const resolveRepositories = (
-  client: GitHubClient["Service"],
-  ids: ReadonlySet<number>,
-  previous: PreviousArchive | undefined,
-  concurrency: number
-) =>
-  Effect.forEach(
-    [...ids].sort((a, b) => a - b),
-    (id) => {
-      const before = previous?.repositories[String(id)]
-      return abortOnUnauthorized(client.getRepositoryById(id, before?.etag)).pipe(
-        Effect.map((res) => ({
-          entry:
-            res._tag === "Modified"
-              ? { full_name: res.value.full_name, ...(res.etag === undefined ? {} : { etag: res.etag }) }
-              : { full_name: before?.full_name ?? null, ...(before?.etag === undefined ? {} : { etag: before.etag }) },
-          failure: undefined as string | undefined
-        })),
-        Effect.catchTag("GitHubError", (e: GitHubError) =>
-          Effect.succeed({
-            entry: { full_name: null },
-            failure: e.reason._tag === "NotFound" || e.reason._tag === "Forbidden" ? undefined : `repository ${id}: ${e.message}`
-          })
-        ),
-        Effect.map(({ entry, failure }) => ({ pair: [String(id), entry] as const, failure }))
-      )
-    },
-    { concurrency }
-  ).pipe(
-    Effect.map((results) => ({
-      index: Object.fromEntries(results.map((r) => r.pair)) as RepositoryIndex,
-      failures: results.flatMap((r) => (r.failure === undefined ? [] : [r.failure]))
-    }))
+const resolveRepository = (client: GitHubClient["Service"], id: number, previous: PreviousArchive | undefined) => {
+  const before = previous?.repositories[String(id)]
+  return abortOnUnauthorized(client.getRepositoryById(id, before?.etag)).pipe(
+    Effect.map(
+      (res): RepositoryLookup => ({
+        entry:
+          res._tag === "Modified"
+            ? { full_name: res.value.full_name, ...(res.etag === undefined ? {} : { etag: res.etag }) }
+            : { full_name: before?.full_name ?? null, ...(before?.etag === undefined ? {} : { etag: before.etag }) },
+        failure: undefined
+      })
+    ),
+    Effect.catchTag("GitHubError", (e: GitHubError) =>
+      Effect.succeed<RepositoryLookup>({
+        entry: { full_name: null },
+        failure: e.reason._tag === "NotFound" || e.reason._tag === "Forbidden" ? undefined : `repository ${id}: ${e.message}`
+      })
+    )
   )
+}
