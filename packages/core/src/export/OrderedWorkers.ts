@@ -5,7 +5,7 @@
 // only once the oldest one has been delivered, so a single slow answer held the other workers back, and each
 // element cost several scheduler hops before its first request left. Here a worker that finishes takes the next
 // element at once, and may run up to `window` elements ahead of the oldest undelivered one (docs/performance.md).
-import { Cause, Effect, Latch, Queue, Stream } from "effect"
+import { Cause, Effect, Latch, Queue, Semaphore, Stream } from "effect"
 
 export interface OrderedWorkersOptions<A, B, E2, R2, E3, R3> {
   /** Workers: elements worked on at once. */
@@ -31,17 +31,15 @@ export const forEachOrdered = <A, E, R, B, E2, R2, E3, R3>(
       const queue = yield* Stream.toQueue(source, { capacity: options.readAhead })
       const results = new Map<number, B>()
       let taken = 0 // index of the next element to take
-      let next = 0 // index of the next result to deliver
+      let next = 0 // index of the next result to deliver (all before it are delivered)
       let finished = false // every element taken and worked on
       const ready = yield* Latch.make(false) // a result may be deliverable, or the work is finished
-      const room = yield* Latch.make(false) // the window moved
+      // A place in the window per element between taken and delivered; a delivery frees one and wakes one worker.
+      const room = yield* Semaphore.make(Math.max(1, options.window))
 
       const worker = Effect.gen(function* () {
         while (true) {
-          while (taken - next >= options.window) {
-            room.closeUnsafe()
-            yield* room.await
-          }
+          yield* room.take(1)
           const element = yield* Queue.take(queue).pipe(
             Effect.map((a) => ({ a })),
             Effect.catchIf(Cause.isDone, () => Effect.succeed(undefined))
@@ -59,7 +57,7 @@ export const forEachOrdered = <A, E, R, B, E2, R2, E3, R3>(
             yield* options.deliver(results.get(next)!)
             results.delete(next)
             next++
-            room.openUnsafe()
+            yield* room.release(1)
           } else if (finished) {
             return
           } else {
