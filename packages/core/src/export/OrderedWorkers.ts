@@ -1,10 +1,10 @@
 // Runs work over a stream's elements on a fixed set of long-lived workers and delivers the results one at a time,
 // in the stream's order.
 //
-// Why not `Stream.mapEffect({ concurrency })`: its ordered mode forks a fiber per element and admits a new element
-// only once the oldest one has been delivered, so a single slow answer held the other workers back, and each
-// element cost several scheduler hops before its first request left. Here a worker that finishes takes the next
-// element at once, and may run up to `window` elements ahead of the oldest undelivered one (docs/performance.md).
+// Why not `Stream.mapEffect({ concurrency })`: its ordered mode admits a new element only once the oldest one has
+// been delivered (it forks a fiber per element and queues them in order), so a single slow answer held the other
+// workers back. Here a worker that finishes takes the next element at once, and may run up to `window` elements
+// ahead of the oldest undelivered one (docs/performance.md).
 import { Cause, Effect, Latch, Queue, Semaphore, Stream } from "effect"
 
 export interface OrderedWorkersOptions<A, B, E2, R2, E3, R3> {
