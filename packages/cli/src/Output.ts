@@ -15,6 +15,12 @@ export interface OutputShape {
   readonly error: (line: string) => Effect.Effect<void>
 }
 
+/**
+ * A progress line cut to fit one terminal row (so overwriting it in place works). A terminal that reports no width
+ * (0 columns, as under `script` or `docker exec -t` without a size) counts as 100 columns.
+ */
+export const fitProgressLine = (line: string, columns: number | undefined): string => line.slice(0, (columns || 100) - 1)
+
 /** Real stdio. `json` comes from the command's flag. */
 export const liveOutput = (json: boolean): OutputShape => {
     const interactive = !json && process.stderr.isTTY === true
@@ -36,8 +42,7 @@ export const liveOutput = (json: boolean): OutputShape => {
       progress: (line) =>
         interactive
           ? Effect.sync(() => {
-              const width = process.stderr.columns ?? 100
-              process.stderr.write(`\r\x1b[2K${line.slice(0, width - 1)}`)
+              process.stderr.write(`\r\x1b[2K${fitProgressLine(line, process.stderr.columns)}`)
               drawn = true
             })
           : Effect.void,
