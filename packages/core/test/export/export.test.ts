@@ -133,6 +133,28 @@ describe("export", () => {
     expect((await Effect.runPromise(verifyArchive(summary.archive))).ok).toBe(true)
   })
 
+  it("keeps the spaces listed before a list fails part-way, and the owners after it are complete", async () => {
+    hub = await startFakeHub({ seed: "demo" })
+    // octo-org's first page is served; then the token loses access and every later page answers 403.
+    hub.faults.failListAfter("octo-org", 1, 403)
+    const summary = await runExport(hub, await tmp(), [org("octo-org"), org("octo-archive")])
+    expect(summary.partial).toBe(true)
+    expect(summary.owners.map((o) => [o.owner, o.spaces, o.failed])).toEqual([
+      ["octo-org", 100, 1],
+      ["octo-archive", 60, 0]
+    ])
+    const archive = await readArchive(summary.archive)
+    expect(archive.manifest.owners.map((o) => [o.login, o.status])).toEqual([
+      ["octo-org", "partial"],
+      ["octo-archive", "complete"]
+    ])
+    expect(archive.manifest.owners[0]!.failures).toMatchObject([{ scope: "list", status: 403 }])
+    expect(archive.spaces.filter((s) => s.ownerLogin === "octo-org").map((s) => s.number)).toEqual(
+      hub.state.listSpaces("octo-org").slice(0, 100).map((s) => s.number)
+    )
+    expect((await Effect.runPromise(verifyArchive(summary.archive))).ok).toBe(true)
+  })
+
   it("records a space that vanishes between list and get without failing", async () => {
     hub = await startFakeHub({ seed: "demo" })
     hub.faults.vanishAfterList("octo-archive", 4)
