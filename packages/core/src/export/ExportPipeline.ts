@@ -1,20 +1,18 @@
 // The export: owners -> list pages -> one GET and one collaborator list per space, and one lookup per distinct
 // repository as spaces reference it -> archive entries, in list order. Unchanged spaces come back as 304 (free)
 // and are copied from the earlier archive.
-import { DateTime, Effect, Schema, Stream } from "effect"
-import { describeFailure, FailureScope, type ManifestOwner, type OwnerFailure, type RepositoryIndex, type SpaceEtags } from "../archive/ArchiveFormat.ts"
+import { DateTime, Effect, Stream } from "effect"
+import { describeFailure, FailureScope, type ManifestOwner, type OwnerFailure, type SpaceEtags } from "../archive/ArchiveFormat.ts"
 import type { Owner } from "../domain/owner.ts"
 import type { SpaceListItem } from "../domain/space.ts"
 import { GitHubClient, type Conditional } from "../github/GitHubClient.ts"
 import type { GitHubError } from "../github/GitHubError.ts"
 import type { ArchiveSink, PreviousArchive } from "./ExportPorts.ts"
 import type { ExportProgress, OwnerSummary } from "./ExportTypes.ts"
+import { abortOnUnauthorized, abortOnUnauthorizedStream, ExportError } from "./ExportError.ts"
 import { forEachOrdered } from "./OrderedWorkers.ts"
+import { makeRepositoryLookups } from "./RepositoryLookups.ts"
 import { referencedRepositoryIds } from "./RepositoryRefs.ts"
-
-export class ExportError extends Schema.TaggedError<ExportError>()("ExportError", {
-  message: Schema.String
-}) {}
 
 export interface PipelineOptions {
   readonly owners: ReadonlyArray<Owner>
@@ -43,19 +41,6 @@ const failureOf = (scope: string, e: GitHubError): OwnerFailure =>
 
 /** 404 between list and get means the space was deleted meanwhile: recorded, not fatal. */
 const isGone = (e: GitHubError) => e.reason._tag === "NotFound"
-
-/** A rejected token fails every request that follows: stop instead of archiving nothing. */
-const abortOnUnauthorized = <A, E extends { readonly _tag: string }, R>(self: Effect.Effect<A, E, R>) =>
-  self.pipe(
-    Effect.mapError((e): E | ExportError =>
-      e._tag === "GitHubError" && (e as unknown as GitHubError).reason._tag === "Unauthorized"
-        ? new ExportError({ message: (e as unknown as GitHubError).message })
-        : e
-    )
-  )
-
-const abortOnUnauthorizedStream = <A, R>(self: Stream.Stream<A, GitHubError, R>): Stream.Stream<A, GitHubError | ExportError, R> =>
-  self.pipe(Stream.mapError((e): GitHubError | ExportError => (e.reason._tag === "Unauthorized" ? new ExportError({ message: e.message }) : e)))
 
 const userTokenProblem = (kind: string): string | undefined =>
   kind === "fine-grained" || kind === "app-user" || kind === "app-installation"
@@ -182,17 +167,7 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
   )
 
   // Each distinct repository is looked up once, by the worker that meets it first, between its spaces.
-  const repositoryLookups = new Map<number, RepositoryLookup>()
-  const lookUpRepositories = (ids: ReadonlyArray<number>) =>
-    Effect.forEach(
-      ids,
-      (id) => {
-        if (repositoryLookups.has(id)) return Effect.void
-        repositoryLookups.set(id, pendingLookup)
-        return resolveRepository(client, id, previous).pipe(Effect.map((lookup) => void repositoryLookups.set(id, lookup)))
-      },
-      { discard: true }
-    )
+  const repositoryLookups = makeRepositoryLookups(client, previous)
 
   const deliver = (done: Done) =>
     Effect.gen(function* () {
@@ -239,17 +214,13 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
       w._tag !== "Space"
         ? Effect.succeed(w)
         : archiveSpace(w.run.owner, w.item).pipe(
-            Effect.tap((outcome) => (outcome._tag === "Archived" ? lookUpRepositories(outcome.repositoryIds) : Effect.void)),
+            Effect.tap((outcome) => (outcome._tag === "Archived" ? repositoryLookups.lookUp(outcome.repositoryIds) : Effect.void)),
             Effect.map((outcome) => ({ _tag: "Space", run: w.run, outcome }) as const)
           ),
     deliver
   })
 
-  const ids = [...repositoryLookups.keys()].sort((a, b) => a - b)
-  const repositories = {
-    index: Object.fromEntries(ids.map((id) => [String(id), repositoryLookups.get(id)!.entry])) as RepositoryIndex,
-    failures: ids.flatMap((id) => repositoryLookups.get(id)!.failure ?? [])
-  }
+  const repositories = repositoryLookups.result()
   for (const failure of repositories.failures) yield* warn(`could not resolve ${failure}`)
   yield* sink.setRepositories(repositories.index).pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
 
@@ -263,38 +234,4 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
 const etagOf = <A>(res: Conditional<A>, before: string | undefined, key: "space" | "collaborators") => {
   const etag = res._tag === "Modified" ? res.etag : before
   return etag === undefined ? {} : { [key]: etag }
-}
-
-interface RepositoryLookup {
-  readonly entry: RepositoryIndex[string]
-  /** Set when the lookup failed for a reason other than the repository being gone or invisible. */
-  readonly failure: string | undefined
-}
-
-/** Holds a repository's place while its lookup is in flight, so no other worker looks it up again. */
-const pendingLookup: RepositoryLookup = { entry: { full_name: null }, failure: undefined }
-
-/**
- * One repository lookup, conditional on the earlier archive's ETag. A repository that is gone or invisible is
- * recorded as unresolved (null); any other failure is returned so the archive is marked partial.
- */
-const resolveRepository = (client: GitHubClient["Service"], id: number, previous: PreviousArchive | undefined) => {
-  const before = previous?.repositories[String(id)]
-  return abortOnUnauthorized(client.getRepositoryById(id, before?.etag)).pipe(
-    Effect.map(
-      (res): RepositoryLookup => ({
-        entry:
-          res._tag === "Modified"
-            ? { full_name: res.value.full_name, ...(res.etag === undefined ? {} : { etag: res.etag }) }
-            : { full_name: before?.full_name ?? null, ...(before?.etag === undefined ? {} : { etag: before.etag }) },
-        failure: undefined
-      })
-    ),
-    Effect.catchTag("GitHubError", (e: GitHubError) =>
-      Effect.succeed<RepositoryLookup>({
-        entry: { full_name: null },
-        failure: e.reason._tag === "NotFound" || e.reason._tag === "Forbidden" ? undefined : `repository ${id}: ${e.message}`
-      })
-    )
-  )
 }

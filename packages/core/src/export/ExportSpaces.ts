@@ -12,10 +12,11 @@ import { DEFAULT_CONCURRENCY } from "../github/GitHubConfig.ts"
 import { archiveFileName, compareArchiveNamesDesc, parseArchiveFileName } from "../retention/ArchiveName.ts"
 import { TOOL_VERSION } from "../version.ts"
 import type { PreviousArchive } from "./ExportPorts.ts"
-import { ExportError, runExportPipeline } from "./ExportPipeline.ts"
+import { ExportError } from "./ExportError.ts"
+import { runExportPipeline } from "./ExportPipeline.ts"
 import type { ExportOptions, ExportProgress, ExportSummary } from "./ExportTypes.ts"
 
-export { ExportError } from "./ExportPipeline.ts"
+export { ExportError } from "./ExportError.ts"
 
 export interface ExportHooks {
   readonly onProgress?: ((event: ExportProgress) => Effect.Effect<void>) | undefined
