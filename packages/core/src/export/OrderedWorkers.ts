@@ -44,7 +44,8 @@ export const forEachOrdered = <A, E, R, B, E2, R2, E3, R3>(
             Effect.map((a) => ({ a })),
             Effect.catchIf(Cause.isDone, () => Effect.succeed(undefined))
           )
-          if (element === undefined) return
+          // The source is done: give the place back, or workers still waiting for one (window < concurrency) never wake.
+          if (element === undefined) return yield* room.release(1)
           const index = taken++
           results.set(index, yield* options.work(element.a))
           if (index === next) ready.openUnsafe()

@@ -85,6 +85,16 @@ describe("forEachOrdered", () => {
       expect(yield* Fiber.join(fromSource)).toEqual(Exit.fail(new Boom({ at: -1 })))
     }))
 
+  it.effect("ends with more workers than places in the window", () =>
+    Effect.gen(function* () {
+      const h = harness(() => 10, { concurrency: 8, window: 2 })
+      const fiber = yield* Effect.forkChild(h.run(Stream.range(0, 9)))
+      yield* advance(500)
+      yield* Fiber.join(fiber)
+      expect(h.delivered).toEqual(Array.from({ length: 10 }, (_, i) => i * 10))
+      expect(h.stats().maxAhead).toBe(2)
+    }))
+
   it.effect("an empty source delivers nothing and ends", () =>
     Effect.gen(function* () {
       const h = harness(() => 10, { concurrency: 3, window: 6 })
