@@ -36,7 +36,14 @@ const harness = (delay: (n: number) => number, options: { concurrency: number; w
         }),
       deliver: (b) => Effect.sync(() => void delivered.push(b))
     })
-  return { run, delivered, stats: () => ({ maxWorking, maxAhead }) }
+  /** Runs the pool over `source` and moves the clock `ms` for it to finish. */
+  const runToEnd = (source: Stream.Stream<number, Boom>, ms: number) =>
+    Effect.gen(function* () {
+      const fiber = yield* Effect.forkChild(run(source))
+      yield* advance(ms)
+      yield* Fiber.join(fiber)
+    })
+  return { run, runToEnd, delivered, stats: () => ({ maxWorking, maxAhead }) }
 }
 
 describe("forEachOrdered", () => {
@@ -44,9 +51,7 @@ describe("forEachOrdered", () => {
     Effect.gen(function* () {
       // Element 0 is slow; the others finish in reverse order of their index.
       const h = harness((n) => (n === 0 ? 500 : 100 - n), { concurrency: 4, window: 16 })
-      const fiber = yield* Effect.forkChild(h.run(Stream.range(0, 29)))
-      yield* advance(2_000)
-      yield* Fiber.join(fiber)
+      yield* h.runToEnd(Stream.range(0, 29), 2_000)
       expect(h.delivered).toEqual(Array.from({ length: 30 }, (_, i) => i * 10))
       expect(h.stats().maxWorking).toBe(4)
     }))
@@ -88,9 +93,7 @@ describe("forEachOrdered", () => {
   it.effect("ends with more workers than places in the window", () =>
     Effect.gen(function* () {
       const h = harness(() => 10, { concurrency: 8, window: 2 })
-      const fiber = yield* Effect.forkChild(h.run(Stream.range(0, 9)))
-      yield* advance(500)
-      yield* Fiber.join(fiber)
+      yield* h.runToEnd(Stream.range(0, 9), 500)
       expect(h.delivered).toEqual(Array.from({ length: 10 }, (_, i) => i * 10))
       expect(h.stats().maxAhead).toBe(2)
     }))
