@@ -9,7 +9,7 @@ import { GitHubClient, type Conditional } from "../github/GitHubClient.ts"
 import type { GitHubError } from "../github/GitHubError.ts"
 import type { ArchiveSink, PreviousArchive } from "./ExportPorts.ts"
 import type { ExportProgress, OwnerSummary } from "./ExportTypes.ts"
-import { abortOnUnauthorized, abortOnUnauthorizedStream, ExportError } from "./ExportError.ts"
+import { abortOnUnauthorized, ExportError } from "./ExportError.ts"
 import { forEachOrdered } from "./OrderedWorkers.ts"
 import { makeRepositoryLookups } from "./RepositoryLookups.ts"
 import { referencedRepositoryIds } from "./RepositoryRefs.ts"
@@ -78,10 +78,8 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
   const archiveSpace = (owner: Owner, item: SpaceListItem) =>
     Effect.gen(function* () {
       const before: SpaceEtags | undefined = previous?.etags(owner.login, item.number)
-      const space = yield* abortOnUnauthorized(client.getSpace(owner, item.number, before?.space))
-      const collaborators = yield* abortOnUnauthorized(
-        client.listCollaborators(owner, item.number, before?.collaborators)
-      )
+      const space = yield* client.getSpace(owner, item.number, before?.space).pipe(Effect.mapError(abortOnUnauthorized))
+      const collaborators = yield* client.listCollaborators(owner, item.number, before?.collaborators).pipe(Effect.mapError(abortOnUnauthorized))
       // Read the earlier copy at most once, and only when something answered 304.
       const earlier = yield* Effect.cached(previousCopy(owner, item.number))
       const spaceRaw = (yield* bodyOf(space, () =>
@@ -157,7 +155,7 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
               run.listed++
               return { _tag: "Space", run, item }
             }),
-            abortOnUnauthorizedStream,
+            Stream.mapError(abortOnUnauthorized),
             Stream.catchTag("GitHubError", (e: GitHubError) => Stream.fromEffectDrain(Effect.sync(() => void run.failures.push(listFailure(run, e)))))
           )
         ),

@@ -22,7 +22,8 @@ const pendingLookup: RepositoryLookup = { entry: { full_name: null }, failure: u
  */
 const resolveRepository = (client: GitHubClient["Service"], id: number, previous: PreviousArchive | undefined) => {
   const before = previous?.repositories[String(id)]
-  return abortOnUnauthorized(client.getRepositoryById(id, before?.etag)).pipe(
+  return client.getRepositoryById(id, before?.etag).pipe(
+    Effect.mapError(abortOnUnauthorized),
     Effect.map(
       (res): RepositoryLookup => ({
         entry:
