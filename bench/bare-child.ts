@@ -1,6 +1,8 @@
 // The bench's floor: the export's requests (list pages, each space's GET and collaborators, each repository) with
 // the same concurrency, through a bare `fetch`, bodies parsed and dropped — no retries, no pacing, no archive. Its
 // wall time is what the machine and fakehub allow any client; the gap to spaces-vault's is spaces-vault's own.
+import { nextLink } from "@spaces-vault/core/github/Link"
+
 const [url, token, concurrency, ...owners] = process.argv.slice(2) as [string, string, string, ...Array<string>]
 const headers = { authorization: `token ${token}`, accept: "application/vnd.github+json", "x-github-api-version": "2026-03-10" }
 
@@ -28,7 +30,7 @@ const lister = (async () => {
       const page = await get(next)
       for (const s of page.body.spaces) queue.push({ owner, number: s.number })
       wake()
-      next = /<([^>]+)>; rel="next"/.exec(page.link ?? "")?.[1]
+      next = nextLink(page.link ?? undefined)
     }
   }
   listing = false

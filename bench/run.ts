@@ -7,6 +7,7 @@ import { rmSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { nextLink } from "@spaces-vault/core/github/Link"
 import { seedLarge, startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
 import { bundle } from "../scripts/build.ts"
 import { replayBench } from "./replay.ts"
@@ -106,7 +107,7 @@ const naiveLoop = async (hub: FakeHub) => {
           }
         }
       }
-      next = /<([^>]+)>; rel="next"/.exec(page.link ?? "")?.[1]
+      next = nextLink(page.link ?? undefined)
     }
   }
   return requests
