@@ -1,5 +1,8 @@
 // Copilot Space shapes, after GitHub's OpenAPI description (`copilot-space`, `copilot-space-resource`,
 // `copilot-space-collaborator`). Decoding keeps unknown fields so an archive holds exactly what GitHub sent.
+// The enums a space carries (resource type, base role, collaborator role) decode as any string: GitHub adds values
+// (media_content and uploaded_text_file came after the first resource types), and a backup must not lose a space
+// because this version has not heard of one. Replay carries over only the values it knows (Remap.ts).
 import { Schema } from "effect"
 
 export const SpaceNumber = Schema.Int.pipe(Schema.brand("SpaceNumber"))
@@ -8,6 +11,7 @@ export type SpaceNumber = typeof SpaceNumber.Type
 export const RepositoryId = Schema.Int.pipe(Schema.brand("RepositoryId"))
 export type RepositoryId = typeof RepositoryId.Type
 
+/** The values GitHub's OpenAPI description lists, for what we send; what we read may hold others. */
 export const BaseRole = Schema.Literals(["no_access", "reader", "writer", "admin"])
 export type BaseRole = typeof BaseRole.Type
 
@@ -25,11 +29,15 @@ export const ResourceType = Schema.Literals([
 ])
 export type ResourceType = typeof ResourceType.Type
 
+export const isBaseRole = Schema.is(BaseRole)
+export const isCollaboratorRole = Schema.is(CollaboratorRole)
+export const isResourceType = Schema.is(ResourceType)
+
 /** Resource types that reference uploaded chat attachments: GitHub refuses to create them through the API. */
-export const uploadOnlyResourceTypes: ReadonlySet<ResourceType> = new Set(["media_content", "uploaded_text_file"])
+export const uploadOnlyResourceTypes: ReadonlySet<string> = new Set<ResourceType>(["media_content", "uploaded_text_file"])
 
 /** Resource types whose metadata carries a `repository_id`. */
-export const repositoryResourceTypes: ReadonlySet<ResourceType> = new Set([
+export const repositoryResourceTypes: ReadonlySet<string> = new Set<ResourceType>([
   "repository",
   "github_file",
   "github_issue",
@@ -47,7 +55,7 @@ export type ResourceMetadata = typeof ResourceMetadata.Type
 
 export const Resource = Schema.Struct({
   id: Schema.Int,
-  resource_type: ResourceType,
+  resource_type: Schema.String,
   copilot_chat_attachment_id: Schema.optionalKey(Schema.NullOr(Schema.Int)),
   metadata: ResourceMetadata,
   created_at: Schema.optionalKey(Schema.String),
@@ -69,7 +77,7 @@ export const Space = Schema.Struct({
   name: Schema.String,
   description: Schema.optionalKey(Schema.NullOr(Schema.String)),
   general_instructions: Schema.optionalKey(Schema.NullOr(Schema.String)),
-  base_role: BaseRole,
+  base_role: Schema.String,
   owner: Account,
   creator: Account,
   created_at: Schema.String,
@@ -93,7 +101,7 @@ export type SpaceListItem = typeof SpaceListItem.Type
 
 export const UserCollaborator = Schema.Struct({
   actor_type: Schema.Literal("User"),
-  role: CollaboratorRole,
+  role: Schema.String,
   login: Schema.String,
   id: Schema.Int
 })
@@ -101,7 +109,7 @@ export type UserCollaborator = typeof UserCollaborator.Type
 
 export const TeamCollaborator = Schema.Struct({
   actor_type: Schema.Literal("Team"),
-  role: CollaboratorRole,
+  role: Schema.String,
   id: Schema.Int,
   slug: Schema.String,
   name: Schema.String

@@ -3,11 +3,21 @@
 // by item as `unmapped`, never dropped silently.
 import type { ArchivedSpace, RepositoryIndex } from "../archive/ArchiveFormat.ts"
 import type { Owner } from "../domain/owner.ts"
-import { repositoryResourceTypes, uploadOnlyResourceTypes, type BaseRole, type CollaboratorRole, type ResourceInput, type ResourceType } from "../domain/space.ts"
+import {
+  isBaseRole,
+  isCollaboratorRole,
+  isResourceType,
+  repositoryResourceTypes,
+  uploadOnlyResourceTypes,
+  type BaseRole,
+  type CollaboratorRole,
+  type ResourceInput,
+  type ResourceType
+} from "../domain/space.ts"
 import type { Maps } from "./MapFiles.ts"
 
 export interface UnmappedItem {
-  readonly kind: "repository" | "upload" | "user" | "team" | "base_role"
+  readonly kind: "repository" | "upload" | "resource_type" | "user" | "team" | "base_role"
   readonly detail: string
 }
 
@@ -101,6 +111,10 @@ export const remapSpace = (space: ArchivedSpace, index: RepositoryIndex, dir: Ta
       unmapped.push({ kind: "upload", detail: `${r.resource_type} "${label}" can only be re-added by uploading it in Copilot Spaces` })
       continue
     }
+    if (!isResourceType(r.resource_type)) {
+      unmapped.push({ kind: "resource_type", detail: `${r.resource_type} "${label}" is a resource type this version of spaces-vault does not know; it stays in the archive` })
+      continue
+    }
     const metadata: Record<string, unknown> = { ...r.metadata }
     const id = r.metadata.repository_id
     if (id !== undefined && repositoryResourceTypes.has(r.resource_type)) {
@@ -125,13 +139,19 @@ export const remapSpace = (space: ArchivedSpace, index: RepositoryIndex, dir: Ta
 
   const collaborators: Array<DesiredCollaborator> = []
   for (const c of space.collaborators) {
+    if (!isCollaboratorRole(c.role)) {
+      const who = c.actor_type === "Team" ? `team ${c.slug}` : `user ${c.login}`
+      unmapped.push({ kind: c.actor_type === "Team" ? "team" : "user", detail: `${who} has the role ${c.role}, which this version of spaces-vault does not know` })
+      continue
+    }
+    const role = c.role
     if (c.actor_type === "Team") {
       const slug = mapSlug(c.slug, maps)
       if (dir.owner.kind !== "org" || dir.teams.get(slug.toLowerCase()) !== true) {
         unmapped.push({ kind: "team", detail: `team ${c.slug}${slug !== c.slug ? ` (mapped to ${slug})` : ""} does not exist in ${dir.owner.login}` })
         continue
       }
-      collaborators.push({ actor_type: "Team", identifier: slug, role: c.role })
+      collaborators.push({ actor_type: "Team", identifier: slug, role })
     } else {
       const login = mapLogin(c.login, maps)
       if (login.toLowerCase() === dir.owner.login.toLowerCase()) continue // the owner is never listed as a collaborator
@@ -142,11 +162,17 @@ export const remapSpace = (space: ArchivedSpace, index: RepositoryIndex, dir: Ta
         })
         continue
       }
-      collaborators.push({ actor_type: "User", identifier: login, role: c.role })
+      collaborators.push({ actor_type: "User", identifier: login, role })
     }
   }
 
-  let baseRole = space.base_role
+  let baseRole: BaseRole
+  if (isBaseRole(space.base_role)) baseRole = space.base_role
+  else {
+    // The least access, rather than guessing what a new role grants.
+    unmapped.push({ kind: "base_role", detail: `base role ${space.base_role} is one this version of spaces-vault does not know; using no_access` })
+    baseRole = "no_access"
+  }
   if (dir.owner.kind === "user" && (baseRole === "writer" || baseRole === "admin")) {
     unmapped.push({ kind: "base_role", detail: `base role ${baseRole} exists only for organization spaces; using reader` })
     baseRole = "reader"

@@ -3,7 +3,7 @@
 // nested resources_attributes semantics: `id` + `_destroy` deletes, no `id` creates; unchanged resources stay.
 import { canonicalJson as canonical } from "../domain/canonical.ts"
 import type { Collaborator, Resource, Space } from "../domain/space.ts"
-import { uploadOnlyResourceTypes } from "../domain/space.ts"
+import { isResourceType, uploadOnlyResourceTypes } from "../domain/space.ts"
 import type { DesiredCollaborator, DesiredResource, RemappedSpace } from "./Remap.ts"
 
 export type ConflictPolicy = "skip" | "update" | "fail"
@@ -58,8 +58,11 @@ export const resourceChanges = (existing: ReadonlyArray<Resource>, desired: Read
     if (match !== undefined && match.length > 0) match.shift()
     else create.push({ resource_type: d.resource_type, metadata: d.metadata })
   }
-  // Uploads cannot be recreated through the API: never destroy them.
-  const destroy = [...pool.values()].flat().filter((r) => !uploadOnlyResourceTypes.has(r.resource_type)).map((r) => ({ id: r.id, _destroy: true }))
+  // Uploads, and types this version does not know, cannot be recreated through the API: never destroy them.
+  const destroy = [...pool.values()]
+    .flat()
+    .filter((r) => isResourceType(r.resource_type) && !uploadOnlyResourceTypes.has(r.resource_type))
+    .map((r) => ({ id: r.id, _destroy: true }))
   return [...destroy, ...create]
 }
 

@@ -155,6 +155,27 @@ describe("export", () => {
     expect((await Effect.runPromise(verifyArchive(summary.archive))).ok).toBe(true)
   })
 
+  it("archives a space carrying values GitHub added after its published description, exactly as sent", async () => {
+    // GitHub ahead of the OpenAPI description: the contract check would flag the new values, so it is off here.
+    hub = await startFakeHub({ seed: "demo", validateContract: false })
+    const live = hub.state.getSpace("octo-org", 1)!
+    const added = { id: 999_001, resource_type: "github_discussion", metadata: { repository_id: 424242, number: 7 }, copilot_chat_attachment_id: null, created_at: live.created_at, updated_at: live.updated_at }
+    live.resources.push(added as never)
+    live.base_role = "org_members" as never
+    live.collaborators[0]!.role = "maintainer" as never
+    const summary = await runExport(hub, await tmp(), [org("octo-org")])
+    expect(summary.partial).toBe(false)
+    expect(summary.owners[0]).toMatchObject({ spaces: 240, failed: 0 })
+    expect((await Effect.runPromise(verifyArchive(summary.archive))).ok).toBe(true)
+    const archive = await readArchive(summary.archive)
+    const one = archive.spaces.find((s) => s.number === 1)!
+    expect(one.space.base_role).toBe("org_members")
+    expect(one.space.collaborators[0]!.role).toBe("maintainer")
+    expect(one.raw["resources_attributes"]).toContainEqual(added)
+    // Its repository is resolved like any other, so a migration can still remap it by name.
+    expect(archive.repositories["424242"]).toEqual(expect.objectContaining({ full_name: null }))
+  })
+
   it("records a space that vanishes between list and get without failing", async () => {
     hub = await startFakeHub({ seed: "demo" })
     hub.faults.vanishAfterList("octo-archive", 4)

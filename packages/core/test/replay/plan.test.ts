@@ -73,6 +73,23 @@ describe("remapSpace", () => {
     expect(r.unmapped.some((u) => u.kind === "base_role")).toBe(true)
     expect(r.collaborators.some((c) => c.actor_type === "Team")).toBe(false)
   })
+
+  it("reports values GitHub added after this version instead of sending them, and gives the least access", () => {
+    const newer = {
+      ...archived,
+      base_role: "org_members",
+      resources_attributes: [...(archived.resources_attributes ?? []), { id: 14, resource_type: "github_discussion", metadata: { repository_id: 100, number: 3 } }],
+      collaborators: [...archived.collaborators, { actor_type: "User", role: "maintainer", login: "ada2", id: 15 }]
+    } as unknown as ArchivedSpace
+    const r = remapSpace(newer, index, dir({ users: new Map([["ada", true], ["ada2", true]]) }), emptyMaps)
+    expect(r.base_role).toBe("no_access")
+    expect(r.resources.map((x) => x.resource_type)).toEqual(["repository", "free_text"])
+    expect(r.collaborators.map((c) => c.identifier)).toEqual(["ada", "platform"])
+    const news = r.unmapped.filter((u) => /does not know/.test(u.detail))
+    expect(news.map((u) => u.kind).sort()).toEqual(["base_role", "resource_type", "user"])
+    expect(news.map((u) => u.detail).join("\n")).toMatch(/github_discussion[^\n]*stays in the archive/)
+    expect(planSpace({ owner: "src", number: 7, name: "Runbooks" }, r, undefined, "skip", true)._tag).toBe("Refused")
+  })
 })
 
 describe("planSpace", () => {
@@ -122,6 +139,14 @@ describe("planSpace", () => {
 
   it("refuses a space with unmapped items under --strict", () => {
     expect(planSpace(source, remapped, undefined, "skip", true)._tag).toBe("Refused")
+  })
+
+  it("never destroys a target resource of a type this version cannot recreate", () => {
+    const existingNewer = [
+      { id: 60, resource_type: "github_discussion", metadata: { repository_id: 900, number: 3 } },
+      { id: 61, resource_type: "free_text", metadata: { name: "old", text: "t" } }
+    ]
+    expect(resourceChanges(existingNewer as never, [])).toEqual([{ id: 61, _destroy: true }])
   })
 
   it("keeps duplicates apart when matching resources", () => {
