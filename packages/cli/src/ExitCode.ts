@@ -1,5 +1,5 @@
 // The one place failures become exit codes: 0 all done, 1 something failed at run time, 2 usage or configuration.
-import { Cause, Schema } from "effect"
+import { Cause, Exit, Runtime, Schema } from "effect"
 import { CliError } from "effect/cli"
 
 export const ExitCode = { Ok: 0, Failed: 1, Usage: 2 } as const
@@ -47,3 +47,21 @@ export const classify = (cause: Cause.Cause<unknown>): Classified => {
   }
   return { code: ExitCode.Failed, message: String(error) }
 }
+
+export type StopSignal = "SIGINT" | "SIGTERM"
+
+/**
+ * The process's teardown. A run stopped by SIGINT or SIGTERM (its scopes closed, so an export's temporary archive
+ * is gone) says so on stderr and exits 128 + the signal's number, as shells, cron and Kubernetes read it; any
+ * other outcome keeps the exit code the command set.
+ */
+export const interruptedTeardown =
+  (signal: () => StopSignal | undefined, write: (line: string) => void): Runtime.Teardown =>
+  (exit, onExit) => {
+    if (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)) {
+      const s = signal()
+      write(`error: interrupted${s !== undefined ? ` by ${s}` : ""}\n`)
+      return onExit(s === "SIGTERM" ? 143 : 130)
+    }
+    return Runtime.defaultTeardown(exit, onExit)
+  }

@@ -1,8 +1,8 @@
 // The programs as installed: bundled by `pnpm build` and run by Node as their bins are, in child processes.
 // Bundling can break what the sources' tests cannot see (a dependency's require(), a JSON import), so the
 // bundles run the real job here: export against fakehub, verify, the usage exit code, the worker's help.
-import { execFile } from "node:child_process"
-import { mkdtemp, rm, stat } from "node:fs/promises"
+import { execFile, spawn } from "node:child_process"
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
@@ -50,6 +50,34 @@ describe("bundled programs", () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toContain("--bogus")
     expect(r.stderr).not.toMatch(/\n\s+at /)
+  })
+
+  it("spaces-vault: SIGTERM during an export removes the temporary archive, says so and exits 143", async () => {
+    const slow = await startFakeHub({ seed: "demo", latencyMs: 20 })
+    const out = join(dir, "interrupted")
+    try {
+      const child = spawn(cli, ["export", "--org", "octo-org", "--out", out, "--json"], {
+        env: { PATH: process.env["PATH"], GH_TOKEN: slow.token, GITHUB_API_URL: slow.url },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.on("data", (d: Buffer) => (stdout += d))
+      child.stderr.on("data", (d: Buffer) => (stderr += d))
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+      // Wait until the export is under way (the temporary archive exists), then stop it.
+      for (let i = 0; i < 200; i++) {
+        if ((await readdir(out).catch(() => [] as Array<string>)).some((n) => n.includes(".tmp-"))) break
+        await new Promise((r) => setTimeout(r, 25))
+      }
+      child.kill("SIGTERM")
+      expect(await exited).toBe(143)
+      expect(stderr).toBe("error: interrupted by SIGTERM\n")
+      expect(stdout).toBe("")
+      expect(await readdir(out)).toEqual([])
+    } finally {
+      await slow.close()
+    }
   })
 
   it("spaces-vault-worker: starts and documents its flags", async () => {
