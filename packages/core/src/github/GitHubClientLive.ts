@@ -8,7 +8,7 @@ import { loadClientOptions, type ConfigOverrides, type GitHubClientOptions } fro
 import { GitHubError } from "./GitHubError.ts"
 import { nextLink } from "./Link.ts"
 import { makeRateGate, type Lane } from "./RateGate.ts"
-import { errorOf, withRetries } from "./RetryPolicy.ts"
+import { errorOf, isIdempotent, withRetries } from "./RetryPolicy.ts"
 import { Transport, TransportFailure, type RawResponse, type TransportRequest } from "./Transport.ts"
 
 const pathOf = (route: string, params: Record<string, unknown> = {}): string => {
@@ -32,6 +32,16 @@ const OrgLookup = Schema.Struct({ id: Schema.Int, login: Schema.String })
 
 /** Repeated secondary limits double the wait up to this; a longer retry-after from GitHub is still obeyed. */
 const SECONDARY_BACKOFF_CAP_MS = 15 * 60 * 1000
+
+/**
+ * GitHub's clock at the time of an answer (its `date` header), else ours. x-ratelimit-reset is a moment on GitHub's
+ * clock: measured against ours, a clock running ahead would end the wait early and spend the retries in vain.
+ * `date` has whole seconds, so the wait may be up to a second long; callers add a second anyway.
+ */
+const githubNow = (res: RawResponse, localNow: number): number => {
+  const date = Date.parse(res.headers["date"] ?? "")
+  return Number.isFinite(date) ? date : localNow
+}
 
 export const makeGitHubClient = (options: GitHubClientOptions) =>
   Effect.gen(function* () {
@@ -62,7 +72,7 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
       request: TransportRequest,
       method: string,
       path: string,
-      secondary: { lastWaitMs: number }
+      secondary: { lastWaitMs: number; hits: number }
     ) =>
       gate.run(lane, endpoint, Effect.andThen(bump((s) => ({ sent: s.sent + 1 })), send(request))).pipe(
         Effect.mapError((f) => new GitHubError({ reason: { _tag: "Transient", detail: f.detail }, method, path })),
@@ -74,23 +84,28 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
               // The last point of budget is spent: hold everything until the window resets.
               if (res.headers["x-ratelimit-remaining"] === "0") {
                 const reset = Number(res.headers["x-ratelimit-reset"]) * 1000
-                if (reset > now) yield* gate.pauseUntil(reset, "primary budget used up")
+                const left = reset - githubNow(res, now)
+                if (left > 0) yield* gate.pauseUntil(now + left + 1000, "primary budget used up")
               }
               return res
             }
             const error = errorOf(method, path, res, options)
             if (error.reason._tag === "SecondaryRateLimited") {
               yield* bump((s) => ({ rateLimitWaits: s.rateLimitWaits + 1 }))
+              // GitHub: "if it keeps happening, back off exponentially". From the second limit on, at least double
+              // the last wait (from 1 s, so that `retry-after: 0` grows too), up to the cap.
               const asked = error.reason.retryAfterSeconds * 1000
-              const waitMs = Math.max(asked, Math.min(2 * secondary.lastWaitMs, SECONDARY_BACKOFF_CAP_MS))
+              const backoff = secondary.hits === 0 ? 0 : Math.min(Math.max(2 * secondary.lastWaitMs, 1000), SECONDARY_BACKOFF_CAP_MS)
+              const waitMs = Math.max(asked, backoff)
               secondary.lastWaitMs = waitMs
+              secondary.hits++
               yield* gate.pauseUntil(now + waitMs, `secondary rate limit on ${method} ${path}`)
             } else if (error.reason._tag === "RateLimited") {
               yield* bump((s) => ({ rateLimitWaits: s.rateLimitWaits + 1 }))
               // x-ratelimit-reset is in whole seconds: wait until it has surely passed. Without a usable reset,
               // GitHub's advice for an unexplained limit applies: wait at least the floor (a minute).
               const resetMs = error.reason.resetAt * 1000
-              const until = resetMs > 0 ? Math.max(resetMs + 1000, now + 1000) : now + Duration.toMillis(options.secondaryFloor)
+              const until = resetMs > 0 ? now + Math.max(resetMs - githubNow(res, now), 0) + 1000 : now + Duration.toMillis(options.secondaryFloor)
               yield* gate.pauseUntil(until, `primary rate limit on ${method} ${path}`)
             }
             return yield* error
@@ -106,12 +121,16 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
       const method = request.route.slice(0, request.route.indexOf(" "))
       const path = pathOf(request.route, request.params)
       let attempts = 0
-      const secondary = { lastWaitMs: 0 }
+      const secondary = { lastWaitMs: 0, hits: 0 }
       return Effect.suspend(() => {
         attempts++
-        return attempt(lane, endpoint, request, method, path, secondary)
+        const once = attempt(lane, endpoint, request, method, path, secondary)
+        // A DELETE resent after a lost answer finds the thing gone because the first one went through: done.
+        return method === "DELETE" && attempts > 1
+          ? Effect.catchIf(once, (e) => e.reason._tag === "NotFound", () => Effect.succeed<RawResponse>({ status: 204, headers: {}, data: undefined }))
+          : once
       }).pipe(
-        withRetries(options, method),
+        withRetries(options, isIdempotent(method, request.params)),
         // No span per request: nothing exports traces, and a span per request was ~5% of an export's CPU. Waits,
         // retries and failures are logged and counted in `stats` instead.
         Effect.ensuring(Effect.suspend(() => (attempts > 1 ? bump((s) => ({ retries: s.retries + attempts - 1 })) : Effect.void)))

@@ -54,32 +54,23 @@ export const makeRateGate = (options: RateGateOptions) =>
     const waits = yield* Ref.make(0)
     const minute = 60_000 * (options.timeScale ?? 1)
     const writeInterval = options.writesPerMinute > 0 ? minute / options.writesPerMinute : 0
+    // GitHub counts a request when it arrives. A window 2% longer than GitHub's minute (1.2 s) absorbs the difference
+    // in network delay between two requests, so what left within our window never lands within GitHub's.
+    const windowMs = minute * 1.02
     const points = new Map<string, SlidingWindow>()
-    const contentMinute = makeWindow(options.contentPerMinute, minute)
-    const contentHour = makeWindow(options.contentPerHour, 60 * minute)
+    const contentMinute = makeWindow(options.contentPerMinute, windowMs)
+    const contentHour = makeWindow(options.contentPerHour, 60 * windowMs)
 
-    /**
-     * Reserves room in every window the request counts against, waiting until there is some. Reservation is
-     * synchronous (one fiber at a time in JS), so concurrent fibers never oversubscribe a window.
-     */
-    const awaitBudgets = (endpoint: string, lane: Lane) =>
-      Effect.gen(function* () {
-        const method = endpoint.slice(0, endpoint.indexOf(" "))
-        const cost = lane === "write" ? 5 : 1
-        let window = points.get(endpoint)
-        if (window === undefined) points.set(endpoint, (window = makeWindow(options.pointsPerMinute, minute)))
-        const windows: Array<[SlidingWindow, number]> = [[window, cost]]
-        if (method === "POST") windows.push([contentMinute, 1], [contentHour, 1])
-        while (true) {
-          const now = yield* Clock.currentTimeMillis
-          const at = Math.max(...windows.map(([w, units]) => (Number.isFinite(w.limit) ? nextFree(w, now, units) : now)))
-          if (at <= now) {
-            for (const [w, units] of windows) if (Number.isFinite(w.limit)) spend(w, now, units)
-            return
-          }
-          yield* Effect.sleep(Duration.millis(at - now))
-        }
-      })
+    /** The windows a request counts against, with its cost in each. */
+    const windowsOf = (endpoint: string, lane: Lane): ReadonlyArray<readonly [SlidingWindow, number]> => {
+      let window = points.get(endpoint)
+      if (window === undefined) points.set(endpoint, (window = makeWindow(options.pointsPerMinute, windowMs)))
+      const windows: Array<readonly [SlidingWindow, number]> = [[window, lane === "write" ? 5 : 1]]
+      if (endpoint.startsWith("POST ")) windows.push([contentMinute, 1], [contentHour, 1])
+      return windows
+    }
+    const freeAt = (windows: ReadonlyArray<readonly [SlidingWindow, number]>, now: number) =>
+      Math.max(...windows.map(([w, units]) => (Number.isFinite(w.limit) ? nextFree(w, now, units) : now)))
 
     /** Sleeps until no pause is in force; loops because a pause may be extended while we sleep. */
     const awaitPause: Effect.Effect<void> = Effect.gen(function* () {
@@ -91,6 +82,37 @@ export const makeRateGate = (options: RateGateOptions) =>
       }
     })
 
+    /** Sleeps until every window the request counts against has room, without taking any: queueing for a permit. */
+    const awaitBudgets = (windows: ReadonlyArray<readonly [SlidingWindow, number]>) =>
+      Effect.gen(function* () {
+        while (true) {
+          const now = yield* Clock.currentTimeMillis
+          const at = freeAt(windows, now)
+          if (at <= now) return
+          yield* Effect.sleep(Duration.millis(at - now))
+        }
+      })
+
+    /**
+     * Right before sending, holding the permit: waits out any pause, then takes room in every window at the moment
+     * the request leaves. Taking it earlier, before the wait for a permit, let requests that queued leave later
+     * than counted, and more than the limit arrive within one of GitHub's minutes. Check and take are one
+     * synchronous step, so concurrent fibers never oversubscribe a window.
+     */
+    const awaitClear = (windows: ReadonlyArray<readonly [SlidingWindow, number]>) =>
+      Effect.gen(function* () {
+        while (true) {
+          yield* awaitPause
+          const now = yield* Clock.currentTimeMillis
+          const at = freeAt(windows, now)
+          if (at <= now) {
+            for (const [w, units] of windows) if (Number.isFinite(w.limit)) spend(w, now, units)
+            return
+          }
+          yield* Effect.sleep(Duration.millis(at - now))
+        }
+      })
+
     /** Sleeps until `writeInterval` has passed since the previous write left. Only the write-lane holder calls it. */
     const awaitWriteSpacing = Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
@@ -99,17 +121,18 @@ export const makeRateGate = (options: RateGateOptions) =>
     })
 
     /** Checked holding the permit, right before sending: a pause may have begun while we queued. */
-    const sendWhenClear = <A, E, R>(lane: Lane, send: Effect.Effect<A, E, R>) =>
+    const sendWhenClear = <A, E, R>(lane: Lane, windows: ReadonlyArray<readonly [SlidingWindow, number]>, send: Effect.Effect<A, E, R>) =>
       Effect.gen(function* () {
-        yield* awaitPause
+        yield* awaitClear(windows)
         if (lane === "write") yield* Ref.set(lastWrite, yield* Clock.currentTimeMillis)
         return yield* send
       })
 
     const gate: RateGate = {
       run: (lane, endpoint, send) => {
-        const inPermit = permits.withPermits(1)(sendWhenClear(lane, send))
-        if (lane === "read") return Effect.andThen(Effect.andThen(awaitPause, awaitBudgets(endpoint, lane)), inPermit)
+        const windows = windowsOf(endpoint, lane)
+        const inPermit = permits.withPermits(1)(sendWhenClear(lane, windows, send))
+        if (lane === "read") return Effect.andThen(Effect.andThen(awaitPause, awaitBudgets(windows)), inPermit)
         // The write lane, as octokit's throttling plugin has it: one write at a time, each leaving at least
         // `writeInterval` after the previous one left — also after a pause, when queued writes would otherwise
         // all leave together. https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#pause-between-mutative-requests
@@ -117,7 +140,7 @@ export const makeRateGate = (options: RateGateOptions) =>
           Effect.gen(function* () {
             yield* awaitPause
             yield* awaitWriteSpacing
-            yield* awaitBudgets(endpoint, lane)
+            yield* awaitBudgets(windows)
             return yield* inPermit
           })
         )

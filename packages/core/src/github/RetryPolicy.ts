@@ -78,16 +78,28 @@ export const errorOf = (method: string, path: string, res: RawResponse, options:
 }
 
 /**
- * Delays between attempts, and whether there is one: up to `maxRetries` retries of what `method` may retry.
+ * Whether sending a request twice has the effect of sending it once. A POST creates each time. So does a PUT whose
+ * `resources_attributes` hold an entry without an `id`: GitHub creates that resource, and would create it again.
+ * Other PUTs set a state, and a DELETE of what is gone changes nothing (its 404 is taken as done; see the client).
+ */
+export const isIdempotent = (method: string, params: Readonly<Record<string, unknown>> | undefined): boolean => {
+  if (method === "POST") return false
+  if (method !== "PUT") return true
+  const resources = params?.["resources_attributes"]
+  return !(Array.isArray(resources) && resources.some((r) => typeof r === "object" && r !== null && !("id" in r)))
+}
+
+/**
+ * Delays between attempts, and whether there is one: up to `maxRetries` retries of what the request may retry.
  * Transient failures back off exponentially with jitter (capped); rate limits add no delay here because RateGate
  * holds every request until the limit has passed. The decision comes before the log line, so a wait is logged
- * only when a retry follows it (never for a POST that will not be resent, nor after the last try).
+ * only when a retry follows it (never for a write that will not be resent, nor after the last try).
  */
-export const retrySchedule = (options: RetryOptions, method = "GET") =>
+export const retrySchedule = (options: RetryOptions, idempotent = true) =>
   Schedule.exponential(options.backoffBase, 2).pipe(
     Schedule.setInputType<GitHubError>(),
     Schedule.jittered,
-    Schedule.while(({ input, attempt }) => attempt <= options.maxRetries && retryableFor(method)(input)),
+    Schedule.while(({ input, attempt }) => attempt <= options.maxRetries && retryableFor(idempotent)(input)),
     Schedule.modifyDelay(({ input, duration }) => {
       if (input.reason._tag !== "Transient") return Effect.succeed(Duration.zero)
       const delay = Duration.min(duration, options.backoffMax)
@@ -98,14 +110,14 @@ export const retrySchedule = (options: RetryOptions, method = "GET") =>
   )
 
 /**
- * Whether to try again. A POST that failed in transit or with a 5xx may already have been applied, and sending it
- * again could create a second space or collaborator; rate-limit answers reject a request before it is processed,
- * so only those are retried for POST. (Replay's journal and name matching recover a POST that did go through.)
- * GET, PUT and DELETE are idempotent and retry on every retryable failure.
+ * Whether to try again. A request that is not idempotent and failed in transit or with a 5xx may already have been
+ * applied, and sending it again could create a second space, collaborator or resource; rate-limit answers reject a
+ * request before it is processed, so only those are retried for it. (Replay's journal and its matching of what
+ * exists recover a write that did go through, on the next run.)
  */
-export const retryableFor = (method: string) => (e: GitHubError): boolean =>
-  method === "POST" ? e.reason._tag === "RateLimited" || e.reason._tag === "SecondaryRateLimited" : isRetryable(e)
+export const retryableFor = (idempotent: boolean) => (e: GitHubError): boolean =>
+  idempotent ? isRetryable(e) : e.reason._tag === "RateLimited" || e.reason._tag === "SecondaryRateLimited"
 
-/** Retries what is worth retrying for this method, at most `maxRetries` times. */
-export const withRetries = (options: RetryOptions, method = "GET") => <A, R>(self: Effect.Effect<A, GitHubError, R>) =>
-  Effect.retry(self, retrySchedule(options, method))
+/** Retries what is worth retrying for this request, at most `maxRetries` times. */
+export const withRetries = (options: RetryOptions, idempotent = true) => <A, R>(self: Effect.Effect<A, GitHubError, R>) =>
+  Effect.retry(self, retrySchedule(options, idempotent))

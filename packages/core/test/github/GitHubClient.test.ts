@@ -91,6 +91,35 @@ describe("GitHubClient retries", () => {
     }).pipe(Effect.provide(layer))
   })
 
+  it.effect("secondary limits that keep coming back wait longer each time, even when retry-after says 0", () => {
+    const limited = status(429, { message: "You have exceeded a secondary rate limit" }, { "retry-after": "0" })
+    const { layer, sent } = scripted((_r, n) => (n <= 3 ? limited : ok(space(1))))
+    return Effect.gen(function* () {
+      const client = yield* GitHubClient
+      yield* runWithClock(client.getSpace(octo, 1), "100 millis", 100)
+      const gaps = sent.slice(1).map((s, i) => s.at - sent[i]!.at)
+      expect(gaps[0]).toBe(0) // the first retry-after is obeyed as given
+      expect(gaps[1]).toBeGreaterThanOrEqual(1000)
+      expect(gaps[2]).toBeGreaterThanOrEqual(2000)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("reads x-ratelimit-reset on GitHub's clock (its date header), not on a local clock that runs ahead", () => {
+    // Locally it is 1,000,000 ms; GitHub's clock says 940 s, and its budget resets at 1,000 s: 60 s from now.
+    const { layer, sent } = scripted((_r, n) =>
+      n === 1
+        ? status(403, { message: "API rate limit exceeded" }, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1000", date: new Date(940_000).toUTCString() })
+        : ok(space(1))
+    )
+    return Effect.gen(function* () {
+      yield* TestClock.setTime(1_000_000)
+      const client = yield* GitHubClient
+      yield* runWithClock(client.getSpace(octo, 1), "1 second", 70)
+      expect(sent).toHaveLength(2)
+      expect(sent[1]!.at - sent[0]!.at).toBeGreaterThanOrEqual(60_000)
+    }).pipe(Effect.provide(layer))
+  })
+
   it.effect("an exhausted primary budget waits until x-ratelimit-reset", () => {
     const resetAt = 120 // epoch seconds on the test clock
     const { layer, sent } = scripted((_r, n) =>
@@ -257,7 +286,7 @@ describe("GitHubClient reads", () => {
   })
 })
 
-describe("GitHubClient POST safety", () => {
+describe("GitHubClient write safety", () => {
   it.effect("does not resend a POST after a 5xx (it may have been applied) but does after a secondary limit", () => {
     const { layer, sent } = scripted((r, n) =>
       r.route.startsWith("POST") && n === 1
@@ -273,6 +302,30 @@ describe("GitHubClient POST safety", () => {
       expect(sent).toHaveLength(1)
       yield* runWithClock(client.createSpace(octo, { name: "b" }), "500 millis", 10)
       expect(sent).toHaveLength(3)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("does not resend a PUT that creates resources after a 5xx, but does resend one that only sets fields", () => {
+    const { layer, sent } = scripted((_r, n) => (n === 1 || n === 2 ? status(502) : ok(space(1))))
+    return Effect.gen(function* () {
+      const client = yield* GitHubClient
+      const creating = yield* Effect.flip(client.updateSpace(octo, 1, { resources_attributes: [{ id: 5, _destroy: true }, { resource_type: "free_text", metadata: { text: "t" } }] }))
+      expect(creating.reason._tag).toBe("Transient")
+      expect(sent).toHaveLength(1)
+      yield* runWithClock(client.updateSpace(octo, 1, { name: "n", resources_attributes: [{ id: 5, _destroy: true }] }), "1 second", 10)
+      expect(sent).toHaveLength(3)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("takes a 404 to a resent DELETE as done: the first one went through", () => {
+    const { layer, sent } = scripted((_r, n) => (n === 1 ? status(502) : status(404, { message: "Not Found" })))
+    return Effect.gen(function* () {
+      const client = yield* GitHubClient
+      yield* runWithClock(client.removeCollaborator(octo, 1, "User", "ada"), "1 second", 10)
+      expect(sent).toHaveLength(2)
+      // A first DELETE that finds nothing is still an error: the space or the collaborator was never there.
+      const error = yield* Effect.flip(client.removeCollaborator(octo, 1, "User", "ada"))
+      expect(error.reason._tag).toBe("NotFound")
     }).pipe(Effect.provide(layer))
   })
 })

@@ -86,6 +86,23 @@ describe("RateGate", () => {
       expect(left.map((l) => l.at)).toEqual([0, 20_000])
     }))
 
+  it.effect("counts a request against the points budget when it leaves, not when it queued for a permit", () =>
+    Effect.gen(function* () {
+      // Three points a minute, two permits: the third request queues behind a 30 s one and leaves at 30 s.
+      const gate = yield* makeRateGate(gateOptions({ concurrency: 2, pointsPerMinute: 3 }))
+      const { left, send } = recorder()
+      const latencies = [50, 30, 1, 1, 1, 1]
+      const all = yield* Effect.forkChild(
+        Effect.all(latencies.map((s) => gate.run("read", "GET /x", send("read", Duration.seconds(s)))), { concurrency: "unbounded" })
+      )
+      yield* TestClock.adjust("5 minutes")
+      yield* Fiber.join(all)
+      const times = left.map((l) => l.at).sort((a, b) => a - b)
+      expect(times[2]).toBe(30_000)
+      // GitHub counts arrivals: no minute may see more than three, whenever it starts.
+      for (const t of times) expect(times.filter((u) => u >= t && u < t + 60_000).length).toBeLessThanOrEqual(3)
+    }))
+
   it.effect("tracks the budget from x-ratelimit-* headers and ignores answers without them", () =>
     Effect.gen(function* () {
       const gate = yield* makeRateGate(gateOptions())
