@@ -1,9 +1,10 @@
 // Writes an archive atomically: entries stream into a hidden temporary file (mode 0600) beside the final name;
-// `finish` adds the manifest, fsyncs, renames and fsyncs the directory. A scope closed before `finish`
-// removes the temporary file, so a crash or an interruption never leaves a file at the final name.
+// `finish` adds the manifest, fsyncs, links it to the final name without ever replacing a file, and fsyncs the
+// directory. A scope closed before `finish` removes the temporary file, so a crash or an interruption never leaves
+// a file at the final name.
 import { createHash, randomBytes } from "node:crypto"
 import { createWriteStream, type WriteStream } from "node:fs"
-import { open, rename, unlink, chmod } from "node:fs/promises"
+import { chmod, link, open, rename, stat, unlink } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 import { Readable, Transform, type TransformCallback } from "node:stream"
 import { ZipArchive } from "archiver"
@@ -29,10 +30,11 @@ export interface ManifestFields {
 }
 
 export interface ArchiveWriter {
+  /** The first choice of final name. */
   readonly path: string
   readonly addSpace: (ownerLogin: string, number: number, raw: Record<string, unknown>) => Effect.Effect<void, ArchiveError>
   readonly setRepositories: (index: RepositoryIndex) => Effect.Effect<void, ArchiveError>
-  /** Writes the manifest and moves the archive to its final name; returns that name. */
+  /** Writes the manifest and moves the archive to its final name, the first free one; returns that name. */
   readonly finish: (fields: ManifestFields) => Effect.Effect<string, ArchiveError>
 }
 
@@ -42,8 +44,16 @@ const MAX_PENDING = 32
 /** Deterministic JSON for entries: stable formatting so equal content gives equal sha256. */
 export const entryBytes = (value: unknown): Buffer => Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8")
 
-export const openArchiveWriter = (finalPath: string) =>
-  Effect.acquireRelease(
+/**
+ * The final names to try, in order: `name(1)`, then `name(2)`… while a file holds the previous one. A plain path
+ * has no second choice: finishing fails if a file is there.
+ */
+export type ArchiveName = string | ((sequence: number) => string)
+
+export const openArchiveWriter = (name: ArchiveName) => {
+  const nameFor = (sequence: number): string | undefined => (typeof name === "string" ? (sequence === 1 ? name : undefined) : name(sequence))
+  const finalPath = nameFor(1)!
+  return Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {
         const tmp = join(dirname(finalPath), `.${basename(finalPath)}.tmp-${randomBytes(6).toString("hex")}`)
@@ -52,12 +62,13 @@ export const openArchiveWriter = (finalPath: string) =>
           out.once("open", () => resolve())
           out.once("error", reject)
         })
-        return new ZipSink(finalPath, tmp, out)
+        return new ZipSink(finalPath, nameFor, tmp, out)
       },
       catch: (e) => new ArchiveError({ reason: "WriteFailed", path: finalPath, detail: errorText(e) })
     }),
     (sink) => Effect.promise(() => sink.discardUnlessDone())
   ).pipe(Effect.map((sink) => sink.writer()))
+}
 
 const BLOCK_SIZE = 64 * 1024
 
@@ -113,8 +124,11 @@ class ZipSink {
   private readonly tmp: string
   private readonly out: WriteStream
 
-  constructor(finalPath: string, tmp: string, out: WriteStream) {
+  private readonly nameFor: (sequence: number) => string | undefined
+
+  constructor(finalPath: string, nameFor: (sequence: number) => string | undefined, tmp: string, out: WriteStream) {
     this.finalPath = finalPath
+    this.nameFor = nameFor
     this.tmp = tmp
     this.out = out
     this.done = new Promise((resolve, reject) => {
@@ -184,10 +198,34 @@ class ZipSink {
       await handle.close()
     }
     await chmod(this.tmp, 0o600)
-    await rename(this.tmp, this.finalPath)
+    const path = await this.moveToFreeName()
     this.finished = true
-    await syncDirectory(dirname(this.finalPath))
-    return this.finalPath
+    await syncDirectory(dirname(path))
+    return path
+  }
+
+  /**
+   * A hard link is atomic and fails when the name is taken, so two exports finishing in the same second into one
+   * directory get two archives; a rename would silently replace the other's. File systems without hard links get
+   * a check, then a rename.
+   */
+  private async moveToFreeName(): Promise<string> {
+    for (let sequence = 1; ; sequence++) {
+      const candidate = this.nameFor(sequence)
+      if (candidate === undefined) throw new Error(`${this.finalPath} already exists`)
+      try {
+        await link(this.tmp, candidate)
+        await unlink(this.tmp).catch(() => {}) // the archive is in place; a leftover hidden name is only clutter
+        return candidate
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code
+        if (code === "EEXIST") continue
+        if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw e
+        if (await stat(candidate).then(() => true, () => false)) continue
+        await rename(this.tmp, candidate)
+        return candidate
+      }
+    }
   }
 
   async discardUnlessDone(): Promise<void> {

@@ -1,6 +1,7 @@
-// The export as callers see it: picks the earlier archive for conditional requests, opens an atomic writer
-// under a fresh name in the output directory, runs the pipeline and reports. The CLI and the worker call this.
-import { mkdir, readdir, stat } from "node:fs/promises"
+// The export as callers see it: picks the earlier archive for conditional requests, opens an atomic writer that
+// finishes under the first free name of its second in the output directory, runs the pipeline and reports. The
+// CLI and the worker call this.
+import { mkdir, readdir } from "node:fs/promises"
 import { join } from "node:path"
 import { Clock, Effect, Scope } from "effect"
 import type { SpaceEtags } from "../archive/ArchiveFormat.ts"
@@ -55,15 +56,6 @@ const loadPrevious = (path: string): Effect.Effect<PreviousArchive, ArchiveError
     }
   })
 
-const freshName = (dir: string, createdAtMs: number) =>
-  Effect.gen(function* () {
-    for (let seq = 1; ; seq++) {
-      const path = join(dir, archiveFileName(createdAtMs, seq))
-      const exists = yield* Effect.promise(() => stat(path).then(() => true, () => false))
-      if (!exists) return path
-    }
-  })
-
 export const exportSpaces = (options: ExportOptions & ExportHooks): Effect.Effect<ExportSummary, ExportError, GitHubClient> =>
   Effect.scoped(
     Effect.gen(function* () {
@@ -89,8 +81,8 @@ export const exportSpaces = (options: ExportOptions & ExportHooks): Effect.Effec
               )
             )
 
-      const finalPath = yield* freshName(options.outDir, started)
-      const writer = yield* openArchiveWriter(finalPath).pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
+      // The first free name of this second: another export may finish into the same directory at the same time.
+      const writer = yield* openArchiveWriter((sequence) => join(options.outDir, archiveFileName(started, sequence))).pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
       const result = yield* runExportPipeline({
         owners: options.owners,
         concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,

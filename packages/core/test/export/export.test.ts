@@ -7,6 +7,7 @@ import { Duration, Effect, Redacted, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { checkAndClose } from "../support/hub.ts"
 import { openArchive } from "../../src/archive/ArchiveReader.ts"
+import { openArchiveWriter } from "../../src/archive/ArchiveWriter.ts"
 import { verifyArchive } from "../../src/archive/Verify.ts"
 import { org, user, type Owner } from "../../src/domain/owner.ts"
 import { exportSpaces } from "../../src/export/ExportSpaces.ts"
@@ -222,6 +223,27 @@ describe("export", () => {
     const empty = await runExport(hub, await tmp(), [user("mona")], "ghu_appuser", [])
     expect(empty).toMatchObject({ partial: true, owners: [{ owner: "mona", spaces: 0, failed: 1 }] })
     expect((await readArchive(empty.archive)).manifest.owners[0]!.failures[0]!.message).toMatch(/GitHub listed no spaces, and user-owned spaces/)
+  })
+
+  it("never replaces an archive: two exports finishing into one directory in the same second keep both", async () => {
+    const dir = await tmp()
+    const name = (n: number) => join(dir, n === 1 ? "a.zip" : `a-${n}.zip`)
+    const write = (login: string) =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const w = yield* openArchiveWriter(name)
+          yield* w.addSpace(login, 1, { number: 1, name: login })
+          return yield* w.finish({ toolVersion: "t", createdAt: "2026-11-26T00:00:00Z", sourceApiUrl: "x", partial: false, owners: [] })
+        })
+      )
+    // Both are open before either finishes, as with two exports started in the same second.
+    const paths = await Effect.runPromise(Effect.all([write("first"), write("second")], { concurrency: 2 }))
+    expect(new Set(paths)).toEqual(new Set([name(1), name(2)]))
+    expect((await readdir(dir)).sort()).toEqual(["a-2.zip", "a.zip"])
+    // A plain path has no second choice: finishing onto an existing file fails and leaves it alone.
+    const error = await Effect.runPromise(Effect.flip(Effect.scoped(Effect.flatMap(openArchiveWriter(name(1)), (w) => w.finish({ toolVersion: "t", createdAt: "x", sourceApiUrl: "x", partial: false, owners: [] })))))
+    expect(error.message).toMatch(/already exists/)
+    expect((await readdir(dir)).sort()).toEqual(["a-2.zip", "a.zip"])
   })
 
   it("stops on a rejected token and leaves no archive behind", async () => {
