@@ -1,8 +1,8 @@
 // One scheduled run: lock the output directory, export, apply retention (only after a complete export; never
 // the newest complete archive), write the status file, release the lock.
 import { mkdir } from "node:fs/promises"
-import { Clock, Effect } from "effect"
-import { org, user } from "@spaces-vault/core/domain/owner"
+import { Clock, Effect, Result } from "effect"
+import { ownerList } from "@spaces-vault/core/domain/owner"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import type { ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
@@ -18,7 +18,8 @@ export type ExportStep = (config: WorkerConfig) => Effect.Effect<ExportSummary, 
 
 export const liveExport: ExportStep = (config) =>
   exportSpaces({
-    owners: [...(config.owners.orgs ?? []).map(org), ...(config.owners.users ?? []).map(user)],
+    // Checked when the config was read (decodeConfig); here it only drops repeated logins.
+    owners: Result.getOrElse(ownerList(config.owners.orgs ?? [], config.owners.users ?? []), () => []),
     outDir: config.outputDir,
     concurrency: config.concurrency
   })

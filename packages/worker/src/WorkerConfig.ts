@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises"
 import { Cron, Effect, Result, Schema } from "effect"
 import { parse as parseYaml } from "yaml"
+import { ownerList } from "@spaces-vault/core/domain/owner"
 
 const Count = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 
@@ -41,8 +42,9 @@ export const decodeConfig = (path: string, raw: unknown) =>
     const config = yield* Schema.decodeUnknownEffect(WorkerConfigSchema)(raw, { onExcessProperty: "error" }).pipe(
       Effect.mapError((e) => new ConfigFileError({ message: `config ${path}: ${describe(e.message)}` }))
     )
-    const owners = (config.owners.orgs?.length ?? 0) + (config.owners.users?.length ?? 0)
-    if (owners === 0) return yield* new ConfigFileError({ message: `config ${path}: owners: list at least one org or user` })
+    const owners = ownerList(config.owners.orgs ?? [], config.owners.users ?? [])
+    if (Result.isFailure(owners)) return yield* new ConfigFileError({ message: `config ${path}: owners: ${owners.failure}` })
+    if (owners.success.length === 0) return yield* new ConfigFileError({ message: `config ${path}: owners: list at least one org or user` })
     const cron = Cron.parse(config.schedule.cron, config.schedule.timeZone)
     if (Result.isFailure(cron)) {
       return yield* new ConfigFileError({ message: `config ${path}: schedule.cron: "${config.schedule.cron}" is not a valid cron expression${config.schedule.timeZone ? ` in time zone ${config.schedule.timeZone}` : ""}` })

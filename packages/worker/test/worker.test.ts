@@ -63,6 +63,8 @@ describe("config", () => {
     expect(await problem({ ...ok, concurrency: 500 })).toMatch(/concurrency/)
     expect(await problem({ ...ok, schedule: { cron: "every night" } })).toMatch(/schedule\.cron: "every night" is not a valid cron expression/)
     expect(await problem({ ...ok, owners: {} })).toMatch(/owners: list at least one org or user/)
+    expect(await problem({ ...ok, owners: { orgs: ["octo org"] } })).toMatch(/owners: "octo org" is not a GitHub login/)
+    expect(await problem({ ...ok, owners: { orgs: ["mona"], users: ["mona"] } })).toMatch(/owners: mona is given as both/)
     expect(await problem({ ...ok, token: "ghp_x" })).toMatch(/token/)
   })
 })

@@ -1,7 +1,7 @@
 // `spaces-vault export`: back up every space of the given orgs and users into one archive.
-import { Clock, Duration, Effect, Fiber, Option, Schedule } from "effect"
+import { Clock, Duration, Effect, FileSystem, Fiber, Option, Result, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
-import { org, user, type Owner } from "@spaces-vault/core/domain/owner"
+import { ownerList } from "@spaces-vault/core/domain/owner"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import type { ExportProgress, ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
@@ -23,6 +23,27 @@ const flags = {
   apiUrl: apiUrlFlag,
   json: jsonFlag
 }
+
+/**
+ * Paths that cannot work are usage errors (exit 2), found before any request: an --out that is empty or a file,
+ * a --since that does not exist or is not a file. An archive that exists but cannot be read fails at run time (1).
+ */
+const checkPaths = (out: string, since: string | undefined) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const kind = (path: string) =>
+      fs.stat(path).pipe(
+        Effect.map((info) => (info.type === "Directory" ? "directory" : info.type === "File" ? "file" : "other")),
+        Effect.orElseSucceed(() => "missing" as const)
+      )
+    if (out.trim() === "") return yield* new UsageError({ message: "--out must name a directory" })
+    const outKind = yield* kind(out)
+    if (outKind !== "directory" && outKind !== "missing") return yield* new UsageError({ message: `--out ${out} is not a directory` })
+    if (since === undefined) return
+    const sinceKind = yield* kind(since)
+    if (sinceKind === "missing") return yield* new UsageError({ message: `--since ${since}: no such archive` })
+    if (sinceKind !== "file") return yield* new UsageError({ message: `--since ${since} is not an archive file` })
+  })
 
 /** Failures shown per owner on a terminal; the manifest has them all. */
 const FAILURES_SHOWN = 3
@@ -67,9 +88,12 @@ const progressReporter = (out: OutputShape) =>
 export const exportCommand = Command.make("export", flags, (f) =>
   Effect.gen(function* () {
     const out = (yield* Output)(f.json)
-    const owners: Array<Owner> = [...splitList(f.org).map(org), ...splitList(f.user).map(user)]
+    const listed = ownerList(splitList(f.org), splitList(f.user))
+    if (Result.isFailure(listed)) return yield* new UsageError({ message: listed.failure })
+    const owners = listed.success
     if (owners.length === 0) return yield* new UsageError({ message: "give at least one --org or --user to export" })
     const concurrency = yield* checkRange("concurrency", f.concurrency, 1, 100)
+    yield* checkPaths(f.out, Option.getOrUndefined(f.since))
 
     const summary = yield* Effect.gen(function* () {
       const reporter = yield* progressReporter(out)

@@ -1,7 +1,7 @@
 // `spaces-vault replay ARCHIVE`: restore spaces into their original owners, or migrate them with --to.
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { org, user, type Owner } from "@spaces-vault/core/domain/owner"
+import { isLogin, org, user, type Owner } from "@spaces-vault/core/domain/owner"
 import { loadMaps } from "@spaces-vault/core/replay/MapFiles"
 import { replayArchive, type ReplaySummary } from "@spaces-vault/core/replay/Replay"
 import { RunFailed, UsageError } from "../ExitCode.ts"
@@ -33,8 +33,8 @@ const flags = {
 }
 
 const parseOwner = (raw: string): Effect.Effect<Owner, UsageError> => {
-  const m = /^(?:(org|user):)?([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))$/.exec(raw.trim())
-  if (m === null) return Effect.fail(new UsageError({ message: `--to ${raw}: expected an organization login or user:LOGIN` }))
+  const m = /^(?:(org|user):)?(.*)$/.exec(raw.trim())
+  if (m === null || !isLogin(m[2]!)) return Effect.fail(new UsageError({ message: `--to ${raw}: expected an organization login or user:LOGIN` }))
   return Effect.succeed(m[1] === "user" ? user(m[2]!) : org(m[2]!))
 }
 
@@ -83,7 +83,9 @@ export const replayCommand = Command.make("replay", flags, (f) =>
       onProgress: out.progress
     }).pipe(
       Effect.provide(githubLayer({ apiUrl: f.apiUrl, writesPerMinute: f.writeRate })),
-      Effect.catchTag("ReplayError", (e) => Effect.fail(new RunFailed({ message: e.message, reported: false })))
+      Effect.catchTag("ReplayError", (e) =>
+        Effect.fail(e.badRequest === true ? new UsageError({ message: e.message }) : new RunFailed({ message: e.message, reported: false }))
+      )
     )
     yield* out.result(renderReplay(summary), {
       created: summary.created,

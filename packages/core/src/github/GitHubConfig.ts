@@ -23,6 +23,10 @@ export const DEFAULT_CONCURRENCY = 16
  * Normalizes an API base URL. github.com -> https://api.github.com; GHE.com `https://api.SUB.ghe.com` (the web
  * host SUB.ghe.com is accepted too); GitHub Enterprise Server `https://HOST/api/v3` (a bare host gets /api/v3).
  */
+/** This machine: localhost, 127.0.0.0/8, ::1 (URL host names are lower case, IPv6 in brackets). */
+const isLoopback = (host: string): boolean =>
+  host === "localhost" || host.endsWith(".localhost") || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host)
+
 export const normalizeApiUrl = (raw: string): Effect.Effect<string, GitHubConfigError> =>
   Effect.gen(function* () {
     let url: URL
@@ -38,12 +42,18 @@ export const normalizeApiUrl = (raw: string): Effect.Effect<string, GitHubConfig
       return yield* new GitHubConfigError({ message: "the API URL must not carry credentials, a query or a fragment" })
     }
     const host = url.hostname.toLowerCase()
+    const isLocal = isLoopback(host)
+    if (url.protocol === "http:" && !isLocal) {
+      // The token goes in every request's Authorization header: over http, anyone on the path could read it.
+      return yield* new GitHubConfigError({
+        message: `the API URL must use https:// (http:// would send the token in clear text; it is accepted only for a server on this machine), got http://${url.host}`
+      })
+    }
     const path = url.pathname.replace(/\/+$/, "")
     if (host === "github.com" || host === "www.github.com") return DEFAULT_API_URL
     // A GHE.com web host (SUB.ghe.com) has its API on api.SUB.ghe.com.
     if (/^[a-z0-9-]+\.ghe\.com$/.test(host) && path === "") return `https://api.${host}`
     const isCloud = host === "api.github.com" || /^api\.[a-z0-9-]+\.ghe\.com$/.test(host)
-    const isLocal = host === "127.0.0.1" || host === "localhost" || host === "[::1]"
     if (!isCloud && !isLocal && path === "") return `${url.origin}/api/v3`
     return `${url.origin}${path}`
   })
@@ -76,7 +86,11 @@ export const loadClientOptions = (overrides: ConfigOverrides = {}) =>
       Option.orElse(overrides.apiUrl ?? Option.none(), () => Option.filter(envUrl, (u) => u.trim() !== "")),
       () => DEFAULT_API_URL
     )
-    const apiUrl = yield* normalizeApiUrl(rawUrl)
+    // Name where a bad URL came from: a variable set long ago is easy to forget.
+    const fromFlag = Option.isSome(overrides.apiUrl ?? Option.none())
+    const apiUrl = yield* normalizeApiUrl(rawUrl).pipe(
+      Effect.mapError((e) => (fromFlag || rawUrl === DEFAULT_API_URL ? e : new GitHubConfigError({ message: `GITHUB_API_URL: ${e.message}` })))
+    )
     const concurrency = Option.getOrElse(overrides.concurrency ?? Option.none(), () => DEFAULT_CONCURRENCY)
     const writesPerMinute = Option.getOrElse(overrides.writesPerMinute ?? Option.none(), () => 60)
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 100) {

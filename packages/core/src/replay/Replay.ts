@@ -14,7 +14,11 @@ import { needsOf, remapSpace, type TargetDirectory, type UnmappedItem } from "./
 import { applyAction, sourceKey, type ApplyOutcome } from "./ReplayApply.ts"
 import { isNoop, planSpace, type ConflictPolicy, type SourceRef, type SpaceAction } from "./ReplayPlan.ts"
 
-export class ReplayError extends Schema.TaggedError<ReplayError>()("ReplayError", { message: Schema.String }) {}
+export class ReplayError extends Schema.TaggedError<ReplayError>()("ReplayError", {
+  message: Schema.String,
+  /** The invocation asked for what cannot be (a --space the archive does not hold): a usage error, not a failed run. */
+  badRequest: Schema.optionalKey(Schema.Boolean)
+}) {}
 
 export interface ReplayOptions {
   readonly archive: string
@@ -64,7 +68,7 @@ const readSelection = (path: string, selection: ReadonlyArray<string>) =>
           picked.push({ owner: { kind: o?.kind ?? "org", login: o?.login ?? e.ownerLogin }, space: e.space })
         })
       )
-      if (missing.size > 0) return yield* fail(`--space ${[...missing].join(", ")}: not in the archive`)
+      if (missing.size > 0) return yield* new ReplayError({ message: `--space ${[...missing].join(", ")}: not in the archive`, badRequest: true })
       return { picked, repositories: yield* archive.repositories }
     })
   )

@@ -1,6 +1,6 @@
 // Applies a retention policy to a directory of archives: reads each archive's manifest (an unreadable archive is
 // never deleted, only reported), plans with the pure Retention, then deletes through FileSystem unless dry-run.
-import { Effect, FileSystem, Path, Schema } from "effect"
+import { Effect, FileSystem, Path, PlatformError, Schema } from "effect"
 import { openArchive } from "../archive/ArchiveReader.ts"
 import { compareArchiveNamesDesc, parseArchiveFileName } from "./ArchiveName.ts"
 import { planRetention, type ArchiveInfo, type RetentionPlan, type RetentionPolicy } from "./Retention.ts"
@@ -38,7 +38,21 @@ export interface PruneResult extends RetentionPlan {
   readonly dryRun: boolean
 }
 
-const problem = (e: { readonly message: string }) => e.message.split("\n")[0] ?? "unknown error"
+/** One line for people: a file-system failure by what happened ("no such file or directory"), not by its API call. */
+const problem = (e: { readonly message: string }) => {
+  if (e instanceof PlatformError.PlatformError && e.reason._tag !== "BadArgument") {
+    const said = systemErrorText[e.reason._tag]
+    if (said !== undefined) return said
+  }
+  return e.message.split("\n")[0] ?? "unknown error"
+}
+
+const systemErrorText: Partial<Record<PlatformError.SystemErrorTag, string>> = {
+  NotFound: "no such file or directory",
+  PermissionDenied: "permission denied",
+  AlreadyExists: "already exists",
+  Busy: "busy"
+}
 
 export const pruneArchives = Effect.fn("Prune.apply")(function* (dir: string, policy: RetentionPolicy, options: PruneOptions) {
   const fs = yield* FileSystem.FileSystem

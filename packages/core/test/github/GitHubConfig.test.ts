@@ -32,6 +32,9 @@ describe("loadClientOptions", () => {
       expect((yield* load(env)).apiUrl).toBe("https://api.acme.ghe.com")
       expect((yield* load(env, { apiUrl: Option.some("https://ghes.example/api/v3") })).apiUrl).toBe("https://ghes.example/api/v3")
       expect((yield* load({ GH_TOKEN: "x", GITHUB_API_URL: "" })).apiUrl).toBe(DEFAULT_API_URL)
+      // A bad URL names where it came from when that is the environment.
+      expect((yield* Effect.flip(load({ GH_TOKEN: "x", GITHUB_API_URL: "ftp://x" }))).message).toMatch(/^GITHUB_API_URL: /)
+      expect((yield* Effect.flip(load(env, { apiUrl: Option.some("ftp://x") }))).message).toMatch(/^the API URL/)
     }))
 
   it.effect("validates concurrency, write rate and retries", () =>
@@ -65,17 +68,20 @@ describe("normalizeApiUrl", () => {
         ["https://acme.ghe.com", "https://api.acme.ghe.com"],
         ["https://github.acme.internal", "https://github.acme.internal/api/v3"],
         ["https://github.acme.internal/api/v3/", "https://github.acme.internal/api/v3"],
-        ["http://127.0.0.1:4010", "http://127.0.0.1:4010"]
+        ["http://127.0.0.1:4010", "http://127.0.0.1:4010"],
+        ["http://localhost:4010/", "http://localhost:4010"],
+        ["http://[::1]:4010", "http://[::1]:4010"]
       ]
       for (const [raw, expected] of cases) expect(yield* normalizeApiUrl(raw)).toBe(expected)
     }))
 
   it.effect("refuses what is not an API base URL, without echoing credentials", () =>
     Effect.gen(function* () {
-      for (const raw of ["not a url", "ftp://github.com", "https://ghp_secret@api.github.com", "https://api.github.com/?x=1"]) {
+      for (const raw of ["not a url", "ftp://github.com", "https://ghp_secret@api.github.com", "https://api.github.com/?x=1", "http://github.acme.internal"]) {
         const error = yield* Effect.flip(normalizeApiUrl(raw))
         expect(error._tag).toBe("GitHubConfigError")
         expect(error.message).not.toContain("ghp_secret")
       }
+      expect((yield* Effect.flip(normalizeApiUrl("http://192.0.2.2:8080"))).message).toMatch(/must use https:\/\/ .*clear text/)
     }))
 })
