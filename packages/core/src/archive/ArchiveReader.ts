@@ -1,5 +1,7 @@
-// Reads an archive without trusting it: entry names are checked before anything else, the manifest's version
-// is checked before it is decoded, and entries are read one at a time (never the whole archive in memory).
+// Reads an archive without trusting it: entry names (safe, none twice) are checked before anything else, the
+// manifest's version is checked before it is decoded, and entries are read one at a time (never the whole archive
+// in memory). Every read of contents refuses an archive whose entries differ from its manifest: names and sizes
+// are compared when it is opened, and each entry is hashed as it streams and compared with its row at its end.
 import { crc32 } from "node:zlib"
 import { Effect, Schema, Stream } from "effect"
 import yauzl from "yauzl"
@@ -14,9 +16,11 @@ import {
   spaceEntryPath,
   type ArchivedSpace,
   type Manifest,
+  type ManifestEntry,
   type RepositoryIndex
 } from "./ArchiveFormat.ts"
 import { ArchiveError } from "./ArchiveError.ts"
+import { checkListing, entryChecker } from "./EntryCheck.ts"
 
 export interface ZipEntryInfo {
   readonly name: string
@@ -28,8 +32,12 @@ export interface ArchiveHandle {
   readonly path: string
   readonly manifest: Manifest
   readonly entries: ReadonlyMap<string, ZipEntryInfo>
-  /** The raw bytes of one entry, CRC-checked. */
+  /**
+   * The raw bytes of one entry, CRC-checked only: not compared with the manifest. For verify, which compares and
+   * reports every mismatch itself; everything below fails on an archive whose entries differ from its manifest.
+   */
   readonly readBytes: (name: string) => Effect.Effect<Buffer, ArchiveError>
+  /** One manifest-listed entry, parsed; its size and sha256 checked against the manifest. */
   readonly readJson: (name: string) => Effect.Effect<unknown, ArchiveError>
   readonly repositories: Effect.Effect<RepositoryIndex, ArchiveError>
   /** The space entry exactly as stored (unknown fields kept). */
@@ -108,6 +116,10 @@ const listEntries = (path: string, zip: yauzl.ZipFile) =>
   Effect.callback<Map<string, yauzl.Entry>, ArchiveError>((resume) => {
     const entries = new Map<string, yauzl.Entry>()
     zip.on("entry", (e: yauzl.Entry) => {
+      // Two entries of one name: readers disagree on which one counts, so the archive has no single meaning.
+      if (entries.has(e.fileName)) {
+        return resume(Effect.fail(new ArchiveError({ reason: "Invalid", path, detail: `entry ${e.fileName} appears more than once in the zip` })))
+      }
       entries.set(e.fileName, e)
       zip.readEntry()
     })
@@ -125,19 +137,27 @@ const listEntries = (path: string, zip: yauzl.ZipFile) =>
     zip.readEntry()
   })
 
-const readEntry = (path: string, zip: yauzl.ZipFile, entry: yauzl.Entry) =>
+/** One entry's bytes, CRC-checked; with its manifest row, also hashed as it streams and compared at its end. */
+const readEntry = (path: string, zip: yauzl.ZipFile, entry: yauzl.Entry, row?: ManifestEntry) =>
   Effect.callback<Buffer, ArchiveError>((resume) => {
     zip.openReadStream(entry, (err, stream) => {
       if (err || stream === undefined) {
         return resume(Effect.fail(new ArchiveError({ reason: "Unreadable", path, detail: `${entry.fileName}: ${err?.message ?? "no stream"}` })))
       }
       const chunks: Array<Buffer> = []
-      stream.on("data", (c: Buffer) => chunks.push(c))
+      const check = row === undefined ? undefined : entryChecker(row)
+      stream.on("data", (c: Buffer) => {
+        chunks.push(c)
+        check?.update(c)
+      })
       stream.on("error", (e: Error) => resume(Effect.fail(new ArchiveError({ reason: "Unreadable", path, detail: `${entry.fileName}: ${e.message}` }))))
       stream.on("end", () => {
         const bytes = Buffer.concat(chunks)
+        const problem = check?.problem()
         if (crc32(bytes) >>> 0 !== entry.crc32 >>> 0) {
           resume(Effect.fail(new ArchiveError({ reason: "Unreadable", path, detail: `${entry.fileName}: CRC mismatch (the file is corrupt)` })))
+        } else if (problem !== undefined) {
+          resume(Effect.fail(new ArchiveError({ reason: "Invalid", path, detail: problem })))
         } else resume(Effect.succeed(bytes))
       })
     })
@@ -155,23 +175,33 @@ export const openArchive = (path: string) =>
     const entries = new Map<string, ZipEntryInfo>(
       [...raw.values()].map((e) => [e.fileName, { name: e.fileName, size: e.uncompressedSize, crc32: e.crc32 }])
     )
+    const missing = (name: string) => new ArchiveError({ reason: "Invalid", path, detail: `entry ${name} is missing` })
     const readBytes = (name: string) => {
       const e = raw.get(name)
-      return e === undefined
-        ? Effect.fail(new ArchiveError({ reason: "Invalid", path, detail: `entry ${name} is missing` }))
-        : readEntry(path, zip, e)
+      return e === undefined ? Effect.fail(missing(name)) : readEntry(path, zip, e)
     }
-    const readJson = (name: string) =>
-      readBytes(name).pipe(
-        Effect.flatMap((bytes) =>
-          Effect.try({
-            try: () => JSON.parse(bytes.toString("utf8")) as unknown,
-            catch: () => new ArchiveError({ reason: "Invalid", path, detail: `${name} is not valid JSON` })
-          })
-        )
-      )
+    const parseJson = (name: string) => (bytes: Buffer) =>
+      Effect.try({
+        try: () => JSON.parse(bytes.toString("utf8")) as unknown,
+        catch: () => new ArchiveError({ reason: "Invalid", path, detail: `${name} is not valid JSON` })
+      })
     if (!raw.has(MANIFEST_PATH)) return yield* new ArchiveError({ reason: "Invalid", path, detail: "manifest.json is missing" })
-    const manifest = yield* readJson(MANIFEST_PATH).pipe(Effect.flatMap((json) => decodeManifest(path, json)))
+    const manifest = yield* readBytes(MANIFEST_PATH).pipe(Effect.flatMap(parseJson(MANIFEST_PATH)), Effect.flatMap((json) => decodeManifest(path, json)))
+
+    // Names and sizes are compared now, from the central directory; the failure is raised by the first read of
+    // contents, so that verify (which reads only raw bytes) can still report every problem instead of the first.
+    const listing = checkListing(manifest.entries, entries)
+    const listingOk: Effect.Effect<void, ArchiveError> =
+      listing.problem === undefined ? Effect.void : Effect.fail(new ArchiveError({ reason: "Invalid", path, detail: listing.problem }))
+    const readJson = (name: string) =>
+      Effect.andThen(
+        listingOk,
+        Effect.suspend(() => {
+          const row = listing.rows.get(name)
+          const e = raw.get(name)
+          return row === undefined || e === undefined ? Effect.fail(missing(name)) : readEntry(path, zip, e, row)
+        })
+      ).pipe(Effect.flatMap(parseJson(name)))
 
     const decodeSpace = (name: string, json: unknown) =>
       Schema.decodeUnknownEffect(ArchivedSpaceV1)(json).pipe(
@@ -183,6 +213,16 @@ export const openArchive = (path: string) =>
         : Effect.fail(new ArchiveError({ reason: "Invalid", path, detail: `${name} is not a JSON object` }))
 
     const spaceNames = manifest.entries.map((e) => e.path).filter((n) => parseSpacePath(n) !== undefined)
+    const spaceOf = (name: string) =>
+      Effect.gen(function* () {
+        const json = yield* readJson(name)
+        const rawSpace = yield* asObject(name, json)
+        const space = yield* decodeSpace(name, json)
+        const { ownerLogin, number } = parseSpacePath(name)!
+        // Diff matches spaces by this number: one that disagrees with its path would read as another space.
+        if (space.number !== number) return yield* new ArchiveError({ reason: "Invalid", path, detail: `${name} holds space number ${space.number}` })
+        return { ownerLogin, number, space, raw: rawSpace }
+      })
     const handle: ArchiveHandle = {
       path,
       manifest,
@@ -197,17 +237,8 @@ export const openArchive = (path: string) =>
         const name = spaceEntryPath(ownerLogin, number)
         return readJson(name).pipe(Effect.flatMap((json) => asObject(name, json)))
       },
-      spaces: Stream.fromIterable(spaceNames).pipe(
-        Stream.mapEffect((name) =>
-          Effect.gen(function* () {
-            const json = yield* readJson(name)
-            const rawSpace = yield* asObject(name, json)
-            const space = yield* decodeSpace(name, json)
-            const { ownerLogin, number } = parseSpacePath(name)!
-            return { ownerLogin, number, space, raw: rawSpace }
-          })
-        )
-      )
+      // Checked before the first space, so that an archive listing no spaces is refused all the same.
+      spaces: Stream.unwrap(Effect.as(listingOk, Stream.fromIterable(spaceNames).pipe(Stream.mapEffect(spaceOf))))
     }
     return handle
   })

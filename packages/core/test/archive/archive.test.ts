@@ -7,6 +7,7 @@ import { createWriteStream } from "node:fs"
 import { Effect, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import { openArchive } from "../../src/archive/ArchiveReader.ts"
+import { diffArchives, inspectArchive } from "../../src/archive/Inspect.ts"
 import { openArchiveWriter } from "../../src/archive/ArchiveWriter.ts"
 import { coverageOf, diffDigests } from "../../src/archive/Diff.ts"
 import { digestSpace } from "../../src/archive/SpaceDigest.ts"
@@ -57,6 +58,19 @@ const rawZip = (path: string, entries: ReadonlyArray<[string, string]>) =>
     zip.pipe(out)
     for (const [name, text] of entries) zip.append(text, { name })
     void zip.finalize()
+  })
+
+/** A manifest that lists `entries` (path and text) truthfully, whatever the zip then holds. */
+const manifest = (entries: ReadonlyArray<{ path: string; text: string }>, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    formatVersion: 1,
+    tool: { name: "spaces-vault", version: "t" },
+    createdAt: "2026-01-01T00:00:00Z",
+    sourceApiUrl: "https://api.github.com",
+    partial: false,
+    owners: [{ login: "octo-org", kind: "org", status: "complete", spaces: entries.filter((e) => e.path.startsWith("spaces/")).length, failures: [], vanished: [] }],
+    entries: entries.map((e) => ({ path: e.path, size: Buffer.byteLength(e.text), sha256: createHash("sha256").update(e.text).digest("hex") })),
+    ...extra
   })
 
 const verify = (path: string) => Effect.runPromise(verifyArchive(path))
@@ -174,18 +188,6 @@ describe("verify", () => {
     expect(report.ok).toBe(false)
     expect(report.problems.length).toBeGreaterThan(0)
   })
-
-  const manifest = (entries: ReadonlyArray<{ path: string; text: string }>, extra: Record<string, unknown> = {}) =>
-    JSON.stringify({
-      formatVersion: 1,
-      tool: { name: "spaces-vault", version: "t" },
-      createdAt: "2026-01-01T00:00:00Z",
-      sourceApiUrl: "https://api.github.com",
-      partial: false,
-      owners: [{ login: "octo-org", kind: "org", status: "complete", spaces: entries.filter((e) => e.path.startsWith("spaces/")).length, failures: [], vanished: [] }],
-      entries: entries.map((e) => ({ path: e.path, size: Buffer.byteLength(e.text), sha256: createHash("sha256").update(e.text).digest("hex") })),
-      ...extra
-    })
 
   it("finds sha256 mismatches, missing and extra entries, and invalid spaces", async () => {
     const dir = await tmp()
@@ -322,5 +324,86 @@ describe("diff", () => {
     const d = diffDigests([digest(1)], [digest(1, { etags: { space: `"other"` }, updated_at: "2030-01-01T00:00:00Z" })])
     expect(d.changed).toEqual([])
     expect(d.unchanged).toBe(1)
+  })
+})
+
+describe("reading refuses an archive whose entries differ from its manifest", () => {
+  const text = (n: number, extra: Record<string, unknown> = {}) => `${JSON.stringify(space(n, extra), null, 2)}\n`
+  const repos = `${JSON.stringify({ "42": { full_name: "octo-org/api" } }, null, 2)}\n`
+  /** What the manifest lists: spaces 1-3 and repositories.json. */
+  const listed = [1, 2, 3].map((n) => ({ path: `spaces/octo-org/${n}.json`, text: text(n) })).concat({ path: "repositories.json", text: repos })
+  const entry = (n: number, body = text(n)): [string, string] => [`spaces/octo-org/${n}.json`, body]
+
+  /** A zip whose manifest lists `listed`, holding `entries` instead. */
+  const tampered = async (entries: ReadonlyArray<[string, string]>) => {
+    const path = join(await tmp(), "tampered.zip")
+    await rawZip(path, [["manifest.json", manifest(listed)], ...entries])
+    return path
+  }
+  const untampered = () => tampered([entry(1), entry(2), entry(3), ["repositories.json", repos]])
+
+  /** The messages of inspect, of diff with the archive as the newer and as the older one, and of reading space 2 alone (as export does on a 304). */
+  const refusals = async (path: string) => {
+    const good = await untampered()
+    const message = <A>(effect: Effect.Effect<A, { readonly message: string }>) =>
+      Effect.runPromise(effect.pipe(Effect.flip, Effect.map((e) => e.message), Effect.orElseSucceed(() => "no error")))
+    return [
+      await message(inspectArchive(path)),
+      await message(diffArchives(good, path)),
+      await message(diffArchives(path, good)),
+      await message(Effect.scoped(Effect.flatMap(openArchive(path), (a) => a.readSpaceRaw("octo-org", 2))))
+    ]
+  }
+  const refusedBy = (path: string, problem: string) => expect(refusals(path)).resolves.toEqual(Array(4).fill(`archive ${path} is invalid: ${problem}`))
+
+  it("still inspects and diffs an archive whose entries match (the tampered ones below start from it)", async () => {
+    const path = await untampered()
+    const inspection = await Effect.runPromise(inspectArchive(path))
+    expect(inspection.owners[0]!.spaces.map((s) => s.number)).toEqual([1, 2, 3])
+    expect(inspection.repositories).toBe(1)
+    const d = await Effect.runPromise(diffArchives(path, await untampered()))
+    expect(d).toEqual({ added: [], removed: [], changed: [], unverified: [], unchanged: 3 })
+    expect((await verify(path)).ok).toBe(true)
+  })
+
+  it("refuses an entry edited in place (same size, other bytes)", async () => {
+    const edited = text(2).replace("be nice", "be kind")
+    expect(Buffer.byteLength(edited)).toBe(Buffer.byteLength(text(2)))
+    const path = await tampered([entry(1), entry(2, edited), entry(3), ["repositories.json", repos]])
+    await refusedBy(path, "entry spaces/octo-org/2.json does not match its sha256 in the manifest")
+  })
+
+  it("refuses an entry whose size differs from the manifest", async () => {
+    const longer = text(2).replace("be nice", "be nicer")
+    const path = await tampered([entry(1), entry(2, longer), entry(3), ["repositories.json", repos]])
+    await refusedBy(path, `entry spaces/octo-org/2.json has ${Buffer.byteLength(longer)} bytes, the manifest says ${Buffer.byteLength(text(2))}`)
+  })
+
+  it("refuses a duplicated entry name, which read as 'removed 2, added 3' before", async () => {
+    const path = await tampered([entry(1), entry(2), entry(3), ["repositories.json", repos], entry(2, text(3))])
+    await refusedBy(path, "entry spaces/octo-org/2.json appears more than once in the zip")
+    // A duplicate with the very same bytes is just as ambiguous to other zip readers.
+    const same = await tampered([entry(1), entry(2), entry(2), entry(3), ["repositories.json", repos]])
+    await refusedBy(same, "entry spaces/octo-org/2.json appears more than once in the zip")
+  })
+
+  it("refuses an entry the manifest lists but the zip lacks, even one diff never reads", async () => {
+    const path = await tampered([entry(1), entry(2), ["repositories.json", repos]])
+    await refusedBy(path, "entry spaces/octo-org/3.json is listed in the manifest but missing from the archive")
+    const noRepos = await tampered([entry(1), entry(2), entry(3)])
+    await refusedBy(noRepos, "entry repositories.json is listed in the manifest but missing from the archive")
+  })
+
+  it("refuses a space entry the manifest does not list", async () => {
+    const path = await tampered([entry(1), entry(2), entry(3), entry(4), ["repositories.json", repos]])
+    await refusedBy(path, "entry spaces/octo-org/4.json is not listed in the manifest")
+  })
+
+  it("refuses a listed space entry that holds another space's number", async () => {
+    const path = join(await tmp(), "renumbered.zip")
+    const renumbered = listed.map((e) => (e.path === "spaces/octo-org/2.json" ? { ...e, text: text(3) } : e))
+    await rawZip(path, [["manifest.json", manifest(renumbered)], ...renumbered.map((e): [string, string] => [e.path, e.text])])
+    const messages = await refusals(path)
+    expect(messages.slice(0, 3)).toEqual(Array(3).fill(`archive ${path} is invalid: spaces/octo-org/2.json holds space number 3`))
   })
 })
