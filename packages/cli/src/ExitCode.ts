@@ -1,4 +1,5 @@
 // The one place failures become exit codes: 0 all done, 1 something failed at run time, 2 usage or configuration.
+import { getSystemErrorMessage } from "node:util"
 import { Cause, Exit, Runtime, Schema } from "effect"
 import { CliError } from "effect/cli"
 
@@ -31,7 +32,7 @@ export const classify = (cause: Cause.Cause<unknown>): Classified => {
   if (Cause.hasInterruptsOnly(cause)) return { code: ExitCode.Failed, message: "interrupted" }
   const error = Cause.squash(cause)
   if (CliError.isCliError(error)) {
-    // effect/cli has already printed the parse error and the help text.
+    // The parse error is already on stderr (CliPresenter.ts), or the help, when no command was given.
     return { code: ExitCode.Usage, message: undefined }
   }
   if (isTagged(error, "UsageError")) return { code: ExitCode.Usage, message: error.message }
@@ -46,6 +47,19 @@ export const classify = (cause: Cause.Cause<unknown>): Classified => {
     return { code: ExitCode.Failed, message: String((error as { message: unknown }).message).split("\n")[0] }
   }
   return { code: ExitCode.Failed, message: String(error) }
+}
+
+/**
+ * What to say about a failed write to stdout: one sentence for stderr (the run then exits 1 at least), or undefined
+ * for EPIPE — the reader went away (`| head`, a closed pipe), which is not worth a word and keeps the exit code.
+ */
+export const stdoutWriteFailure = (error: NodeJS.ErrnoException): string | undefined => {
+  if (error.code === "EPIPE") return undefined
+  const reason =
+    typeof error.errno === "number" && error.code !== undefined
+      ? `${getSystemErrorMessage(error.errno)} (${error.code})`
+      : error.message.split("\n")[0]
+  return `cannot write to standard output: ${reason}`
 }
 
 export type StopSignal = "SIGINT" | "SIGTERM"

@@ -13,6 +13,8 @@ export interface OutputShape {
   /** Something the user should know even in scripts (stderr, also with --json). */
   readonly warn: (line: string) => Effect.Effect<void>
   readonly error: (line: string) => Effect.Effect<void>
+  /** Text for stderr as it is, such as the help shown when no command was given (a usage error). */
+  readonly usage: (text: string) => Effect.Effect<void>
 }
 
 /**
@@ -47,7 +49,8 @@ export const liveOutput = (json: boolean): OutputShape => {
             })
           : Effect.void,
       warn: (line) => Effect.sync(() => (clear(), process.stderr.write(`warning: ${line}\n`))),
-      error: (line) => Effect.sync(() => (clear(), process.stderr.write(`error: ${line}\n`)))
+      error: (line) => Effect.sync(() => (clear(), process.stderr.write(`error: ${line}\n`))),
+      usage: (text) => Effect.sync(() => (clear(), process.stderr.write(text.endsWith("\n") ? text : `${text}\n`)))
     }
 }
 
@@ -71,6 +74,7 @@ export const makeRecordingOutput = (json: boolean, recorded: RecordedOutput): Ou
   result: (text, value) => Effect.sync(() => void recorded.stdout.push(json ? JSON.stringify(value) : text)),
   progress: () => Effect.void,
   warn: (line) => Effect.sync(() => void recorded.stderr.push(`warning: ${line}`)),
-  error: (line) => Effect.sync(() => void recorded.stderr.push(`error: ${line}`))
+  error: (line) => Effect.sync(() => void recorded.stderr.push(`error: ${line}`)),
+  usage: (text) => Effect.sync(() => void recorded.stderr.push(text))
 })
 

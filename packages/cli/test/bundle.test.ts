@@ -1,7 +1,8 @@
 // The programs as installed: bundled by `pnpm build` and run by Node as their bins are, in child processes.
 // Bundling can break what the sources' tests cannot see (a dependency's require(), a JSON import), so the
 // bundles run the real job here: export against fakehub, verify, the usage exit code, the worker's help.
-import { execFile, spawn } from "node:child_process"
+import { execFile, spawn, type StdioOptions } from "node:child_process"
+import { closeSync, existsSync, openSync } from "node:fs"
 import { mkdtemp, readdir, rm, stat } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -31,6 +32,29 @@ const run = (program: string, args: ReadonlyArray<string>) =>
     )
   )
 
+/**
+ * Runs a bin with the given stdio (stdout and stderr are read when they are pipes). `onSpawn` can act on the child
+ * at once, e.g. close its stdout; `stopOnStdout` kills it when it writes to stdout (a prompt) instead of waiting.
+ */
+const spawnRun = (
+  program: string,
+  args: ReadonlyArray<string>,
+  stdio: StdioOptions,
+  options: { onSpawn?: (child: ReturnType<typeof spawn>) => void; stopOnStdout?: boolean } = {}
+) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(program, args, { env: { PATH: process.env["PATH"], GH_TOKEN: hub.token, GITHUB_API_URL: hub.url }, stdio })
+    let stdout = ""
+    let stderr = ""
+    child.stdout?.on("data", (d: Buffer) => {
+      stdout += d
+      if (options.stopOnStdout) child.kill("SIGKILL")
+    })
+    child.stderr?.on("data", (d: Buffer) => (stderr += d))
+    child.on("close", (code) => resolve({ code, stdout, stderr }))
+    options.onSpawn?.(child)
+  })
+
 describe("bundled programs", () => {
   it("spaces-vault: exports the demo org into an archive that verifies", async () => {
     const out = join(dir, "archives")
@@ -46,10 +70,51 @@ describe("bundled programs", () => {
   })
 
   it("spaces-vault: a usage error exits 2 with a message, not a stack trace", async () => {
-    const r = await run(cli, ["export", "--bogus"])
+    const r = await run(cli, ["export", "--bogus", "--json"])
     expect(r.code).toBe(2)
-    expect(r.stderr).toContain("--bogus")
-    expect(r.stderr).not.toMatch(/\n\s+at /)
+    expect(r.stderr).toBe("error: Unrecognized flag: --bogus in command spaces-vault export; see spaces-vault export --help\n")
+    // Scripts read stdout (with --json, one JSON object): a usage error leaves it empty, no help text.
+    expect(r.stdout).toBe("")
+  })
+
+  it("spaces-vault: never prompts with stdin open and not a terminal; --wizard is a usage error", async () => {
+    // stdin is a pipe nobody writes to or closes, as under cron or in a container: a prompt would block forever,
+    // so the run is stopped as soon as anything reaches stdout.
+    const wizard = await spawnRun(cli, ["--wizard"], ["pipe", "pipe", "pipe"], { stopOnStdout: true })
+    expect(wizard).toEqual({ code: 2, stdout: "", stderr: expect.stringMatching(/^error: Unrecognized flag: --wizard.*; see spaces-vault --help\n$/) })
+    // The other built-in global flags answer without reading stdin.
+    const help = await spawnRun(cli, ["export", "--help"], ["pipe", "pipe", "pipe"])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toMatch(/^DESCRIPTION\n[\s\S]*--log-level[\s\S]*\nEXIT CODES\n/)
+    expect(help.stdout).not.toContain("wizard")
+    const version = await spawnRun(cli, ["--version"], ["pipe", "pipe", "pipe"])
+    expect(version).toMatchObject({ code: 0, stdout: expect.stringMatching(/^spaces-vault v\d+\.\d+\.\d+\n$/), stderr: "" })
+    const completions = await spawnRun(cli, ["--completions", "bash"], ["pipe", "pipe", "pipe"])
+    expect(completions).toMatchObject({ code: 0, stdout: expect.stringContaining("complete -F"), stderr: "" })
+    const logLevel = await spawnRun(cli, ["--log-level", "debug", "verify", "/nonexistent.zip", "--json"], ["pipe", "pipe", "pipe"])
+    expect(logLevel.code).toBe(1)
+    expect(JSON.parse(logLevel.stdout)).toMatchObject({ ok: false })
+  })
+
+  it.skipIf(!existsSync("/dev/full"))("spaces-vault: a failed write to stdout is one sentence and exit 1; a closed pipe stays quiet", async () => {
+    const out = join(dir, "stdout-errors")
+    const full = openSync("/dev/full", "w")
+    try {
+      // The export itself succeeds; only its summary cannot be written.
+      const exported = await spawnRun(cli, ["export", "--org", "octo-archive", "--out", out, "--json"], ["ignore", full, "pipe"])
+      expect(exported).toEqual({ code: 1, stdout: "", stderr: "error: cannot write to standard output: no space left on device (ENOSPC)\n" })
+      const [archive] = await readdir(out)
+      const verified = await spawnRun(cli, ["verify", join(out, archive!)], ["ignore", full, "pipe"])
+      expect(verified).toEqual({ code: 1, stdout: "", stderr: "error: cannot write to standard output: no space left on device (ENOSPC)\n" })
+      expect((await spawnRun(cli, ["--help"], ["ignore", full, "pipe"])).code).toBe(1)
+      // The reader went away (`| head`): EPIPE, nothing to say and the command's own exit code.
+      const piped = await spawnRun(cli, ["verify", join(out, archive!), "--json"], ["ignore", "pipe", "pipe"], {
+        onSpawn: (child) => child.stdout!.destroy()
+      })
+      expect(piped).toEqual({ code: 0, stdout: "", stderr: "" })
+    } finally {
+      closeSync(full)
+    }
   })
 
   it("spaces-vault: SIGTERM during an export removes the temporary archive, says so and exits 143", async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { VERSION } from "../src/version.ts"
 import { runCli } from "./harness.ts"
 
 let hub: FakeHub
@@ -143,16 +144,58 @@ describe("spaces-vault verify, inspect, diff", () => {
 })
 
 describe("spaces-vault", () => {
-  it("documents the exit codes in --help", async () => {
-    const lines: Array<string> = []
-    const original = console.log
-    console.log = (...args: Array<unknown>) => void lines.push(args.join(" "))
-    try {
-      expect((await runCli(["--help"])).code).toBe(0)
-    } finally {
-      console.log = original
+  const commands = [[], ["export"], ["verify"], ["inspect"], ["diff"], ["replay"], ["prune"]]
+
+  it("ends every command's --help, on stdout, with the exit codes", async () => {
+    for (const path of commands) {
+      const r = await runCli([...path, "--help"])
+      expect(r.code).toBe(0)
+      expect(r.stderr).toEqual([])
+      expect(r.stdout).toHaveLength(1)
+      expect(r.stdout[0]).toMatch(
+        /\nEXIT CODES\n {2}0 {2}all done\n {2}1 {2}something failed at run time \(partial export, .*\)\n {2}2 {2}usage or configuration error \(unknown flag, .*\)$/
+      )
     }
-    expect(lines.join("\n")).toMatch(/Exit codes: 0 all done; 1 something failed at run time/)
+  })
+
+  it("a parse error is one sentence on stderr, pointing at the command's help; stdout stays empty", async () => {
+    const out = await tmp()
+    const cases: Array<[ReadonlyArray<string>, RegExp]> = [
+      [["export", "--org", "o", "--out", out, "--bogus", "--json"], /^error: Unrecognized flag: --bogus in command spaces-vault export; see spaces-vault export --help$/],
+      [["export", "--org", "o", "--out", out, "--concurrency", "abc", "--json"], /^error: Invalid value for flag --concurrency: "abc"\. .*; see spaces-vault export --help$/],
+      [["verify", "--json"], /^error: Missing required argument: archive; see spaces-vault verify --help$/],
+      [["exprot"], /^error: Unknown subcommand "exprot" for "spaces-vault" \(did you mean export\?\); see spaces-vault --help$/]
+    ]
+    for (const [args, message] of cases) {
+      const r = await runCli(args, env)
+      expect(r.code).toBe(2)
+      expect(r.stdout).toEqual([])
+      expect(r.stderr).toHaveLength(1)
+      expect(r.stderr[0]).toMatch(message)
+    }
+  })
+
+  it("without a command, shows the help on stderr and exits 2", async () => {
+    const r = await runCli([])
+    expect(r.code).toBe(2)
+    expect(r.stdout).toEqual([])
+    expect(r.stderr.join("\n")).toMatch(/^DESCRIPTION\n[\s\S]*\nEXIT CODES\n/)
+  })
+
+  it("refuses --wizard, which would prompt, as an unknown flag, and never lists it", async () => {
+    for (const args of [["--wizard"], ["export", "--wizard"]]) {
+      const r = await runCli(args, env)
+      expect(r.code).toBe(2)
+      expect(r.stdout).toEqual([])
+      expect(r.stderr).toEqual([expect.stringMatching(/^error: Unrecognized flag: --wizard\b.*; see spaces-vault( export)? --help$/)])
+    }
+    expect((await runCli(["--help"])).stdout[0]).not.toContain("wizard")
+  })
+
+  it("prints the version on stdout", async () => {
+    const r = await runCli(["--version"])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toEqual([`spaces-vault v${VERSION}`])
   })
 })
 
