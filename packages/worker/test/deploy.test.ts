@@ -24,7 +24,7 @@ const captured = async (f: () => Promise<unknown>) => {
   }
   return lines.join("\n")
 }
-const help = (args: ReadonlyArray<string>) => captured(() => runCli([...args, "--help"]))
+const help = async (args: ReadonlyArray<string>) => (await runCli([...args, "--help"])).stdout.join("\n")
 const workerHelp = () => captured(() => Effect.runPromise(runWorker(["--help"]).pipe(Effect.provide(NodeServices.layer))))
 
 describe("deployment recipes", () => {
