@@ -2,7 +2,7 @@
 // GitHub Actions), with a lock, retention and a status file. Exit codes: 0 done (or stopped by SIGTERM/SIGINT);
 // 1 the --once run failed or was partial; 2 bad config or missing token.
 import { Cause, Effect, Layer, Logger, Option } from "effect"
-import { Command, Flag } from "effect/cli"
+import { CliConfig, Command, Flag, GlobalFlag } from "effect/cli"
 import { layerConfig } from "@spaces-vault/core/github/GitHubClientLive"
 import { nextRun } from "./Scheduler.ts"
 import { runOnSchedule } from "./Scheduler.ts"
@@ -44,9 +44,13 @@ const command = Command.make(
 /** Structured JSON log lines when stdout is not a terminal; readable lines on a terminal. */
 export const loggerLayer = (tty: boolean) => Logger.layer([tty ? Logger.consolePretty() : Logger.consoleJson])
 
+/** effect/cli's built-in flags without --wizard: an interactive menu that would prompt under cron or systemd. */
+const cliConfig = CliConfig.make({ builtIns: GlobalFlag.BuiltIns.filter((flag) => flag !== GlobalFlag.Wizard) })
+
 export const run = (args: ReadonlyArray<string>) =>
   Command.runWith(command, { version: "0.1.0" })(args).pipe(
     Effect.as(0),
+    Effect.provideService(CliConfig.CliConfig, cliConfig),
     Effect.catchCause((cause) => {
       if (Cause.hasInterruptsOnly(cause)) return Effect.succeed(0) // SIGTERM/SIGINT: scopes closed cleanly
       const error = Cause.squash(cause) as { _tag?: string; message?: string; code?: number }

@@ -69,6 +69,21 @@ describe("config", () => {
   })
 })
 
+describe("command line", () => {
+  it("refuses --wizard, which would prompt under cron or systemd, as a usage error", async () => {
+    const { run } = await import("../src/main.ts")
+    const logged: Array<string> = []
+    const original = console.log
+    console.log = (...a: Array<unknown>) => void logged.push(a.join(" "))
+    try {
+      expect(await Effect.runPromise(run(["--wizard"]).pipe(Effect.provide(NodeServices.layer)))).toBe(2)
+    } finally {
+      console.log = original
+    }
+    expect(logged.join("\n")).not.toMatch(/wizard mode/i)
+  })
+})
+
 describe("lock", () => {
   it("blocks while the holder lives and takes over a lock left by a dead process", async () => {
     const dir = await tmp()
