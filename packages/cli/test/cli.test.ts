@@ -80,6 +80,32 @@ describe("spaces-vault export", () => {
     expect(url.stderr[0]).toMatch(/must start with https:\/\//)
   })
 
+  it("exits 2 before any request for owners that are not logins, paths that cannot work and a clear-text API URL", async () => {
+    const out = await tmp()
+    const sent = hub.counters.requests
+    const usage = async (args: ReadonlyArray<string>, message: RegExp) => {
+      const r = await runCli(["export", ...args], env)
+      expect(r.code).toBe(2)
+      expect(r.stdout).toEqual([])
+      expect(r.stderr[0]).toMatch(message)
+    }
+    await usage(["--org", "octo org", "--out", out], /"octo org" is not a GitHub login/)
+    await usage(["--org", "mona", "--user", "mona", "--out", out], /mona is given as both an organization and a user/)
+    await usage(["--org", "octo-org", "--out", out, "--since", join(out, "nosuch.zip")], /--since .*nosuch\.zip: no such archive/)
+    await writeFile(join(out, "a-file"), "x")
+    await usage(["--org", "octo-org", "--out", join(out, "a-file")], /--out .*a-file is not a directory/)
+    await usage(["--org", "octo-org", "--out", ""], /--out must name a directory/)
+    await usage(["--org", "octo-org", "--out", out, "--api-url", "http://192.0.2.2:8080"], /must use https:\/\/ .*clear text/)
+    expect(hub.counters.requests).toBe(sent)
+    expect(await readdir(out)).toEqual(["a-file"])
+  })
+
+  it("exports an owner given twice, in any case, once", async () => {
+    const r = await runCli(["export", "--org", "octo-archive", "--org", "OCTO-ARCHIVE,octo-archive", "--out", await tmp(), "--json"], env)
+    expect(r.code).toBe(0)
+    expect(r.json().owners).toEqual([{ owner: "octo-archive", kind: "org", spaces: 60, failed: 0 }])
+  })
+
   it("exits 1 when GitHub rejects the token, without printing it", async () => {
     const r = await runCli(["export", "--org", "octo-org", "--out", await tmp()], { GH_TOKEN: "ghp_secret_revoked", GITHUB_API_URL: hub.url })
     expect(r.code).toBe(1)
@@ -236,6 +262,9 @@ describe("spaces-vault replay", () => {
     expect((await runCli(["replay", archive, "--team-map", join(dir, "bad.json")], env)).stderr[0]).toMatch(/--team-map .* must be a JSON object/)
     expect((await runCli(["replay", archive, "--to", "not a login"], env)).code).toBe(2)
     expect((await runCli(["replay", archive, "--space", "octo-archive"], env)).code).toBe(2)
+    const absent = await runCli(["replay", archive, "--space", "octo-archive/99999"], env)
+    expect(absent.code).toBe(2)
+    expect(absent.stderr[0]).toMatch(/--space octo-archive\/99999: not in the archive/)
     expect((await runCli(["replay", archive, "--on-conflict", "merge"], env)).code).toBe(2)
   })
 
