@@ -65,31 +65,44 @@ export interface Needs {
 
 const repoName = (fullName: string) => fullName.slice(fullName.indexOf("/") + 1)
 
-/** Where an archived repository goes: an explicit map entry (by full name, then by id), else `<target>/<name>`. */
-export const targetRepository = (
-  id: number,
-  index: RepositoryIndex,
-  target: Owner,
-  maps: Maps
-): { readonly fullName?: string; readonly id?: number; readonly source: string } => {
+/** Where an archived repository may be found in the target, tried in this order: by id, then by full name. */
+export interface RepositoryTarget {
+  readonly id?: number
+  readonly fullName?: string
+  /** How the archive names it, for messages. */
+  readonly source: string
+}
+
+/**
+ * Where an archived repository goes. An explicit map entry (by full name, then by id) wins. A restore into the
+ * space's own owner keeps the archived id while it resolves — a renamed repository keeps its id, and a
+ * repository of another owner (a user's space may use any it can read) is the same one — else the archived full
+ * name. A migration maps the repository to the target's repository of the same name.
+ */
+export const targetRepository = (id: number, index: RepositoryIndex, target: Owner, maps: Maps, restoring: boolean): RepositoryTarget => {
   const fullName = index[String(id)]?.full_name ?? null
   const source = fullName ?? `repository ${id}`
-  const explicit = (fullName !== null ? maps.repos[fullName.toLowerCase()] : undefined) ?? maps.repos[String(id)]
+  const explicit = (fullName !== null ? maps.repos.get(fullName.toLowerCase()) : undefined) ?? maps.repos.get(String(id))
   if (typeof explicit === "number") return { id: explicit, source }
   if (typeof explicit === "string") return { fullName: explicit, source }
+  if (restoring) return fullName === null ? { id, source } : { id, fullName, source }
   return fullName === null ? { source } : { fullName: `${target.login}/${repoName(fullName)}`, source }
 }
 
-export const mapLogin = (login: string, maps: Maps) => maps.users[login.toLowerCase()] ?? login
-export const mapSlug = (slug: string, maps: Maps) => maps.teams[slug.toLowerCase()] ?? slug
+/** Whether a space goes back to its own owner (a restore) rather than to another (a migration). */
+export const isRestore = (space: ArchivedSpace, target: Owner) => space.owner.login.toLowerCase() === target.login.toLowerCase()
+
+export const mapLogin = (login: string, maps: Maps) => maps.users.get(login.toLowerCase()) ?? login
+export const mapSlug = (slug: string, maps: Maps) => maps.teams.get(slug.toLowerCase()) ?? slug
 
 export const needsOf = (space: ArchivedSpace, index: RepositoryIndex, target: Owner, maps: Maps): Needs => {
   const repositories = new Set<string>()
   const repositoryIds = new Set<number>()
+  const restoring = isRestore(space, target)
   for (const r of space.resources_attributes ?? []) {
     const id = r.metadata.repository_id
     if (id === undefined || !repositoryResourceTypes.has(r.resource_type)) continue
-    const t = targetRepository(id, index, target, maps)
+    const t = targetRepository(id, index, target, maps, restoring)
     if (t.fullName !== undefined) repositories.add(t.fullName.toLowerCase())
     if (t.id !== undefined) repositoryIds.add(t.id)
   }
@@ -104,6 +117,7 @@ export const needsOf = (space: ArchivedSpace, index: RepositoryIndex, target: Ow
 
 export const remapSpace = (space: ArchivedSpace, index: RepositoryIndex, dir: TargetDirectory, maps: Maps): RemappedSpace => {
   const unmapped: Array<UnmappedItem> = []
+  const restoring = isRestore(space, dir.owner)
   const resources: Array<DesiredResource> = []
   for (const r of space.resources_attributes ?? []) {
     const label = r.metadata.name ?? r.metadata.file_path ?? `#${r.id}`
@@ -118,17 +132,12 @@ export const remapSpace = (space: ArchivedSpace, index: RepositoryIndex, dir: Ta
     const metadata: Record<string, unknown> = { ...r.metadata }
     const id = r.metadata.repository_id
     if (id !== undefined && repositoryResourceTypes.has(r.resource_type)) {
-      const t = targetRepository(id, index, dir.owner, maps)
+      const t = targetRepository(id, index, dir.owner, maps, restoring)
       const targetId =
-        t.id !== undefined
-          ? dir.repositoryIds.get(t.id) !== undefined
-            ? t.id
-            : undefined
-          : t.fullName !== undefined
-            ? dir.repositories.get(t.fullName.toLowerCase())
-            : undefined
+        (t.id !== undefined && dir.repositoryIds.get(t.id) !== undefined ? t.id : undefined) ??
+        (t.fullName !== undefined ? dir.repositories.get(t.fullName.toLowerCase()) : undefined)
       if (targetId === undefined) {
-        const wanted = t.id !== undefined ? `repository id ${t.id}` : (t.fullName ?? "an unknown repository")
+        const wanted = t.fullName ?? (t.id !== undefined ? `repository id ${t.id}` : "an unknown repository")
         unmapped.push({ kind: "repository", detail: `${r.resource_type} "${label}" references ${t.source}, but ${wanted} does not exist in ${dir.owner.login}` })
         continue
       }

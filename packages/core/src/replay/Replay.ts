@@ -10,7 +10,7 @@ import { GitHubClient } from "../github/GitHubClient.ts"
 import type { GitHubError } from "../github/GitHubError.ts"
 import { openJournal, type Journal } from "./Journal.ts"
 import type { Maps } from "./MapFiles.ts"
-import { needsOf, remapSpace, type TargetDirectory, type UnmappedItem } from "./Remap.ts"
+import { isRestore, needsOf, remapSpace, type TargetDirectory, type UnmappedItem } from "./Remap.ts"
 import { applyAction, sourceKey, type ApplyOutcome } from "./ReplayApply.ts"
 import { isNoop, planSpace, type ConflictPolicy, type SourceRef, type SpaceAction } from "./ReplayPlan.ts"
 
@@ -174,12 +174,14 @@ export const replayArchive = (options: ReplayOptions) =>
         const ref: SourceRef = { owner: source.login, number: space.number, name: space.name }
         const key = sourceKey(source.login, space.number)
         const remapped = remapSpace(space, repositories, directory, options.maps)
-        if (remapped.unmapped.length > 0) unmapped.push({ source: ref, target: target.login, items: remapped.unmapped })
 
-        // Ours first (the journal), then a space of the same name.
+        // Ours first (the journal); in a restore, the space itself, still there under its number (GitHub never
+        // reuses one, and a renamed space is still the same space); then a space of the same name.
         const entry = journal.get(key)
         const journaled = entry?.target !== undefined && existingNumbers.has(entry.target) ? entry.target : undefined
-        const number = journaled ?? existingByName.get(space.name)
+        const itself = isRestore(space, target) && existingNumbers.has(space.number) ? space.number : undefined
+        const number = journaled ?? itself ?? existingByName.get(space.name)
+        const match: "journal" | "itself" | "name" = journaled !== undefined ? "journal" : itself !== undefined ? "itself" : "name"
         const unfinished = entry !== undefined && entry.state !== "done" && number !== undefined
         const needsDetail = number !== undefined && (unfinished || options.onConflict === "update")
         const existing =
@@ -189,13 +191,17 @@ export const replayArchive = (options: ReplayOptions) =>
               ? yield* Effect.all([client.getSpace(target, number), client.listCollaborators(target, number)]).pipe(
                   Effect.flatMap(([s, c]) =>
                     s._tag === "Modified" && c._tag === "Modified"
-                      ? Effect.succeed({ number, space: s.value, collaborators: c.value, unfinished })
+                      ? Effect.succeed({ number, space: s.value, collaborators: c.value, unfinished, match })
                       : Effect.fail(fail(`unexpected 304 for ${target.login}/${number}`))
                   ),
                   Effect.mapError((e) => (e._tag === "ReplayError" ? e : fail(e.message)))
                 )
-              : { number, space: undefined as never, collaborators: [], unfinished }
+              : { number, space: undefined as never, collaborators: [], unfinished, match }
         const action = planSpace(ref, remapped, existing, options.onConflict, options.strict)
+        // What could not be carried over matters only where something is (or would be) written.
+        if (remapped.unmapped.length > 0 && action._tag !== "Skip" && action._tag !== "Conflict") {
+          unmapped.push({ source: ref, target: target.login, items: remapped.unmapped })
+        }
 
         const outcome: ApplyOutcome = options.dryRun
           ? action._tag === "Create"

@@ -20,7 +20,15 @@ export interface ExistingTarget {
   readonly collaborators: ReadonlyArray<Collaborator>
   /** made by an earlier run of this replay that did not finish: completed whatever the policy */
   readonly unfinished: boolean
+  /** How it was found: this replay's journal, the archived space itself (a restore), or its name. */
+  readonly match?: "journal" | "itself" | "name"
 }
+
+const skipReasons = {
+  journal: "an earlier run of this replay made it",
+  itself: "the space still exists",
+  name: "a space with this name already exists in the target"
+} as const
 
 export interface CollaboratorChanges {
   readonly add: ReadonlyArray<DesiredCollaborator>
@@ -114,7 +122,7 @@ export const planSpace = (
   }
   if (existing === undefined) return { _tag: "Create", source, remapped }
   if (!existing.unfinished && policy === "skip") {
-    return { _tag: "Skip", source, target: existing.number, reason: "a space with this name already exists in the target", remapped }
+    return { _tag: "Skip", source, target: existing.number, reason: skipReasons[existing.match ?? "name"], remapped }
   }
   if (!existing.unfinished && policy === "fail") return { _tag: "Conflict", source, target: existing.number, remapped }
   return {

@@ -4,7 +4,7 @@ import type { ArchivedSpace } from "../../src/archive/ArchiveFormat.ts"
 import { org, user } from "../../src/domain/owner.ts"
 import type { Space } from "../../src/domain/space.ts"
 import { emptyMaps } from "../../src/replay/MapFiles.ts"
-import { remapSpace, type TargetDirectory } from "../../src/replay/Remap.ts"
+import { mapSlug, remapSpace, type TargetDirectory } from "../../src/replay/Remap.ts"
 import { planSpace, resourceChanges } from "../../src/replay/ReplayPlan.ts"
 
 const archived = {
@@ -62,9 +62,28 @@ describe("remapSpace", () => {
   })
 
   it("lets an explicit map entry win over the default name mapping", () => {
-    const r = remapSpace(archived, index, dir(), { ...emptyMaps, repos: { "src/docs": "dst/docs-v2" }, users: { linus: "ada" } })
+    const r = remapSpace(archived, index, dir(), { ...emptyMaps, repos: new Map([["src/docs", "dst/docs-v2"]]), users: new Map([["linus", "ada"]]) })
     expect(r.resources[1]).toEqual({ resource_type: "github_file", metadata: { repository_id: 901, file_path: "a.md" } })
     expect(r.unmapped.map((u) => u.kind).sort()).toEqual(["team", "upload"])
+  })
+
+  it("restoring into the space's own owner keeps the archived ids that still resolve, else finds the archived name", () => {
+    // src/api was renamed (same id 100); src/docs was deleted and made anew (new id 555); a map entry named
+    // "constructor" must not find Object's prototype.
+    const restore = dir({
+      owner: org("src"),
+      repositoryIds: new Map([[100, "src/api-v2"], [101, undefined]]),
+      repositories: new Map([["src/docs", 555]]),
+      teams: new Map([["platform", true]]),
+      users: new Map([["ada", true], ["linus", true]])
+    })
+    const r = remapSpace(archived, index, restore, { ...emptyMaps, teams: new Map([["x", "y"]]) })
+    expect(r.resources.filter((x) => x.resource_type !== "free_text")).toEqual([
+      { resource_type: "repository", metadata: { repository_id: 100 } },
+      { resource_type: "github_file", metadata: { repository_id: 555, file_path: "a.md" } }
+    ])
+    expect(r.unmapped.map((u) => u.kind).sort()).toEqual(["team", "upload"])
+    expect(mapSlug("constructor", emptyMaps)).toBe("constructor")
   })
 
   it("downgrades writer/admin base roles for user targets, and says so", () => {

@@ -103,6 +103,30 @@ describe("restore after deletion", () => {
   })
 })
 
+describe("restore finds what still exists", () => {
+  it("skips a space that was only renamed, and keeps a renamed repository by its id", async () => {
+    const { hub: h, run, dir } = await setup()
+    const { archive } = await run(exportSpaces({ owners: [org("octo-archive")], outDir: dir }))
+    const withRepo = h.state.listSpaces("octo-archive").filter((s) => s.resources.some((r) => typeof r.metadata["repository_id"] === "number"))
+    const [renamed, deleted] = [withRepo[0]!, withRepo[1]!]
+    const originalName = renamed.name
+    h.state.updateSpace("octo-archive", renamed.number, { name: `${originalName} (renamed)` })
+    const repoId = deleted.resources.find((r) => typeof r.metadata["repository_id"] === "number")!.metadata["repository_id"] as number
+    const repo = h.state.repos.get(repoId)!
+    h.state.repos.set(repoId, { ...repo, name: `${repo.name}-renamed` })
+    h.state.deleteSpace("octo-archive", deleted.number)
+
+    const summary = await run(replay(archive))
+    expect(summary.failed).toEqual([])
+    expect(summary.created.map((c) => c.source.number)).toEqual([deleted.number])
+    expect(summary.skipped.find((s) => s.source.number === renamed.number)).toMatchObject({ number: renamed.number, reason: "the space still exists" })
+    expect(h.state.listSpaces("octo-archive").filter((s) => s.name === originalName)).toEqual([])
+    const recreated = h.state.getSpace("octo-archive", summary.created[0]!.number!)!
+    expect(recreated.resources.map((r) => r.metadata["repository_id"])).toContain(repoId)
+    expect(summary.unmapped.flatMap((u) => u.items).filter((i) => i.kind === "repository")).toEqual([])
+  })
+})
+
 describe("migrate to another org", () => {
   const selection = Array.from({ length: 12 }, (_, i) => `octo-org/${i + 1}`)
 
