@@ -192,9 +192,34 @@ export const remapSpace = (space: ArchivedSpace, index: RepositoryIndex, dir: Ta
     general_instructions: space.general_instructions ?? null,
     base_role: baseRole,
     resources,
-    collaborators,
+    collaborators: mergeCollaborators(collaborators, unmapped),
     unmapped
   }
+}
+
+const roleRank: Record<CollaboratorRole, number> = { reader: 0, writer: 1, admin: 2 }
+
+/**
+ * A map may send two archived collaborators to one target account (two logins merged into one): it gets the higher
+ * of their roles, once, and the merge is reported. Sending both would set its role twice, and differently each run.
+ */
+const mergeCollaborators = (list: ReadonlyArray<DesiredCollaborator>, unmapped: Array<UnmappedItem>): ReadonlyArray<DesiredCollaborator> => {
+  const byKey = new Map<string, DesiredCollaborator>()
+  for (const c of list) {
+    const key = `${c.actor_type}/${c.identifier.toLowerCase()}`
+    const earlier = byKey.get(key)
+    if (earlier === undefined) {
+      byKey.set(key, c)
+      continue
+    }
+    const kept = roleRank[c.role] > roleRank[earlier.role] ? c : earlier
+    byKey.set(key, kept)
+    unmapped.push({
+      kind: c.actor_type === "Team" ? "team" : "user",
+      detail: `two archived collaborators map to ${c.actor_type === "Team" ? "team" : "user"} ${c.identifier}; it gets the higher role, ${kept.role}`
+    })
+  }
+  return [...byKey.values()]
 }
 
 /** The create body: every field, and every resource as a new one. */

@@ -1,14 +1,15 @@
 // Replay an archive: restore spaces into their original owners, or migrate them into another owner. Verifies
 // the archive, reads it, looks up the target once per distinct name, plans (pure), then applies or, for a dry
 // run, only reports the plan.
-import { Effect, Schema, Stream } from "effect"
+import { Clock, Effect, Schema, Stream } from "effect"
 import type { ArchivedSpace, RepositoryIndex } from "../archive/ArchiveFormat.ts"
 import { openArchive } from "../archive/ArchiveReader.ts"
 import { verifyArchive } from "../archive/Verify.ts"
 import type { Owner } from "../domain/owner.ts"
 import { GitHubClient } from "../github/GitHubClient.ts"
 import type { GitHubError } from "../github/GitHubError.ts"
-import { openJournal, type Journal } from "./Journal.ts"
+import { acquireLockFile } from "../runtime/LockFile.ts"
+import { journalPath, openJournal, type Journal } from "./Journal.ts"
 import type { Maps } from "./MapFiles.ts"
 import { isRestore, needsOf, remapSpace, type TargetDirectory, type UnmappedItem } from "./Remap.ts"
 import { applyAction, sourceKey, type ApplyOutcome } from "./ReplayApply.ts"
@@ -127,7 +128,7 @@ const describeAction = (a: SpaceAction): ReadonlyArray<string> => {
 }
 
 export const replayArchive = (options: ReplayOptions) =>
-  Effect.gen(function* () {
+  Effect.scoped(Effect.gen(function* () {
     const client = yield* GitHubClient
     const progress = options.onProgress ?? (() => Effect.void)
     const report = yield* verifyArchive(options.archive).pipe(Effect.mapError((e) => fail(e.message)))
@@ -155,6 +156,16 @@ export const replayArchive = (options: ReplayOptions) =>
     let stopped = false
     for (const { target, spaces } of groups.values()) {
       if (stopped) break
+      // One replay of an archive into a target at a time: two at once would each create the spaces the other has
+      // not journaled yet. A dry run writes nothing and needs no lock.
+      if (!options.dryRun) {
+        const startedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
+        yield* acquireLockFile(`${journalPath(options.archive, target)}.lock`, {
+          what: `the replay of ${options.archive} into ${target.login}`,
+          busy: "another replay of this archive into it is running",
+          startedAt
+        }).pipe(Effect.mapError((e) => fail(e.message)))
+      }
       const journal: Journal = yield* openJournal(options.archive, target, options.dryRun).pipe(Effect.mapError((e) => fail(e.message)))
       yield* progress(`${target.login}: looking up what exists`)
       const existingByName = new Map<string, number>()
@@ -235,4 +246,4 @@ export const replayArchive = (options: ReplayOptions) =>
       }
     }
     return { dryRun: options.dryRun, created, updated, skipped, failed, unmapped } satisfies ReplaySummary
-  })
+  }))

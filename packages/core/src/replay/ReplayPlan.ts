@@ -93,13 +93,15 @@ export const collaboratorChanges = (existing: ReadonlyArray<Collaborator>, desir
   return { add, update, remove }
 }
 
+/**
+ * The fields to send so the target equals the archive. A field the archive has empty (null) is cleared with "": the
+ * update body takes strings only, and "" and null count as the same, so a second run finds nothing to change.
+ */
 const fieldChanges = (space: Space, r: RemappedSpace): Record<string, unknown> => {
   const fields: Record<string, unknown> = {}
   if (space.name !== r.name) fields["name"] = r.name
-  if ((space.description ?? null) !== r.description && r.description !== null) fields["description"] = r.description
-  if ((space.general_instructions ?? null) !== r.general_instructions && r.general_instructions !== null) {
-    fields["general_instructions"] = r.general_instructions
-  }
+  if ((space.description ?? "") !== (r.description ?? "")) fields["description"] = r.description ?? ""
+  if ((space.general_instructions ?? "") !== (r.general_instructions ?? "")) fields["general_instructions"] = r.general_instructions ?? ""
   if (space.base_role !== r.base_role) fields["base_role"] = r.base_role
   return fields
 }

@@ -64,7 +64,8 @@ describe("remapSpace", () => {
   it("lets an explicit map entry win over the default name mapping", () => {
     const r = remapSpace(archived, index, dir(), { ...emptyMaps, repos: new Map([["src/docs", "dst/docs-v2"]]), users: new Map([["linus", "ada"]]) })
     expect(r.resources[1]).toEqual({ resource_type: "github_file", metadata: { repository_id: 901, file_path: "a.md" } })
-    expect(r.unmapped.map((u) => u.kind).sort()).toEqual(["team", "upload"])
+    // linus -> ada merges two collaborators into one: reported as well
+    expect(r.unmapped.map((u) => u.kind).sort()).toEqual(["team", "upload", "user"])
   })
 
   it("restoring into the space's own owner keeps the archived ids that still resolve, else finds the archived name", () => {
@@ -84,6 +85,12 @@ describe("remapSpace", () => {
     ])
     expect(r.unmapped.map((u) => u.kind).sort()).toEqual(["team", "upload"])
     expect(mapSlug("constructor", emptyMaps)).toBe("constructor")
+  })
+
+  it("gives one target account the higher role when a map merges two archived collaborators into it", () => {
+    const r = remapSpace(archived, index, dir({ users: new Map([["ada", true]]) }), { ...emptyMaps, users: new Map([["linus", "ada"]]) })
+    expect(r.collaborators.filter((c) => c.actor_type === "User")).toEqual([{ actor_type: "User", identifier: "ada", role: "writer" }])
+    expect(r.unmapped.map((u) => u.detail)).toContain("two archived collaborators map to user ada; it gets the higher role, writer")
   })
 
   it("downgrades writer/admin base roles for user targets, and says so", () => {
@@ -158,6 +165,17 @@ describe("planSpace", () => {
 
   it("refuses a space with unmapped items under --strict", () => {
     expect(planSpace(source, remapped, undefined, "skip", true)._tag).toBe("Refused")
+  })
+
+  it("clears a field the archive has empty, and then finds nothing to change", () => {
+    const empty = { ...remapped, description: null }
+    const plan = planSpace(source, empty, existing, "update", false)
+    if (plan._tag !== "Update") throw new Error(plan._tag)
+    expect(plan.fields).toMatchObject({ description: "" })
+    const cleared = { ...existing, space: { ...existingSpace, description: "", base_role: "writer" } as Space }
+    const again = planSpace(source, empty, cleared, "update", false)
+    if (again._tag !== "Update") throw new Error(again._tag)
+    expect(again.fields).toEqual({})
   })
 
   it("never destroys a target resource of a type this version cannot recreate", () => {

@@ -1,6 +1,6 @@
 // Restore and migration end to end against fakehub: export, break things, replay, compare; re-run; crash half-way.
-import { mkdtemp } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { mkdtemp, stat, unlink, writeFile } from "node:fs/promises"
+import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
 import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
 import { Duration, Effect, Layer, ManagedRuntime, Redacted } from "effect"
@@ -12,6 +12,7 @@ import { GitHubClient } from "../../src/github/GitHubClient.ts"
 import { layer } from "../../src/github/GitHubClientLive.ts"
 import { githubSecondaryLimits } from "../../src/github/RateGate.ts"
 import { defaultRetryOptions } from "../../src/github/RetryPolicy.ts"
+import { journalPath } from "../../src/replay/Journal.ts"
 import { emptyMaps } from "../../src/replay/MapFiles.ts"
 import { replayArchive, type ReplayOptions } from "../../src/replay/Replay.ts"
 
@@ -124,6 +125,25 @@ describe("restore finds what still exists", () => {
     const recreated = h.state.getSpace("octo-archive", summary.created[0]!.number!)!
     expect(recreated.resources.map((r) => r.metadata["repository_id"])).toContain(repoId)
     expect(summary.unmapped.flatMap((u) => u.items).filter((i) => i.kind === "repository")).toEqual([])
+  })
+})
+
+describe("one replay at a time", () => {
+  it("refuses to replay an archive into a target while another replay of it runs; a dry run is not held", async () => {
+    const { hub: h, run, dir } = await setup()
+    const { archive } = await run(exportSpaces({ owners: [org("octo-archive")], outDir: dir }))
+    h.state.deleteSpace("octo-archive", 4)
+    // A live holder: this very process, as another replay would be.
+    const lock = `${journalPath(archive, org("octo-archive"))}.lock`
+    await writeFile(lock, JSON.stringify({ pid: process.pid, hostname: hostname(), startedAt: "earlier" }))
+    const writesBefore = writes(h)
+    const error = await run(Effect.flip(replay(archive)))
+    expect(error.message).toMatch(/is locked by pid \d+ .*another replay of this archive into it is running/)
+    expect(writes(h)).toBe(writesBefore)
+    expect((await run(replay(archive, { dryRun: true }))).created).toHaveLength(1)
+    await unlink(lock)
+    expect((await run(replay(archive))).created).toHaveLength(1)
+    await expect(stat(lock)).rejects.toThrow() // released at the end
   })
 })
 
