@@ -56,7 +56,7 @@ export class GitHubError extends Schema.TaggedError<GitHubError>()("GitHubError"
       case "Forbidden":
         return `${where} is forbidden for this token: check its scopes or permissions${said}`
       case "Validation":
-        return `GitHub refused ${where} as invalid${said}${r.errors.length ? `: ${JSON.stringify(r.errors)}` : ""}`
+        return `GitHub refused ${where} as invalid${said}${r.errors.length ? `: ${r.errors.map(describeFieldError).join("; ")}` : ""}`
       case "RateLimited":
         return r.resetAt > 0
           ? `primary rate limit exhausted at ${where}; it resets at ${new Date(r.resetAt * 1000).toISOString()}`
@@ -71,6 +71,18 @@ export class GitHubError extends Schema.TaggedError<GitHubError>()("GitHubError"
         return `${where} returned a response that does not match GitHub's documented schema: ${r.detail}`
     }
   }
+}
+
+/**
+ * One item of a 422's `errors`, for people: its message and field when GitHub gave them (GitHub's shape is
+ * `{ resource, field, code, message? }`), else the item as JSON.
+ */
+const describeFieldError = (e: unknown): string => {
+  if (typeof e !== "object" || e === null) return JSON.stringify(e)
+  const { field, code, message } = e as { field?: unknown; code?: unknown; message?: unknown }
+  const text = typeof message === "string" ? message : typeof code === "string" ? code : undefined
+  if (text === undefined) return JSON.stringify(e)
+  return typeof field === "string" ? `${field}: ${text}` : text
 }
 
 export type GitHubErrorTag = GitHubErrorReason["_tag"]

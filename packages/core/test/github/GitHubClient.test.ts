@@ -45,6 +45,22 @@ describe("GitHubClient retries", () => {
     }).pipe(Effect.provide(layer))
   })
 
+  it.effect("says what GitHub refused in a 422, field by field", () => {
+    const { layer } = scripted(() =>
+      status(422, {
+        message: "Validation Failed",
+        errors: [{ resource: "SpaceResource", field: "resources_attributes[0].metadata.repository_id", code: "invalid", message: "repository must belong to the organization" }, { resource: "Space", field: "name", code: "missing_field" }]
+      })
+    )
+    return Effect.gen(function* () {
+      const client = yield* GitHubClient
+      const error = yield* Effect.flip(client.createSpace(octo, { name: "x" }))
+      expect(error.message).toBe(
+        "GitHub refused POST /orgs/octo-org/copilot-spaces as invalid (GitHub said: Validation Failed): resources_attributes[0].metadata.repository_id: repository must belong to the organization; name: missing_field"
+      )
+    }).pipe(Effect.provide(layer))
+  })
+
   it.effect("never retries 401, 404 and 422", () => {
     const codes = [401, 404, 422]
     const { layer, sent } = scripted((_r, n) => status(codes[n - 1]!, { message: "no", errors: [{ code: "invalid" }] }))
