@@ -153,9 +153,11 @@ export const replayArchive = (options: ReplayOptions) =>
       groups.set(key, g)
     }
 
-    let stopped = false
+    /** Set when --on-conflict fail stops the run: the conflict, for the spaces left untried. */
+    let stopped: string | undefined
+    const tried = new Set<ArchivedSpace>()
     for (const { target, spaces } of groups.values()) {
-      if (stopped) break
+      if (stopped !== undefined) break
       // One replay of an archive into a target at a time: two at once would each create the spaces the other has
       // not journaled yet. A dry run writes nothing and needs no lock.
       if (!options.dryRun) {
@@ -238,11 +240,19 @@ export const replayArchive = (options: ReplayOptions) =>
             failed.push({ ...base, ...(outcome.number !== undefined ? { number: outcome.number } : {}), error: outcome.error })
         }
         done++
+        tried.add(space)
         yield* progress(`${target.login}: ${done}/${spaces.length} spaces`)
         if (action._tag === "Conflict") {
-          stopped = true // --on-conflict fail stops the run
+          stopped = `${target.login}/${action.target}` // --on-conflict fail stops the run
           break
         }
+      }
+    }
+    // Every selected space appears in the summary: those a stop left untried as skipped, saying why.
+    for (const { target, spaces } of groups.values()) {
+      for (const { source, space } of spaces) {
+        if (tried.has(space)) continue
+        skipped.push({ source: { owner: source.login, number: space.number, name: space.name }, target: target.login, reason: `not tried: the run stopped at the conflict with ${stopped}` })
       }
     }
     return { dryRun: options.dryRun, created, updated, skipped, failed, unmapped } satisfies ReplaySummary

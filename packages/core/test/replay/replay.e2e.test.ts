@@ -215,6 +215,7 @@ describe("migrate to another org", () => {
     const failed = await run(replay(archive, { to: org("octo-migrated"), spaces: ["octo-org/2", "octo-org/3"], onConflict: "fail" }))
     expect(failed.failed.map((f) => f.source.number)).toEqual([2])
     expect(failed.created).toEqual([]) // the run stopped there
+    expect(failed.skipped).toMatchObject([{ source: { number: 3 }, reason: "not tried: the run stopped at the conflict with octo-migrated/1" }])
 
     const strict = await run(replay(archive, { to: org("octo-migrated"), spaces: ["octo-org/3"], strict: true, dryRun: true }))
     const hasUnmapped = strict.unmapped.length > 0
