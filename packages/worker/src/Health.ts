@@ -2,7 +2,7 @@
 // /metrics speaks the Prometheus text format.
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import type { RunStatus } from "./StatusFile.ts"
 
 export class WorkerMetrics {
@@ -52,12 +52,22 @@ export const prometheus = (m: WorkerMetrics): string =>
     .map(([name, type, help, value]) => `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}`)
     .join("\n") + "\n"
 
+/** The health port cannot be bound (in use, or privileged): a setting to change, so the worker exits 2. */
+export class HealthPortError extends Schema.TaggedError<HealthPortError>()("HealthPortError", { message: Schema.String }) {}
+
+const listenProblem = (e: NodeJS.ErrnoException): string =>
+  e.code === "EADDRINUSE"
+    ? "the port is already in use (EADDRINUSE)"
+    : e.code === "EACCES"
+      ? "permission denied (EACCES)"
+      : e.message
+
 /** Serves /healthz and /metrics on 127.0.0.1 for the scope's lifetime; returns the bound port. */
 export const serveHealth = (m: WorkerMetrics, port: number) =>
   Effect.acquireRelease(
-    Effect.promise(
-      () =>
-        new Promise<{ server: ReturnType<typeof createServer>; port: number }>((resolve) => {
+    Effect.tryPromise({
+      try: () =>
+        new Promise<{ server: ReturnType<typeof createServer>; port: number }>((resolve, reject) => {
           const server = createServer((req, res) => {
             if (req.url === "/healthz") {
               const h = health(m, Date.now())
@@ -66,8 +76,14 @@ export const serveHealth = (m: WorkerMetrics, port: number) =>
               res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(prometheus(m))
             } else res.writeHead(404).end()
           })
-          server.listen(port, "127.0.0.1", () => resolve({ server, port: (server.address() as AddressInfo).port }))
-        })
-    ),
+          // Without a listener, a failed bind is an unhandled 'error' event: a stack trace and exit 1.
+          server.once("error", reject)
+          server.listen(port, "127.0.0.1", () => {
+            server.off("error", reject)
+            resolve({ server, port: (server.address() as AddressInfo).port })
+          })
+        }),
+      catch: (e) => new HealthPortError({ message: `health.port: cannot listen on 127.0.0.1:${port}: ${listenProblem(e as NodeJS.ErrnoException)}` })
+    }),
     ({ server }) => Effect.promise(() => new Promise<void>((r) => server.close(() => r())))
   ).pipe(Effect.map(({ port }) => port))

@@ -1,11 +1,15 @@
-// One scheduled run: lock the output directory, export, apply retention (only after a complete export; never
-// the newest complete archive), write the status file, release the lock.
-import { mkdir } from "node:fs/promises"
-import { Clock, Effect, Result } from "effect"
+// One scheduled run: lock the output directory, remove temporary archives left by killed exports, export, apply
+// retention (only after a complete export; never the newest complete archive), write the status file, release the
+// lock. A run that fails at any step (the directory, the lock, the client, the export, the status file) is a failed
+// run: monitoring reads metrics, health and status.json, so a failure before the export must show there too.
+import { mkdir, readdir, stat, unlink } from "node:fs/promises"
+import { join } from "node:path"
+import { Cause, Clock, Effect, Result } from "effect"
 import { ownerList } from "@spaces-vault/core/domain/owner"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import type { ExportSummary } from "@spaces-vault/core/export/ExportTypes"
-import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
+import type { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
+import { parseArchiveFileName } from "@spaces-vault/core/retention/ArchiveName"
 import { pruneArchives } from "@spaces-vault/core/retention/Prune"
 import { isEmptyPolicy } from "@spaces-vault/core/retention/Retention"
 import type { WorkerMetrics } from "./Health.ts"
@@ -13,8 +17,8 @@ import { acquireLock } from "./Lock.ts"
 import { writeStatus, type RunStatus } from "./StatusFile.ts"
 import type { WorkerConfig } from "./WorkerConfig.ts"
 
-/** The export step, replaceable in tests. */
-export type ExportStep = (config: WorkerConfig) => Effect.Effect<ExportSummary, { readonly message: string }, GitHubClient>
+/** The export step, replaceable in tests; main's step carries its own GitHub client (R = never). */
+export type ExportStep<R = GitHubClient> = (config: WorkerConfig) => Effect.Effect<ExportSummary, { readonly message: string }, R>
 
 export const liveExport: ExportStep = (config) =>
   exportSpaces({
@@ -25,69 +29,144 @@ export const liveExport: ExportStep = (config) =>
   })
 
 const iso = (ms: number) => new Date(ms).toISOString()
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
-export const runOnce = (
-  config: WorkerConfig,
-  nextRunAt: number | undefined,
-  step: ExportStep = liveExport,
-  metrics?: WorkerMetrics
-) =>
-  Effect.scoped(
-    Effect.gen(function* () {
-      const started = yield* Clock.currentTimeMillis
-      yield* Effect.promise(() => mkdir(config.outputDir, { recursive: true, mode: 0o700 }))
-      yield* acquireLock(config.outputDir, iso(started))
-      yield* Effect.logInfo("export started", { owners: config.owners })
-      const result = yield* step(config).pipe(Effect.result)
-      const finished = yield* Clock.currentTimeMillis
-      const policy = {
-        keepLast: config.retention?.keepLast ?? 0,
-        keepDaily: config.retention?.keepDaily ?? 0,
-        keepWeekly: config.retention?.keepWeekly ?? 0,
-        keepMonthly: config.retention?.keepMonthly ?? 0
-      }
-      // Never delete anything after a failed or partial export.
-      const removed =
-        result._tag === "Success" && !result.success.partial && !isEmptyPolicy(policy)
-          ? yield* pruneArchives(config.outputDir, policy, { dryRun: false, timeZone: config.schedule.timeZone }).pipe(
-              Effect.map((p) => p.remove.map((a) => a.name)),
-              Effect.catchTag("PruneError", (e) => Effect.logWarning(`retention skipped: ${e.message}`).pipe(Effect.as([] as Array<string>)))
-            )
-          : []
-      const status: RunStatus =
-        result._tag === "Success"
-          ? {
-              lastRunStartedAt: iso(started),
-              lastRunFinishedAt: iso(finished),
-              result: result.success.partial ? "partial" : "success",
-              archive: result.success.archive,
-              owners: result.success.owners,
-              requests: result.success.requests,
-              durationMs: finished - started,
-              error: null,
-              removedArchives: removed,
-              nextRunAt: nextRunAt === undefined ? null : iso(nextRunAt)
-            }
-          : {
-              lastRunStartedAt: iso(started),
-              lastRunFinishedAt: iso(finished),
-              result: "failed",
-              archive: null,
-              owners: [],
-              requests: 0,
-              durationMs: finished - started,
-              error: result.failure.message,
-              removedArchives: [],
-              nextRunAt: nextRunAt === undefined ? null : iso(nextRunAt)
-            }
-      yield* writeStatus(config.outputDir, status).pipe(Effect.orDie)
-      metrics?.record(status, result._tag === "Success" ? (result.success.rateLimitWaits ?? 0) : 0)
-      yield* status.result === "success"
-        ? Effect.logInfo("export finished", { archive: status.archive, requests: status.requests, removed })
-        : Effect.logError(`export ${status.result}`, failureDetails(status))
-      return status
+export const runOnce = <R>(config: WorkerConfig, nextRunAt: number | undefined, step: ExportStep<R>, metrics?: WorkerMetrics) =>
+  Effect.gen(function* () {
+    const started = yield* Clock.currentTimeMillis
+    const next = nextRunAt === undefined ? null : iso(nextRunAt)
+    const { status, rateLimitWaits } = yield* Effect.scoped(lockedRun(config, started, next, step)).pipe(
+      Effect.catchCause((cause) =>
+        // SIGTERM/SIGINT is not a failed run: let the interruption through.
+        Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause) : failedRun(config.outputDir, started, next, reasonOf(cause))
+      )
+    )
+    metrics?.record(status, rateLimitWaits)
+    yield* status.result === "success"
+      ? Effect.logInfo("export finished", { archive: status.archive, requests: status.requests, removed: status.removedArchives })
+      : Effect.logError(`export ${status.result}`, failureDetails(status))
+    return status
+  })
+
+/** The run while holding the lock; its status is written before the lock is released. */
+const lockedRun = <R>(config: WorkerConfig, started: number, nextRunAt: string | null, step: ExportStep<R>) =>
+  Effect.gen(function* () {
+    yield* Effect.tryPromise({
+      try: () => mkdir(config.outputDir, { recursive: true, mode: 0o700 }),
+      catch: (e) => new Error(`cannot create the output directory ${config.outputDir}: ${errorText(e)}`)
     })
-  )
+    yield* acquireLock(config.outputDir, iso(started))
+    yield* removeStaleTempArchives(config.outputDir, started)
+    yield* Effect.logInfo("export started", { owners: config.owners })
+    const result = yield* step(config).pipe(Effect.result)
+    const finished = yield* Clock.currentTimeMillis
+    // Never delete anything after a failed or partial export.
+    const retention =
+      result._tag === "Success" && !result.success.partial ? yield* applyRetention(config) : { removed: [], unreadable: [] }
+    const status: RunStatus =
+      result._tag === "Success"
+        ? {
+            lastRunStartedAt: iso(started),
+            lastRunFinishedAt: iso(finished),
+            result: result.success.partial ? "partial" : "success",
+            archive: result.success.archive,
+            owners: result.success.owners,
+            requests: result.success.requests,
+            durationMs: finished - started,
+            error: null,
+            removedArchives: retention.removed,
+            unreadableArchives: retention.unreadable,
+            nextRunAt
+          }
+        : failedStatus(started, finished, nextRunAt, result.failure.message)
+    yield* writeStatus(config.outputDir, status)
+    return { status, rateLimitWaits: result._tag === "Success" ? (result.success.rateLimitWaits ?? 0) : 0 }
+  })
+
+const failedStatus = (started: number, finished: number, nextRunAt: string | null, error: string): RunStatus => ({
+  lastRunStartedAt: iso(started),
+  lastRunFinishedAt: iso(finished),
+  result: "failed",
+  archive: null,
+  owners: [],
+  requests: 0,
+  durationMs: finished - started,
+  error,
+  removedArchives: [],
+  unreadableArchives: [],
+  nextRunAt
+})
+
+/** What went wrong, in one line: a typed failure's message (LockedError says who holds the lock), or a defect's. */
+const reasonOf = (cause: Cause.Cause<unknown>): string => {
+  const e = Cause.squash(cause) as { readonly message?: unknown }
+  return typeof e?.message === "string" ? e.message : String(e)
+}
+
+/**
+ * A run that failed outside the export: its status is written without the lock (the lock may be what failed), so
+ * status.json says why whenever the directory is writable; when it is not, the log says so.
+ */
+const failedRun = (dir: string, started: number, nextRunAt: string | null, error: string) =>
+  Effect.gen(function* () {
+    const status = failedStatus(started, yield* Clock.currentTimeMillis, nextRunAt, error)
+    yield* writeStatus(dir, status).pipe(Effect.catch((e) => Effect.logWarning(e.message)))
+    return { status, rateLimitWaits: 0 }
+  })
+
+/** Retention after a complete export: what was removed, and the archives kept because they cannot be read. */
+const applyRetention = (config: WorkerConfig) =>
+  Effect.gen(function* () {
+    const policy = {
+      keepLast: config.retention?.keepLast ?? 0,
+      keepDaily: config.retention?.keepDaily ?? 0,
+      keepWeekly: config.retention?.keepWeekly ?? 0,
+      keepMonthly: config.retention?.keepMonthly ?? 0
+    }
+    if (isEmptyPolicy(policy)) return { removed: [], unreadable: [] }
+    const pruned = yield* pruneArchives(config.outputDir, policy, { dryRun: false, timeZone: config.schedule.timeZone }).pipe(
+      Effect.catchTag("PruneError", (e) => Effect.logWarning(`retention skipped: ${e.message}`).pipe(Effect.as(undefined)))
+    )
+    if (pruned === undefined) return { removed: [], unreadable: [] }
+    // Kept, never deleted: a damaged or foreign file is for a person to look at, so say so every run.
+    for (const u of pruned.unreadable) yield* Effect.logWarning(`retention kept ${u.name}: its manifest cannot be read (${u.problem})`)
+    return { removed: pruned.remove.map((a) => a.name), unreadable: pruned.unreadable }
+  })
+
+/** Not modified for this long, a temporary archive is no export's work in progress. */
+const STALE_TEMP_MS = 24 * 60 * 60 * 1000
+
+/** The archive writer's hidden temporary name: `.spaces-vault-<time>.zip.tmp-<hex>`, for one of our archive names. */
+const isTempArchive = (name: string): boolean => {
+  const m = /^\.(.+)\.tmp-[0-9a-f]+$/.exec(name)
+  return m !== null && parseArchiveFileName(m[1]!) !== undefined
+}
+
+/**
+ * Removes temporary archives that a killed export (SIGKILL, power loss) left behind; called while holding the lock,
+ * so no worker is writing one. A CLI export takes no lock and may be writing into the same directory, but it writes
+ * continuously, so only files untouched for a day are removed. Housekeeping: a problem is logged, never fails the run.
+ */
+const removeStaleTempArchives = (dir: string, nowMs: number) =>
+  Effect.gen(function* () {
+    const names = yield* Effect.promise(() => readdir(dir).catch(() => [] as Array<string>))
+    for (const name of names.filter(isTempArchive)) {
+      const path = join(dir, name)
+      const removed = yield* Effect.promise(async () => {
+        const info = await stat(path).catch(() => undefined) // gone already: an export finished with it
+        if (info === undefined || nowMs - info.mtimeMs < STALE_TEMP_MS) return undefined
+        return unlink(path).then(
+          () => ({ ok: true as const, modified: info.mtime.toISOString() }),
+          // ENOENT: an export finished with it between the stat and now.
+          (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? undefined : { ok: false as const, problem: e.code ?? errorText(e) })
+        )
+      })
+      if (removed === undefined) continue
+      yield* removed.ok
+        ? Effect.logInfo(`removed temporary archive ${name}: left by an interrupted export, last modified ${removed.modified}`)
+        : Effect.logWarning(`cannot remove temporary archive ${name}: ${removed.problem}`)
+    }
+  })
 
 /** What the error log line says of a failed or partial run: the archive, the error, and each owner's reasons. */
 const failureDetails = (status: RunStatus) => {

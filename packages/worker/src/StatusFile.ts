@@ -16,6 +16,8 @@ export interface RunStatus {
   readonly durationMs: number
   readonly error: string | null
   readonly removedArchives: ReadonlyArray<string>
+  /** Archives retention kept because their manifest cannot be read: someone should look at them. */
+  readonly unreadableArchives: ReadonlyArray<{ readonly name: string; readonly problem: string }>
   readonly nextRunAt: string | null
 }
 

@@ -1,13 +1,13 @@
 // spaces-vault-worker: runs the export on a cron schedule (or once, for Kubernetes CronJobs, systemd timers and
 // GitHub Actions), with a lock, retention and a status file. Exit codes: 0 done (or stopped by SIGTERM/SIGINT);
-// 1 the --once run failed or was partial; 2 bad config or missing token.
+// 1 the --once run failed or was partial; 2 bad config, missing token or health port unavailable.
 import { Cause, Effect, Layer, Logger, Option } from "effect"
 import { CliConfig, Command, Flag, GlobalFlag } from "effect/cli"
-import { layerConfig } from "@spaces-vault/core/github/GitHubClientLive"
-import { nextRun } from "./Scheduler.ts"
-import { runOnSchedule } from "./Scheduler.ts"
+import { layer as clientLayer } from "@spaces-vault/core/github/GitHubClientLive"
+import { loadClientOptions } from "@spaces-vault/core/github/GitHubConfig"
+import { nextRun, runOnSchedule } from "./Scheduler.ts"
 import { serveHealth, WorkerMetrics } from "./Health.ts"
-import { liveExport, runOnce } from "./RunOnce.ts"
+import { liveExport, runOnce, type ExportStep } from "./RunOnce.ts"
 import { loadConfig } from "./WorkerConfig.ts"
 
 export class WorkerExit {
@@ -26,18 +26,26 @@ const command = Command.make(
   (f) =>
     Effect.scoped(Effect.gen(function* () {
       const { config, cron } = yield* loadConfig(f.config)
-      const client = layerConfig({ apiUrl: Option.fromUndefinedOr(config.apiUrl), concurrency: Option.fromUndefinedOr(config.concurrency), userAgent: "spaces-vault-worker" })
+      // The token and API URL are checked now, in both modes: found only when a scheduled run fires, a missing
+      // token would fail every night. The options read here serve every run.
+      const options = yield* loadClientOptions({
+        apiUrl: Option.fromUndefinedOr(config.apiUrl),
+        concurrency: Option.fromUndefinedOr(config.concurrency),
+        userAgent: "spaces-vault-worker"
+      })
+      // The client is built inside the run, so a failure to build it is a failed run (metrics, health, status.json).
+      const step: ExportStep<never> = (c) => liveExport(c).pipe(Effect.provide(clientLayer(options)))
       const metrics = new WorkerMetrics()
       if (config.health !== undefined) {
         const port = yield* serveHealth(metrics, config.health.port)
         yield* Effect.logInfo(`health and metrics on http://127.0.0.1:${port}/healthz and /metrics`)
       }
       if (f.once) {
-        const status = yield* runOnce(config, undefined, liveExport, metrics).pipe(Effect.provide(client))
+        const status = yield* runOnce(config, undefined, step, metrics)
         if (status.result !== "success") return yield* Effect.fail(new WorkerExit(1))
         return
       }
-      yield* runOnSchedule(cron, (at) => runOnce(config, nextRun(cron, at), liveExport, metrics).pipe(Effect.provide(client), Effect.asVoid))
+      yield* runOnSchedule(cron, (at) => runOnce(config, nextRun(cron, at), step, metrics).pipe(Effect.asVoid))
     }))
 ).pipe(Command.withDescription("Nightly spaces-vault exports on a cron schedule, with a lock, retention and a status file."))
 
@@ -56,7 +64,7 @@ export const run = (args: ReadonlyArray<string>) =>
       const error = Cause.squash(cause) as { _tag?: string; message?: string; code?: number }
       if (error instanceof WorkerExit) return Effect.succeed(error.code)
       if (error?._tag === "ShowHelp" || /CliError/.test(String(error?._tag))) return Effect.succeed(2)
-      const usage = error?._tag === "ConfigFileError" || error?._tag === "GitHubConfigError"
+      const usage = error?._tag === "ConfigFileError" || error?._tag === "GitHubConfigError" || error?._tag === "HealthPortError"
       return Effect.logError(error?.message ?? String(error)).pipe(Effect.as(usage ? 2 : 1))
     })
   )

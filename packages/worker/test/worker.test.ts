@@ -1,10 +1,12 @@
-import { mkdtemp, readFile, readdir, writeFile } from "node:fs/promises"
+import { mkdir, mkdtemp, readFile, readdir, utimes, writeFile } from "node:fs/promises"
+import { createServer } from "node:net"
+import type { AddressInfo } from "node:net"
 import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { startFakeHub } from "@spaces-vault/fixtures"
-import { Cron, Effect, Fiber, Layer, Logger, Redacted, Result } from "effect"
+import { ConfigProvider, Cron, Effect, Fiber, Layer, Logger, Redacted, Result } from "effect"
 import { TestClock } from "effect/testing"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
 import { layer } from "@spaces-vault/core/github/GitHubClientLive"
@@ -13,12 +15,51 @@ import { defaultRetryOptions } from "@spaces-vault/core/github/RetryPolicy"
 import { verifyArchive } from "@spaces-vault/core/archive/Verify"
 import { acquireLock, LOCK_FILE } from "../src/Lock.ts"
 import type { ExportSummary } from "@spaces-vault/core/export/ExportTypes"
-import { runOnce, type ExportStep } from "../src/RunOnce.ts"
+import { health, prometheus, serveHealth, WorkerMetrics } from "../src/Health.ts"
+import { run } from "../src/main.ts"
+import { liveExport, runOnce, type ExportStep } from "../src/RunOnce.ts"
 import { nextRun, runOnSchedule } from "../src/Scheduler.ts"
 import { decodeConfig, type WorkerConfig } from "../src/WorkerConfig.ts"
 
 const cron = (expr: string, tz: string) => Result.getOrThrow(Cron.parse(expr, tz))
 const tmp = () => mkdtemp(join(tmpdir(), "sv-worker-"))
+
+/** A logger layer that keeps each line's messages as text, for assertions on what the worker said. */
+const captureLogs = (onLine: (line: string) => void = () => {}) => {
+  const lines: Array<string> = []
+  const layer = Logger.layer([
+    Logger.make((o) => {
+      const line = (Array.isArray(o.message) ? o.message : [o.message]).map((m) => (typeof m === "string" ? m : JSON.stringify(m))).join(" ")
+      lines.push(line)
+      onLine(line)
+    })
+  ])
+  return { lines, layer }
+}
+
+/**
+ * Runs the worker's command line in-process with `env` as its environment. Resolves with the exit code, or with
+ * "scheduled" as soon as the scheduler announces its first run (the worker would then wait for the cron time).
+ */
+const runWorker = async (args: ReadonlyArray<string>, env: Record<string, string>) => {
+  let scheduled!: () => void
+  const announced = new Promise<"scheduled">((resolve) => (scheduled = () => resolve("scheduled")))
+  const logs = captureLogs((line) => line.startsWith("next run at") && scheduled())
+  const code = await Effect.runPromise(
+    Effect.raceFirst(
+      run(args).pipe(Effect.provide([NodeServices.layer, logs.layer, ConfigProvider.layer(ConfigProvider.fromEnv({ env }))])),
+      Effect.promise(() => announced)
+    )
+  )
+  return { code, lines: logs.lines }
+}
+
+const workerConfigFile = async (config: Record<string, unknown>) => {
+  const dir = await tmp()
+  const path = join(dir, "worker.json")
+  await writeFile(path, JSON.stringify({ owners: { orgs: ["octo-org"] }, schedule: { cron: "30 2 * * *" }, outputDir: join(dir, "out"), ...config }))
+  return { dir, path }
+}
 
 describe("schedule", () => {
   it("fires at 02:30 Berlin time across a day boundary and both DST changes", () => {
@@ -67,6 +108,19 @@ describe("config", () => {
     expect(await problem({ ...ok, owners: { orgs: ["mona"], users: ["mona"] } })).toMatch(/owners: mona is given as both/)
     expect(await problem({ ...ok, token: "ghp_x" })).toMatch(/token/)
   })
+
+  it("refuses a cron that never fires, names a bad time zone, an empty outputDir and a bad apiUrl by their fields", async () => {
+    expect(await problem({ ...ok, schedule: { cron: "0 0 31 2 *" } })).toBe('config w.yaml: schedule.cron: "0 0 31 2 *" never fires')
+    expect(await problem({ ...ok, schedule: { cron: "0 0 30 2 *", timeZone: "Europe/Berlin" } })).toMatch(/^config w\.yaml: schedule\.cron: .* never fires/)
+    // February 29th comes every four years: rare, but it fires.
+    expect((await Effect.runPromise(decodeConfig("w.yaml", { ...ok, schedule: { cron: "0 0 29 2 *" } }))).config.schedule.cron).toBe("0 0 29 2 *")
+    expect(await problem({ ...ok, schedule: { cron: "30 2 * * *", timeZone: "Mars/Olympus" } })).toMatch(/^config w\.yaml: schedule\.timeZone: "Mars\/Olympus" is not/)
+    expect(await problem({ ...ok, outputDir: "" })).toMatch(/^config w\.yaml: outputDir: /)
+    expect(await problem({ ...ok, outputDir: "  " })).toMatch(/^config w\.yaml: outputDir: /)
+    expect(await problem({ ...ok, apiUrl: "ftp://example.com" })).toMatch(/^config w\.yaml: apiUrl: the API URL must start with https:\/\//)
+    expect(await problem({ ...ok, apiUrl: "not a url" })).toMatch(/^config w\.yaml: apiUrl: /)
+    expect((await Effect.runPromise(decodeConfig("w.yaml", { ...ok, apiUrl: "https://ghe.example.com" }))).config.apiUrl).toBe("https://ghe.example.com")
+  })
 })
 
 describe("command line", () => {
@@ -81,6 +135,38 @@ describe("command line", () => {
       console.log = original
     }
     expect(logged.join("\n")).not.toMatch(/wizard mode/i)
+  })
+
+  it("checks the GitHub settings at startup, in both modes: a missing token or a bad API URL exits 2 with one line", async () => {
+    const { path } = await workerConfigFile({})
+    for (const mode of [[], ["--once"]]) {
+      const missing = await runWorker(["--config", path, ...mode], {})
+      expect(missing.code).toBe(2)
+      expect(missing.lines).toEqual(["no GitHub token: set GH_TOKEN or GITHUB_TOKEN"])
+      const badEnvUrl = await runWorker(["--config", path, ...mode], { GH_TOKEN: "t", GITHUB_API_URL: "ftp://example.com" })
+      expect(badEnvUrl.code).toBe(2)
+      expect(badEnvUrl.lines).toEqual([expect.stringMatching(/^GITHUB_API_URL: the API URL must start with https:\/\//)])
+    }
+    const badField = await workerConfigFile({ apiUrl: "ftp://example.com" })
+    const bad = await runWorker(["--config", badField.path], { GH_TOKEN: "t" })
+    expect(bad.code).toBe(2)
+    expect(bad.lines).toEqual([expect.stringMatching(new RegExp(`^config ${badField.path}: apiUrl: `))])
+  })
+
+  it("a health port already in use exits 2 with one line naming health.port and the port", async () => {
+    const taken = createServer()
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve))
+    const port = (taken.address() as AddressInfo).port
+    try {
+      const { path } = await workerConfigFile({ health: { port } })
+      for (const mode of [[], ["--once"]]) {
+        const result = await runWorker(["--config", path, ...mode], { GH_TOKEN: "t" })
+        expect(result.code).toBe(2)
+        expect(result.lines).toEqual([`health.port: cannot listen on 127.0.0.1:${port}: the port is already in use (EADDRINUSE)`])
+      }
+    } finally {
+      await new Promise((resolve) => taken.close(resolve))
+    }
   })
 })
 
@@ -125,12 +211,12 @@ describe("runOnce", () => {
     }) as Layer.Layer<GitHubClient>
     const dir = await tmp()
     try {
-      const first = await Effect.runPromise(runOnce(config(dir), Date.parse("2026-11-26T01:30:00Z")).pipe(Effect.provide([client, NodeServices.layer])))
+      const first = await Effect.runPromise(runOnce(config(dir), Date.parse("2026-11-26T01:30:00Z"), liveExport).pipe(Effect.provide([client, NodeServices.layer])))
       expect(first.result).toBe("success")
       expect((await Effect.runPromise(verifyArchive(first.archive!))).ok).toBe(true)
       const status = JSON.parse(await readFile(join(dir, "status.json"), "utf8"))
       expect(status).toMatchObject({ result: "success", archive: first.archive, nextRunAt: "2026-11-26T01:30:00.000Z", owners: [{ owner: "octo-archive", spaces: 60, failures: [] }] })
-      const second = await Effect.runPromise(runOnce(config(dir), undefined).pipe(Effect.provide([client, NodeServices.layer])))
+      const second = await Effect.runPromise(runOnce(config(dir), undefined, liveExport).pipe(Effect.provide([client, NodeServices.layer])))
       expect(second.removedArchives).toEqual([first.archive!.split("/").pop()])
       expect((await readdir(dir)).filter((n) => n.endsWith(".zip"))).toEqual([second.archive!.split("/").pop()])
       expect(await readdir(dir)).not.toContain(LOCK_FILE)
@@ -171,6 +257,81 @@ describe("runOnce", () => {
     await run(summary([{ owner: "o", kind: "org", spaces: 3, failed: 0, failures: [] }]))
     expect(logged).toContainEqual({ archive: join(dir, "x.zip"), error: null })
   })
+
+  const succeeding = (dir: string): ExportStep => () =>
+    Effect.succeed({ archive: join(dir, "spaces-vault-20261125T023000Z.zip"), partial: false, owners: [], requests: 1, notModified: 0, durationMs: 1 })
+  const noClient = Layer.succeed(GitHubClient, {} as never)
+
+  it("counts a run that fails before or outside the export as failed: metrics, health and status.json say why", async () => {
+    const m = new WorkerMetrics()
+    const logs = captureLogs()
+    const once = (c: WorkerConfig, step: ExportStep) => Effect.runPromise(runOnce(c, undefined, step, m).pipe(Effect.provide([noClient, NodeServices.layer, logs.layer])))
+
+    // Another host's worker holds the lock: this run fails, and says so everywhere monitoring looks.
+    const locked = await tmp()
+    const foreign = JSON.stringify({ pid: 4242, hostname: "another-host", startedAt: "2026-11-25T02:30:00.000Z" })
+    await writeFile(join(locked, LOCK_FILE), foreign)
+    const byLock = await once(config(locked), succeeding(locked))
+    expect(byLock).toMatchObject({ result: "failed", archive: null, error: expect.stringMatching(/locked by pid 4242 on another-host/) })
+    expect(JSON.parse(await readFile(join(locked, "status.json"), "utf8"))).toMatchObject({ result: "failed", error: byLock.error })
+    expect(await readFile(join(locked, LOCK_FILE), "utf8")).toBe(foreign) // the holder's lock is left alone
+    expect(health(m, 0)).toEqual({ ok: false, reason: `last run failed: ${byLock.error}` })
+
+    // The output directory cannot be made (a file is in the way): failed, and status.json cannot be written either.
+    const blocked = await tmp()
+    await writeFile(join(blocked, "file"), "")
+    const byMkdir = await once(config(join(blocked, "file", "out")), succeeding(blocked))
+    expect(byMkdir).toMatchObject({ result: "failed", error: expect.stringMatching(/^cannot create the output directory .*file\/out: /) })
+    expect(logs.lines.some((l) => l.startsWith("cannot write status.json"))).toBe(true)
+
+    // A defect in a step is a failed run too, not a crash of the schedule.
+    const dir = await tmp()
+    const byDefect = await once(config(dir), () => Effect.die(new Error("bug in the export")))
+    expect(byDefect).toMatchObject({ result: "failed", error: "bug in the export" })
+    expect(await readdir(dir)).toEqual(["status.json"]) // lock released
+
+    expect(m.runs).toBe(3)
+    expect(prometheus(m)).toContain("spaces_vault_failures_total 3\n")
+  })
+
+  it("retention keeps an archive it cannot read, logs a warning and lists it in status.json", async () => {
+    const dir = await tmp()
+    await writeFile(join(dir, "spaces-vault-20200101T000000Z.zip"), "not a zip")
+    const logs = captureLogs()
+    const status = await Effect.runPromise(runOnce(config(dir), undefined, succeeding(dir)).pipe(Effect.provide([noClient, NodeServices.layer, logs.layer])))
+    expect(status).toMatchObject({ result: "success", removedArchives: [], unreadableArchives: [{ name: "spaces-vault-20200101T000000Z.zip", problem: expect.any(String) }] })
+    expect(JSON.parse(await readFile(join(dir, "status.json"), "utf8")).unreadableArchives).toEqual(status.unreadableArchives)
+    expect(logs.lines).toContainEqual(expect.stringMatching(/^retention kept spaces-vault-20200101T000000Z\.zip: its manifest cannot be read/))
+    expect(await readdir(dir)).toContain("spaces-vault-20200101T000000Z.zip")
+  })
+
+  it.effect("removes temporary archives untouched for 24 hours (left by a killed export), keeps fresh ones and others' files", () =>
+    Effect.gen(function* () {
+      const now = Date.parse("2026-11-25T02:30:00Z")
+      yield* TestClock.setTime(now)
+      const dir = yield* Effect.promise(tmp)
+      const files = {
+        stale: ".spaces-vault-20261124T010000Z.zip.tmp-a1b2c3d4e5f6",
+        exactlyADay: ".spaces-vault-20261124T023000Z-2.zip.tmp-0a0b0c0d0e0f",
+        fresh: ".spaces-vault-20261125T020000Z.zip.tmp-0123456789ab", // a CLI export writing right now
+        notOurs: ".notes.zip.tmp-abcdef",
+        archive: "spaces-vault-20261101T000000Z.zip"
+      }
+      const ageHours = { stale: 25, exactlyADay: 24, fresh: 0.5, notOurs: 100, archive: 100 }
+      for (const [key, name] of Object.entries(files)) {
+        const at = new Date(now - ageHours[key as keyof typeof files] * 3_600_000)
+        yield* Effect.promise(() => writeFile(join(dir, name), "x").then(() => utimes(join(dir, name), at, at)))
+      }
+      const logs = captureLogs()
+      yield* runOnce(config(dir, { retention: {} }), undefined, succeeding(dir)).pipe(Effect.provide([noClient, NodeServices.layer, logs.layer]))
+      const left = yield* Effect.promise(() => readdir(dir))
+      expect(left.sort()).toEqual([files.fresh, files.notOurs, files.archive, "status.json"].sort())
+      expect(logs.lines.filter((l) => l.startsWith("removed temporary archive")).sort()).toEqual([
+        expect.stringContaining(files.stale),
+        expect.stringContaining(files.exactlyADay)
+      ])
+    })
+  )
 })
 
 describe("health and metrics", () => {
@@ -184,11 +345,11 @@ describe("health and metrics", () => {
     durationMs: 60_000,
     error: result === "failed" ? "GitHub is down" : null,
     removedArchives: [],
+    unreadableArchives: [],
     nextRunAt
   })
 
   it("is healthy after a success, unhealthy after a failure or when a run is overdue", async () => {
-    const { WorkerMetrics, health, prometheus } = await import("../src/Health.ts")
     const m = new WorkerMetrics()
     expect(health(m, 0).ok).toBe(true)
     m.record(status("success", "2026-11-26T01:30:00.000Z"), 2)
@@ -221,7 +382,6 @@ describe("health and metrics", () => {
   })
 
   it("serves /healthz and /metrics on loopback", async () => {
-    const { WorkerMetrics, serveHealth } = await import("../src/Health.ts")
     const m = new WorkerMetrics()
     m.record(status("failed"), 0)
     await Effect.runPromise(
