@@ -2,18 +2,17 @@
 // retention (only after a complete export; never the newest complete archive), write the status file, release the
 // lock. A run that fails at any step (the directory, the lock, the client, the export, the status file) is a failed
 // run: monitoring reads metrics, health and status.json, so a failure before the export must show there too.
-import { mkdir, readdir, stat, unlink } from "node:fs/promises"
-import { join } from "node:path"
+import { mkdir } from "node:fs/promises"
 import { Cause, Clock, Effect, Result } from "effect"
 import { ownerList } from "@spaces-vault/core/domain/owner"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import type { ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import type { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
-import { parseArchiveFileName } from "@spaces-vault/core/retention/ArchiveName"
 import { pruneArchives } from "@spaces-vault/core/retention/Prune"
 import { isEmptyPolicy } from "@spaces-vault/core/retention/Retention"
 import type { WorkerMetrics } from "./Health.ts"
 import { acquireLock } from "./Lock.ts"
+import { removeStaleTempArchives } from "./StaleTempArchives.ts"
 import { writeStatus, type RunStatus } from "./StatusFile.ts"
 import type { WorkerConfig } from "./WorkerConfig.ts"
 
@@ -131,41 +130,6 @@ const applyRetention = (config: WorkerConfig) =>
     // Kept, never deleted: a damaged or foreign file is for a person to look at, so say so every run.
     for (const u of pruned.unreadable) yield* Effect.logWarning(`retention kept ${u.name}: its manifest cannot be read (${u.problem})`)
     return { removed: pruned.remove.map((a) => a.name), unreadable: pruned.unreadable }
-  })
-
-/** Not modified for this long, a temporary archive is no export's work in progress. */
-const STALE_TEMP_MS = 24 * 60 * 60 * 1000
-
-/** The archive writer's hidden temporary name: `.spaces-vault-<time>.zip.tmp-<hex>`, for one of our archive names. */
-const isTempArchive = (name: string): boolean => {
-  const m = /^\.(.+)\.tmp-[0-9a-f]+$/.exec(name)
-  return m !== null && parseArchiveFileName(m[1]!) !== undefined
-}
-
-/**
- * Removes temporary archives that a killed export (SIGKILL, power loss) left behind; called while holding the lock,
- * so no worker is writing one. A CLI export takes no lock and may be writing into the same directory, but it writes
- * continuously, so only files untouched for a day are removed. Housekeeping: a problem is logged, never fails the run.
- */
-const removeStaleTempArchives = (dir: string, nowMs: number) =>
-  Effect.gen(function* () {
-    const names = yield* Effect.promise(() => readdir(dir).catch(() => [] as Array<string>))
-    for (const name of names.filter(isTempArchive)) {
-      const path = join(dir, name)
-      const removed = yield* Effect.promise(async () => {
-        const info = await stat(path).catch(() => undefined) // gone already: an export finished with it
-        if (info === undefined || nowMs - info.mtimeMs < STALE_TEMP_MS) return undefined
-        return unlink(path).then(
-          () => ({ ok: true as const, modified: info.mtime.toISOString() }),
-          // ENOENT: an export finished with it between the stat and now.
-          (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? undefined : { ok: false as const, problem: e.code ?? errorText(e) })
-        )
-      })
-      if (removed === undefined) continue
-      yield* removed.ok
-        ? Effect.logInfo(`removed temporary archive ${name}: left by an interrupted export, last modified ${removed.modified}`)
-        : Effect.logWarning(`cannot remove temporary archive ${name}: ${removed.problem}`)
-    }
   })
 
 /** What the error log line says of a failed or partial run: the archive, the error, and each owner's reasons. */
