@@ -44,7 +44,7 @@ export const renderReplay = (s: ReplaySummary): string => {
     `${r.source.owner}/${r.source.number} "${r.source.name}"${r.number !== undefined && r.number > 0 ? ` -> ${r.target}/${r.number}` : ` -> ${r.target}`}`
   const lines: Array<string> = [s.dryRun ? "PLAN (dry run: nothing was changed)" : "replay finished"]
   for (const c of s.created) lines.push(`  ${verb("created", "create")}  ${ref(c)}`)
-  for (const u of s.updated) lines.push(`  ${verb("updated", "update")}  ${ref(u)}${u.changes.length ? `\n      ${u.changes.join("\n      ")}` : " (already equal)"}`)
+  for (const u of s.updated) lines.push(`  ${verb("updated", "update")}  ${ref(u)}\n      ${u.changes.join("\n      ")}`)
   for (const k of s.skipped) lines.push(`  skip     ${ref(k)}: ${k.reason}`)
   for (const f of s.failed) lines.push(`  FAILED   ${ref(f)}: ${f.error}`)
   for (const u of s.unmapped) {

@@ -1,6 +1,9 @@
 // Replay an archive: restore spaces into their original owners, or migrate them into another owner. Verifies
 // the archive, reads it, looks up the target once per distinct name, plans (pure), then applies or, for a dry
 // run, only reports the plan.
+import { createHash } from "node:crypto"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { Clock, Effect, Schema, Stream } from "effect"
 import type { ArchivedSpace, RepositoryIndex } from "../archive/ArchiveFormat.ts"
 import { openArchive } from "../archive/ArchiveReader.ts"
@@ -9,7 +12,7 @@ import type { Owner } from "../domain/owner.ts"
 import { GitHubClient } from "../github/GitHubClient.ts"
 import type { GitHubError } from "../github/GitHubError.ts"
 import { acquireLockFile } from "../runtime/LockFile.ts"
-import { journalPath, openJournal, type Journal } from "./Journal.ts"
+import { openJournal, type Journal } from "./Journal.ts"
 import type { Maps } from "./MapFiles.ts"
 import { isRestore, needsOf, remapSpace, type TargetDirectory, type UnmappedItem } from "./Remap.ts"
 import { applyAction, sourceKey, type ApplyOutcome } from "./ReplayApply.ts"
@@ -50,6 +53,10 @@ export interface ReplaySummary {
 }
 
 const fail = (message: string) => new ReplayError({ message })
+
+/** The lock of replays into one owner of one GitHub, in the system's temporary directory (shared by every archive). */
+export const replayLockPath = (apiUrl: string, target: Owner): string =>
+  join(tmpdir(), `spaces-vault-replay-${createHash("sha256").update(`${apiUrl} ${target.kind}:${target.login.toLowerCase()}`).digest("hex").slice(0, 16)}.lock`)
 
 /** Reads and selects the archived spaces; an unknown selection is an error, not a silent no-op. */
 const readSelection = (path: string, selection: ReadonlyArray<string>) =>
@@ -158,13 +165,13 @@ export const replayArchive = (options: ReplayOptions) =>
     const tried = new Set<ArchivedSpace>()
     for (const { target, spaces } of groups.values()) {
       if (stopped !== undefined) break
-      // One replay of an archive into a target at a time: two at once would each create the spaces the other has
-      // not journaled yet. A dry run writes nothing and needs no lock.
+      // One replay into a target at a time, whatever the archive (a copy of it, or another night's): two at once
+      // would each create the spaces the other has not journaled yet. A dry run writes nothing and needs no lock.
       if (!options.dryRun) {
         const startedAt = new Date(yield* Clock.currentTimeMillis).toISOString()
-        yield* acquireLockFile(`${journalPath(options.archive, target)}.lock`, {
-          what: `the replay of ${options.archive} into ${target.login}`,
-          busy: "another replay of this archive into it is running",
+        yield* acquireLockFile(replayLockPath(client.apiUrl, target), {
+          what: `replaying into ${target.login}`,
+          busy: "another replay into it is running",
           startedAt
         }).pipe(Effect.mapError((e) => fail(e.message)))
       }
@@ -231,7 +238,9 @@ export const replayArchive = (options: ReplayOptions) =>
             created.push(options.dryRun ? base : { ...base, number: outcome.number })
             break
           case "Updated":
-            updated.push({ ...base, number: outcome.number, changes: describeAction(action) })
+            // An update that found nothing to change changed nothing: a re-run reports no work done.
+            if (outcome.changed) updated.push({ ...base, number: outcome.number, changes: describeAction(action) })
+            else skipped.push({ ...base, number: outcome.number, reason: "already equal to the archive" })
             break
           case "Skipped":
             skipped.push({ ...base, number: outcome.number, reason: outcome.reason })

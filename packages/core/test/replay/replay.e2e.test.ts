@@ -12,9 +12,8 @@ import { GitHubClient } from "../../src/github/GitHubClient.ts"
 import { layer } from "../../src/github/GitHubClientLive.ts"
 import { githubSecondaryLimits } from "../../src/github/RateGate.ts"
 import { defaultRetryOptions } from "../../src/github/RetryPolicy.ts"
-import { journalPath } from "../../src/replay/Journal.ts"
 import { emptyMaps } from "../../src/replay/MapFiles.ts"
-import { replayArchive, type ReplayOptions } from "../../src/replay/Replay.ts"
+import { replayArchive, replayLockPath, type ReplayOptions } from "../../src/replay/Replay.ts"
 
 let hub: FakeHub | undefined
 let runtime: ManagedRuntime.ManagedRuntime<GitHubClient, never> | undefined
@@ -129,16 +128,16 @@ describe("restore finds what still exists", () => {
 })
 
 describe("one replay at a time", () => {
-  it("refuses to replay an archive into a target while another replay of it runs; a dry run is not held", async () => {
+  it("refuses to replay into a target while another replay into it runs, from any archive; a dry run is not held", async () => {
     const { hub: h, run, dir } = await setup()
     const { archive } = await run(exportSpaces({ owners: [org("octo-archive")], outDir: dir }))
     h.state.deleteSpace("octo-archive", 4)
     // A live holder: this very process, as another replay would be.
-    const lock = `${journalPath(archive, org("octo-archive"))}.lock`
+    const lock = replayLockPath(h.url, org("octo-archive"))
     await writeFile(lock, JSON.stringify({ pid: process.pid, hostname: hostname(), startedAt: "earlier" }))
     const writesBefore = writes(h)
     const error = await run(Effect.flip(replay(archive)))
-    expect(error.message).toMatch(/is locked by pid \d+ .*another replay of this archive into it is running/)
+    expect(error.message).toMatch(/^replaying into octo-archive is locked by pid \d+ .*another replay into it is running/)
     expect(writes(h)).toBe(writesBefore)
     expect((await run(replay(archive, { dryRun: true }))).created).toHaveLength(1)
     await unlink(lock)
@@ -205,7 +204,8 @@ describe("migrate to another org", () => {
       collaboratorsOf(h, "octo-org", 1).filter((x) => !x.startsWith("Team/docs-team") && !x.startsWith("User/linus"))
     )
     const settled = await run(replay(archive, { to: target, spaces: [selection[0]!], onConflict: "update" }))
-    expect(settled.updated[0]!.changes).toEqual([])
+    expect(settled.updated).toEqual([])
+    expect(settled.skipped).toMatchObject([{ number: first.number, reason: "already equal to the archive" }])
   })
 
   it("stops on a conflict with --on-conflict fail, and --strict refuses spaces with unmapped items", async () => {
