@@ -120,7 +120,8 @@ export const remapSpace = (space: ArchivedSpace, index: RepositoryIndex, dir: Ta
   const restoring = isRestore(space, dir.owner)
   const resources: Array<DesiredResource> = []
   for (const r of space.resources_attributes ?? []) {
-    const label = r.metadata.name ?? r.metadata.file_path ?? `#${r.id}`
+    const repository = r.metadata.repository_id !== undefined ? index[String(r.metadata.repository_id)]?.full_name : undefined
+    const label = r.metadata.name ?? r.metadata.file_path ?? repository ?? `#${r.id}`
     if (uploadOnlyResourceTypes.has(r.resource_type)) {
       unmapped.push({ kind: "upload", detail: `${r.resource_type} "${label}" can only be re-added by uploading it in Copilot Spaces` })
       continue

@@ -88,6 +88,8 @@ export const acquireLockFile = (path: string, options: LockOptions) =>
     const text = `${JSON.stringify(me)}\n`
     const staleAfter = Duration.toMillis(LOCK_STALE_AFTER)
     const fail = (message: string) => new LockedError({ message })
+    /** Set when the lock was taken over from a holder judged gone, for the log. */
+    let tookOver: string | undefined
     const attempt = (now: number): Promise<true | LockedError> =>
       (async () => {
         if (await createWhole(path, text, now)) return true
@@ -114,7 +116,12 @@ export const acquireLockFile = (path: string, options: LockOptions) =>
           const again = await readLock(path)
           if (again !== undefined && again.text !== current.text) return fail(`${options.what} was locked again by another process`)
           if (again !== undefined) await unlink(path)
-          return (await createWhole(path, text, now)) ? true : fail(`${options.what} was locked again by another process`)
+          if (!(await createWhole(path, text, now))) return fail(`${options.what} was locked again by another process`)
+          tookOver =
+            held === undefined
+              ? "an unreadable lock"
+              : `the lock of pid ${held.pid ?? "?"} on ${held.hostname ?? "?"} since ${held.startedAt ?? "?"} (${sameHostDead ? "that process is gone" : `not refreshed for ${Math.round((now - current.mtimeMs) / 60_000)} minutes`})`
+          return true
         } finally {
           await unlink(guard).catch(() => {})
         }
@@ -134,6 +141,7 @@ export const acquireLockFile = (path: string, options: LockOptions) =>
           if (current?.text === text) await unlink(path).catch(() => {})
         })
     )
+    if (tookOver !== undefined) yield* Effect.logWarning(`${options.what}: took over ${tookOver}`)
     yield* Clock.currentTimeMillis.pipe(
       Effect.flatMap((now) => Effect.promise(() => utimes(path, now / 1000, now / 1000).catch(() => {}))),
       Effect.repeat(Schedule.spaced(LOCK_REFRESH)),

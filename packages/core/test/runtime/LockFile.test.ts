@@ -3,7 +3,7 @@ import { mkdtemp, readFile, utimes, writeFile } from "node:fs/promises"
 import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Scope } from "effect"
+import { Effect, Exit, Logger, Scope } from "effect"
 import { TestClock } from "effect/testing"
 import { acquireLockFile, type LockOptions } from "../../src/runtime/LockFile.ts"
 
@@ -34,11 +34,14 @@ describe("acquireLockFile", () => {
       expect(Exit.isSuccess(yield* tryLock(path))).toBe(true)
     }))
 
-  it.effect("takes over at once a lock whose process is gone from this host", () =>
+  it.effect("takes over at once a lock whose process is gone from this host, and says so", () =>
     Effect.gen(function* () {
       const path = yield* lockIn()
       yield* write(path, JSON.stringify({ pid: 999_999, hostname: hostname(), startedAt: "earlier" }), 0)
-      expect(Exit.isSuccess(yield* tryLock(path, () => false))).toBe(true)
+      const logged: Array<string> = []
+      const recorder = Logger.make(({ message }) => void logged.push(String(message)))
+      expect(Exit.isSuccess(yield* tryLock(path, () => false).pipe(Effect.provide(Logger.layer([recorder]))))).toBe(true)
+      expect(logged).toEqual([`the test: took over the lock of pid 999999 on ${hostname()} since earlier (that process is gone)`])
     }))
 
   it.effect("its holder refreshes it, so a long run is never taken for stale", () =>
