@@ -70,12 +70,17 @@ export const inspectArchive = (path: string): Effect.Effect<Inspection, ArchiveE
     })
   )
 
-/** Hands the digest of each space of an archive to `f`, entry by entry; returns the archive's manifest. */
+/**
+ * Hands the digest of each space of an archive to `f`, entry by entry; returns the archive's manifest. The
+ * repository index is read too, though a diff does not use it: reading checks it against the manifest, and a diff
+ * of an archive that is not what its manifest says must fail like inspect and verify do.
+ */
 const forEachDigest = (path: string, f: (d: SpaceDigest) => void): Effect.Effect<Manifest, ArchiveError> =>
   Effect.scoped(
     Effect.gen(function* () {
       const archive = yield* openArchive(path)
       yield* Stream.runForEach(archive.spaces, (e) => Effect.sync(() => f(digestSpace(e.ownerLogin, e.space))))
+      yield* archive.repositories
       return archive.manifest
     })
   )

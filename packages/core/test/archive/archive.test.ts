@@ -373,6 +373,16 @@ describe("reading refuses an archive whose entries differ from its manifest", ()
     await refusedBy(path, "entry spaces/octo-org/2.json does not match its sha256 in the manifest")
   })
 
+  it("refuses an edited repository index, though a diff does not use it", async () => {
+    const edited = repos.replace(/[a-z](?=")/, (c) => (c === "x" ? "y" : "x"))
+    expect(edited).not.toBe(repos)
+    expect(Buffer.byteLength(edited)).toBe(Buffer.byteLength(repos))
+    const path = await tampered([entry(1), entry(2), entry(3), ["repositories.json", edited]])
+    // inspect and both diffs; reading one good space entry alone (as export does on a 304) rightly still works
+    const [inspect, diffNewer, diffOlder] = await refusals(path)
+    expect([inspect, diffNewer, diffOlder]).toEqual(Array(3).fill(`archive ${path} is invalid: entry repositories.json does not match its sha256 in the manifest`))
+  })
+
   it("refuses an entry whose size differs from the manifest", async () => {
     const longer = text(2).replace("be nice", "be nicer")
     const path = await tampered([entry(1), entry(2, longer), entry(3), ["repositories.json", repos]])
