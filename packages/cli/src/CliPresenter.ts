@@ -9,7 +9,8 @@ import { Output } from "./Output.ts"
 const exitCodes = [
   ["0", "all done"],
   ["1", "something failed at run time (partial export, verification failure, unreadable archive, failed replay items)"],
-  ["2", "usage or configuration error (unknown flag, bad value, missing token, unreadable map file)"]
+  ["2", "usage or configuration error (unknown flag, bad value, missing token, unreadable map file)"],
+  ["130, 143", "stopped by SIGINT or SIGTERM (an export's temporary file is removed)"]
 ] as const
 
 /** The help page of a command with the exit codes section after the rest, styled like effect/cli's headings. */

@@ -179,7 +179,7 @@ describe("spaces-vault", () => {
       expect(r.stderr).toEqual([])
       expect(r.stdout).toHaveLength(1)
       expect(r.stdout[0]).toMatch(
-        /\nEXIT CODES\n {2}0 {2}all done\n {2}1 {2}something failed at run time \(partial export, .*\)\n {2}2 {2}usage or configuration error \(unknown flag, .*\)$/
+        /\nEXIT CODES\n {2}0 {2}all done\n {2}1 {2}something failed at run time \(partial export, .*\)\n {2}2 {2}usage or configuration error \(unknown flag, .*\)\n {2}130, 143 {2}stopped by SIGINT or SIGTERM .*$/
       )
     }
   })

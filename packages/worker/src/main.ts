@@ -2,7 +2,7 @@
 // GitHub Actions), with a lock, retention and a status file. Exit codes: 0 done (or stopped by SIGTERM/SIGINT);
 // 1 the --once run failed or was partial; 2 bad config, missing token or health port unavailable.
 import { Cause, Effect, Layer, Logger, Option } from "effect"
-import { CliConfig, Command, Flag, GlobalFlag } from "effect/cli"
+import { CliConfig, CliOutput, Command, Flag, GlobalFlag } from "effect/cli"
 import { layer as clientLayer } from "@spaces-vault/core/github/GitHubClientLive"
 import { loadClientOptions } from "@spaces-vault/core/github/GitHubConfig"
 import { nextRun, runOnSchedule } from "./Scheduler.ts"
@@ -55,10 +55,36 @@ export const loggerLayer = (tty: boolean) => Logger.layer([tty ? Logger.consoleP
 /** effect/cli's built-in flags without --wizard: an interactive menu that would prompt under cron or systemd. */
 const cliConfig = CliConfig.make({ builtIns: GlobalFlag.BuiltIns.filter((flag) => flag !== GlobalFlag.Wizard) })
 
+const exitCodes = `EXIT CODES
+  0  done, or stopped by SIGTERM/SIGINT
+  1  the --once run failed or was partial
+  2  bad config, flag or settings (missing token, busy health port)`
+
+/**
+ * effect/cli's words: help (with the exit codes) and --version on stdout; a parse error as one line on stderr,
+ * since stdout carries the worker's JSON log lines and effect/cli would print the whole help there.
+ */
+const presenter: CliOutput.Presenter = {
+  present: (event) =>
+    Effect.sync(() => {
+      const format = CliOutput.defaultFormatter({ colors: false })
+      if (event._tag === "Version") process.stdout.write(`${format.formatVersion(event.name, event.version)}\n`)
+      else if (event._tag === "Help") {
+        const help = `${format.formatHelpDoc(event.helpDoc)}\n\n${exitCodes}\n`
+        if (event.reason === "Requested") process.stdout.write(help)
+        else process.stderr.write(help)
+      } else {
+        const first = event.errors.map((e) => e.message.split("\n")[0]).join("; ")
+        process.stderr.write(`error: ${first}; see ${event.commandPath.join(" ")} --help\n`)
+      }
+    })
+}
+
 export const run = (args: ReadonlyArray<string>) =>
   Command.runWith(command, { version: "0.1.0" })(args).pipe(
     Effect.as(0),
     Effect.provideService(CliConfig.CliConfig, cliConfig),
+    Effect.provideService(CliOutput.Presenter, presenter),
     Effect.catchCause((cause) => {
       if (Cause.hasInterruptsOnly(cause)) return Effect.succeed(0) // SIGTERM/SIGINT: scopes closed cleanly
       const error = Cause.squash(cause) as { _tag?: string; message?: string; code?: number }

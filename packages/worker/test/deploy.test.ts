@@ -14,15 +14,15 @@ const read = (name: string) => readFile(`${root}docs/deploy/${name}`, "utf8")
 
 /** Flags a CLI accepts, read from its --help (what a user would check). */
 const captured = async (f: () => Promise<unknown>) => {
-  const lines: Array<string> = []
-  const original = console.log
-  console.log = (...a: Array<unknown>) => void lines.push(a.join(" "))
+  let text = ""
+  const original = process.stdout.write
+  process.stdout.write = ((chunk: string) => ((text += chunk), true)) as typeof process.stdout.write
   try {
     await f()
   } finally {
-    console.log = original
+    process.stdout.write = original
   }
-  return lines.join("\n")
+  return text
 }
 const help = async (args: ReadonlyArray<string>) => (await runCli([...args, "--help"])).stdout.join("\n")
 const workerHelp = () => captured(() => Effect.runPromise(runWorker(["--help"]).pipe(Effect.provide(NodeServices.layer))))

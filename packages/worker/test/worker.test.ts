@@ -124,17 +124,24 @@ describe("config", () => {
 })
 
 describe("command line", () => {
-  it("refuses --wizard, which would prompt under cron or systemd, as a usage error", async () => {
+  it("refuses --wizard, which would prompt under cron or systemd, as a usage error in one line; --help ends with the exit codes", async () => {
     const { run } = await import("../src/main.ts")
-    const logged: Array<string> = []
-    const original = console.log
-    console.log = (...a: Array<unknown>) => void logged.push(a.join(" "))
-    try {
-      expect(await Effect.runPromise(run(["--wizard"]).pipe(Effect.provide(NodeServices.layer)))).toBe(2)
-    } finally {
-      console.log = original
+    const written = { stdout: "", stderr: "" }
+    const run2 = async (args: ReadonlyArray<string>) => {
+      const [out, err] = [process.stdout.write, process.stderr.write]
+      process.stdout.write = ((chunk: string) => ((written.stdout += chunk), true)) as typeof process.stdout.write
+      process.stderr.write = ((chunk: string) => ((written.stderr += chunk), true)) as typeof process.stderr.write
+      try {
+        return await Effect.runPromise(run(args).pipe(Effect.provide(NodeServices.layer)))
+      } finally {
+        ;[process.stdout.write, process.stderr.write] = [out, err]
+      }
     }
-    expect(logged.join("\n")).not.toMatch(/wizard mode/i)
+    expect(await run2(["--wizard"])).toBe(2)
+    // stdout carries the JSON log lines: a parse error leaves it alone
+    expect(written).toEqual({ stdout: "", stderr: "error: Unrecognized flag: --wizard in command spaces-vault-worker; see spaces-vault-worker --help\n" })
+    expect(await run2(["--help"])).toBe(0)
+    expect(written.stdout).toMatch(/--config[\s\S]*\nEXIT CODES\n {2}0 {2}done/)
   })
 
   it("checks the GitHub settings at startup, in both modes: a missing token or a bad API URL exits 2 with one line", async () => {
