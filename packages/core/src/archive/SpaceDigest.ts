@@ -4,6 +4,7 @@
 // space instead of ~1 KB as objects), turned back into tables only for a space that changed.
 import { createHash } from "node:crypto"
 import { canonicalJson as canonical } from "../domain/canonical.ts"
+import { isTeamCollaborator, isUserCollaborator } from "../domain/space.ts"
 import type { ArchivedSpace } from "./ArchiveFormat.ts"
 
 export interface SpaceDigest {
@@ -43,5 +44,7 @@ export const digestSpace = (owner: string, space: ArchivedSpace): SpaceDigest =>
   baseRole: space.base_role,
   instructions: sha(space.general_instructions ?? ""),
   resources: tableText((space.resources_attributes ?? []).map((r) => [String(r.id), sha(canonical({ t: r.resource_type, m: r.metadata }))])),
-  collaborators: tableText(space.collaborators.map((c) => [c.actor_type === "User" ? `User/${c.login}` : `Team/${c.slug}`, c.role]))
+  collaborators: tableText(
+    space.collaborators.map((c) => [isUserCollaborator(c) ? `User/${c.login}` : isTeamCollaborator(c) ? `Team/${c.slug}` : canonical(c), c.role])
+  )
 })

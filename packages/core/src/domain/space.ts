@@ -116,12 +116,26 @@ export const TeamCollaborator = Schema.Struct({
 })
 export type TeamCollaborator = typeof TeamCollaborator.Type
 
-export const Collaborator = Schema.Union([UserCollaborator, TeamCollaborator])
+/**
+ * A collaborator of a kind GitHub added after its published description (neither User nor Team): archived as sent,
+ * so a backup keeps the space, and reported by replay, which cannot know how to add it.
+ */
+export const OtherCollaborator = Schema.Struct({
+  actor_type: Schema.String.check(Schema.makeFilter((t: string) => t !== "User" && t !== "Team")),
+  role: Schema.String
+})
+export type OtherCollaborator = typeof OtherCollaborator.Type
+
+export const Collaborator = Schema.Union([UserCollaborator, TeamCollaborator, OtherCollaborator])
 export type Collaborator = typeof Collaborator.Type
+
+/** TypeScript cannot narrow the union on `actor_type` alone (a string includes "User"): these guards do. */
+export const isUserCollaborator = (c: Collaborator): c is UserCollaborator => c.actor_type === "User"
+export const isTeamCollaborator = (c: Collaborator): c is TeamCollaborator => c.actor_type === "Team"
 
 /** The identifier GitHub's collaborator endpoints take: a login for users, a slug for teams. */
 export const collaboratorKey = (c: Collaborator): string =>
-  c.actor_type === "User" ? `User/${c.login.toLowerCase()}` : `Team/${c.slug.toLowerCase()}`
+  isUserCollaborator(c) ? `User/${c.login.toLowerCase()}` : isTeamCollaborator(c) ? `Team/${c.slug.toLowerCase()}` : `${c.actor_type}/?`
 
 export const Repository = Schema.Struct({
   id: Schema.Int,

@@ -6,6 +6,8 @@ import type { Owner } from "../domain/owner.ts"
 import {
   isBaseRole,
   isCollaboratorRole,
+  isTeamCollaborator,
+  isUserCollaborator,
   isResourceType,
   repositoryResourceTypes,
   uploadOnlyResourceTypes,
@@ -17,7 +19,7 @@ import {
 import type { Maps } from "./MapFiles.ts"
 
 export interface UnmappedItem {
-  readonly kind: "repository" | "upload" | "resource_type" | "user" | "team" | "base_role"
+  readonly kind: "repository" | "upload" | "resource_type" | "user" | "team" | "collaborator" | "base_role"
   readonly detail: string
 }
 
@@ -109,8 +111,8 @@ export const needsOf = (space: ArchivedSpace, index: RepositoryIndex, target: Ow
   const teams = new Set<string>()
   const users = new Set<string>()
   for (const c of space.collaborators) {
-    if (c.actor_type === "Team") teams.add(mapSlug(c.slug, maps).toLowerCase())
-    else users.add(mapLogin(c.login, maps).toLowerCase())
+    if (isTeamCollaborator(c)) teams.add(mapSlug(c.slug, maps).toLowerCase())
+    else if (isUserCollaborator(c)) users.add(mapLogin(c.login, maps).toLowerCase())
   }
   return { repositories, repositoryIds, teams, users }
 }
@@ -149,13 +151,17 @@ export const remapSpace = (space: ArchivedSpace, index: RepositoryIndex, dir: Ta
 
   const collaborators: Array<DesiredCollaborator> = []
   for (const c of space.collaborators) {
+    if (!isUserCollaborator(c) && !isTeamCollaborator(c)) {
+      unmapped.push({ kind: "collaborator", detail: `a collaborator of type ${c.actor_type} (${c.role}), which this version of spaces-vault does not know` })
+      continue
+    }
     if (!isCollaboratorRole(c.role)) {
-      const who = c.actor_type === "Team" ? `team ${c.slug}` : `user ${c.login}`
-      unmapped.push({ kind: c.actor_type === "Team" ? "team" : "user", detail: `${who} has the role ${c.role}, which this version of spaces-vault does not know` })
+      const who = isTeamCollaborator(c) ? `team ${c.slug}` : `user ${c.login}`
+      unmapped.push({ kind: isTeamCollaborator(c) ? "team" : "user", detail: `${who} has the role ${c.role}, which this version of spaces-vault does not know` })
       continue
     }
     const role = c.role
-    if (c.actor_type === "Team") {
+    if (isTeamCollaborator(c)) {
       const slug = mapSlug(c.slug, maps)
       if (dir.owner.kind !== "org" || dir.teams.get(slug.toLowerCase()) !== true) {
         unmapped.push({ kind: "team", detail: `team ${c.slug}${slug !== c.slug ? ` (mapped to ${slug})` : ""} does not exist in ${dir.owner.login}` })

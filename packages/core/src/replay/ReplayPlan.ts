@@ -3,7 +3,7 @@
 // nested resources_attributes semantics: `id` + `_destroy` deletes, no `id` creates; unchanged resources stay.
 import { canonicalJson as canonical } from "../domain/canonical.ts"
 import type { Collaborator, Resource, Space } from "../domain/space.ts"
-import { isResourceType, uploadOnlyResourceTypes } from "../domain/space.ts"
+import { collaboratorKey, isResourceType, isTeamCollaborator, isUserCollaborator, uploadOnlyResourceTypes } from "../domain/space.ts"
 import type { DesiredCollaborator, DesiredResource, RemappedSpace } from "./Remap.ts"
 
 export type ConflictPolicy = "skip" | "update" | "fail"
@@ -74,22 +74,23 @@ export const resourceChanges = (existing: ReadonlyArray<Resource>, desired: Read
   return [...destroy, ...create]
 }
 
-const collaboratorKey = (type: string, identifier: string) => `${type}/${identifier.toLowerCase()}`
+const desiredKey = (d: DesiredCollaborator) => `${d.actor_type}/${d.identifier.toLowerCase()}`
 
 export const collaboratorChanges = (existing: ReadonlyArray<Collaborator>, desired: ReadonlyArray<DesiredCollaborator>): CollaboratorChanges => {
+  // Users and teams only: a collaborator of a kind this version does not know could not be added back, so it stays.
   const current = new Map(
-    existing.map((c) => [c.actor_type === "User" ? collaboratorKey("User", c.login) : collaboratorKey("Team", c.slug), c] as const)
+    existing.flatMap((c) => (isUserCollaborator(c) || isTeamCollaborator(c) ? [[collaboratorKey(c), c] as const] : []))
   )
   const add: Array<DesiredCollaborator> = []
   const update: Array<DesiredCollaborator> = []
   for (const d of desired) {
-    const k = collaboratorKey(d.actor_type, d.identifier)
+    const k = desiredKey(d)
     const c = current.get(k)
     if (c === undefined) add.push(d)
     else if (c.role !== d.role) update.push(d)
     current.delete(k)
   }
-  const remove = [...current.values()].map((c) => ({ actor_type: c.actor_type, identifier: c.actor_type === "User" ? c.login : c.slug }))
+  const remove = [...current.values()].map((c) => (isUserCollaborator(c) ? { actor_type: "User" as const, identifier: c.login } : { actor_type: "Team" as const, identifier: c.slug }))
   return { add, update, remove }
 }
 

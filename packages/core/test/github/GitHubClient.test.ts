@@ -246,6 +246,20 @@ describe("GitHubClient reads", () => {
     }).pipe(Effect.provide(layer))
   })
 
+  it.effect("keeps a collaborator of a kind GitHub added later, and still refuses a User without a login", () => {
+    const other = { actor_type: "EnterpriseTeam", role: "reader", slug: "all-engineers", id: 9 }
+    const { layer } = scripted((_r, n) =>
+      n === 1 ? ok({ collaborators: [{ actor_type: "User", role: "writer", login: "hubot", id: 5 }, other] }) : ok({ collaborators: [{ actor_type: "User", role: "writer", id: 5 }] })
+    )
+    return Effect.gen(function* () {
+      const client = yield* GitHubClient
+      const res = yield* client.listCollaborators(octo, 1)
+      if (res._tag !== "Modified") return expect.unreachable()
+      expect(res.value.map((c) => c.actor_type)).toEqual(["User", "EnterpriseTeam"])
+      expect((yield* Effect.flip(client.listCollaborators(octo, 2))).reason._tag).toBe("InvalidResponse")
+    }).pipe(Effect.provide(layer))
+  })
+
   it.effect("reads every page of a collaborators list GitHub pages after all, and keeps no ETag for it", () => {
     const next = "https://api.github.com/orgs/octo-org/copilot-spaces/1/collaborators?page=2"
     const hubot = { actor_type: "User", role: "writer", login: "hubot", id: 5 }
@@ -257,7 +271,7 @@ describe("GitHubClient reads", () => {
       const client = yield* GitHubClient
       const res = yield* client.listCollaborators(octo, 1, `"old"`)
       if (res._tag !== "Modified") return expect.unreachable()
-      expect(res.value.map((c) => c.id)).toEqual([5, 7])
+      expect(res.value.map((c) => ("id" in c ? c.id : undefined))).toEqual([5, 7])
       expect(res.raw).toEqual({ collaborators: [hubot, team] })
       // The ETag vouches for the first page only: kept, a 304 next time would hide a change on page 2.
       expect(res.etag).toBeUndefined()

@@ -5,7 +5,7 @@ import { org, user } from "../../src/domain/owner.ts"
 import type { Space } from "../../src/domain/space.ts"
 import { emptyMaps } from "../../src/replay/MapFiles.ts"
 import { mapSlug, remapSpace, type TargetDirectory } from "../../src/replay/Remap.ts"
-import { planSpace, resourceChanges } from "../../src/replay/ReplayPlan.ts"
+import { collaboratorChanges, planSpace, resourceChanges } from "../../src/replay/ReplayPlan.ts"
 
 const archived = {
   id: 1,
@@ -105,14 +105,18 @@ describe("remapSpace", () => {
       ...archived,
       base_role: "org_members",
       resources_attributes: [...(archived.resources_attributes ?? []), { id: 14, resource_type: "github_discussion", metadata: { repository_id: 100, number: 3 } }],
-      collaborators: [...archived.collaborators, { actor_type: "User", role: "maintainer", login: "ada2", id: 15 }]
+      collaborators: [
+        ...archived.collaborators,
+        { actor_type: "User", role: "maintainer", login: "ada2", id: 15 },
+        { actor_type: "EnterpriseTeam", role: "reader", slug: "all", id: 16 }
+      ]
     } as unknown as ArchivedSpace
     const r = remapSpace(newer, index, dir({ users: new Map([["ada", true], ["ada2", true]]) }), emptyMaps)
     expect(r.base_role).toBe("no_access")
     expect(r.resources.map((x) => x.resource_type)).toEqual(["repository", "free_text"])
     expect(r.collaborators.map((c) => c.identifier)).toEqual(["ada", "platform"])
     const news = r.unmapped.filter((u) => /does not know/.test(u.detail))
-    expect(news.map((u) => u.kind).sort()).toEqual(["base_role", "resource_type", "user"])
+    expect(news.map((u) => u.kind).sort()).toEqual(["base_role", "collaborator", "resource_type", "user"])
     expect(news.map((u) => u.detail).join("\n")).toMatch(/github_discussion[^\n]*stays in the archive/)
     expect(planSpace({ owner: "src", number: 7, name: "Runbooks" }, r, undefined, "skip", true)._tag).toBe("Refused")
   })
@@ -176,6 +180,12 @@ describe("planSpace", () => {
     const again = planSpace(source, empty, cleared, "update", false)
     if (again._tag !== "Update") throw new Error(again._tag)
     expect(again.fields).toEqual({})
+  })
+
+  it("never removes a target collaborator of a kind this version could not add back", () => {
+    const other = { actor_type: "EnterpriseTeam", role: "reader", slug: "all", id: 16 }
+    const changes = collaboratorChanges([other, { actor_type: "User", role: "reader", login: "gone", id: 1 }] as never, [])
+    expect(changes.remove).toEqual([{ actor_type: "User", identifier: "gone" }])
   })
 
   it("never destroys a target resource of a type this version cannot recreate", () => {
