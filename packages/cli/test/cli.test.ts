@@ -280,6 +280,14 @@ describe("spaces-vault replay", () => {
     expect(Object.entries(hub.counters.byRoute()).filter(([k]) => /^(POST|PUT|DELETE)/.test(k)).length).toBe(before)
   })
 
+  it("restores a deleted space, warning when --write-rate is faster than GitHub's advice", async () => {
+    hub.state.deleteSpace("octo-archive", 31)
+    const r = await runCli(["replay", archive, "--space", "octo-archive/31", "--write-rate", "600", "--json"], env)
+    expect(r.code).toBe(0)
+    expect(r.json().created).toHaveLength(1)
+    expect(r.stderr).toEqual([expect.stringMatching(/^warning: --write-rate 600 is faster than GitHub's advice of at least one second between writes/)])
+  })
+
   it("exits 1 when the archive does not verify", async () => {
     const bad = join(await tmp(), "bad.zip")
     await writeFile(bad, "nope")

@@ -67,6 +67,12 @@ export const replayCommand = Command.make("replay", flags, (f) =>
     if (Option.isSome(f.writeRate) && !(f.writeRate.value > 0)) {
       return yield* new UsageError({ message: `--write-rate must be a positive number of requests per minute, got ${f.writeRate.value}` })
     }
+    // Allowed (a GitHub Enterprise Server may have no limits), but against GitHub's advice for github.com.
+    if (Option.isSome(f.writeRate) && f.writeRate.value > 60 && !f.dryRun) {
+      yield* out.warn(
+        `--write-rate ${f.writeRate.value} is faster than GitHub's advice of at least one second between writes; expect secondary rate limits (each pauses every request)`
+      )
+    }
     const maps = yield* loadMaps({
       repo: Option.getOrUndefined(f.repoMap),
       team: Option.getOrUndefined(f.teamMap),
