@@ -16,7 +16,7 @@ const flags = {
   user: Flag.String("user").pipe(Flag.withDescription("user whose own spaces to export (repeatable)"), Flag.atLeast(0)),
   out: Flag.String("out").pipe(Flag.withDescription("directory the archive is written to")),
   since: Flag.String("since").pipe(
-    Flag.withDescription("earlier archive whose ETags make unchanged spaces free (default: newest archive in --out)"),
+    Flag.withDescription("earlier archive whose ETags make unchanged spaces free (default: the newest complete archive in --out)"),
     Flag.optional
   ),
   concurrency: Flag.Int("concurrency").pipe(Flag.withDescription(`parallel requests (1-100, default ${DEFAULT_CONCURRENCY})`), Flag.optional),

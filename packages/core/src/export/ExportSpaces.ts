@@ -34,6 +34,24 @@ export const listArchives = (dir: string) =>
     Effect.map((names) => names.filter((n) => parseArchiveFileName(n) !== undefined).sort(compareArchiveNamesDesc))
   )
 
+/**
+ * The earlier archive to take ETags from when --since is not given: the newest complete one among the last few,
+ * else the newest. A partial one may hold nothing at all (a night GitHub could not be reached), and then every
+ * space would cost a full request again; an older complete one still answers 304 for all that has not changed.
+ */
+const defaultSince = (dir: string) =>
+  Effect.gen(function* () {
+    const names = yield* listArchives(dir)
+    for (const name of names.slice(0, 10)) {
+      const complete = yield* Effect.scoped(openArchive(join(dir, name))).pipe(
+        Effect.map((a) => !a.manifest.partial),
+        Effect.orElseSucceed(() => false)
+      )
+      if (complete) return join(dir, name)
+    }
+    return names[0] === undefined ? undefined : join(dir, names[0])
+  })
+
 /** Opens the earlier archive and keeps only its ETags in memory; contents are read back on 304. */
 const loadPrevious = (path: string): Effect.Effect<PreviousArchive, ArchiveError, Scope.Scope> =>
   Effect.gen(function* () {
@@ -67,9 +85,9 @@ export const exportSpaces = (options: ExportOptions & ExportHooks): Effect.Effec
         catch: fsError(`cannot create the output directory ${options.outDir}`)
       })
 
-      // The earlier archive: --since, else the newest in the output directory. An unreadable one only costs budget.
-      const sincePath =
-        options.since ?? (yield* listArchives(options.outDir).pipe(Effect.map((names) => (names[0] === undefined ? undefined : join(options.outDir, names[0])))))
+      // The earlier archive: --since, else the newest complete one in the output directory. An unreadable one only
+      // costs budget.
+      const sincePath = options.since ?? (yield* defaultSince(options.outDir))
       const previous =
         sincePath === undefined
           ? undefined

@@ -5,7 +5,7 @@ export interface ExportOptions {
   readonly owners: ReadonlyArray<Owner>
   /** Directory the archive is written to. */
   readonly outDir: string
-  /** An earlier archive whose ETags make unchanged spaces free (304). Default: the newest archive in outDir. */
+  /** An earlier archive whose ETags make unchanged spaces free (304). Default: the newest complete archive in outDir. */
   readonly since?: string | undefined
   /** Parallel GETs; capped by the client's own concurrency limit. */
   readonly concurrency?: number | undefined

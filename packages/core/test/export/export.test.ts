@@ -117,6 +117,18 @@ describe("export", () => {
     expect((await readdir(dir)).filter((n) => n.endsWith(".zip"))).toHaveLength(2)
   })
 
+  it("takes ETags from the newest complete archive in DIR, not from a partial one made in between", async () => {
+    hub = await startFakeHub({ seed: "demo" })
+    const dir = await tmp()
+    await runExport(hub, dir, [org("octo-archive")])
+    hub.faults.failOwner("octo-archive", 403) // a night GitHub refused: an archive with nothing in it
+    expect((await runExport(hub, dir, [org("octo-archive")])).partial).toBe(true)
+    hub.faults.clear()
+    const third = await runExport(hub, dir, [org("octo-archive")])
+    expect(third.partial).toBe(false)
+    expect(third.notModified).toBe(third.requests - 1) // all but the list page
+  })
+
   it("keeps going when one owner fails: the others are archived and the archive is partial", async () => {
     hub = await startFakeHub({ seed: "demo" })
     hub.faults.failOwner("octo-archive", 403)
