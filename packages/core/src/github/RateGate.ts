@@ -82,31 +82,21 @@ export const makeRateGate = (options: RateGateOptions) =>
       }
     })
 
-    /** Sleeps until every window the request counts against has room, without taking any: queueing for a permit. */
-    const awaitBudgets = (windows: ReadonlyArray<readonly [SlidingWindow, number]>) =>
-      Effect.gen(function* () {
-        while (true) {
-          const now = yield* Clock.currentTimeMillis
-          const at = freeAt(windows, now)
-          if (at <= now) return
-          yield* Effect.sleep(Duration.millis(at - now))
-        }
-      })
-
     /**
-     * Right before sending, holding the permit: waits out any pause, then takes room in every window at the moment
-     * the request leaves. Taking it earlier, before the wait for a permit, let requests that queued leave later
-     * than counted, and more than the limit arrive within one of GitHub's minutes. Check and take are one
+     * Sleeps until every window the request counts against has room. Queueing for a permit (`take` false), it only
+     * waits. Holding the permit, right before sending (`take` true), it also waits out any pause, then takes the
+     * room at the moment the request leaves: taking it before the wait for a permit let requests that queued leave
+     * later than counted, and more than the limit arrive within one of GitHub's minutes. Check and take are one
      * synchronous step, so concurrent fibers never oversubscribe a window.
      */
-    const awaitClear = (windows: ReadonlyArray<readonly [SlidingWindow, number]>) =>
+    const awaitRoom = (windows: ReadonlyArray<readonly [SlidingWindow, number]>, take: boolean) =>
       Effect.gen(function* () {
         while (true) {
-          yield* awaitPause
+          if (take) yield* awaitPause
           const now = yield* Clock.currentTimeMillis
           const at = freeAt(windows, now)
           if (at <= now) {
-            for (const [w, units] of windows) if (Number.isFinite(w.limit)) spend(w, now, units)
+            if (take) for (const [w, units] of windows) if (Number.isFinite(w.limit)) spend(w, now, units)
             return
           }
           yield* Effect.sleep(Duration.millis(at - now))
@@ -123,7 +113,7 @@ export const makeRateGate = (options: RateGateOptions) =>
     /** Checked holding the permit, right before sending: a pause may have begun while we queued. */
     const sendWhenClear = <A, E, R>(lane: Lane, windows: ReadonlyArray<readonly [SlidingWindow, number]>, send: Effect.Effect<A, E, R>) =>
       Effect.gen(function* () {
-        yield* awaitClear(windows)
+        yield* awaitRoom(windows, true)
         if (lane === "write") yield* Ref.set(lastWrite, yield* Clock.currentTimeMillis)
         return yield* send
       })
@@ -132,7 +122,7 @@ export const makeRateGate = (options: RateGateOptions) =>
       run: (lane, endpoint, send) => {
         const windows = windowsOf(endpoint, lane)
         const inPermit = permits.withPermits(1)(sendWhenClear(lane, windows, send))
-        if (lane === "read") return Effect.andThen(Effect.andThen(awaitPause, awaitBudgets(windows)), inPermit)
+        if (lane === "read") return Effect.andThen(Effect.andThen(awaitPause, awaitRoom(windows, false)), inPermit)
         // The write lane, as octokit's throttling plugin has it: one write at a time, each leaving at least
         // `writeInterval` after the previous one left — also after a pause, when queued writes would otherwise
         // all leave together. https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#pause-between-mutative-requests
@@ -140,7 +130,7 @@ export const makeRateGate = (options: RateGateOptions) =>
           Effect.gen(function* () {
             yield* awaitPause
             yield* awaitWriteSpacing
-            yield* awaitBudgets(windows)
+            yield* awaitRoom(windows, false)
             return yield* inPermit
           })
         )
