@@ -43,6 +43,10 @@ const githubNow = (res: RawResponse, localNow: number): number => {
   return Number.isFinite(date) ? date : localNow
 }
 
+/** When to send again after a primary limit resetting at `resetMs` on GitHub's clock: a second after it, on ours. */
+const afterReset = (resetMs: number, res: RawResponse, localNow: number): number =>
+  localNow + Math.max(resetMs - githubNow(res, localNow), 0) + 1000
+
 export const makeGitHubClient = (options: GitHubClientOptions) =>
   Effect.gen(function* () {
     const transport = yield* Transport
@@ -72,7 +76,8 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
       request: TransportRequest,
       method: string,
       path: string,
-      secondary: { lastWaitMs: number; hits: number }
+      /** The wait after this request's last secondary limit; undefined before the first. */
+      secondary: { lastWaitMs: number | undefined }
     ) =>
       gate.run(lane, endpoint, Effect.andThen(bump((s) => ({ sent: s.sent + 1 })), send(request))).pipe(
         Effect.mapError((f) => new GitHubError({ reason: { _tag: "Transient", detail: f.detail }, method, path })),
@@ -84,8 +89,7 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
               // The last point of budget is spent: hold everything until the window resets.
               if (res.headers["x-ratelimit-remaining"] === "0") {
                 const reset = Number(res.headers["x-ratelimit-reset"]) * 1000
-                const left = reset - githubNow(res, now)
-                if (left > 0) yield* gate.pauseUntil(now + left + 1000, "primary budget used up")
+                if (reset > githubNow(res, now)) yield* gate.pauseUntil(afterReset(reset, res, now), "primary budget used up")
               }
               return res
             }
@@ -95,17 +99,17 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
               // GitHub: "if it keeps happening, back off exponentially". From the second limit on, at least double
               // the last wait (from 1 s, so that `retry-after: 0` grows too), up to the cap.
               const asked = error.reason.retryAfterSeconds * 1000
-              const backoff = secondary.hits === 0 ? 0 : Math.min(Math.max(2 * secondary.lastWaitMs, 1000), SECONDARY_BACKOFF_CAP_MS)
+              const last = secondary.lastWaitMs
+              const backoff = last === undefined ? 0 : Math.min(Math.max(2 * last, 1000), SECONDARY_BACKOFF_CAP_MS)
               const waitMs = Math.max(asked, backoff)
               secondary.lastWaitMs = waitMs
-              secondary.hits++
               yield* gate.pauseUntil(now + waitMs, `secondary rate limit on ${method} ${path}`)
             } else if (error.reason._tag === "RateLimited") {
               yield* bump((s) => ({ rateLimitWaits: s.rateLimitWaits + 1 }))
               // x-ratelimit-reset is in whole seconds: wait until it has surely passed. Without a usable reset,
               // GitHub's advice for an unexplained limit applies: wait at least the floor (a minute).
               const resetMs = error.reason.resetAt * 1000
-              const until = resetMs > 0 ? now + Math.max(resetMs - githubNow(res, now), 0) + 1000 : now + Duration.toMillis(options.secondaryFloor)
+              const until = resetMs > 0 ? afterReset(resetMs, res, now) : now + Duration.toMillis(options.secondaryFloor)
               yield* gate.pauseUntil(until, `primary rate limit on ${method} ${path}`)
             }
             return yield* error
@@ -121,7 +125,7 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
       const method = request.route.slice(0, request.route.indexOf(" "))
       const path = pathOf(request.route, request.params)
       let attempts = 0
-      const secondary = { lastWaitMs: 0, hits: 0 }
+      const secondary: { lastWaitMs: number | undefined } = { lastWaitMs: undefined }
       return Effect.suspend(() => {
         attempts++
         const once = attempt(lane, endpoint, request, method, path, secondary)
