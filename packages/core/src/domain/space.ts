@@ -134,8 +134,8 @@ export const isUserCollaborator = (c: Collaborator): c is UserCollaborator => c.
 export const isTeamCollaborator = (c: Collaborator): c is TeamCollaborator => c.actor_type === "Team"
 
 /** The identifier GitHub's collaborator endpoints take: a login for users, a slug for teams. */
-export const collaboratorKey = (c: Collaborator): string =>
-  isUserCollaborator(c) ? `User/${c.login.toLowerCase()}` : isTeamCollaborator(c) ? `Team/${c.slug.toLowerCase()}` : `${c.actor_type}/?`
+export const collaboratorKey = (c: UserCollaborator | TeamCollaborator): string =>
+  isUserCollaborator(c) ? `User/${c.login.toLowerCase()}` : `Team/${c.slug.toLowerCase()}`
 
 export const Repository = Schema.Struct({
   id: Schema.Int,

@@ -204,6 +204,9 @@ export const remapSpace = (space: ArchivedSpace, index: RepositoryIndex, dir: Ta
   }
 }
 
+/** A desired collaborator's identity in the target: its kind and its login or slug, case-insensitively. */
+export const desiredCollaboratorKey = (c: DesiredCollaborator): string => `${c.actor_type}/${c.identifier.toLowerCase()}`
+
 const roleRank: Record<CollaboratorRole, number> = { reader: 0, writer: 1, admin: 2 }
 
 /**
@@ -213,7 +216,7 @@ const roleRank: Record<CollaboratorRole, number> = { reader: 0, writer: 1, admin
 const mergeCollaborators = (list: ReadonlyArray<DesiredCollaborator>, unmapped: Array<UnmappedItem>): ReadonlyArray<DesiredCollaborator> => {
   const byKey = new Map<string, DesiredCollaborator>()
   for (const c of list) {
-    const key = `${c.actor_type}/${c.identifier.toLowerCase()}`
+    const key = desiredCollaboratorKey(c)
     const earlier = byKey.get(key)
     if (earlier === undefined) {
       byKey.set(key, c)

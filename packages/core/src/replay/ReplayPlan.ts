@@ -4,7 +4,7 @@
 import { canonicalJson as canonical } from "../domain/canonical.ts"
 import type { Collaborator, Resource, Space } from "../domain/space.ts"
 import { collaboratorKey, isResourceType, isTeamCollaborator, isUserCollaborator, uploadOnlyResourceTypes } from "../domain/space.ts"
-import type { DesiredCollaborator, DesiredResource, RemappedSpace } from "./Remap.ts"
+import { desiredCollaboratorKey, type DesiredCollaborator, type DesiredResource, type RemappedSpace } from "./Remap.ts"
 
 export type ConflictPolicy = "skip" | "update" | "fail"
 
@@ -74,8 +74,6 @@ export const resourceChanges = (existing: ReadonlyArray<Resource>, desired: Read
   return [...destroy, ...create]
 }
 
-const desiredKey = (d: DesiredCollaborator) => `${d.actor_type}/${d.identifier.toLowerCase()}`
-
 export const collaboratorChanges = (existing: ReadonlyArray<Collaborator>, desired: ReadonlyArray<DesiredCollaborator>): CollaboratorChanges => {
   // Users and teams only: a collaborator of a kind this version does not know could not be added back, so it stays.
   const current = new Map(
@@ -84,7 +82,7 @@ export const collaboratorChanges = (existing: ReadonlyArray<Collaborator>, desir
   const add: Array<DesiredCollaborator> = []
   const update: Array<DesiredCollaborator> = []
   for (const d of desired) {
-    const k = desiredKey(d)
+    const k = desiredCollaboratorKey(d)
     const c = current.get(k)
     if (c === undefined) add.push(d)
     else if (c.role !== d.role) update.push(d)
