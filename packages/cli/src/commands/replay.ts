@@ -33,9 +33,9 @@ const flags = {
 }
 
 const parseOwner = (raw: string): Effect.Effect<Owner, UsageError> => {
-  const m = /^(?:(org|user):)?(.*)$/.exec(raw.trim())
-  if (m === null || !isLogin(m[2]!)) return Effect.fail(new UsageError({ message: `--to ${raw}: expected an organization login or user:LOGIN` }))
-  return Effect.succeed(m[1] === "user" ? user(m[2]!) : org(m[2]!))
+  const [, kind, login = ""] = /^(?:(org|user):)?(.*)$/.exec(raw.trim())!
+  if (!isLogin(login)) return Effect.fail(new UsageError({ message: `--to ${raw}: expected an organization login or user:LOGIN` }))
+  return Effect.succeed(kind === "user" ? user(login) : org(login))
 }
 
 export const renderReplay = (s: ReplaySummary): string => {

@@ -11,6 +11,7 @@ import { openArchiveWriter } from "../archive/ArchiveWriter.ts"
 import { GitHubClient } from "../github/GitHubClient.ts"
 import { DEFAULT_CONCURRENCY } from "../github/GitHubConfig.ts"
 import { archiveFileName, compareArchiveNamesDesc, parseArchiveFileName } from "../retention/ArchiveName.ts"
+import { readManifestState } from "../retention/Prune.ts"
 import { TOOL_VERSION } from "../version.ts"
 import type { PreviousArchive } from "./ExportPorts.ts"
 import { ExportError } from "./ExportError.ts"
@@ -43,8 +44,8 @@ const defaultSince = (dir: string) =>
   Effect.gen(function* () {
     const names = yield* listArchives(dir)
     for (const name of names.slice(0, 10)) {
-      const complete = yield* Effect.scoped(openArchive(join(dir, name))).pipe(
-        Effect.map((a) => !a.manifest.partial),
+      const complete = yield* readManifestState(join(dir, name)).pipe(
+        Effect.map((state) => state.complete),
         Effect.orElseSucceed(() => false)
       )
       if (complete) return join(dir, name)

@@ -19,14 +19,15 @@ export interface GitHubClientOptions extends RetryOptions, RateGateOptions {
 /** Default concurrency: well under GitHub's 100 concurrent requests. */
 export const DEFAULT_CONCURRENCY = 16
 
-/**
- * Normalizes an API base URL. github.com -> https://api.github.com; GHE.com `https://api.SUB.ghe.com` (the web
- * host SUB.ghe.com is accepted too); GitHub Enterprise Server `https://HOST/api/v3` (a bare host gets /api/v3).
- */
 /** This machine: localhost, 127.0.0.0/8, ::1 (URL host names are lower case, IPv6 in brackets). */
 const isLoopback = (host: string): boolean =>
   host === "localhost" || host.endsWith(".localhost") || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host)
 
+/**
+ * Normalizes an API base URL. github.com -> https://api.github.com; GHE.com `https://api.SUB.ghe.com` (the web
+ * host SUB.ghe.com is accepted too); GitHub Enterprise Server `https://HOST/api/v3` (a bare host gets /api/v3).
+ * Plain http:// only for this machine.
+ */
 export const normalizeApiUrl = (raw: string): Effect.Effect<string, GitHubConfigError> =>
   Effect.gen(function* () {
     let url: URL
