@@ -4,8 +4,6 @@ import { join } from "node:path"
 import { Effect } from "effect"
 import { parseArchiveFileName } from "@spaces-vault/core/retention/ArchiveName"
 
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e))
-
 /** Not modified for this long, a temporary archive is no export's work in progress. */
 const STALE_TEMP_MS = 24 * 60 * 60 * 1000
 
@@ -31,7 +29,7 @@ export const removeStaleTempArchives = (dir: string, nowMs: number) =>
         return unlink(path).then(
           () => ({ ok: true as const, modified: info.mtime.toISOString() }),
           // ENOENT: an export finished with it between the stat and now.
-          (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? undefined : { ok: false as const, problem: e.code ?? errorText(e) })
+          (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? undefined : { ok: false as const, problem: e.code ?? e.message })
         )
       })
       if (removed === undefined) continue
