@@ -4,7 +4,11 @@
 import { nextLink } from "@spaces-vault/core/github/Link"
 
 const [url, token, concurrency, ...owners] = process.argv.slice(2) as [string, string, string, ...Array<string>]
-const headers = { authorization: `token ${token}`, accept: "application/vnd.github+json", "x-github-api-version": "2026-03-10" }
+const headers = {
+  authorization: `token ${token}`,
+  accept: "application/vnd.github+json",
+  "x-github-api-version": "2026-03-10"
+}
 
 let requests = 0
 const get = async (path: string) => {
@@ -47,14 +51,23 @@ const worker = async () => {
     }
     const space = await get(`/orgs/${item.owner}/copilot-spaces/${item.number}`)
     await get(`/orgs/${item.owner}/copilot-spaces/${item.number}/collaborators`)
-    for (const r of space.body.resources_attributes) if (typeof r.metadata.repository_id === "number") repositories.add(r.metadata.repository_id)
+    for (const r of space.body.resources_attributes)
+      if (typeof r.metadata.repository_id === "number") repositories.add(r.metadata.repository_id)
   }
 }
 const n = Number(concurrency)
 await Promise.all([lister, ...Array.from({ length: n }, worker)])
 const ids = [...repositories]
-await Promise.all(Array.from({ length: n }, async () => {
-  for (let id = ids.shift(); id !== undefined; id = ids.shift()) await get(`/repositories/${id}`)
-}))
+await Promise.all(
+  Array.from({ length: n }, async () => {
+    for (let id = ids.shift(); id !== undefined; id = ids.shift()) await get(`/repositories/${id}`)
+  })
+)
 const usage = process.resourceUsage()
-process.stdout.write(JSON.stringify({ requests, durationMs: performance.now() - started, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000 }))
+process.stdout.write(
+  JSON.stringify({
+    requests,
+    durationMs: performance.now() - started,
+    cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000
+  })
+)

@@ -15,9 +15,26 @@ const unpaced = { pointsPerMinute: Infinity, contentPerMinute: Infinity, content
 const [url, token, outDir, ...owners] = process.argv.slice(2) as [string, string, string, ...Array<string>]
 const summary = await Effect.runPromise(
   exportSpaces({ owners: owners.map(org), outDir, concurrency: 16 }).pipe(
-    Effect.provide(layer({ ...defaultRetryOptions, apiUrl: url, token: Redacted.make(token), concurrency: 16, writesPerMinute: 60, ...unpaced, userAgent: "bench" }))
+    Effect.provide(
+      layer({
+        ...defaultRetryOptions,
+        apiUrl: url,
+        token: Redacted.make(token),
+        concurrency: 16,
+        writesPerMinute: 60,
+        ...unpaced,
+        userAgent: "bench"
+      })
+    )
   )
 )
 const usage = process.resourceUsage()
-process.stdout.write(JSON.stringify({ ...summary, maxRssKb: usage.maxRSS, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, memory: process.memoryUsage() }))
+process.stdout.write(
+  JSON.stringify({
+    ...summary,
+    maxRssKb: usage.maxRSS,
+    cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000,
+    memory: process.memoryUsage()
+  })
+)
 if (process.env["BENCH_HEAP_SNAPSHOT"]) (await import("node:v8")).writeHeapSnapshot(process.env["BENCH_HEAP_SNAPSHOT"])

@@ -21,7 +21,10 @@ const fmt = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 1 
 
 export const replayBench = async () => {
   console.log(`\n# replay benchmark: migrate ${SPACES} spaces; time scaled 60x (a minute lasts 1 s on both sides)`)
-  const hub = await startFakeHub({ rateLimit: { limit: 10_000_000, minuteSeconds: 60 * SCALE, retryAfterSeconds: 1 }, validateContract: false })
+  const hub = await startFakeHub({
+    rateLimit: { limit: 10_000_000, minuteSeconds: 60 * SCALE, retryAfterSeconds: 1 },
+    validateContract: false
+  })
   seedLarge(hub.state, { owners: ["mig-src"], spacesPerOwner: SPACES })
   seedLarge(hub.state, { owners: ["mig-paced", "mig-unpaced"], spacesPerOwner: 0 })
   const dir = await mkdtemp(join(tmpdir(), "sv-bench-replay-"))
@@ -45,12 +48,23 @@ export const replayBench = async () => {
     const reader = client(true)
     const { archive } = await reader.runPromise(exportSpaces({ owners: [org("mig-src")], outDir: dir }))
     await reader.dispose()
-    for (const [label, target, paced] of [["default pacing", "mig-paced", true], ["unpaced", "mig-unpaced", false]] as const) {
+    for (const [label, target, paced] of [
+      ["default pacing", "mig-paced", true],
+      ["unpaced", "mig-unpaced", false]
+    ] as const) {
       const rt = client(paced)
       const limitedBefore = hub.counters.secondaryLimited
       const t0 = performance.now()
       const summary = await rt.runPromise(
-        replayArchive({ archive, to: org(target), spaces: [], maps: emptyMaps, onConflict: "skip", strict: false, dryRun: false }).pipe(
+        replayArchive({
+          archive,
+          to: org(target),
+          spaces: [],
+          maps: emptyMaps,
+          onConflict: "skip",
+          strict: false,
+          dryRun: false
+        }).pipe(
           // Each secondary limit logs a warning; the count below says it without a line each.
           Effect.provideService(References.MinimumLogLevel, "Error")
         )
@@ -58,7 +72,7 @@ export const replayBench = async () => {
       const seconds = (performance.now() - t0) / 1000
       await rt.dispose()
       console.log(
-        `${label.padEnd(15)} ${fmt(seconds)} s (~${fmt((seconds / SCALE) / 60)} min at real time), created ${summary.created.length}, failed ${summary.failed.length}, secondary-limit responses ${hub.counters.secondaryLimited - limitedBefore}`
+        `${label.padEnd(15)} ${fmt(seconds)} s (~${fmt(seconds / SCALE / 60)} min at real time), created ${summary.created.length}, failed ${summary.failed.length}, secondary-limit responses ${hub.counters.secondaryLimited - limitedBefore}`
       )
     }
   } finally {

@@ -27,7 +27,12 @@ const fmt = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 2 
 
 const seed = (hub: FakeHub, total: number) => {
   const per = Math.floor(total / OWNERS.length)
-  OWNERS.forEach((o, i) => seedLarge(hub.state, { owners: [o], spacesPerOwner: i === OWNERS.length - 1 ? total - per * (OWNERS.length - 1) : per }))
+  OWNERS.forEach((o, i) =>
+    seedLarge(hub.state, {
+      owners: [o],
+      spacesPerOwner: i === OWNERS.length - 1 ? total - per * (OWNERS.length - 1) : per
+    })
+  )
 }
 
 const minimum = (hub: FakeHub) => {
@@ -36,7 +41,9 @@ const minimum = (hub: FakeHub) => {
   for (const o of OWNERS) {
     const spaces = hub.state.listSpaces(o)
     n += Math.max(1, Math.ceil(spaces.length / 100)) + 2 * spaces.length
-    for (const s of spaces) for (const r of s.resources) if (typeof r.metadata["repository_id"] === "number") repos.add(r.metadata["repository_id"] as number)
+    for (const s of spaces)
+      for (const r of s.resources)
+        if (typeof r.metadata["repository_id"] === "number") repos.add(r.metadata["repository_id"] as number)
   }
   return n + repos.size
 }
@@ -60,8 +67,20 @@ const nodeJson = <A>(args: ReadonlyArray<string>) =>
     )
   )
 
-const childExport = async (hub: FakeHub, outDir: string, owners: ReadonlyArray<string>, nodeArgs: ReadonlyArray<string> = []) =>
-  nodeJson<{ requests: number; notModified: number; durationMs: number; maxRssKb: number; cpuMs: number; owners: Array<{ spaces: number }> }>([
+const childExport = async (
+  hub: FakeHub,
+  outDir: string,
+  owners: ReadonlyArray<string>,
+  nodeArgs: ReadonlyArray<string> = []
+) =>
+  nodeJson<{
+    requests: number
+    notModified: number
+    durationMs: number
+    maxRssKb: number
+    cpuMs: number
+    owners: Array<{ spaces: number }>
+  }>([
     ...nodeArgs,
     // BENCH_CHILD_ARGS, e.g. "--cpu-prof", profiles the export process.
     ...(process.env["BENCH_CHILD_ARGS"]?.split(" ").filter(Boolean) ?? []),
@@ -114,7 +133,9 @@ const naiveLoop = async (hub: FakeHub) => {
 }
 
 const main = async () => {
-  console.log(`# export benchmark: ${fmt(SPACES)} spaces across ${OWNERS.length} owners, ${LATENCY_MS} ms latency, concurrency ${CONCURRENCY}`)
+  console.log(
+    `# export benchmark: ${fmt(SPACES)} spaces across ${OWNERS.length} owners, ${LATENCY_MS} ms latency, concurrency ${CONCURRENCY}`
+  )
   const hub = await startFakeHub({ latencyMs: LATENCY_MS, rateLimit: unlimited, validateContract: false })
   seed(hub, SPACES)
   const dir = await mkdtemp(join(tmpdir(), "sv-bench-"))
@@ -125,8 +146,12 @@ const main = async () => {
     const hubCpu = process.cpuUsage(hubCpu0)
     const wall = first.durationMs
     const bound = (first.requests * LATENCY_MS) / CONCURRENCY
-    console.log(`requests:           ${fmt(first.requests)} (minimum ${fmt(min)}${first.requests === min ? ", equal" : ""})`)
-    console.log(`wall time:          ${fmt(wall / 1000)} s (bound ${fmt(bound / 1000)} s, ratio ${fmt(wall / bound)}; client CPU ${fmt(first.cpuMs / 1000)} s, fakehub CPU ${fmt((hubCpu.user + hubCpu.system) / 1e6)} s)`)
+    console.log(
+      `requests:           ${fmt(first.requests)} (minimum ${fmt(min)}${first.requests === min ? ", equal" : ""})`
+    )
+    console.log(
+      `wall time:          ${fmt(wall / 1000)} s (bound ${fmt(bound / 1000)} s, ratio ${fmt(wall / bound)}; client CPU ${fmt(first.cpuMs / 1000)} s, fakehub CPU ${fmt((hubCpu.user + hubCpu.system) / 1e6)} s)`
+    )
 
     const floor = await bareClient(hub, OWNERS)
     console.log(
@@ -145,7 +170,9 @@ const main = async () => {
     const t0 = performance.now()
     const naiveRequests = await naiveLoop(hub)
     const naive = performance.now() - t0
-    console.log(`naive sequential:   ${fmt(naiveRequests)} requests, ${fmt(naive / 1000)} s -> spaces-vault is ${fmt(naive / wall)}x faster`)
+    console.log(
+      `naive sequential:   ${fmt(naiveRequests)} requests, ${fmt(naive / 1000)} s -> spaces-vault is ${fmt(naive / wall)}x faster`
+    )
   } finally {
     await hub.close()
     await rm(dir, { recursive: true, force: true })
@@ -158,7 +185,10 @@ const main = async () => {
   const bigDir = await mkdtemp(join(tmpdir(), "sv-bench-rss-"))
   try {
     // The programs' lean heap, then V8's own sizing for comparison.
-    for (const [label, nodeArgs] of [["peak RSS:", []], ["peak RSS (V8 sizing):", NODE_HEAP]] as const) {
+    for (const [label, nodeArgs] of [
+      ["peak RSS:", []],
+      ["peak RSS (V8 sizing):", NODE_HEAP]
+    ] as const) {
       const t0 = performance.now()
       // A fresh directory each time: a first export, with no earlier archive to make 304s of.
       const r = await childExport(big, await mkdtemp(join(bigDir, "run-")), ["rss-a", "rss-b"], nodeArgs)
@@ -175,6 +205,6 @@ const main = async () => {
 main()
   .then(() => (process.env["BENCH_QUICK"] ? undefined : replayBench()))
   .catch((e: unknown) => {
-  console.error(`bench: ${e instanceof Error ? e.message : String(e)}`)
-  process.exitCode = 1
-})
+    console.error(`bench: ${e instanceof Error ? e.message : String(e)}`)
+    process.exitCode = 1
+  })

@@ -29,7 +29,9 @@ const options = (entry: string, outfile: string): BuildOptions => ({
   logLevel: "warning",
   // CommonJS dependencies (archiver, yauzl) call require() for Node's modules: give the bundle one. (esbuild keeps
   // the entry's #! line first.)
-  banner: { js: "import { createRequire as __svRequire } from 'node:module'; const require = __svRequire(import.meta.url);" }
+  banner: {
+    js: "import { createRequire as __svRequire } from 'node:module'; const require = __svRequire(import.meta.url);"
+  }
 })
 
 /**

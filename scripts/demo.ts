@@ -22,15 +22,21 @@ const spacesVault = programs.find((p) => p.entry === "packages/cli/src/bin.ts")!
 const cli = (env: NodeJS.ProcessEnv, ...args: ReadonlyArray<string>): Promise<Step> =>
   new Promise((resolve) => {
     console.log(`\n$ spaces-vault ${args.join(" ")}`)
-    execFile(process.execPath, [join(root, spacesVault), ...args], { env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
-      const shown = stdout.trimEnd()
-      // Long outputs (inspect --json) are cut in the demo's log; the program printed them whole.
-      if (shown) console.log(shown.length > 2500 ? `${shown.slice(0, 2500)}… (${shown.length - 2500} more characters)` : shown)
-      if (stderr.trim()) console.log(stderr.trimEnd())
-      console.log(`(exit ${code})`)
-      resolve({ code, stdout, stderr })
-    })
+    execFile(
+      process.execPath,
+      [join(root, spacesVault), ...args],
+      { env, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1
+        const shown = stdout.trimEnd()
+        // Long outputs (inspect --json) are cut in the demo's log; the program printed them whole.
+        if (shown)
+          console.log(shown.length > 2500 ? `${shown.slice(0, 2500)}… (${shown.length - 2500} more characters)` : shown)
+        if (stderr.trim()) console.log(stderr.trimEnd())
+        console.log(`(exit ${code})`)
+        resolve({ code, stdout, stderr })
+      }
+    )
   })
 
 const expect = (ok: boolean, what: string) => {
@@ -49,7 +55,19 @@ const main = async () => {
   console.log(`fakehub listening on ${hub.url} (seed: demo)`)
   const env = { ...process.env, GH_TOKEN: hub.token, GITHUB_API_URL: hub.url }
   try {
-    const first = await cli(env, "export", "--org", "octo-org", "--org", "octo-archive", "--user", "mona", "--out", archives, "--json")
+    const first = await cli(
+      env,
+      "export",
+      "--org",
+      "octo-org",
+      "--org",
+      "octo-archive",
+      "--user",
+      "mona",
+      "--out",
+      archives,
+      "--json"
+    )
     expect(first.code === 0, "first export exits 0")
     const firstSummary = JSON.parse(first.stdout) as { archive: string; requests: number; partial: boolean }
     expect(!firstSummary.partial, "the archive is complete")
@@ -65,7 +83,19 @@ const main = async () => {
     const changed = hub.state.demoChange()
     console.log(`\n(fakehub: edited ${changed.edited}, deleted ${changed.deleted})`)
 
-    const second = await cli(env, "export", "--org", "octo-org", "--org", "octo-archive", "--user", "mona", "--out", archives, "--json")
+    const second = await cli(
+      env,
+      "export",
+      "--org",
+      "octo-org",
+      "--org",
+      "octo-archive",
+      "--user",
+      "mona",
+      "--out",
+      archives,
+      "--json"
+    )
     expect(second.code === 0, "second export exits 0")
     const secondSummary = JSON.parse(second.stdout) as { archive: string; requests: number }
     console.log(`  second export reused unchanged spaces through ETags (304s cost no rate-limit budget)`)
@@ -79,14 +109,34 @@ const main = async () => {
     const restored = await cli(env, "replay", firstSummary.archive, "--space", changed.deleted, "--json")
     const restoredSummary = JSON.parse(restored.stdout) as { created: Array<{ number: number }> }
     expect(restored.code === 0 && restoredSummary.created.length === 1, `space ${changed.deleted} is restored`)
-    expect(hub.state.listSpaces("octo-org").some((s) => s.name === hub.state.getSpace("octo-org", restoredSummary.created[0]!.number)?.name), "the restored space is back in octo-org")
+    expect(
+      hub.state
+        .listSpaces("octo-org")
+        .some((s) => s.name === hub.state.getSpace("octo-org", restoredSummary.created[0]!.number)?.name),
+      "the restored space is back in octo-org"
+    )
     const rerun = await cli(env, "replay", firstSummary.archive, "--space", changed.deleted, "--json")
-    expect(rerun.code === 0 && (JSON.parse(rerun.stdout) as { created: Array<unknown> }).created.length === 0, "re-running the restore creates nothing")
+    expect(
+      rerun.code === 0 && (JSON.parse(rerun.stdout) as { created: Array<unknown> }).created.length === 0,
+      "re-running the restore creates nothing"
+    )
 
     // Migrate part of the demo org into octo-migrated (same repository names, other ids); some items cannot move.
     const selection = ["1", "2", "3", "4", "6", "7"].flatMap((n) => ["--space", `octo-org/${n}`])
-    const migrated = await cli(env, "replay", firstSummary.archive, "--to", "octo-migrated", ...selection, "--write-rate", "600")
-    expect(migrated.code === 0 && migrated.stdout.includes("unmapped"), "migration into octo-migrated reports what it could not carry over")
+    const migrated = await cli(
+      env,
+      "replay",
+      firstSummary.archive,
+      "--to",
+      "octo-migrated",
+      ...selection,
+      "--write-rate",
+      "600"
+    )
+    expect(
+      migrated.code === 0 && migrated.stdout.includes("unmapped"),
+      "migration into octo-migrated reports what it could not carry over"
+    )
   } finally {
     await hub.close()
   }

@@ -37,7 +37,10 @@ export const presenter: CliOutput.Presenter = {
       const { canColor } = yield* TerminalCapabilities.TerminalCapabilities
       switch (event._tag) {
         case "Version":
-          return yield* out.result(CliOutput.defaultFormatter({ colors: canColor }).formatVersion(event.name, event.version), undefined)
+          return yield* out.result(
+            CliOutput.defaultFormatter({ colors: canColor }).formatVersion(event.name, event.version),
+            undefined
+          )
         case "Help": {
           if (event.reason === "Requested") {
             const help = CliOutput.defaultFormatter({ colors: canColor }).formatHelpDoc(event.helpDoc)
@@ -45,7 +48,9 @@ export const presenter: CliOutput.Presenter = {
           }
           // "Implicit": a command that needs a subcommand was given none. That exits 2, so the help goes to stderr.
           const colors = canColor && process.stderr.isTTY === true
-          return yield* out.usage(withExitCodes(CliOutput.defaultFormatter({ colors }).formatHelpDoc(event.helpDoc), colors))
+          return yield* out.usage(
+            withExitCodes(CliOutput.defaultFormatter({ colors }).formatHelpDoc(event.helpDoc), colors)
+          )
         }
         case "InvalidInvocation":
           return yield* out.error(`${event.errors.map(sentence).join("; ")}; see ${event.commandPath.join(" ")} --help`)

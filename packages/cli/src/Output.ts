@@ -21,37 +21,38 @@ export interface OutputShape {
  * A progress line cut to fit one terminal row (so overwriting it in place works). A terminal that reports no width
  * (0 columns, as under `script` or `docker exec -t` without a size) counts as 100 columns.
  */
-export const fitProgressLine = (line: string, columns: number | undefined): string => line.slice(0, (columns || 100) - 1)
+export const fitProgressLine = (line: string, columns: number | undefined): string =>
+  line.slice(0, (columns || 100) - 1)
 
 /** Real stdio. `json` comes from the command's flag. */
 export const liveOutput = (json: boolean): OutputShape => {
-    const interactive = !json && process.stderr.isTTY === true
-    let drawn = false
-    const clear = () => {
-      if (drawn) {
-        process.stderr.write("\r\x1b[2K")
-        drawn = false
-      }
+  const interactive = !json && process.stderr.isTTY === true
+  let drawn = false
+  const clear = () => {
+    if (drawn) {
+      process.stderr.write("\r\x1b[2K")
+      drawn = false
     }
-    return {
-      json,
-      interactive,
-      result: (text, value) =>
-        Effect.sync(() => {
-          clear()
-          process.stdout.write(json ? `${JSON.stringify(value)}\n` : text.endsWith("\n") ? text : `${text}\n`)
-        }),
-      progress: (line) =>
-        interactive
-          ? Effect.sync(() => {
-              process.stderr.write(`\r\x1b[2K${fitProgressLine(line, process.stderr.columns)}`)
-              drawn = true
-            })
-          : Effect.void,
-      warn: (line) => Effect.sync(() => (clear(), process.stderr.write(`warning: ${line}\n`))),
-      error: (line) => Effect.sync(() => (clear(), process.stderr.write(`error: ${line}\n`))),
-      usage: (text) => Effect.sync(() => (clear(), process.stderr.write(text.endsWith("\n") ? text : `${text}\n`)))
-    }
+  }
+  return {
+    json,
+    interactive,
+    result: (text, value) =>
+      Effect.sync(() => {
+        clear()
+        process.stdout.write(json ? `${JSON.stringify(value)}\n` : text.endsWith("\n") ? text : `${text}\n`)
+      }),
+    progress: (line) =>
+      interactive
+        ? Effect.sync(() => {
+            process.stderr.write(`\r\x1b[2K${fitProgressLine(line, process.stderr.columns)}`)
+            drawn = true
+          })
+        : Effect.void,
+    warn: (line) => Effect.sync(() => (clear(), process.stderr.write(`warning: ${line}\n`))),
+    error: (line) => Effect.sync(() => (clear(), process.stderr.write(`error: ${line}\n`))),
+    usage: (text) => Effect.sync(() => (clear(), process.stderr.write(text.endsWith("\n") ? text : `${text}\n`)))
+  }
 }
 
 /**
@@ -77,4 +78,3 @@ export const makeRecordingOutput = (json: boolean, recorded: RecordedOutput): Ou
   error: (line) => Effect.sync(() => void recorded.stderr.push(`error: ${line}`)),
   usage: (text) => Effect.sync(() => void recorded.stderr.push(text))
 })
-

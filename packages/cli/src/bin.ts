@@ -30,7 +30,9 @@ for (const s of ["SIGINT", "SIGTERM"] as const) process.once(s, () => (signal ??
 NodeRuntime.runMain(
   run(process.argv.slice(2)).pipe(
     // The error event of a failed write to stdout can come before or after the command's end.
-    Effect.flatMap((code) => Effect.sync(() => (process.exitCode = stdoutFailed ? Math.max(code, ExitCode.Failed) : code))),
+    Effect.flatMap((code) =>
+      Effect.sync(() => (process.exitCode = stdoutFailed ? Math.max(code, ExitCode.Failed) : code))
+    ),
     Effect.provide(NodeServices.layer)
   ),
   {

@@ -27,8 +27,12 @@ afterAll(async () => {
 const run = (program: string, args: ReadonlyArray<string>) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
     // The bin itself, not `node bin`: its #! line and mode are part of what an install runs.
-    execFile(program, args, { env: { PATH: process.env["PATH"], GH_TOKEN: hub.token, GITHUB_API_URL: hub.url } }, (error, stdout, stderr) =>
-      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr })
+    execFile(
+      program,
+      args,
+      { env: { PATH: process.env["PATH"], GH_TOKEN: hub.token, GITHUB_API_URL: hub.url } },
+      (error, stdout, stderr) =>
+        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr })
     )
   )
 
@@ -43,7 +47,10 @@ const spawnRun = (
   options: { onSpawn?: (child: ReturnType<typeof spawn>) => void; stopOnStdout?: boolean } = {}
 ) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(program, args, { env: { PATH: process.env["PATH"], GH_TOKEN: hub.token, GITHUB_API_URL: hub.url }, stdio })
+    const child = spawn(program, args, {
+      env: { PATH: process.env["PATH"], GH_TOKEN: hub.token, GITHUB_API_URL: hub.url },
+      stdio
+    })
     let stdout = ""
     let stderr = ""
     child.stdout?.on("data", (d: Buffer) => {
@@ -72,7 +79,9 @@ describe("bundled programs", () => {
   it("spaces-vault: a usage error exits 2 with a message, not a stack trace", async () => {
     const r = await run(cli, ["export", "--bogus", "--json"])
     expect(r.code).toBe(2)
-    expect(r.stderr).toBe("error: Unrecognized flag: --bogus in command spaces-vault export; see spaces-vault export --help\n")
+    expect(r.stderr).toBe(
+      "error: Unrecognized flag: --bogus in command spaces-vault export; see spaces-vault export --help\n"
+    )
     // Scripts read stdout (with --json, one JSON object): a usage error leaves it empty, no help text.
     expect(r.stdout).toBe("")
   })
@@ -81,41 +90,68 @@ describe("bundled programs", () => {
     // stdin is a pipe nobody writes to or closes, as under cron or in a container: a prompt would block forever,
     // so the run is stopped as soon as anything reaches stdout.
     const wizard = await spawnRun(cli, ["--wizard"], ["pipe", "pipe", "pipe"], { stopOnStdout: true })
-    expect(wizard).toEqual({ code: 2, stdout: "", stderr: expect.stringMatching(/^error: Unrecognized flag: --wizard.*; see spaces-vault --help\n$/) })
+    expect(wizard).toEqual({
+      code: 2,
+      stdout: "",
+      stderr: expect.stringMatching(/^error: Unrecognized flag: --wizard.*; see spaces-vault --help\n$/)
+    })
     // The other built-in global flags answer without reading stdin.
     const help = await spawnRun(cli, ["export", "--help"], ["pipe", "pipe", "pipe"])
     expect(help.code).toBe(0)
     expect(help.stdout).toMatch(/^DESCRIPTION\n[\s\S]*--log-level[\s\S]*\nEXIT CODES\n/)
     expect(help.stdout).not.toContain("wizard")
     const version = await spawnRun(cli, ["--version"], ["pipe", "pipe", "pipe"])
-    expect(version).toMatchObject({ code: 0, stdout: expect.stringMatching(/^spaces-vault v\d+\.\d+\.\d+\n$/), stderr: "" })
+    expect(version).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^spaces-vault v\d+\.\d+\.\d+\n$/),
+      stderr: ""
+    })
     const completions = await spawnRun(cli, ["--completions", "bash"], ["pipe", "pipe", "pipe"])
     expect(completions).toMatchObject({ code: 0, stdout: expect.stringContaining("complete -F"), stderr: "" })
-    const logLevel = await spawnRun(cli, ["--log-level", "debug", "verify", "/nonexistent.zip", "--json"], ["pipe", "pipe", "pipe"])
+    const logLevel = await spawnRun(
+      cli,
+      ["--log-level", "debug", "verify", "/nonexistent.zip", "--json"],
+      ["pipe", "pipe", "pipe"]
+    )
     expect(logLevel.code).toBe(1)
     expect(JSON.parse(logLevel.stdout)).toMatchObject({ ok: false })
   })
 
-  it.skipIf(!existsSync("/dev/full"))("spaces-vault: a failed write to stdout is one sentence and exit 1; a closed pipe stays quiet", async () => {
-    const out = join(dir, "stdout-errors")
-    const full = openSync("/dev/full", "w")
-    try {
-      // The export itself succeeds; only its summary cannot be written.
-      const exported = await spawnRun(cli, ["export", "--org", "octo-archive", "--out", out, "--json"], ["ignore", full, "pipe"])
-      expect(exported).toEqual({ code: 1, stdout: "", stderr: "error: cannot write to standard output: no space left on device (ENOSPC)\n" })
-      const [archive] = await readdir(out)
-      const verified = await spawnRun(cli, ["verify", join(out, archive!)], ["ignore", full, "pipe"])
-      expect(verified).toEqual({ code: 1, stdout: "", stderr: "error: cannot write to standard output: no space left on device (ENOSPC)\n" })
-      expect((await spawnRun(cli, ["--help"], ["ignore", full, "pipe"])).code).toBe(1)
-      // The reader went away (`| head`): EPIPE, nothing to say and the command's own exit code.
-      const piped = await spawnRun(cli, ["verify", join(out, archive!), "--json"], ["ignore", "pipe", "pipe"], {
-        onSpawn: (child) => child.stdout!.destroy()
-      })
-      expect(piped).toEqual({ code: 0, stdout: "", stderr: "" })
-    } finally {
-      closeSync(full)
+  it.skipIf(!existsSync("/dev/full"))(
+    "spaces-vault: a failed write to stdout is one sentence and exit 1; a closed pipe stays quiet",
+    async () => {
+      const out = join(dir, "stdout-errors")
+      const full = openSync("/dev/full", "w")
+      try {
+        // The export itself succeeds; only its summary cannot be written.
+        const exported = await spawnRun(
+          cli,
+          ["export", "--org", "octo-archive", "--out", out, "--json"],
+          ["ignore", full, "pipe"]
+        )
+        expect(exported).toEqual({
+          code: 1,
+          stdout: "",
+          stderr: "error: cannot write to standard output: no space left on device (ENOSPC)\n"
+        })
+        const [archive] = await readdir(out)
+        const verified = await spawnRun(cli, ["verify", join(out, archive!)], ["ignore", full, "pipe"])
+        expect(verified).toEqual({
+          code: 1,
+          stdout: "",
+          stderr: "error: cannot write to standard output: no space left on device (ENOSPC)\n"
+        })
+        expect((await spawnRun(cli, ["--help"], ["ignore", full, "pipe"])).code).toBe(1)
+        // The reader went away (`| head`): EPIPE, nothing to say and the command's own exit code.
+        const piped = await spawnRun(cli, ["verify", join(out, archive!), "--json"], ["ignore", "pipe", "pipe"], {
+          onSpawn: (child) => child.stdout!.destroy()
+        })
+        expect(piped).toEqual({ code: 0, stdout: "", stderr: "" })
+      } finally {
+        closeSync(full)
+      }
     }
-  })
+  )
 
   it("spaces-vault: SIGTERM during an export removes the temporary archive, says so and exits 143", async () => {
     const slow = await startFakeHub({ seed: "demo", latencyMs: 20 })

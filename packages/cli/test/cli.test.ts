@@ -43,20 +43,34 @@ describe("spaces-vault export", () => {
   })
 
   it("accepts comma-separated owners and GITHUB_TOKEN", async () => {
-    const r = await runCli(["export", "--org", "octo-archive,octo-org", "--out", await tmp(), "--json"], { GITHUB_TOKEN: hub.token, GITHUB_API_URL: hub.url })
+    const r = await runCli(["export", "--org", "octo-archive,octo-org", "--out", await tmp(), "--json"], {
+      GITHUB_TOKEN: hub.token,
+      GITHUB_API_URL: hub.url
+    })
     expect(r.code).toBe(0)
     expect(r.json().owners.map((o: { owner: string }) => o.owner)).toEqual(["octo-archive", "octo-org"])
   })
 
   it("exits 1 with a partial archive when an owner fails", async () => {
-    const r = await runCli(["export", "--org", "octo-archive", "--org", "ghost-org", "--out", await tmp(), "--json"], env)
+    const r = await runCli(
+      ["export", "--org", "octo-archive", "--org", "ghost-org", "--out", await tmp(), "--json"],
+      env
+    )
     expect(r.code).toBe(1)
-    expect(r.json()).toMatchObject({ partial: true, owners: [{ owner: "octo-archive", failed: 0 }, { owner: "ghost-org", spaces: 0, failed: 1 }] })
+    expect(r.json()).toMatchObject({
+      partial: true,
+      owners: [
+        { owner: "octo-archive", failed: 0 },
+        { owner: "ghost-org", spaces: 0, failed: 1 }
+      ]
+    })
     expect(Object.keys(r.json().owners[1]).sort()).toEqual(["failed", "kind", "owner", "spaces"])
     // On a terminal or in a log, the summary says why the owner failed.
     const human = await runCli(["export", "--org", "ghost-org", "--out", await tmp()], env)
     expect(human.code).toBe(1)
-    expect(human.stdout.join("\n")).toMatch(/org ghost-org: 0 spaces, 1 failed\n {4}list: GET \/orgs\/ghost-org\/copilot-spaces was not found, or the token cannot see it/)
+    expect(human.stdout.join("\n")).toMatch(
+      /org ghost-org: 0 spaces, 1 failed\n {4}list: GET \/orgs\/ghost-org\/copilot-spaces was not found, or the token cannot see it/
+    )
   })
 
   it("exits 2 without a token, naming both variables, and writes nothing", async () => {
@@ -91,23 +105,35 @@ describe("spaces-vault export", () => {
     }
     await usage(["--org", "octo org", "--out", out], /"octo org" is not a GitHub login/)
     await usage(["--org", "mona", "--user", "mona", "--out", out], /mona is given as both an organization and a user/)
-    await usage(["--org", "octo-org", "--out", out, "--since", join(out, "nosuch.zip")], /--since .*nosuch\.zip: no such archive/)
+    await usage(
+      ["--org", "octo-org", "--out", out, "--since", join(out, "nosuch.zip")],
+      /--since .*nosuch\.zip: no such archive/
+    )
     await writeFile(join(out, "a-file"), "x")
     await usage(["--org", "octo-org", "--out", join(out, "a-file")], /--out .*a-file is not a directory/)
     await usage(["--org", "octo-org", "--out", ""], /--out must name a directory/)
-    await usage(["--org", "octo-org", "--out", out, "--api-url", "http://192.0.2.2:8080"], /must use https:\/\/ .*clear text/)
+    await usage(
+      ["--org", "octo-org", "--out", out, "--api-url", "http://192.0.2.2:8080"],
+      /must use https:\/\/ .*clear text/
+    )
     expect(hub.counters.requests).toBe(sent)
     expect(await readdir(out)).toEqual(["a-file"])
   })
 
   it("exports an owner given twice, in any case, once", async () => {
-    const r = await runCli(["export", "--org", "octo-archive", "--org", "OCTO-ARCHIVE,octo-archive", "--out", await tmp(), "--json"], env)
+    const r = await runCli(
+      ["export", "--org", "octo-archive", "--org", "OCTO-ARCHIVE,octo-archive", "--out", await tmp(), "--json"],
+      env
+    )
     expect(r.code).toBe(0)
     expect(r.json().owners).toEqual([{ owner: "octo-archive", kind: "org", spaces: 60, failed: 0 }])
   })
 
   it("exits 1 when GitHub rejects the token, without printing it", async () => {
-    const r = await runCli(["export", "--org", "octo-org", "--out", await tmp()], { GH_TOKEN: "ghp_secret_revoked", GITHUB_API_URL: hub.url })
+    const r = await runCli(["export", "--org", "octo-org", "--out", await tmp()], {
+      GH_TOKEN: "ghp_secret_revoked",
+      GITHUB_API_URL: hub.url
+    })
     expect(r.code).toBe(1)
     expect(r.stderr.join("\n")).toMatch(/GitHub rejected the token/)
     expect(r.stderr.join("\n")).not.toContain("ghp_secret_revoked")
@@ -152,7 +178,9 @@ describe("spaces-vault verify, inspect, diff", () => {
     expect(r.code).toBe(0)
     const d = r.json()
     expect(d.removed).toEqual([{ owner: "octo-archive", number: 3, name: expect.any(String) }])
-    expect(d.changed).toEqual([expect.objectContaining({ number: 2, changes: [expect.stringMatching(/^base_role: \w+ -> admin$/)] })])
+    expect(d.changed).toEqual([
+      expect.objectContaining({ number: 2, changes: [expect.stringMatching(/^base_role: \w+ -> admin$/)] })
+    ])
     expect(d.added).toEqual([])
     const text = await runCli(["diff", first, second])
     expect(text.stdout[0]).toMatch(/removed \(1\):\n  octo-archive\/3 /)
@@ -164,8 +192,14 @@ describe("spaces-vault verify, inspect, diff", () => {
     expect(r.code).toBe(0)
     expect(r.json().removed).toEqual([])
     expect(r.json().unverified).toHaveLength(60)
-    expect(r.json().unverified[0]).toMatchObject({ owner: "octo-archive", number: 1, reason: "the newer archive does not include octo-archive" })
-    expect((await runCli(["diff", first, other])).stdout[0]).toMatch(/unverified: missing from NEW, which could not check them \(60\):\n  octo-archive\/1 /)
+    expect(r.json().unverified[0]).toMatchObject({
+      owner: "octo-archive",
+      number: 1,
+      reason: "the newer archive does not include octo-archive"
+    })
+    expect((await runCli(["diff", first, other])).stdout[0]).toMatch(
+      /unverified: missing from NEW, which could not check them \(60\):\n  octo-archive\/1 /
+    )
   })
 })
 
@@ -187,10 +221,19 @@ describe("spaces-vault", () => {
   it("a parse error is one sentence on stderr, pointing at the command's help; stdout stays empty", async () => {
     const out = await tmp()
     const cases: Array<[ReadonlyArray<string>, RegExp]> = [
-      [["export", "--org", "o", "--out", out, "--bogus", "--json"], /^error: Unrecognized flag: --bogus in command spaces-vault export; see spaces-vault export --help$/],
-      [["export", "--org", "o", "--out", out, "--concurrency", "abc", "--json"], /^error: Invalid value for flag --concurrency: "abc"\. .*; see spaces-vault export --help$/],
+      [
+        ["export", "--org", "o", "--out", out, "--bogus", "--json"],
+        /^error: Unrecognized flag: --bogus in command spaces-vault export; see spaces-vault export --help$/
+      ],
+      [
+        ["export", "--org", "o", "--out", out, "--concurrency", "abc", "--json"],
+        /^error: Invalid value for flag --concurrency: "abc"\. .*; see spaces-vault export --help$/
+      ],
       [["verify", "--json"], /^error: Missing required argument: archive; see spaces-vault verify --help$/],
-      [["exprot"], /^error: Unknown subcommand "exprot" for "spaces-vault" \(did you mean export\?\); see spaces-vault --help$/]
+      [
+        ["exprot"],
+        /^error: Unknown subcommand "exprot" for "spaces-vault" \(did you mean export\?\); see spaces-vault --help$/
+      ]
     ]
     for (const [args, message] of cases) {
       const r = await runCli(args, env)
@@ -213,7 +256,9 @@ describe("spaces-vault", () => {
       const r = await runCli(args, env)
       expect(r.code).toBe(2)
       expect(r.stdout).toEqual([])
-      expect(r.stderr).toEqual([expect.stringMatching(/^error: Unrecognized flag: --wizard\b.*; see spaces-vault( export)? --help$/)])
+      expect(r.stderr).toEqual([
+        expect.stringMatching(/^error: Unrecognized flag: --wizard\b.*; see spaces-vault( export)? --help$/)
+      ])
     }
     expect((await runCli(["--help"])).stdout[0]).not.toContain("wizard")
   })
@@ -229,7 +274,8 @@ describe("spaces-vault prune", () => {
   it("keeps what the policy says, never the newest complete archive, and exits 2 on an empty policy", async () => {
     const out = await tmp()
     const made: Array<string> = []
-    for (let i = 0; i < 3; i++) made.push((await runCli(["export", "--org", "octo-archive", "--out", out, "--json"], env)).json().archive)
+    for (let i = 0; i < 3; i++)
+      made.push((await runCli(["export", "--org", "octo-archive", "--out", out, "--json"], env)).json().archive)
     await writeFile(join(out, "spaces-vault-20200101T000000Z.zip"), "garbage")
     expect((await runCli(["prune", out])).code).toBe(2)
     expect((await runCli(["prune", out, "--keep-last", "-1"])).code).toBe(2)
@@ -259,7 +305,9 @@ describe("spaces-vault replay", () => {
     expect(r.code).toBe(2)
     expect(r.stderr[0]).toMatch(/--repo-map .*missing\.json cannot be read/)
     await writeFile(join(dir, "bad.json"), "[1, 2]")
-    expect((await runCli(["replay", archive, "--team-map", join(dir, "bad.json")], env)).stderr[0]).toMatch(/--team-map .* must be a JSON object/)
+    expect((await runCli(["replay", archive, "--team-map", join(dir, "bad.json")], env)).stderr[0]).toMatch(
+      /--team-map .* must be a JSON object/
+    )
     expect((await runCli(["replay", archive, "--to", "not a login"], env)).code).toBe(2)
     expect((await runCli(["replay", archive, "--space", "octo-archive"], env)).code).toBe(2)
     const absent = await runCli(["replay", archive, "--space", "octo-archive/99999"], env)
@@ -285,7 +333,11 @@ describe("spaces-vault replay", () => {
     const r = await runCli(["replay", archive, "--space", "octo-archive/31", "--write-rate", "600", "--json"], env)
     expect(r.code).toBe(0)
     expect(r.json().created).toHaveLength(1)
-    expect(r.stderr).toEqual([expect.stringMatching(/^warning: --write-rate 600 is faster than GitHub's advice of at least one second between writes/)])
+    expect(r.stderr).toEqual([
+      expect.stringMatching(
+        /^warning: --write-rate 600 is faster than GitHub's advice of at least one second between writes/
+      )
+    ])
   })
 
   it("exits 1 when the archive does not verify", async () => {

@@ -29,14 +29,25 @@ export class WorkerMetrics {
 /** The first owner failure of a partial run, e.g. "ghost-org: list: GET … was not found", for the health reason. */
 const firstFailure = (s: RunStatus): string | undefined => {
   const o = s.owners.find((o) => o.failures.length > 0)
-  return o === undefined ? undefined : `${o.owner}: ${o.failures[0]}${s.owners.reduce((n, x) => n + x.failures.length, 0) > 1 ? " (and more in status.json)" : ""}`
+  return o === undefined
+    ? undefined
+    : `${o.owner}: ${o.failures[0]}${s.owners.reduce((n, x) => n + x.failures.length, 0) > 1 ? " (and more in status.json)" : ""}`
 }
 
 /** Healthy unless the last run failed or the next run is more than `graceMs` late. */
-export const health = (m: WorkerMetrics, nowMs: number, graceMs = 3_600_000): { readonly ok: boolean; readonly reason: string } => {
+export const health = (
+  m: WorkerMetrics,
+  nowMs: number,
+  graceMs = 3_600_000
+): { readonly ok: boolean; readonly reason: string } => {
   if (m.last === undefined) return { ok: true, reason: "no run yet" }
-  if (m.last.result !== "success") return { ok: false, reason: `last run ${m.last.result}: ${m.last.error ?? firstFailure(m.last) ?? "see status.json"}` }
-  if (m.last.nextRunAt !== null && nowMs > Date.parse(m.last.nextRunAt) + graceMs) return { ok: false, reason: `run overdue since ${m.last.nextRunAt}` }
+  if (m.last.result !== "success")
+    return {
+      ok: false,
+      reason: `last run ${m.last.result}: ${m.last.error ?? firstFailure(m.last) ?? "see status.json"}`
+    }
+  if (m.last.nextRunAt !== null && nowMs > Date.parse(m.last.nextRunAt) + graceMs)
+    return { ok: false, reason: `run overdue since ${m.last.nextRunAt}` }
   return { ok: true, reason: `last run succeeded at ${m.last.lastRunFinishedAt}` }
 }
 
@@ -47,13 +58,20 @@ export const prometheus = (m: WorkerMetrics): string =>
     ["spaces_vault_spaces_exported_total", "counter", "Spaces archived by successful runs", m.spacesExported],
     ["spaces_vault_requests_total", "counter", "HTTP requests sent to GitHub", m.requests],
     ["spaces_vault_rate_limit_waits_total", "counter", "Waits imposed by GitHub rate limits", m.rateLimitWaits],
-    ["spaces_vault_last_success_timestamp_seconds", "gauge", "Unix time of the last successful run", m.lastSuccessSeconds]
+    [
+      "spaces_vault_last_success_timestamp_seconds",
+      "gauge",
+      "Unix time of the last successful run",
+      m.lastSuccessSeconds
+    ]
   ]
     .map(([name, type, help, value]) => `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}`)
     .join("\n") + "\n"
 
 /** The health port cannot be bound (in use, or privileged): a setting to change, so the worker exits 2. */
-export class HealthPortError extends Schema.TaggedError<HealthPortError>()("HealthPortError", { message: Schema.String }) {}
+export class HealthPortError extends Schema.TaggedError<HealthPortError>()("HealthPortError", {
+  message: Schema.String
+}) {}
 
 const listenProblem = (e: NodeJS.ErrnoException): string =>
   e.code === "EADDRINUSE"
@@ -71,7 +89,9 @@ export const serveHealth = (m: WorkerMetrics, port: number) =>
           const server = createServer((req, res) => {
             if (req.url === "/healthz") {
               const h = health(m, Date.now())
-              res.writeHead(h.ok ? 200 : 503, { "content-type": "text/plain" }).end(`${h.ok ? "ok" : "unhealthy"}: ${h.reason}\n`)
+              res
+                .writeHead(h.ok ? 200 : 503, { "content-type": "text/plain" })
+                .end(`${h.ok ? "ok" : "unhealthy"}: ${h.reason}\n`)
             } else if (req.url === "/metrics") {
               res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(prometheus(m))
             } else res.writeHead(404).end()
@@ -83,7 +103,10 @@ export const serveHealth = (m: WorkerMetrics, port: number) =>
             resolve({ server, port: (server.address() as AddressInfo).port })
           })
         }),
-      catch: (e) => new HealthPortError({ message: `health.port: cannot listen on 127.0.0.1:${port}: ${listenProblem(e as NodeJS.ErrnoException)}` })
+      catch: (e) =>
+        new HealthPortError({
+          message: `health.port: cannot listen on 127.0.0.1:${port}: ${listenProblem(e as NodeJS.ErrnoException)}`
+        })
     }),
     ({ server }) => Effect.promise(() => new Promise<void>((r) => server.close(() => r())))
   ).pipe(Effect.map(({ port }) => port))

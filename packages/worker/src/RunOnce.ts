@@ -17,7 +17,9 @@ import { writeStatus, type RunStatus } from "./StatusFile.ts"
 import type { WorkerConfig } from "./WorkerConfig.ts"
 
 /** The export step, replaceable in tests; main's step carries its own GitHub client (R = never). */
-export type ExportStep<R = GitHubClient> = (config: WorkerConfig) => Effect.Effect<ExportSummary, { readonly message: string }, R>
+export type ExportStep<R = GitHubClient> = (
+  config: WorkerConfig
+) => Effect.Effect<ExportSummary, { readonly message: string }, R>
 
 export const liveExport: ExportStep = (config) =>
   exportSpaces({
@@ -30,19 +32,30 @@ export const liveExport: ExportStep = (config) =>
 const iso = (ms: number) => new Date(ms).toISOString()
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
-export const runOnce = <R>(config: WorkerConfig, nextRunAt: number | undefined, step: ExportStep<R>, metrics?: WorkerMetrics) =>
+export const runOnce = <R>(
+  config: WorkerConfig,
+  nextRunAt: number | undefined,
+  step: ExportStep<R>,
+  metrics?: WorkerMetrics
+) =>
   Effect.gen(function* () {
     const started = yield* Clock.currentTimeMillis
     const next = nextRunAt === undefined ? null : iso(nextRunAt)
     const { status, rateLimitWaits } = yield* Effect.scoped(lockedRun(config, started, next, step)).pipe(
       Effect.catchCause((cause) =>
         // SIGTERM/SIGINT is not a failed run: let the interruption through.
-        Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause) : failedRun(config.outputDir, started, next, reasonOf(cause))
+        Cause.hasInterruptsOnly(cause)
+          ? Effect.failCause(cause)
+          : failedRun(config.outputDir, started, next, reasonOf(cause))
       )
     )
     metrics?.record(status, rateLimitWaits)
     yield* status.result === "success"
-      ? Effect.logInfo("export finished", { archive: status.archive, requests: status.requests, removed: status.removedArchives })
+      ? Effect.logInfo("export finished", {
+          archive: status.archive,
+          requests: status.requests,
+          removed: status.removedArchives
+        })
       : Effect.logError(`export ${status.result}`, failureDetails(status))
     return status
   })
@@ -61,7 +74,9 @@ const lockedRun = <R>(config: WorkerConfig, started: number, nextRunAt: string |
     const finished = yield* Clock.currentTimeMillis
     // Never delete anything after a failed or partial export.
     const retention =
-      result._tag === "Success" && !result.success.partial ? yield* applyRetention(config) : { removed: [], unreadable: [] }
+      result._tag === "Success" && !result.success.partial
+        ? yield* applyRetention(config)
+        : { removed: [], unreadable: [] }
     const status: RunStatus =
       result._tag === "Success"
         ? {
@@ -123,12 +138,18 @@ const applyRetention = (config: WorkerConfig) =>
       keepMonthly: config.retention?.keepMonthly ?? 0
     }
     if (isEmptyPolicy(policy)) return { removed: [], unreadable: [] }
-    const pruned = yield* pruneArchives(config.outputDir, policy, { dryRun: false, timeZone: config.schedule.timeZone }).pipe(
-      Effect.catchTag("PruneError", (e) => Effect.logWarning(`retention skipped: ${e.message}`).pipe(Effect.as(undefined)))
+    const pruned = yield* pruneArchives(config.outputDir, policy, {
+      dryRun: false,
+      timeZone: config.schedule.timeZone
+    }).pipe(
+      Effect.catchTag("PruneError", (e) =>
+        Effect.logWarning(`retention skipped: ${e.message}`).pipe(Effect.as(undefined))
+      )
     )
     if (pruned === undefined) return { removed: [], unreadable: [] }
     // Kept, never deleted: a damaged or foreign file is for a person to look at, so say so every run.
-    for (const u of pruned.unreadable) yield* Effect.logWarning(`retention kept ${u.name}: its manifest cannot be read (${u.problem})`)
+    for (const u of pruned.unreadable)
+      yield* Effect.logWarning(`retention kept ${u.name}: its manifest cannot be read (${u.problem})`)
     return { removed: pruned.remove.map((a) => a.name), unreadable: pruned.unreadable }
   })
 

@@ -29,12 +29,15 @@ export const removeStaleTempArchives = (dir: string, nowMs: number) =>
         return unlink(path).then(
           () => ({ ok: true as const, modified: info.mtime.toISOString() }),
           // ENOENT: an export finished with it between the stat and now.
-          (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? undefined : { ok: false as const, problem: e.code ?? e.message })
+          (e: NodeJS.ErrnoException) =>
+            e.code === "ENOENT" ? undefined : { ok: false as const, problem: e.code ?? e.message }
         )
       })
       if (removed === undefined) continue
       yield* removed.ok
-        ? Effect.logInfo(`removed temporary archive ${name}: left by an interrupted export, last modified ${removed.modified}`)
+        ? Effect.logInfo(
+            `removed temporary archive ${name}: left by an interrupted export, last modified ${removed.modified}`
+          )
         : Effect.logWarning(`cannot remove temporary archive ${name}: ${removed.problem}`)
     }
   })

@@ -29,14 +29,24 @@ export const WorkerConfigSchema = Schema.Struct({
   concurrency: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 100 })))),
   apiUrl: Schema.optionalKey(Schema.String),
   /** Opt-in /healthz and /metrics on 127.0.0.1:port. */
-  health: Schema.optionalKey(Schema.Struct({ port: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))) }))
+  health: Schema.optionalKey(
+    Schema.Struct({ port: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))) })
+  )
 })
 export type WorkerConfig = typeof WorkerConfigSchema.Type
 
-export class ConfigFileError extends Schema.TaggedError<ConfigFileError>()("ConfigFileError", { message: Schema.String }) {}
+export class ConfigFileError extends Schema.TaggedError<ConfigFileError>()("ConfigFileError", {
+  message: Schema.String
+}) {}
 
 /** The first problem, as "field.path: what is wrong". */
-const describe = (issue: string) => issue.split("\n").map((l) => l.trim()).filter(Boolean).slice(0, 3).join(" ")
+const describe = (issue: string) =>
+  issue
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(0, 3)
+    .join(" ")
 
 export const decodeConfig = (path: string, raw: unknown) =>
   Effect.gen(function* () {
@@ -48,9 +58,11 @@ export const decodeConfig = (path: string, raw: unknown) =>
     if (Result.isFailure(owners)) return yield* fail(`owners: ${owners.failure}`)
     if (owners.success.length === 0) return yield* fail("owners: list at least one org or user")
     // "" would make every run fail on mkdir(''), and "  " is a directory nobody means.
-    if (config.outputDir.trim() === "") return yield* fail(`outputDir: give the directory for the archives, not ${JSON.stringify(config.outputDir)}`)
+    if (config.outputDir.trim() === "")
+      return yield* fail(`outputDir: give the directory for the archives, not ${JSON.stringify(config.outputDir)}`)
     // Checked here so the message names the field; the client normalizes the same URL again when it starts.
-    if (config.apiUrl !== undefined) yield* normalizeApiUrl(config.apiUrl).pipe(Effect.mapError((e) => fail(`apiUrl: ${e.message}`)))
+    if (config.apiUrl !== undefined)
+      yield* normalizeApiUrl(config.apiUrl).pipe(Effect.mapError((e) => fail(`apiUrl: ${e.message}`)))
     const cron = yield* parseSchedule(config.schedule).pipe(Effect.mapError(fail))
     return { config, cron }
   })
@@ -80,11 +92,17 @@ export const loadConfig = (path: string) =>
   Effect.gen(function* () {
     const text = yield* Effect.tryPromise({
       try: () => readFile(path, "utf8"),
-      catch: (e) => new ConfigFileError({ message: `config ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}` })
+      catch: (e) =>
+        new ConfigFileError({
+          message: `config ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`
+        })
     })
     const raw = yield* Effect.try({
       try: () => (/\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text)) as unknown,
-      catch: (e) => new ConfigFileError({ message: `config ${path} is not valid ${/\.ya?ml$/i.test(path) ? "YAML" : "JSON"}: ${e instanceof Error ? e.message.split("\n")[0] : ""}` })
+      catch: (e) =>
+        new ConfigFileError({
+          message: `config ${path} is not valid ${/\.ya?ml$/i.test(path) ? "YAML" : "JSON"}: ${e instanceof Error ? e.message.split("\n")[0] : ""}`
+        })
     })
     return yield* decodeConfig(path, raw)
   })

@@ -11,5 +11,8 @@ NodeRuntime.runMain(
     Effect.flatMap((code) => Effect.sync(() => (process.exitCode = code))),
     Effect.provide(Layer.mergeAll(NodeServices.layer, layerFor(process.stdout.isTTY === true)))
   ),
-  { disableErrorReporting: true, teardown: (_exit, onExit) => onExit(typeof process.exitCode === "number" ? process.exitCode : 0) }
+  {
+    disableErrorReporting: true,
+    teardown: (_exit, onExit) => onExit(typeof process.exitCode === "number" ? process.exitCode : 0)
+  }
 )

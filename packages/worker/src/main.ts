@@ -20,34 +20,43 @@ export class WorkerExit {
 const command = Command.make(
   "spaces-vault-worker",
   {
-    config: Flag.String("config").pipe(Flag.withDescription("worker config file (JSON or YAML); the token comes from GH_TOKEN or GITHUB_TOKEN")),
-    once: Flag.Boolean("once").pipe(Flag.withDescription("run one export now and exit (for CronJobs and timers)"), Flag.withDefault(false))
+    config: Flag.String("config").pipe(
+      Flag.withDescription("worker config file (JSON or YAML); the token comes from GH_TOKEN or GITHUB_TOKEN")
+    ),
+    once: Flag.Boolean("once").pipe(
+      Flag.withDescription("run one export now and exit (for CronJobs and timers)"),
+      Flag.withDefault(false)
+    )
   },
   (f) =>
-    Effect.scoped(Effect.gen(function* () {
-      const { config, cron } = yield* loadConfig(f.config)
-      // The token and API URL are checked now, in both modes: found only when a scheduled run fires, a missing
-      // token would fail every night. The options read here serve every run.
-      const options = yield* loadClientOptions({
-        apiUrl: Option.fromUndefinedOr(config.apiUrl),
-        concurrency: Option.fromUndefinedOr(config.concurrency),
-        userAgent: "spaces-vault-worker"
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { config, cron } = yield* loadConfig(f.config)
+        // The token and API URL are checked now, in both modes: found only when a scheduled run fires, a missing
+        // token would fail every night. The options read here serve every run.
+        const options = yield* loadClientOptions({
+          apiUrl: Option.fromUndefinedOr(config.apiUrl),
+          concurrency: Option.fromUndefinedOr(config.concurrency),
+          userAgent: "spaces-vault-worker"
+        })
+        // The client is built inside the run, so a failure to build it is a failed run (metrics, health, status.json).
+        const step: ExportStep<never> = (c) => liveExport(c).pipe(Effect.provide(clientLayer(options)))
+        const metrics = new WorkerMetrics()
+        if (config.health !== undefined) {
+          const port = yield* serveHealth(metrics, config.health.port)
+          yield* Effect.logInfo(`health and metrics on http://127.0.0.1:${port}/healthz and /metrics`)
+        }
+        if (f.once) {
+          const status = yield* runOnce(config, undefined, step, metrics)
+          if (status.result !== "success") return yield* Effect.fail(new WorkerExit(1))
+          return
+        }
+        yield* runOnSchedule(cron, (at) => runOnce(config, nextRun(cron, at), step, metrics).pipe(Effect.asVoid))
       })
-      // The client is built inside the run, so a failure to build it is a failed run (metrics, health, status.json).
-      const step: ExportStep<never> = (c) => liveExport(c).pipe(Effect.provide(clientLayer(options)))
-      const metrics = new WorkerMetrics()
-      if (config.health !== undefined) {
-        const port = yield* serveHealth(metrics, config.health.port)
-        yield* Effect.logInfo(`health and metrics on http://127.0.0.1:${port}/healthz and /metrics`)
-      }
-      if (f.once) {
-        const status = yield* runOnce(config, undefined, step, metrics)
-        if (status.result !== "success") return yield* Effect.fail(new WorkerExit(1))
-        return
-      }
-      yield* runOnSchedule(cron, (at) => runOnce(config, nextRun(cron, at), step, metrics).pipe(Effect.asVoid))
-    }))
-).pipe(Command.withDescription("Nightly spaces-vault exports on a cron schedule, with a lock, retention and a status file."))
+    )
+).pipe(
+  Command.withDescription("Nightly spaces-vault exports on a cron schedule, with a lock, retention and a status file.")
+)
 
 /** Structured JSON log lines when stdout is not a terminal; readable lines on a terminal. */
 export const loggerLayer = (tty: boolean) => Logger.layer([tty ? Logger.consolePretty() : Logger.consoleJson])
@@ -90,7 +99,8 @@ export const run = (args: ReadonlyArray<string>) =>
       const error = Cause.squash(cause) as { _tag?: string; message?: string; code?: number }
       if (error instanceof WorkerExit) return Effect.succeed(error.code)
       if (error?._tag === "ShowHelp" || /CliError/.test(String(error?._tag))) return Effect.succeed(2)
-      const usage = error?._tag === "ConfigFileError" || error?._tag === "GitHubConfigError" || error?._tag === "HealthPortError"
+      const usage =
+        error?._tag === "ConfigFileError" || error?._tag === "GitHubConfigError" || error?._tag === "HealthPortError"
       return Effect.logError(error?.message ?? String(error)).pipe(Effect.as(usage ? 2 : 1))
     })
   )

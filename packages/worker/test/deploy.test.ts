@@ -25,7 +25,8 @@ const captured = async (f: () => Promise<unknown>) => {
   return text
 }
 const help = async (args: ReadonlyArray<string>) => (await runCli([...args, "--help"])).stdout.join("\n")
-const workerHelp = () => captured(() => Effect.runPromise(runWorker(["--help"]).pipe(Effect.provide(NodeServices.layer))))
+const workerHelp = () =>
+  captured(() => Effect.runPromise(runWorker(["--help"]).pipe(Effect.provide(NodeServices.layer))))
 
 describe("deployment recipes", () => {
   it("GitHub Actions: valid workflow on a schedule, running real spaces-vault commands and uploading the archive", async () => {
@@ -53,7 +54,8 @@ describe("deployment recipes", () => {
     expect(timer).toMatch(/^OnCalendar=\*-\*-\* 02:30:00$/m)
     expect(timer).toMatch(/^Persistent=true$/m)
     for (const text of [service, timer]) {
-      for (const line of text.split("\n").filter((l) => l && !l.startsWith("#"))) expect(line).toMatch(/^\[[A-Za-z]+\]$|^[A-Za-z]+=.*/)
+      for (const line of text.split("\n").filter((l) => l && !l.startsWith("#")))
+        expect(line).toMatch(/^\[[A-Za-z]+\]$|^[A-Za-z]+=.*/)
     }
   })
 

@@ -9,14 +9,23 @@ import { jsonFlag } from "./shared.ts"
 
 export const renderDiff = (d: ArchiveDiff): string => {
   const lines: Array<string> = []
-  const section = (title: string, items: ReadonlyArray<{ owner: string; number: number; name: string }>, extra?: (i: never) => string) => {
+  const section = (
+    title: string,
+    items: ReadonlyArray<{ owner: string; number: number; name: string }>,
+    extra?: (i: never) => string
+  ) => {
     lines.push(`${title} (${items.length}):`)
     for (const s of items) lines.push(`  ${s.owner}/${s.number}  ${s.name}${extra ? extra(s as never) : ""}`)
   }
   section("removed", d.removed)
   section("added", d.added)
   section("changed", d.changed, (c: { changes: ReadonlyArray<string> }) => `\n      ${c.changes.join("\n      ")}`)
-  if (d.unverified.length > 0) section("unverified: missing from NEW, which could not check them", d.unverified, (u: { reason: string }) => `  (${u.reason})`)
+  if (d.unverified.length > 0)
+    section(
+      "unverified: missing from NEW, which could not check them",
+      d.unverified,
+      (u: { reason: string }) => `  (${u.reason})`
+    )
   lines.push(`unchanged: ${d.unchanged}`)
   return lines.join("\n")
 }
@@ -32,4 +41,8 @@ export const diffCommand = Command.make(
       )
       yield* out.result(renderDiff(diff), diff)
     })
-).pipe(Command.withDescription("Compare two archives: spaces added, removed (deleted since OLD) and changed, with what changed."))
+).pipe(
+  Command.withDescription(
+    "Compare two archives: spaces added, removed (deleted since OLD) and changed, with what changed."
+  )
+)

@@ -16,10 +16,15 @@ const flags = {
   user: Flag.String("user").pipe(Flag.withDescription("user whose own spaces to export (repeatable)"), Flag.atLeast(0)),
   out: Flag.String("out").pipe(Flag.withDescription("directory the archive is written to")),
   since: Flag.String("since").pipe(
-    Flag.withDescription("earlier archive whose ETags make unchanged spaces free (default: the newest complete archive in --out)"),
+    Flag.withDescription(
+      "earlier archive whose ETags make unchanged spaces free (default: the newest complete archive in --out)"
+    ),
     Flag.optional
   ),
-  concurrency: Flag.Int("concurrency").pipe(Flag.withDescription(`parallel requests (1-100, default ${DEFAULT_CONCURRENCY})`), Flag.optional),
+  concurrency: Flag.Int("concurrency").pipe(
+    Flag.withDescription(`parallel requests (1-100, default ${DEFAULT_CONCURRENCY})`),
+    Flag.optional
+  ),
   apiUrl: apiUrlFlag,
   json: jsonFlag
 }
@@ -38,7 +43,8 @@ const checkPaths = (out: string, since: string | undefined) =>
       )
     if (out.trim() === "") return yield* new UsageError({ message: "--out must name a directory" })
     const outKind = yield* kind(out)
-    if (outKind !== "directory" && outKind !== "missing") return yield* new UsageError({ message: `--out ${out} is not a directory` })
+    if (outKind !== "directory" && outKind !== "missing")
+      return yield* new UsageError({ message: `--out ${out} is not a directory` })
     if (since === undefined) return
     const sinceKind = yield* kind(since)
     if (sinceKind === "missing") return yield* new UsageError({ message: `--since ${since}: no such archive` })
@@ -54,10 +60,14 @@ export const renderSummary = (s: ExportSummary): string => {
     lines.push(`  ${o.kind} ${o.owner}: ${formatCount(o.spaces)} spaces${o.failed > 0 ? `, ${o.failed} failed` : ""}`)
     for (const f of o.failures.slice(0, FAILURES_SHOWN)) lines.push(`    ${f}`)
     if (o.failures.length > FAILURES_SHOWN) {
-      lines.push(`    … and ${formatCount(o.failures.length - FAILURES_SHOWN)} more (listed in the archive's manifest.json)`)
+      lines.push(
+        `    … and ${formatCount(o.failures.length - FAILURES_SHOWN)} more (listed in the archive's manifest.json)`
+      )
     }
   }
-  lines.push(`requests: ${formatCount(s.requests)} (${formatCount(s.notModified)} not modified), ${(s.durationMs / 1000).toFixed(1)} s`)
+  lines.push(
+    `requests: ${formatCount(s.requests)} (${formatCount(s.notModified)} not modified), ${(s.durationMs / 1000).toFixed(1)} s`
+  )
   return lines.join("\n")
 }
 
@@ -78,7 +88,8 @@ const progressReporter = (out: OutputShape) =>
     const onProgress = (e: ExportProgress) =>
       Effect.suspend(() => {
         if (e._tag === "OwnerStarted") line = `${e.owner.login}: listing`
-        else if (e._tag === "SpaceDone") line = `${e.owner.login}: ${formatCount(e.done)}/${formatCount(e.listed)} spaces`
+        else if (e._tag === "SpaceDone")
+          line = `${e.owner.login}: ${formatCount(e.done)}/${formatCount(e.listed)} spaces`
         else line = `${e.owner.login}: ${formatCount(e.spaces)} spaces done`
         return draw
       })

@@ -6,4 +6,11 @@ import { pruneCommand } from "./prune.ts"
 import { replayCommand } from "./replay.ts"
 import { verifyCommand } from "./verify.ts"
 
-export const commands = [exportCommand, verifyCommand, inspectCommand, diffCommand, replayCommand, pruneCommand] as const
+export const commands = [
+  exportCommand,
+  verifyCommand,
+  inspectCommand,
+  diffCommand,
+  replayCommand,
+  pruneCommand
+] as const

@@ -18,7 +18,9 @@ export const renderInspection = (i: Inspection): string => {
     for (const f of o.failures) lines.push(`  ! ${describeFailure(f)}`)
     if (o.vanished.length > 0) lines.push(`  (deleted during the export: ${o.vanished.map((n) => `#${n}`).join(", ")})`)
     for (const s of o.spaces) {
-      lines.push(`  #${String(s.number).padEnd(5)} ${s.name}  [${s.resources} resources, ${s.collaborators} collaborators]`)
+      lines.push(
+        `  #${String(s.number).padEnd(5)} ${s.name}  [${s.resources} resources, ${s.collaborators} collaborators]`
+      )
     }
   }
   return lines.join("\n")
@@ -35,4 +37,6 @@ export const inspectCommand = Command.make(
       )
       yield* out.result(renderInspection(inspection), inspection)
     })
-).pipe(Command.withDescription("List the owners and spaces of an archive (number, name, resource and collaborator counts)."))
+).pipe(
+  Command.withDescription("List the owners and spaces of an archive (number, name, resource and collaborator counts).")
+)

@@ -24,8 +24,12 @@ export const pruneJson = (dir: string, r: PruneResult) => ({
 
 export const renderPrune = (r: PruneResult): string =>
   [
-    ...r.keep.map((d) => `keep          ${d.archive.name}${d.archive.complete ? "" : " (partial)"}  ${d.reasons.join(", ")}`),
-    ...r.remove.map((a) => `${r.dryRun ? "would remove " : "removed      "} ${a.name}${a.complete ? "" : " (partial)"}`),
+    ...r.keep.map(
+      (d) => `keep          ${d.archive.name}${d.archive.complete ? "" : " (partial)"}  ${d.reasons.join(", ")}`
+    ),
+    ...r.remove.map(
+      (a) => `${r.dryRun ? "would remove " : "removed      "} ${a.name}${a.complete ? "" : " (partial)"}`
+    ),
     ...r.unreadable.map((u) => `kept, unreadable ${u.name}: ${u.problem}`),
     `${r.keep.length} kept, ${r.remove.length} ${r.dryRun ? "to remove (dry run, nothing deleted)" : "removed"}` +
       (r.unreadable.length > 0 ? `, ${r.unreadable.length} unreadable (kept)` : "")
@@ -45,24 +49,36 @@ export const pruneCommand = Command.make(
       Flag.withDescription("IANA time zone in which days, weeks and months begin (default UTC)"),
       Flag.optional
     ),
-    dryRun: Flag.Boolean("dry-run").pipe(Flag.withDescription("show what would be removed; remove nothing"), Flag.withDefault(false)),
+    dryRun: Flag.Boolean("dry-run").pipe(
+      Flag.withDescription("show what would be removed; remove nothing"),
+      Flag.withDefault(false)
+    ),
     json: jsonFlag
   },
   (f) =>
     Effect.gen(function* () {
       const out = (yield* Output)(f.json)
-      const policy = { keepLast: f.keepLast, keepDaily: f.keepDaily, keepWeekly: f.keepWeekly, keepMonthly: f.keepMonthly }
+      const policy = {
+        keepLast: f.keepLast,
+        keepDaily: f.keepDaily,
+        keepWeekly: f.keepWeekly,
+        keepMonthly: f.keepMonthly
+      }
       for (const [key, n] of Object.entries(policy)) {
-        if (!Number.isInteger(n) || n < 0) return yield* new UsageError({ message: `${flagName(key)} must be 0 or more, got ${n}` })
+        if (!Number.isInteger(n) || n < 0)
+          return yield* new UsageError({ message: `${flagName(key)} must be 0 or more, got ${n}` })
       }
       if (isEmptyPolicy(policy)) {
         return yield* new UsageError({
-          message: "give at least one of --keep-last, --keep-daily, --keep-weekly, --keep-monthly (a policy that keeps nothing is refused)"
+          message:
+            "give at least one of --keep-last, --keep-daily, --keep-weekly, --keep-monthly (a policy that keeps nothing is refused)"
         })
       }
       const timeZone = Option.getOrUndefined(f.timeZone)
       if (timeZone !== undefined && Option.isNone(DateTime.zoneMakeNamed(timeZone))) {
-        return yield* new UsageError({ message: `--time-zone: "${timeZone}" is not an IANA time zone (e.g. Europe/Berlin)` })
+        return yield* new UsageError({
+          message: `--time-zone: "${timeZone}" is not an IANA time zone (e.g. Europe/Berlin)`
+        })
       }
       const result = yield* pruneArchives(f.dir, policy, { dryRun: f.dryRun, timeZone }).pipe(
         Effect.catchTag("PruneError", (e) => Effect.fail(new RunFailed({ message: e.message, reported: false })))

@@ -14,27 +14,44 @@ const file = (name: string, what: string) => Flag.String(name).pipe(Flag.withDes
 const flags = {
   archive: Argument.String("archive").pipe(Argument.withDescription("archive to replay")),
   to: Flag.String("to").pipe(
-    Flag.withDescription("migrate into this owner: an organization login, or user:LOGIN (default: restore into the original owners)"),
+    Flag.withDescription(
+      "migrate into this owner: an organization login, or user:LOGIN (default: restore into the original owners)"
+    ),
     Flag.optional
   ),
   repoMap: file("repo-map", "JSON file mapping archived repository names or ids to target names or ids"),
   teamMap: file("team-map", "JSON file mapping archived team slugs to target slugs"),
   userMap: file("user-map", "JSON file mapping archived logins to target logins"),
-  space: Flag.String("space").pipe(Flag.withDescription("replay only OWNER/NUMBER (repeatable; default all)"), Flag.atLeast(0)),
+  space: Flag.String("space").pipe(
+    Flag.withDescription("replay only OWNER/NUMBER (repeatable; default all)"),
+    Flag.atLeast(0)
+  ),
   onConflict: Flag.Literals("on-conflict", ["skip", "update", "fail"]).pipe(
-    Flag.withDescription("when the target already has the space: skip it (default), update it to equal the archive, or stop"),
+    Flag.withDescription(
+      "when the target already has the space: skip it (default), update it to equal the archive, or stop"
+    ),
     Flag.withDefault("skip" as const)
   ),
-  writeRate: Flag.Int("write-rate").pipe(Flag.withDescription("mutating requests per minute (default 60: one per second)"), Flag.optional),
-  strict: Flag.Boolean("strict").pipe(Flag.withDescription("do not create a space when anything in it cannot be carried over"), Flag.withDefault(false)),
-  dryRun: Flag.Boolean("dry-run").pipe(Flag.withDescription("print the plan; send no POST, PUT or DELETE"), Flag.withDefault(false)),
+  writeRate: Flag.Int("write-rate").pipe(
+    Flag.withDescription("mutating requests per minute (default 60: one per second)"),
+    Flag.optional
+  ),
+  strict: Flag.Boolean("strict").pipe(
+    Flag.withDescription("do not create a space when anything in it cannot be carried over"),
+    Flag.withDefault(false)
+  ),
+  dryRun: Flag.Boolean("dry-run").pipe(
+    Flag.withDescription("print the plan; send no POST, PUT or DELETE"),
+    Flag.withDefault(false)
+  ),
   apiUrl: apiUrlFlag,
   json: jsonFlag
 }
 
 const parseOwner = (raw: string): Effect.Effect<Owner, UsageError> => {
   const [, kind, login = ""] = /^(?:(org|user):)?(.*)$/.exec(raw.trim())!
-  if (!isLogin(login)) return Effect.fail(new UsageError({ message: `--to ${raw}: expected an organization login or user:LOGIN` }))
+  if (!isLogin(login))
+    return Effect.fail(new UsageError({ message: `--to ${raw}: expected an organization login or user:LOGIN` }))
   return Effect.succeed(kind === "user" ? user(login) : org(login))
 }
 
@@ -44,7 +61,8 @@ export const renderReplay = (s: ReplaySummary): string => {
     `${r.source.owner}/${r.source.number} "${r.source.name}"${r.number !== undefined && r.number > 0 ? ` -> ${r.target}/${r.number}` : ` -> ${r.target}`}`
   const lines: Array<string> = [s.dryRun ? "PLAN (dry run: nothing was changed)" : "replay finished"]
   for (const c of s.created) lines.push(`  ${verb("created", "create")}  ${ref(c)}`)
-  for (const u of s.updated) lines.push(`  ${verb("updated", "update")}  ${ref(u)}\n      ${u.changes.join("\n      ")}`)
+  for (const u of s.updated)
+    lines.push(`  ${verb("updated", "update")}  ${ref(u)}\n      ${u.changes.join("\n      ")}`)
   for (const k of s.skipped) lines.push(`  skip     ${ref(k)}: ${k.reason}`)
   for (const f of s.failed) lines.push(`  FAILED   ${ref(f)}: ${f.error}`)
   for (const u of s.unmapped) {
@@ -65,7 +83,9 @@ export const replayCommand = Command.make("replay", flags, (f) =>
       if (!/^[^/\s]+\/\d+$/.test(s)) return yield* new UsageError({ message: `--space ${s}: expected OWNER/NUMBER` })
     }
     if (Option.isSome(f.writeRate) && !(f.writeRate.value > 0)) {
-      return yield* new UsageError({ message: `--write-rate must be a positive number of requests per minute, got ${f.writeRate.value}` })
+      return yield* new UsageError({
+        message: `--write-rate must be a positive number of requests per minute, got ${f.writeRate.value}`
+      })
     }
     // Allowed (a GitHub Enterprise Server may have no limits), but against GitHub's advice for github.com.
     if (Option.isSome(f.writeRate) && f.writeRate.value > 60 && !f.dryRun) {
@@ -90,7 +110,11 @@ export const replayCommand = Command.make("replay", flags, (f) =>
     }).pipe(
       Effect.provide(githubLayer({ apiUrl: f.apiUrl, writesPerMinute: f.writeRate })),
       Effect.catchTag("ReplayError", (e) =>
-        Effect.fail(e.badRequest === true ? new UsageError({ message: e.message }) : new RunFailed({ message: e.message, reported: false }))
+        Effect.fail(
+          e.badRequest === true
+            ? new UsageError({ message: e.message })
+            : new RunFailed({ message: e.message, reported: false })
+        )
       )
     )
     yield* out.result(renderReplay(summary), {
@@ -103,4 +127,8 @@ export const replayCommand = Command.make("replay", flags, (f) =>
     })
     if (summary.failed.length > 0) return yield* new RunFailed({ message: "some spaces failed", reported: true })
   })
-).pipe(Command.withDescription("Restore archived spaces into their owners, or migrate them into another owner (--to), remapping repositories, teams and users."))
+).pipe(
+  Command.withDescription(
+    "Restore archived spaces into their owners, or migrate them into another owner (--to), remapping repositories, teams and users."
+  )
+)

@@ -15,7 +15,10 @@ export const apiUrlFlag = Flag.String("api-url").pipe(
 
 /** `--org a --org b` and `--org a,b` both work. */
 export const splitList = (values: ReadonlyArray<string>): ReadonlyArray<string> =>
-  values.flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v.length > 0)
+  values
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0)
 
 export const checkRange = (name: string, value: Option.Option<number>, min: number, max: number) =>
   Option.match(value, {

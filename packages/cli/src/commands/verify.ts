@@ -14,7 +14,13 @@ export const verifyCommand = Command.make(
       const out = (yield* Output)(f.json)
       const report = yield* verifyArchive(f.archive).pipe(
         Effect.catchTag("ArchiveError", (e) =>
-          Effect.succeed({ archive: f.archive, ok: false, formatVersion: 0, problems: [e.message], counts: { entries: 0, spaces: 0, owners: 0 } })
+          Effect.succeed({
+            archive: f.archive,
+            ok: false,
+            formatVersion: 0,
+            problems: [e.message],
+            counts: { entries: 0, spaces: 0, owners: 0 }
+          })
         )
       )
       const text = report.ok
@@ -23,4 +29,6 @@ export const verifyCommand = Command.make(
       yield* out.result(text, report)
       if (!report.ok) return yield* new RunFailed({ message: "verification failed", reported: true })
     })
-).pipe(Command.withDescription("Check an archive: zip integrity, sizes, sha256, the schema of every file, safe entry names."))
+).pipe(
+  Command.withDescription("Check an archive: zip integrity, sizes, sha256, the schema of every file, safe entry names.")
+)

@@ -2,7 +2,13 @@
 // reported by Verify instead, one sentence each.
 import { Schema } from "effect"
 
-export const ArchiveErrorReason = Schema.Literals(["NotFound", "Unreadable", "UnsupportedVersion", "Invalid", "WriteFailed"])
+export const ArchiveErrorReason = Schema.Literals([
+  "NotFound",
+  "Unreadable",
+  "UnsupportedVersion",
+  "Invalid",
+  "WriteFailed"
+])
 export type ArchiveErrorReason = typeof ArchiveErrorReason.Type
 
 export class ArchiveError extends Schema.TaggedError<ArchiveError>()("ArchiveError", {

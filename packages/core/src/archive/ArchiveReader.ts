@@ -87,10 +87,16 @@ export const decodeManifest = (path: string, json: unknown): Effect.Effect<Manif
     switch (probe.formatVersion) {
       case 1:
         return yield* Schema.decodeUnknownEffect(ManifestV1)(json).pipe(
-          Effect.mapError((e) => new ArchiveError({ reason: "Invalid", path, detail: `manifest.json: ${firstLine(e.message)}` }))
+          Effect.mapError(
+            (e) => new ArchiveError({ reason: "Invalid", path, detail: `manifest.json: ${firstLine(e.message)}` })
+          )
         )
       default:
-        return yield* new ArchiveError({ reason: "Invalid", path, detail: `unknown archive format ${probe.formatVersion}` })
+        return yield* new ArchiveError({
+          reason: "Invalid",
+          path,
+          detail: `unknown archive format ${probe.formatVersion}`
+        })
     }
   })
 
@@ -98,18 +104,22 @@ const firstLine = (s: string) => s.split("\n").slice(0, 2).join(" ").slice(0, 30
 
 const openZip = (path: string) =>
   Effect.callback<yauzl.ZipFile, ArchiveError>((resume) => {
-    yauzl.open(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false }, (err, zip) => {
-      if (err) {
-        const code = (err as NodeJS.ErrnoException).code
-        resume(
-          Effect.fail(
-            code === "ENOENT"
-              ? new ArchiveError({ reason: "NotFound", path, detail: "no such file" })
-              : new ArchiveError({ reason: "Unreadable", path, detail: err.message })
+    yauzl.open(
+      path,
+      { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false },
+      (err, zip) => {
+        if (err) {
+          const code = (err as NodeJS.ErrnoException).code
+          resume(
+            Effect.fail(
+              code === "ENOENT"
+                ? new ArchiveError({ reason: "NotFound", path, detail: "no such file" })
+                : new ArchiveError({ reason: "Unreadable", path, detail: err.message })
+            )
           )
-        )
-      } else resume(Effect.succeed(zip))
-    })
+        } else resume(Effect.succeed(zip))
+      }
+    )
   })
 
 const listEntries = (path: string, zip: yauzl.ZipFile) =>
@@ -118,7 +128,15 @@ const listEntries = (path: string, zip: yauzl.ZipFile) =>
     zip.on("entry", (e: yauzl.Entry) => {
       // Two entries of one name: readers disagree on which one counts, so the archive has no single meaning.
       if (entries.has(e.fileName)) {
-        return resume(Effect.fail(new ArchiveError({ reason: "Invalid", path, detail: `entry ${e.fileName} appears more than once in the zip` })))
+        return resume(
+          Effect.fail(
+            new ArchiveError({
+              reason: "Invalid",
+              path,
+              detail: `entry ${e.fileName} appears more than once in the zip`
+            })
+          )
+        )
       }
       entries.set(e.fileName, e)
       zip.readEntry()
@@ -142,7 +160,15 @@ const readEntry = (path: string, zip: yauzl.ZipFile, entry: yauzl.Entry, row?: M
   Effect.callback<Buffer, ArchiveError>((resume) => {
     zip.openReadStream(entry, (err, stream) => {
       if (err || stream === undefined) {
-        return resume(Effect.fail(new ArchiveError({ reason: "Unreadable", path, detail: `${entry.fileName}: ${err?.message ?? "no stream"}` })))
+        return resume(
+          Effect.fail(
+            new ArchiveError({
+              reason: "Unreadable",
+              path,
+              detail: `${entry.fileName}: ${err?.message ?? "no stream"}`
+            })
+          )
+        )
       }
       const chunks: Array<Buffer> = []
       const check = row === undefined ? undefined : entryChecker(row)
@@ -150,12 +176,22 @@ const readEntry = (path: string, zip: yauzl.ZipFile, entry: yauzl.Entry, row?: M
         chunks.push(c)
         check?.update(c)
       })
-      stream.on("error", (e: Error) => resume(Effect.fail(new ArchiveError({ reason: "Unreadable", path, detail: `${entry.fileName}: ${e.message}` }))))
+      stream.on("error", (e: Error) =>
+        resume(Effect.fail(new ArchiveError({ reason: "Unreadable", path, detail: `${entry.fileName}: ${e.message}` })))
+      )
       stream.on("end", () => {
         const bytes = Buffer.concat(chunks)
         const problem = check?.problem()
         if (crc32(bytes) >>> 0 !== entry.crc32 >>> 0) {
-          resume(Effect.fail(new ArchiveError({ reason: "Unreadable", path, detail: `${entry.fileName}: CRC mismatch (the file is corrupt)` })))
+          resume(
+            Effect.fail(
+              new ArchiveError({
+                reason: "Unreadable",
+                path,
+                detail: `${entry.fileName}: CRC mismatch (the file is corrupt)`
+              })
+            )
+          )
         } else if (problem !== undefined) {
           resume(Effect.fail(new ArchiveError({ reason: "Invalid", path, detail: problem })))
         } else resume(Effect.succeed(bytes))
@@ -170,7 +206,8 @@ export const openArchive = (path: string) =>
     const raw = yield* listEntries(path, zip)
     for (const name of raw.keys()) {
       const why = unsafeEntryName(name)
-      if (why !== undefined) return yield* new ArchiveError({ reason: "Invalid", path, detail: `entry "${name}" ${why}` })
+      if (why !== undefined)
+        return yield* new ArchiveError({ reason: "Invalid", path, detail: `entry "${name}" ${why}` })
     }
     const entries = new Map<string, ZipEntryInfo>(
       [...raw.values()].map((e) => [e.fileName, { name: e.fileName, size: e.uncompressedSize, crc32: e.crc32 }])
@@ -185,14 +222,20 @@ export const openArchive = (path: string) =>
         try: () => JSON.parse(bytes.toString("utf8")) as unknown,
         catch: () => new ArchiveError({ reason: "Invalid", path, detail: `${name} is not valid JSON` })
       })
-    if (!raw.has(MANIFEST_PATH)) return yield* new ArchiveError({ reason: "Invalid", path, detail: "manifest.json is missing" })
-    const manifest = yield* readBytes(MANIFEST_PATH).pipe(Effect.flatMap(parseJson(MANIFEST_PATH)), Effect.flatMap((json) => decodeManifest(path, json)))
+    if (!raw.has(MANIFEST_PATH))
+      return yield* new ArchiveError({ reason: "Invalid", path, detail: "manifest.json is missing" })
+    const manifest = yield* readBytes(MANIFEST_PATH).pipe(
+      Effect.flatMap(parseJson(MANIFEST_PATH)),
+      Effect.flatMap((json) => decodeManifest(path, json))
+    )
 
     // Names and sizes are compared now, from the central directory; the failure is raised by the first read of
     // contents, so that verify (which reads only raw bytes) can still report every problem instead of the first.
     const listing = checkListing(manifest.entries, entries)
     const listingOk: Effect.Effect<void, ArchiveError> =
-      listing.problem === undefined ? Effect.void : Effect.fail(new ArchiveError({ reason: "Invalid", path, detail: listing.problem }))
+      listing.problem === undefined
+        ? Effect.void
+        : Effect.fail(new ArchiveError({ reason: "Invalid", path, detail: listing.problem }))
     const readJson = (name: string) =>
       Effect.andThen(
         listingOk,
@@ -205,7 +248,9 @@ export const openArchive = (path: string) =>
 
     const decodeSpace = (name: string, json: unknown) =>
       Schema.decodeUnknownEffect(ArchivedSpaceV1)(json).pipe(
-        Effect.mapError((e) => new ArchiveError({ reason: "Invalid", path, detail: `${name}: ${firstLine(e.message)}` }))
+        Effect.mapError(
+          (e) => new ArchiveError({ reason: "Invalid", path, detail: `${name}: ${firstLine(e.message)}` })
+        )
       )
     const asObject = (name: string, json: unknown) =>
       typeof json === "object" && json !== null && !Array.isArray(json)
@@ -220,7 +265,12 @@ export const openArchive = (path: string) =>
         const space = yield* decodeSpace(name, json)
         const { ownerLogin, number } = parseSpacePath(name)!
         // Diff matches spaces by this number: one that disagrees with its path would read as another space.
-        if (space.number !== number) return yield* new ArchiveError({ reason: "Invalid", path, detail: `${name} holds space number ${space.number}` })
+        if (space.number !== number)
+          return yield* new ArchiveError({
+            reason: "Invalid",
+            path,
+            detail: `${name} holds space number ${space.number}`
+          })
         return { ownerLogin, number, space, raw: rawSpace }
       })
     const handle: ArchiveHandle = {
@@ -231,7 +281,11 @@ export const openArchive = (path: string) =>
       readJson,
       repositories: readJson(REPOSITORIES_PATH).pipe(
         Effect.flatMap((json) => Schema.decodeUnknownEffect(RepositoryIndexV1)(json)),
-        Effect.mapError((e) => (e._tag === "ArchiveError" ? e : new ArchiveError({ reason: "Invalid", path, detail: `repositories.json: ${firstLine(e.message)}` })))
+        Effect.mapError((e) =>
+          e._tag === "ArchiveError"
+            ? e
+            : new ArchiveError({ reason: "Invalid", path, detail: `repositories.json: ${firstLine(e.message)}` })
+        )
       ),
       readSpaceRaw: (ownerLogin, number) => {
         const name = spaceEntryPath(ownerLogin, number)

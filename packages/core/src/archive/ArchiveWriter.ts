@@ -32,7 +32,11 @@ export interface ManifestFields {
 export interface ArchiveWriter {
   /** The first choice of final name. */
   readonly path: string
-  readonly addSpace: (ownerLogin: string, number: number, raw: Record<string, unknown>) => Effect.Effect<void, ArchiveError>
+  readonly addSpace: (
+    ownerLogin: string,
+    number: number,
+    raw: Record<string, unknown>
+  ) => Effect.Effect<void, ArchiveError>
   readonly setRepositories: (index: RepositoryIndex) => Effect.Effect<void, ArchiveError>
   /** Writes the manifest and moves the archive to its final name, the first free one; returns that name. */
   readonly finish: (fields: ManifestFields) => Effect.Effect<string, ArchiveError>
@@ -51,7 +55,8 @@ export const entryBytes = (value: unknown): Buffer => Buffer.from(`${JSON.string
 export type ArchiveName = string | ((sequence: number) => string)
 
 export const openArchiveWriter = (name: ArchiveName) => {
-  const nameFor = (sequence: number): string | undefined => (typeof name === "string" ? (sequence === 1 ? name : undefined) : name(sequence))
+  const nameFor = (sequence: number): string | undefined =>
+    typeof name === "string" ? (sequence === 1 ? name : undefined) : name(sequence)
   const finalPath = nameFor(1)!
   return Effect.acquireRelease(
     Effect.tryPromise({
@@ -167,7 +172,10 @@ class ZipSink {
 
   writer(): ArchiveWriter {
     const wrap = <A>(f: () => Promise<A>) =>
-      Effect.tryPromise({ try: f, catch: (e) => new ArchiveError({ reason: "WriteFailed", path: this.finalPath, detail: errorText(e) }) })
+      Effect.tryPromise({
+        try: f,
+        catch: (e) => new ArchiveError({ reason: "WriteFailed", path: this.finalPath, detail: errorText(e) })
+      })
     return {
       path: this.finalPath,
       addSpace: (owner, number, raw) => wrap(() => this.add(spaceEntryPath(owner, number), raw)),
@@ -187,7 +195,10 @@ class ZipSink {
       owners: fields.owners
     } as const
     // Streamed in chunks: at 50,000 entries the manifest is ~8 MB of text, written last, at peak memory.
-    this.zip.append(Readable.from(manifestChunks(head, this.entries), { objectMode: false }), { name: MANIFEST_PATH, mode: 0o600 })
+    this.zip.append(Readable.from(manifestChunks(head, this.entries), { objectMode: false }), {
+      name: MANIFEST_PATH,
+      mode: 0o600
+    })
     await this.zip.finalize()
     await this.done
     // The stream has closed its descriptor; fsync through a new one (fsync flushes the file, not the descriptor).
@@ -221,7 +232,13 @@ class ZipSink {
         const code = (e as NodeJS.ErrnoException).code
         if (code === "EEXIST") continue
         if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw e
-        if (await stat(candidate).then(() => true, () => false)) continue
+        if (
+          await stat(candidate).then(
+            () => true,
+            () => false
+          )
+        )
+          continue
         await rename(this.tmp, candidate)
         return candidate
       }

@@ -40,8 +40,10 @@ export const coverageOf = (owners: ReadonlyArray<ManifestOwner>): Coverage => {
   return (owner, number) => {
     const o = byLogin.get(owner.toLowerCase())
     if (o === undefined) return `the newer archive does not include ${owner}`
-    if (o.failures.some((f) => f.scope === FailureScope.list)) return `the newer archive could not list ${o.login}'s spaces`
-    if (o.failures.some((f) => f.scope === FailureScope.space(number))) return "the newer archive could not read this space"
+    if (o.failures.some((f) => f.scope === FailureScope.list))
+      return `the newer archive could not list ${o.login}'s spaces`
+    if (o.failures.some((f) => f.scope === FailureScope.space(number)))
+      return "the newer archive could not read this space"
     return undefined
   }
 }
@@ -126,7 +128,11 @@ export const startDiff = () => {
   }
 }
 
-export const diffDigests = (before: Iterable<SpaceDigest>, after: Iterable<SpaceDigest>, coverage: Coverage = fullCoverage): ArchiveDiff => {
+export const diffDigests = (
+  before: Iterable<SpaceDigest>,
+  after: Iterable<SpaceDigest>,
+  coverage: Coverage = fullCoverage
+): ArchiveDiff => {
   const diff = startDiff()
   for (const d of before) diff.remember(d)
   for (const d of after) diff.see(d)

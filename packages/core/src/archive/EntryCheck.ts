@@ -12,7 +12,10 @@ export interface ManifestListing {
 }
 
 /** Compares the manifest's rows with the zip's entries (by name, with their uncompressed size) without reading any. */
-export const checkListing = (listed: ReadonlyArray<ManifestEntry>, zip: ReadonlyMap<string, { readonly size: number }>): ManifestListing => {
+export const checkListing = (
+  listed: ReadonlyArray<ManifestEntry>,
+  zip: ReadonlyMap<string, { readonly size: number }>
+): ManifestListing => {
   const rows = new Map<string, ManifestEntry>()
   let problem: string | undefined
   for (const row of listed) {

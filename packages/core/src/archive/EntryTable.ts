@@ -82,8 +82,14 @@ const ENTRIES_MARK = "\u0000entries\u0000"
  * The manifest as `JSON.stringify(manifest, null, 2) + "\n"` (the format every entry is written in), in chunks of
  * about `chunkRows` entries, so a manifest of 50,000 entries never exists as one 8 MB string and its Buffer.
  */
-export function* manifestChunks(head: Omit<ManifestV1, "entries">, table: EntryTable, chunkRows = 512): Generator<string> {
-  const [before, after] = JSON.stringify({ ...head, entries: ENTRIES_MARK }, null, 2).split(JSON.stringify(ENTRIES_MARK)) as [string, string]
+export function* manifestChunks(
+  head: Omit<ManifestV1, "entries">,
+  table: EntryTable,
+  chunkRows = 512
+): Generator<string> {
+  const [before, after] = JSON.stringify({ ...head, entries: ENTRIES_MARK }, null, 2).split(
+    JSON.stringify(ENTRIES_MARK)
+  ) as [string, string]
   if (table.size === 0) {
     yield `${before}[]${after}\n`
     return

@@ -23,15 +23,21 @@ export interface SpaceDigest {
 }
 
 // Logins, team slugs and resource ids hold neither "=" nor a line break.
-const tableText = (rows: ReadonlyArray<readonly [string, string]>) => rows.map(([k, v]) => `${k}=${v}`).sort().join("\n")
+const tableText = (rows: ReadonlyArray<readonly [string, string]>) =>
+  rows
+    .map(([k, v]) => `${k}=${v}`)
+    .sort()
+    .join("\n")
 
 /** A digest's resource or collaborator table, as key -> value. */
 export const tableOf = (text: string): Readonly<Record<string, string>> =>
   Object.fromEntries(
-    text === "" ? [] : text.split("\n").map((line) => {
-      const eq = line.lastIndexOf("=")
-      return [line.slice(0, eq), line.slice(eq + 1)]
-    })
+    text === ""
+      ? []
+      : text.split("\n").map((line) => {
+          const eq = line.lastIndexOf("=")
+          return [line.slice(0, eq), line.slice(eq + 1)]
+        })
   )
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 16)
@@ -43,8 +49,13 @@ export const digestSpace = (owner: string, space: ArchivedSpace): SpaceDigest =>
   description: sha(JSON.stringify(space.description ?? null)),
   baseRole: space.base_role,
   instructions: sha(space.general_instructions ?? ""),
-  resources: tableText((space.resources_attributes ?? []).map((r) => [String(r.id), sha(canonical({ t: r.resource_type, m: r.metadata }))])),
+  resources: tableText(
+    (space.resources_attributes ?? []).map((r) => [String(r.id), sha(canonical({ t: r.resource_type, m: r.metadata }))])
+  ),
   collaborators: tableText(
-    space.collaborators.map((c) => [isUserCollaborator(c) ? `User/${c.login}` : isTeamCollaborator(c) ? `Team/${c.slug}` : canonical(c), c.role])
+    space.collaborators.map((c) => [
+      isUserCollaborator(c) ? `User/${c.login}` : isTeamCollaborator(c) ? `Team/${c.slug}` : canonical(c),
+      c.role
+    ])
   )
 })

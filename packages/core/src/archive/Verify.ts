@@ -15,7 +15,8 @@ export interface VerifyReport {
 }
 
 const firstLine = (s: string) => s.split("\n").slice(0, 2).join(" ").slice(0, 300)
-const why = (cause: Cause.Cause<{ readonly message: string }>) => firstLine(String((Cause.squash(cause) as { message?: unknown }).message ?? cause))
+const why = (cause: Cause.Cause<{ readonly message: string }>) =>
+  firstLine(String((Cause.squash(cause) as { message?: unknown }).message ?? cause))
 
 /** Fails with ArchiveError only when the archive cannot be read at all; everything else is a problem in the report. */
 export const verifyArchive = (path: string): Effect.Effect<VerifyReport, ArchiveError> =>
@@ -33,11 +34,12 @@ export const verifyArchive = (path: string): Effect.Effect<VerifyReport, Archive
           problems.push(`entry ${entry.path} is listed in the manifest but missing from the archive`)
           continue
         }
-        const bytes = yield* archive.readBytes(entry.path).pipe(
-          Effect.catchTag("ArchiveError", (e) => Effect.sync(() => void problems.push(e.detail)))
-        )
+        const bytes = yield* archive
+          .readBytes(entry.path)
+          .pipe(Effect.catchTag("ArchiveError", (e) => Effect.sync(() => void problems.push(e.detail))))
         if (bytes === undefined) continue
-        if (bytes.length !== entry.size) problems.push(`entry ${entry.path} has ${bytes.length} bytes, the manifest says ${entry.size}`)
+        if (bytes.length !== entry.size)
+          problems.push(`entry ${entry.path} has ${bytes.length} bytes, the manifest says ${entry.size}`)
         const sha = createHash("sha256").update(bytes).digest("hex")
         if (sha !== entry.sha256) problems.push(`entry ${entry.path} does not match its sha256 in the manifest`)
         let json: unknown
@@ -63,10 +65,12 @@ export const verifyArchive = (path: string): Effect.Effect<VerifyReport, Archive
       if (!listed.has(REPOSITORIES_PATH)) problems.push("repositories.json is missing")
       for (const owner of archive.manifest.owners) {
         const found = spacesPerOwner.get(owner.login.toLowerCase()) ?? 0
-        if (found !== owner.spaces) problems.push(`owner ${owner.login}: the manifest says ${owner.spaces} spaces, the archive holds ${found}`)
+        if (found !== owner.spaces)
+          problems.push(`owner ${owner.login}: the manifest says ${owner.spaces} spaces, the archive holds ${found}`)
         spacesPerOwner.delete(owner.login.toLowerCase())
       }
-      for (const [login, n] of spacesPerOwner) problems.push(`${n} spaces of ${login} belong to no owner in the manifest`)
+      for (const [login, n] of spacesPerOwner)
+        problems.push(`${n} spaces of ${login} belong to no owner in the manifest`)
       return {
         archive: path,
         ok: problems.length === 0,

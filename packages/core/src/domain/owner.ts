@@ -36,13 +36,18 @@ export const isLogin = (s: string): boolean => /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$
  * The owners to export, each once and in the order given: a login listed twice (in any case) is one owner; a
  * login given as both organization and user, or not a login, is an error (the message names it).
  */
-export const ownerList = (orgs: ReadonlyArray<string>, users: ReadonlyArray<string>): Result.Result<ReadonlyArray<Owner>, string> => {
+export const ownerList = (
+  orgs: ReadonlyArray<string>,
+  users: ReadonlyArray<string>
+): Result.Result<ReadonlyArray<Owner>, string> => {
   const seen = new Map<string, Owner>()
   for (const owner of [...orgs.map(org), ...users.map(user)]) {
-    if (!isLogin(owner.login)) return Result.fail(`"${owner.login}" is not a GitHub login (letters, digits and hyphens)`)
+    if (!isLogin(owner.login))
+      return Result.fail(`"${owner.login}" is not a GitHub login (letters, digits and hyphens)`)
     const earlier = seen.get(owner.login.toLowerCase())
     if (earlier === undefined) seen.set(owner.login.toLowerCase(), owner)
-    else if (earlier.kind !== owner.kind) return Result.fail(`${owner.login} is given as both an organization and a user; it is one or the other`)
+    else if (earlier.kind !== owner.kind)
+      return Result.fail(`${owner.login} is given as both an organization and a user; it is one or the other`)
   }
   return Result.succeed([...seen.values()])
 }

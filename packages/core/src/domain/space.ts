@@ -34,7 +34,10 @@ export const isCollaboratorRole = Schema.is(CollaboratorRole)
 export const isResourceType = Schema.is(ResourceType)
 
 /** Resource types that reference uploaded chat attachments: GitHub refuses to create them through the API. */
-export const uploadOnlyResourceTypes: ReadonlySet<string> = new Set<ResourceType>(["media_content", "uploaded_text_file"])
+export const uploadOnlyResourceTypes: ReadonlySet<string> = new Set<ResourceType>([
+  "media_content",
+  "uploaded_text_file"
+])
 
 /** Resource types whose metadata carries a `repository_id`. */
 export const repositoryResourceTypes: ReadonlySet<string> = new Set<ResourceType>([

@@ -2,7 +2,13 @@
 // repository as spaces reference it -> archive entries, in list order. Unchanged spaces come back as 304 (free)
 // and are copied from the earlier archive.
 import { DateTime, Effect, Stream } from "effect"
-import { describeFailure, FailureScope, type ManifestOwner, type OwnerFailure, type SpaceEtags } from "../archive/ArchiveFormat.ts"
+import {
+  describeFailure,
+  FailureScope,
+  type ManifestOwner,
+  type OwnerFailure,
+  type SpaceEtags
+} from "../archive/ArchiveFormat.ts"
 import type { Owner } from "../domain/owner.ts"
 import type { SpaceListItem } from "../domain/space.ts"
 import { GitHubClient, type Conditional } from "../github/GitHubClient.ts"
@@ -32,7 +38,12 @@ export interface PipelineResult {
 }
 
 type SpaceOutcome =
-  | { readonly _tag: "Archived"; readonly number: number; readonly entry: Record<string, unknown>; readonly repositoryIds: ReadonlyArray<number> }
+  | {
+      readonly _tag: "Archived"
+      readonly number: number
+      readonly entry: Record<string, unknown>
+      readonly repositoryIds: ReadonlyArray<number>
+    }
   | { readonly _tag: "Vanished"; readonly number: number }
   | { readonly _tag: "Failed"; readonly failure: OwnerFailure }
 
@@ -79,13 +90,13 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
     Effect.gen(function* () {
       const before: SpaceEtags | undefined = previous?.etags(owner.login, item.number)
       const space = yield* client.getSpace(owner, item.number, before?.space).pipe(Effect.mapError(abortOnUnauthorized))
-      const collaborators = yield* client.listCollaborators(owner, item.number, before?.collaborators).pipe(Effect.mapError(abortOnUnauthorized))
+      const collaborators = yield* client
+        .listCollaborators(owner, item.number, before?.collaborators)
+        .pipe(Effect.mapError(abortOnUnauthorized))
       // Read the earlier copy at most once, and only when something answered 304.
       const earlier = yield* Effect.cached(previousCopy(owner, item.number))
       const spaceRaw = (yield* bodyOf(space, () =>
-        earlier.pipe(
-          Effect.map(({ collaborators: _c, etags: _e, ...rest }) => rest)
-        )
+        earlier.pipe(Effect.map(({ collaborators: _c, etags: _e, ...rest }) => rest))
       )) as Record<string, unknown>
       const collaboratorsRaw = yield* bodyOf(collaborators, () =>
         earlier.pipe(Effect.map((copy) => ({ collaborators: copy["collaborators"] })))
@@ -99,10 +110,19 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
         collaborators: (collaboratorsRaw as { collaborators?: unknown }).collaborators ?? [],
         etags
       }
-      return { _tag: "Archived", number: item.number, entry, repositoryIds: referencedRepositoryIds(spaceRaw) } as SpaceOutcome
+      return {
+        _tag: "Archived",
+        number: item.number,
+        entry,
+        repositoryIds: referencedRepositoryIds(spaceRaw)
+      } as SpaceOutcome
     }).pipe(
       Effect.catchTag("GitHubError", (e: GitHubError) =>
-        Effect.succeed<SpaceOutcome>(isGone(e) ? { _tag: "Vanished", number: item.number } : { _tag: "Failed", failure: failureOf(FailureScope.space(item.number), e) })
+        Effect.succeed<SpaceOutcome>(
+          isGone(e)
+            ? { _tag: "Vanished", number: item.number }
+            : { _tag: "Failed", failure: failureOf(FailureScope.space(item.number), e) }
+        )
       )
     )
 
@@ -121,7 +141,9 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
     | { readonly _tag: "OwnerStart"; readonly run: OwnerRun }
     | { readonly _tag: "Space"; readonly run: OwnerRun; readonly item: SpaceListItem }
     | { readonly _tag: "OwnerEnd"; readonly run: OwnerRun }
-  type Done = Exclude<Work, { _tag: "Space" }> | { readonly _tag: "Space"; readonly run: OwnerRun; readonly outcome: SpaceOutcome }
+  type Done =
+    | Exclude<Work, { _tag: "Space" }>
+    | { readonly _tag: "Space"; readonly run: OwnerRun; readonly outcome: SpaceOutcome }
 
   // GitHub documents that user-owned spaces need a classic PAT or an OAuth token. Say so up front, ask anyway
   // (GitHub has the last word), and never record such an owner as complete unless spaces came back: an empty
@@ -139,7 +161,9 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
   const listFailure = (run: OwnerRun, e: GitHubError): OwnerFailure => {
     const failure = failureOf(FailureScope.list, e)
     const refused = e.reason._tag === "Forbidden" || e.reason._tag === "NotFound"
-    return run.tokenProblem !== undefined && refused ? { ...failure, message: `${failure.message} (${run.tokenProblem})` } : failure
+    return run.tokenProblem !== undefined && refused
+      ? { ...failure, message: `${failure.message} (${run.tokenProblem})` }
+      : failure
   }
 
   /**
@@ -156,7 +180,9 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
               return { _tag: "Space", run, item }
             }),
             Stream.mapError(abortOnUnauthorized),
-            Stream.catchTag("GitHubError", (e: GitHubError) => Stream.fromEffectDrain(Effect.sync(() => void run.failures.push(listFailure(run, e)))))
+            Stream.catchTag("GitHubError", (e: GitHubError) =>
+              Stream.fromEffectDrain(Effect.sync(() => void run.failures.push(listFailure(run, e))))
+            )
           )
         ),
         Stream.concat(Stream.succeed<Work>({ _tag: "OwnerEnd", run }))
@@ -179,7 +205,9 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
       const outcome = done.outcome
       if (outcome._tag === "Archived") {
         // Written here, in list order, so archives are deterministic whatever order the GETs finish in.
-        yield* sink.addSpace(run.owner.login, outcome.number, outcome.entry).pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
+        yield* sink
+          .addSpace(run.owner.login, outcome.number, outcome.entry)
+          .pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
         run.archived++
       } else if (outcome._tag === "Failed") {
         run.failures.push(outcome.failure)
@@ -197,8 +225,21 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
         failures.push({ scope: FailureScope.list, message: `GitHub listed no spaces, and ${run.tokenProblem}` })
       }
       const status = failures.length > 0 ? "partial" : "complete"
-      manifestOwners.push({ login: owner.login, kind: owner.kind, status, spaces: archived, failures, vanished: run.vanished })
-      summaries.push({ owner: owner.login, kind: owner.kind, spaces: archived, failed: failures.length, failures: failures.map(describeFailure) })
+      manifestOwners.push({
+        login: owner.login,
+        kind: owner.kind,
+        status,
+        spaces: archived,
+        failures,
+        vanished: run.vanished
+      })
+      summaries.push({
+        owner: owner.login,
+        kind: owner.kind,
+        spaces: archived,
+        failed: failures.length,
+        failures: failures.map(describeFailure)
+      })
       yield* progress({ _tag: "OwnerDone", owner, spaces: archived, failed: failures.length })
     })
 
@@ -212,7 +253,9 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
       w._tag !== "Space"
         ? Effect.succeed(w)
         : archiveSpace(w.run.owner, w.item).pipe(
-            Effect.tap((outcome) => (outcome._tag === "Archived" ? repositoryLookups.lookUp(outcome.repositoryIds) : Effect.void)),
+            Effect.tap((outcome) =>
+              outcome._tag === "Archived" ? repositoryLookups.lookUp(outcome.repositoryIds) : Effect.void
+            ),
             Effect.map((outcome) => ({ _tag: "Space", run: w.run, outcome }) as const)
           ),
     deliver

@@ -5,7 +5,11 @@ import type { ManifestOwner, RepositoryIndex, SpaceEtags } from "../archive/Arch
 
 export interface ArchiveSink {
   /** `raw` is the space as GET returned it, plus `collaborators` and `etags`. */
-  readonly addSpace: (ownerLogin: string, number: number, raw: Record<string, unknown>) => Effect.Effect<void, ExportSinkError>
+  readonly addSpace: (
+    ownerLogin: string,
+    number: number,
+    raw: Record<string, unknown>
+  ) => Effect.Effect<void, ExportSinkError>
   readonly setRepositories: (index: RepositoryIndex) => Effect.Effect<void, ExportSinkError>
   readonly finish: (manifest: {
     readonly createdAt: string

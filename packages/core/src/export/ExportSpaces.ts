@@ -25,7 +25,6 @@ export interface ExportHooks {
   readonly onWarning?: ((message: string) => Effect.Effect<void>) | undefined
 }
 
-
 const fsError = (what: string) => (e: unknown) =>
   new ExportError({ message: `${what}: ${e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e)}` })
 
@@ -75,7 +74,9 @@ const loadPrevious = (path: string): Effect.Effect<PreviousArchive, ArchiveError
     }
   })
 
-export const exportSpaces = (options: ExportOptions & ExportHooks): Effect.Effect<ExportSummary, ExportError, GitHubClient> =>
+export const exportSpaces = (
+  options: ExportOptions & ExportHooks
+): Effect.Effect<ExportSummary, ExportError, GitHubClient> =>
   Effect.scoped(
     Effect.gen(function* () {
       const started = yield* Clock.currentTimeMillis
@@ -101,7 +102,9 @@ export const exportSpaces = (options: ExportOptions & ExportHooks): Effect.Effec
             )
 
       // The first free name of this second: another export may finish into the same directory at the same time.
-      const writer = yield* openArchiveWriter((sequence) => join(options.outDir, archiveFileName(started, sequence))).pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
+      const writer = yield* openArchiveWriter((sequence) =>
+        join(options.outDir, archiveFileName(started, sequence))
+      ).pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
       const result = yield* runExportPipeline({
         owners: options.owners,
         concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,

@@ -68,10 +68,13 @@ export const forEachOrdered = <A, E, R, B, E2, R2, E3, R3>(
         }
       })
 
-      const workers = Effect.all(Array.from({ length: Math.max(1, options.concurrency) }, () => worker), {
-        concurrency: "unbounded",
-        discard: true
-      }).pipe(
+      const workers = Effect.all(
+        Array.from({ length: Math.max(1, options.concurrency) }, () => worker),
+        {
+          concurrency: "unbounded",
+          discard: true
+        }
+      ).pipe(
         Effect.andThen(
           Effect.sync(() => {
             finished = true

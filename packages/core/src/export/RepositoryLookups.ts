@@ -36,7 +36,8 @@ const resolveRepository = (client: GitHubClient["Service"], id: number, previous
     Effect.catchTag("GitHubError", (e: GitHubError) =>
       Effect.succeed<RepositoryLookup>({
         entry: { full_name: null },
-        failure: e.reason._tag === "NotFound" || e.reason._tag === "Forbidden" ? undefined : `repository ${id}: ${e.message}`
+        failure:
+          e.reason._tag === "NotFound" || e.reason._tag === "Forbidden" ? undefined : `repository ${id}: ${e.message}`
       })
     )
   )

@@ -2,14 +2,7 @@
 // rate-limited and paced. Implementations: `layer` (Octokit over HTTP, from Config) and test doubles.
 import { Context, type Effect, type Stream } from "effect"
 import type { Owner } from "../domain/owner.ts"
-import type {
-  Collaborator,
-  CollaboratorRole,
-  Repository,
-  Space,
-  SpaceInput,
-  SpaceListItem
-} from "../domain/space.ts"
+import type { Collaborator, CollaboratorRole, Repository, Space, SpaceInput, SpaceListItem } from "../domain/space.ts"
 import type { GitHubError } from "./GitHubError.ts"
 
 /** What a conditional GET returned: a fresh body (with its ETag, when GitHub sent one) or 304. */
@@ -47,11 +40,7 @@ export interface GitHubClientShape {
 
   /** Every space of an owner, following Link rel="next" (per_page 100). */
   readonly listSpaces: (owner: Owner) => Stream.Stream<SpaceListItem, GitHubError>
-  readonly getSpace: (
-    owner: Owner,
-    number: number,
-    etag?: string
-  ) => Effect.Effect<Conditional<Space>, GitHubError>
+  readonly getSpace: (owner: Owner, number: number, etag?: string) => Effect.Effect<Conditional<Space>, GitHubError>
   readonly listCollaborators: (
     owner: Owner,
     number: number,
@@ -61,8 +50,13 @@ export interface GitHubClientShape {
   readonly getRepositoryById: (id: number, etag?: string) => Effect.Effect<Conditional<Repository>, GitHubError>
   readonly getRepository: (owner: string, name: string) => Effect.Effect<Repository, GitHubError>
   /** GET /orgs/{org}/teams/{slug}: fails with NotFound when the team does not exist. */
-  readonly getTeam: (org: string, slug: string) => Effect.Effect<{ readonly id: number; readonly slug: string }, GitHubError>
-  readonly getUser: (login: string) => Effect.Effect<{ readonly id: number; readonly login: string; readonly type: string }, GitHubError>
+  readonly getTeam: (
+    org: string,
+    slug: string
+  ) => Effect.Effect<{ readonly id: number; readonly slug: string }, GitHubError>
+  readonly getUser: (
+    login: string
+  ) => Effect.Effect<{ readonly id: number; readonly login: string; readonly type: string }, GitHubError>
   readonly getOrg: (org: string) => Effect.Effect<{ readonly id: number; readonly login: string }, GitHubError>
   /** GET /orgs/{org}/members/{username}: true for 204, false for 404. */
   readonly isMember: (org: string, login: string) => Effect.Effect<boolean, GitHubError>

@@ -3,7 +3,13 @@
 import { Clock, Duration, Effect, Layer, Option, Redacted, Ref, Schema, Stream } from "effect"
 import type { Owner } from "../domain/owner.ts"
 import { Collaborator, Repository, Space, SpaceListItem, type SpaceInput } from "../domain/space.ts"
-import { GitHubClient, tokenKindOf, type Conditional, type GitHubClientShape, type RequestStats } from "./GitHubClient.ts"
+import {
+  GitHubClient,
+  tokenKindOf,
+  type Conditional,
+  type GitHubClientShape,
+  type RequestStats
+} from "./GitHubClient.ts"
 import { loadClientOptions, type ConfigOverrides, type GitHubClientOptions } from "./GitHubConfig.ts"
 import { GitHubError } from "./GitHubError.ts"
 import { nextLink } from "./Link.ts"
@@ -22,7 +28,9 @@ const ownerRoute = (owner: Owner, suffix: string) =>
   `${owner.kind === "org" ? "/orgs/{org}" : "/users/{username}"}/copilot-spaces${suffix}`
 
 /** A conditional answer, with its Link header (for the lists that may have more pages). */
-type Paged<A> = Exclude<Conditional<A>, { _tag: "Modified" }> | (Extract<Conditional<A>, { _tag: "Modified" }> & { readonly link?: string | undefined })
+type Paged<A> =
+  | Exclude<Conditional<A>, { _tag: "Modified" }>
+  | (Extract<Conditional<A>, { _tag: "Modified" }> & { readonly link?: string | undefined })
 
 const ListPage = Schema.Struct({ spaces: Schema.Array(SpaceListItem) })
 const CollaboratorList = Schema.Struct({ collaborators: Schema.Array(Collaborator) })
@@ -79,49 +87,64 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
       /** The wait after this request's last secondary limit; undefined before the first. */
       secondary: { lastWaitMs: number | undefined }
     ) =>
-      gate.run(lane, endpoint, Effect.andThen(bump((s) => ({ sent: s.sent + 1 })), send(request))).pipe(
-        Effect.mapError((f) => new GitHubError({ reason: { _tag: "Transient", detail: f.detail }, method, path })),
-        Effect.flatMap((res) =>
-          Effect.gen(function* () {
-            yield* gate.observe(res.headers)
-            const now = yield* Clock.currentTimeMillis
-            if ((res.status >= 200 && res.status < 300) || res.status === 304) {
-              // The last point of budget is spent: hold everything until the window resets.
-              if (res.headers["x-ratelimit-remaining"] === "0") {
-                const reset = Number(res.headers["x-ratelimit-reset"]) * 1000
-                if (reset > githubNow(res, now)) yield* gate.pauseUntil(afterReset(reset, res, now), "primary budget used up")
-              }
-              return res
-            }
-            const error = errorOf(method, path, res, options)
-            if (error.reason._tag === "SecondaryRateLimited") {
-              yield* bump((s) => ({ rateLimitWaits: s.rateLimitWaits + 1 }))
-              // GitHub: "if it keeps happening, back off exponentially". From the second limit on, at least double
-              // the last wait (from 1 s, so that `retry-after: 0` grows too), up to the cap.
-              const asked = error.reason.retryAfterSeconds * 1000
-              const last = secondary.lastWaitMs
-              const backoff = last === undefined ? 0 : Math.min(Math.max(2 * last, 1000), SECONDARY_BACKOFF_CAP_MS)
-              const waitMs = Math.max(asked, backoff)
-              secondary.lastWaitMs = waitMs
-              yield* gate.pauseUntil(now + waitMs, `secondary rate limit on ${method} ${path}`)
-            } else if (error.reason._tag === "RateLimited") {
-              yield* bump((s) => ({ rateLimitWaits: s.rateLimitWaits + 1 }))
-              // x-ratelimit-reset is in whole seconds: wait until it has surely passed. Without a usable reset,
-              // GitHub's advice for an unexplained limit applies: wait at least the floor (a minute).
-              const resetMs = error.reason.resetAt * 1000
-              const until = resetMs > 0 ? afterReset(resetMs, res, now) : now + Duration.toMillis(options.secondaryFloor)
-              yield* gate.pauseUntil(until, `primary rate limit on ${method} ${path}`)
-            }
-            return yield* error
-          })
+      gate
+        .run(
+          lane,
+          endpoint,
+          Effect.andThen(
+            bump((s) => ({ sent: s.sent + 1 })),
+            send(request)
+          )
         )
-      )
+        .pipe(
+          Effect.mapError((f) => new GitHubError({ reason: { _tag: "Transient", detail: f.detail }, method, path })),
+          Effect.flatMap((res) =>
+            Effect.gen(function* () {
+              yield* gate.observe(res.headers)
+              const now = yield* Clock.currentTimeMillis
+              if ((res.status >= 200 && res.status < 300) || res.status === 304) {
+                // The last point of budget is spent: hold everything until the window resets.
+                if (res.headers["x-ratelimit-remaining"] === "0") {
+                  const reset = Number(res.headers["x-ratelimit-reset"]) * 1000
+                  if (reset > githubNow(res, now))
+                    yield* gate.pauseUntil(afterReset(reset, res, now), "primary budget used up")
+                }
+                return res
+              }
+              const error = errorOf(method, path, res, options)
+              if (error.reason._tag === "SecondaryRateLimited") {
+                yield* bump((s) => ({ rateLimitWaits: s.rateLimitWaits + 1 }))
+                // GitHub: "if it keeps happening, back off exponentially". From the second limit on, at least double
+                // the last wait (from 1 s, so that `retry-after: 0` grows too), up to the cap.
+                const asked = error.reason.retryAfterSeconds * 1000
+                const last = secondary.lastWaitMs
+                const backoff = last === undefined ? 0 : Math.min(Math.max(2 * last, 1000), SECONDARY_BACKOFF_CAP_MS)
+                const waitMs = Math.max(asked, backoff)
+                secondary.lastWaitMs = waitMs
+                yield* gate.pauseUntil(now + waitMs, `secondary rate limit on ${method} ${path}`)
+              } else if (error.reason._tag === "RateLimited") {
+                yield* bump((s) => ({ rateLimitWaits: s.rateLimitWaits + 1 }))
+                // x-ratelimit-reset is in whole seconds: wait until it has surely passed. Without a usable reset,
+                // GitHub's advice for an unexplained limit applies: wait at least the floor (a minute).
+                const resetMs = error.reason.resetAt * 1000
+                const until =
+                  resetMs > 0 ? afterReset(resetMs, res, now) : now + Duration.toMillis(options.secondaryFloor)
+                yield* gate.pauseUntil(until, `primary rate limit on ${method} ${path}`)
+              }
+              return yield* error
+            })
+          )
+        )
 
     /**
      * An attempt with retries; counts the retries it took. `endpoint` names the route template for
      * per-endpoint budgets (a Link URL belongs to its list route).
      */
-    const execute = (lane: Lane, request: TransportRequest, endpoint = request.route): Effect.Effect<RawResponse, GitHubError> => {
+    const execute = (
+      lane: Lane,
+      request: TransportRequest,
+      endpoint = request.route
+    ): Effect.Effect<RawResponse, GitHubError> => {
       const method = request.route.slice(0, request.route.indexOf(" "))
       const path = pathOf(request.route, request.params)
       let attempts = 0
@@ -131,20 +154,37 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
         const once = attempt(lane, endpoint, request, method, path, secondary)
         // A DELETE resent after a lost answer finds the thing gone because the first one went through: done.
         return method === "DELETE" && attempts > 1
-          ? Effect.catchIf(once, (e) => e.reason._tag === "NotFound", () => Effect.succeed<RawResponse>({ status: 204, headers: {}, data: undefined }))
+          ? Effect.catchIf(
+              once,
+              (e) => e.reason._tag === "NotFound",
+              () => Effect.succeed<RawResponse>({ status: 204, headers: {}, data: undefined })
+            )
           : once
       }).pipe(
         withRetries(options, isIdempotent(method, request.params)),
         // No span per request: nothing exports traces, and a span per request was ~5% of an export's CPU. Waits,
         // retries and failures are logged and counted in `stats` instead.
-        Effect.ensuring(Effect.suspend(() => (attempts > 1 ? bump((s) => ({ retries: s.retries + attempts - 1 })) : Effect.void)))
+        Effect.ensuring(
+          Effect.suspend(() => (attempts > 1 ? bump((s) => ({ retries: s.retries + attempts - 1 })) : Effect.void))
+        )
       )
     }
 
-    const decode = <S extends Schema.Codec<any, any, never, never>>(schema: S, res: RawResponse, method: string, path: string) =>
+    const decode = <S extends Schema.Codec<any, any, never, never>>(
+      schema: S,
+      res: RawResponse,
+      method: string,
+      path: string
+    ) =>
       Schema.decodeUnknownEffect(schema)(res.data).pipe(
         Effect.mapError(
-          (e) => new GitHubError({ reason: { _tag: "InvalidResponse", detail: e.message.split("\n").slice(0, 3).join(" ") }, method, path, status: res.status })
+          (e) =>
+            new GitHubError({
+              reason: { _tag: "InvalidResponse", detail: e.message.split("\n").slice(0, 3).join(" ") },
+              method,
+              path,
+              status: res.status
+            })
         )
       )
 
@@ -166,24 +206,44 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
             return bump((s) => ({ notModified: s.notModified + 1 })).pipe(Effect.as({ _tag: "NotModified" } as const))
           }
           return decode(schema, res, method, path).pipe(
-            Effect.map((value): Paged<A> => ({ _tag: "Modified", value: pick(value), raw: res.data, etag: res.headers["etag"], link: res.headers["link"] }))
+            Effect.map(
+              (value): Paged<A> => ({
+                _tag: "Modified",
+                value: pick(value),
+                raw: res.data,
+                etag: res.headers["etag"],
+                link: res.headers["link"]
+              })
+            )
           )
         })
       )
 
-    const plain = <S extends Schema.Codec<any, any, never, never>>(lane: Lane, route: string, params: Record<string, unknown>, schema: S) =>
+    const plain = <S extends Schema.Codec<any, any, never, never>>(
+      lane: Lane,
+      route: string,
+      params: Record<string, unknown>,
+      schema: S
+    ) =>
       execute(lane, { route, params }).pipe(
         Effect.flatMap((res) => decode(schema, res, route.slice(0, route.indexOf(" ")), pathOf(route, params)))
       )
 
     /** The request for the page after `res`, if its Link header names one; GitHub's URL verbatim, never another host's. */
-    const nextPage = (link: string | undefined, path: string): Effect.Effect<Option.Option<TransportRequest>, GitHubError> => {
+    const nextPage = (
+      link: string | undefined,
+      path: string
+    ): Effect.Effect<Option.Option<TransportRequest>, GitHubError> => {
       const next = nextLink(link)
       if (next === undefined) return Effect.succeed(Option.none())
       const url = new URL(next, origin)
       if (url.origin !== origin) {
         return Effect.fail(
-          new GitHubError({ reason: { _tag: "InvalidResponse", detail: `Link rel="next" points to another host: ${url.origin}` }, method: "GET", path })
+          new GitHubError({
+            reason: { _tag: "InvalidResponse", detail: `Link rel="next" points to another host: ${url.origin}` },
+            method: "GET",
+            path
+          })
         )
       }
       return Effect.succeed(Option.some({ route: `GET ${url.toString()}` }))
@@ -204,7 +264,9 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
         return execute("read", request, endpoint).pipe(
           Effect.flatMap((res) =>
             decode(schema, res, "GET", path).pipe(
-              Effect.flatMap((page) => nextPage(res.headers["link"], path).pipe(Effect.map((next) => [items(page, res.data), next] as const)))
+              Effect.flatMap((page) =>
+                nextPage(res.headers["link"], path).pipe(Effect.map((next) => [items(page, res.data), next] as const))
+              )
             )
           )
         )
@@ -212,7 +274,12 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
 
     const listSpaces = (owner: Owner): Stream.Stream<SpaceListItem, GitHubError> => {
       const route = `GET ${ownerRoute(owner, "")}`
-      return pagesFrom(route, { route, params: { ...ownerParams(owner), per_page: 100 } }, ListPage, (page) => page.spaces)
+      return pagesFrom(
+        route,
+        { route, params: { ...ownerParams(owner), per_page: 100 } },
+        ListPage,
+        (page) => page.spaces
+      )
     }
 
     /**
@@ -227,7 +294,9 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
     ): Effect.Effect<Conditional<ReadonlyArray<Collaborator>>, GitHubError> =>
       Stream.runCollect(
         pagesFrom(endpoint, next, CollaboratorList, (page, raw) =>
-          page.collaborators.map((c, i) => [c, (raw as { collaborators: ReadonlyArray<unknown> }).collaborators[i]] as const)
+          page.collaborators.map(
+            (c, i) => [c, (raw as { collaborators: ReadonlyArray<unknown> }).collaborators[i]] as const
+          )
         )
       ).pipe(
         Effect.map((later) => ({
@@ -235,7 +304,10 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
           value: [...first.value, ...later.map(([c]) => c)],
           raw: {
             ...(first.raw as object),
-            collaborators: [...((first.raw as { collaborators?: ReadonlyArray<unknown> }).collaborators ?? []), ...later.map(([, r]) => r)]
+            collaborators: [
+              ...((first.raw as { collaborators?: ReadonlyArray<unknown> }).collaborators ?? []),
+              ...later.map(([, r]) => r)
+            ]
           },
           etag: undefined
         }))
@@ -249,7 +321,8 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
       apiUrl: options.apiUrl,
       tokenKind: tokenKindOf(Redacted.value(options.token)),
       listSpaces,
-      getSpace: (owner, number, etag) => conditional(`GET ${spaceRoute(owner)}`, withNumber(owner, number), Space, etag, (s) => s),
+      getSpace: (owner, number, etag) =>
+        conditional(`GET ${spaceRoute(owner)}`, withNumber(owner, number), Space, etag, (s) => s),
       listCollaborators: (owner, number, etag) => {
         const route = `GET ${ownerRoute(owner, "/{space_number}/collaborators")}`
         return conditional(route, withNumber(owner, number), CollaboratorList, etag, (l) => l.collaborators).pipe(
@@ -257,12 +330,15 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
             first._tag === "NotModified" || first.link === undefined
               ? Effect.succeed(first)
               : nextPage(first.link, pathOf(route, withNumber(owner, number))).pipe(
-                  Effect.flatMap((next) => (Option.isNone(next) ? Effect.succeed(first) : withLaterPages(route, first, next.value)))
+                  Effect.flatMap((next) =>
+                    Option.isNone(next) ? Effect.succeed(first) : withLaterPages(route, first, next.value)
+                  )
                 )
           )
         )
       },
-      getRepositoryById: (id, etag) => conditional("GET /repositories/{repository_id}", { repository_id: id }, Repository, etag, (r) => r),
+      getRepositoryById: (id, etag) =>
+        conditional("GET /repositories/{repository_id}", { repository_id: id }, Repository, etag, (r) => r),
       getRepository: (owner, name) => plain("read", "GET /repos/{owner}/{repo}", { owner, repo: name }, Repository),
       getTeam: (org, slug) => plain("read", "GET /orgs/{org}/teams/{team_slug}", { org, team_slug: slug }, TeamLookup),
       getUser: (login) => plain("read", "GET /users/{username}", { username: login }, UserLookup),
@@ -272,11 +348,21 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
           Effect.as(true),
           Effect.catchTag("GitHubError", (e) => (e.reason._tag === "NotFound" ? Effect.succeed(false) : Effect.fail(e)))
         ),
-      createSpace: (owner, input) => plain("write", `POST ${ownerRoute(owner, "")}`, { ...ownerParams(owner), ...body(input) }, Space),
-      updateSpace: (owner, number, input) => plain("write", `PUT ${spaceRoute(owner)}`, { ...withNumber(owner, number), ...body(input) }, Space),
-      deleteSpace: (owner, number) => execute("write", { route: `DELETE ${spaceRoute(owner)}`, params: withNumber(owner, number) }).pipe(Effect.asVoid),
+      createSpace: (owner, input) =>
+        plain("write", `POST ${ownerRoute(owner, "")}`, { ...ownerParams(owner), ...body(input) }, Space),
+      updateSpace: (owner, number, input) =>
+        plain("write", `PUT ${spaceRoute(owner)}`, { ...withNumber(owner, number), ...body(input) }, Space),
+      deleteSpace: (owner, number) =>
+        execute("write", { route: `DELETE ${spaceRoute(owner)}`, params: withNumber(owner, number) }).pipe(
+          Effect.asVoid
+        ),
       addCollaborator: (owner, number, actor) =>
-        plain("write", `POST ${ownerRoute(owner, "/{space_number}/collaborators")}`, { ...withNumber(owner, number), ...actor }, Collaborator),
+        plain(
+          "write",
+          `POST ${ownerRoute(owner, "/{space_number}/collaborators")}`,
+          { ...withNumber(owner, number), ...actor },
+          Collaborator
+        ),
       updateCollaborator: (owner, number, actorType, actorIdentifier, role) =>
         execute("write", {
           route: `PUT ${ownerRoute(owner, "/{space_number}/collaborators/{actor_type}/{actor_identifier}")}`,
@@ -295,7 +381,8 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
   })
 
 /** The client over a given Transport (tests script the transport). */
-export const layerWithTransport = (options: GitHubClientOptions) => Layer.effect(GitHubClient, makeGitHubClient(options))
+export const layerWithTransport = (options: GitHubClientOptions) =>
+  Layer.effect(GitHubClient, makeGitHubClient(options))
 
 /** The live client over HTTP, from explicit options. */
 export const layer = (options: GitHubClientOptions) =>

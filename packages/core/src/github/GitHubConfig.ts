@@ -34,10 +34,14 @@ export const normalizeApiUrl = (raw: string): Effect.Effect<string, GitHubConfig
     try {
       url = new URL(raw.trim())
     } catch {
-      return yield* new GitHubConfigError({ message: `the API URL "${raw}" is not a URL (expected e.g. https://api.github.com)` })
+      return yield* new GitHubConfigError({
+        message: `the API URL "${raw}" is not a URL (expected e.g. https://api.github.com)`
+      })
     }
     if (url.protocol !== "https:" && url.protocol !== "http:") {
-      return yield* new GitHubConfigError({ message: `the API URL must start with https:// (or http:// for a local server), not ${url.protocol}//` })
+      return yield* new GitHubConfigError({
+        message: `the API URL must start with https:// (or http:// for a local server), not ${url.protocol}//`
+      })
     }
     if (url.username || url.password || url.search || url.hash) {
       return yield* new GitHubConfigError({ message: "the API URL must not carry credentials, a query or a fragment" })
@@ -90,7 +94,9 @@ export const loadClientOptions = (overrides: ConfigOverrides = {}) =>
     // Name where a bad URL came from: a variable set long ago is easy to forget.
     const fromFlag = Option.isSome(overrides.apiUrl ?? Option.none())
     const apiUrl = yield* normalizeApiUrl(rawUrl).pipe(
-      Effect.mapError((e) => (fromFlag || rawUrl === DEFAULT_API_URL ? e : new GitHubConfigError({ message: `GITHUB_API_URL: ${e.message}` })))
+      Effect.mapError((e) =>
+        fromFlag || rawUrl === DEFAULT_API_URL ? e : new GitHubConfigError({ message: `GITHUB_API_URL: ${e.message}` })
+      )
     )
     const concurrency = Option.getOrElse(overrides.concurrency ?? Option.none(), () => DEFAULT_CONCURRENCY)
     const writesPerMinute = Option.getOrElse(overrides.writesPerMinute ?? Option.none(), () => 60)
@@ -102,7 +108,9 @@ export const loadClientOptions = (overrides: ConfigOverrides = {}) =>
       return yield* new GitHubConfigError({ message: `the number of retries must be from 0 to 100, got ${maxRetries}` })
     }
     if (!(writesPerMinute > 0) || !Number.isFinite(writesPerMinute)) {
-      return yield* new GitHubConfigError({ message: `the write rate must be a positive number of requests per minute, got ${writesPerMinute}` })
+      return yield* new GitHubConfigError({
+        message: `the write rate must be a positive number of requests per minute, got ${writesPerMinute}`
+      })
     }
     return {
       ...defaultRetryOptions,
@@ -115,6 +123,7 @@ export const loadClientOptions = (overrides: ConfigOverrides = {}) =>
       userAgent: overrides.userAgent ?? "spaces-vault"
     } satisfies GitHubClientOptions
   }).pipe(
-    Effect.catchTag("ConfigError", (e) => Effect.fail(new GitHubConfigError({ message: `invalid configuration: ${e.message}` })))
+    Effect.catchTag("ConfigError", (e) =>
+      Effect.fail(new GitHubConfigError({ message: `invalid configuration: ${e.message}` }))
+    )
   )
-

@@ -111,7 +111,11 @@ export const makeRateGate = (options: RateGateOptions) =>
     })
 
     /** Checked holding the permit, right before sending: a pause may have begun while we queued. */
-    const sendWhenClear = <A, E, R>(lane: Lane, windows: ReadonlyArray<readonly [SlidingWindow, number]>, send: Effect.Effect<A, E, R>) =>
+    const sendWhenClear = <A, E, R>(
+      lane: Lane,
+      windows: ReadonlyArray<readonly [SlidingWindow, number]>,
+      send: Effect.Effect<A, E, R>
+    ) =>
       Effect.gen(function* () {
         yield* awaitRoom(windows, true)
         if (lane === "write") yield* Ref.set(lastWrite, yield* Clock.currentTimeMillis)
@@ -138,10 +142,14 @@ export const makeRateGate = (options: RateGateOptions) =>
       pauseUntil: (untilMs, why) =>
         Effect.gen(function* () {
           const now = yield* Clock.currentTimeMillis
-          const extended = yield* Ref.modify(paused, (current) => (untilMs > current ? [true, untilMs] : [false, current]))
+          const extended = yield* Ref.modify(paused, (current) =>
+            untilMs > current ? [true, untilMs] : [false, current]
+          )
           yield* Ref.update(waits, (n) => n + 1)
           if (extended) {
-            yield* Effect.logWarning(`rate limit: pausing all requests for ${Math.ceil(Math.max(0, untilMs - now) / 1000)} s (${why})`)
+            yield* Effect.logWarning(
+              `rate limit: pausing all requests for ${Math.ceil(Math.max(0, untilMs - now) / 1000)} s (${why})`
+            )
           }
         }),
       observe: (headers) =>
@@ -150,7 +158,8 @@ export const makeRateGate = (options: RateGateOptions) =>
           const remaining = Number(headers["x-ratelimit-remaining"])
           const used = Number(headers["x-ratelimit-used"])
           const resetAt = Number(headers["x-ratelimit-reset"])
-          if (![limit, remaining, resetAt].every(Number.isFinite) || headers["x-ratelimit-remaining"] === undefined) return
+          if (![limit, remaining, resetAt].every(Number.isFinite) || headers["x-ratelimit-remaining"] === undefined)
+            return
           yield* Ref.set(budget, { limit, remaining, used: Number.isFinite(used) ? used : limit - remaining, resetAt })
         }),
       budget: Ref.get(budget),

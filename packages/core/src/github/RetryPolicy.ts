@@ -103,9 +103,9 @@ export const retrySchedule = (options: RetryOptions, idempotent = true) =>
     Schedule.modifyDelay(({ input, duration }) => {
       if (input.reason._tag !== "Transient") return Effect.succeed(Duration.zero)
       const delay = Duration.min(duration, options.backoffMax)
-      return Effect.logWarning(`retrying ${input.method} ${input.path} in ${Math.round(Duration.toMillis(delay))} ms: ${input.message}`).pipe(
-        Effect.as(delay)
-      )
+      return Effect.logWarning(
+        `retrying ${input.method} ${input.path} in ${Math.round(Duration.toMillis(delay))} ms: ${input.message}`
+      ).pipe(Effect.as(delay))
     })
   )
 
@@ -115,9 +115,13 @@ export const retrySchedule = (options: RetryOptions, idempotent = true) =>
  * request before it is processed, so only those are retried for it. (Replay's journal and its matching of what
  * exists recover a write that did go through, on the next run.)
  */
-export const retryableFor = (idempotent: boolean) => (e: GitHubError): boolean =>
-  idempotent ? isRetryable(e) : e.reason._tag === "RateLimited" || e.reason._tag === "SecondaryRateLimited"
+export const retryableFor =
+  (idempotent: boolean) =>
+  (e: GitHubError): boolean =>
+    idempotent ? isRetryable(e) : e.reason._tag === "RateLimited" || e.reason._tag === "SecondaryRateLimited"
 
 /** Retries what is worth retrying for this request, at most `maxRetries` times. */
-export const withRetries = (options: RetryOptions, idempotent = true) => <A, R>(self: Effect.Effect<A, GitHubError, R>) =>
-  Effect.retry(self, retrySchedule(options, idempotent))
+export const withRetries =
+  (options: RetryOptions, idempotent = true) =>
+  <A, R>(self: Effect.Effect<A, GitHubError, R>) =>
+    Effect.retry(self, retrySchedule(options, idempotent))

@@ -34,7 +34,11 @@ export class Transport extends Context.Service<Transport, TransportShape>()("@sp
    * connection pool lives as long as the layer: the worker builds one per nightly run and destroys it after (by
    * then every request has finished or been interrupted, so nothing waits on the network).
    */
-  static readonly layerOctokit = (options: { readonly apiUrl: string; readonly token: Redacted.Redacted<string>; readonly userAgent: string }) =>
+  static readonly layerOctokit = (options: {
+    readonly apiUrl: string
+    readonly token: Redacted.Redacted<string>
+    readonly userAgent: string
+  }) =>
     Layer.effect(
       Transport,
       Effect.acquireRelease(Effect.sync(defaultDispatcher), (d) => Effect.promise(() => d.destroy())).pipe(
@@ -77,12 +81,20 @@ const makeOctokitTransport = (
               ...(request.headers !== undefined ? { headers: request.headers } : {}),
               request: { signal }
             })
-            return { status: res.status, headers: headersOf(res.headers), data: await parseBody(res.data) } satisfies RawResponse
+            return {
+              status: res.status,
+              headers: headersOf(res.headers),
+              data: await parseBody(res.data)
+            } satisfies RawResponse
           } catch (e) {
             const err = e as { status?: number; response?: { status: number; headers: unknown; data: unknown } }
             // Octokit throws for every status >= 300 (304 included); with a response it is an answer, not a failure.
             if (err.response !== undefined) {
-              return { status: err.response.status, headers: headersOf(err.response.headers), data: err.response.data } satisfies RawResponse
+              return {
+                status: err.response.status,
+                headers: headersOf(err.response.headers),
+                data: err.response.data
+              } satisfies RawResponse
             }
             throw e
           }

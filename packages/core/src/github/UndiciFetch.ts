@@ -43,7 +43,8 @@ export const defaultDispatcher = (): Dispatcher =>
   )
 
 /** A fetch for one Octokit, on `dispatcher` (whoever made it destroys it: the live layer, when released). */
-export const makeUndiciFetch = (dispatcher: Dispatcher) =>
+export const makeUndiciFetch =
+  (dispatcher: Dispatcher) =>
   async (url: string, init: FetchInit = {}) => {
     const res = await request(url, {
       method: (init.method ?? "GET") as Dispatcher.HttpMethod,

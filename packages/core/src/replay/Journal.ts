@@ -21,7 +21,8 @@ export const JournalFile = Schema.Struct({
 
 export class JournalError extends Schema.TaggedError<JournalError>()("JournalError", { message: Schema.String }) {}
 
-export const journalPath = (archive: string, target: Owner) => `${archive}.replay-${target.kind}-${target.login.toLowerCase()}.json`
+export const journalPath = (archive: string, target: Owner) =>
+  `${archive}.replay-${target.kind}-${target.login.toLowerCase()}.json`
 
 export interface Journal {
   readonly path: string
@@ -32,10 +33,18 @@ export interface Journal {
 export const openJournal = (archive: string, target: Owner, dryRun: boolean) =>
   Effect.gen(function* () {
     const path = journalPath(archive, target)
-    const text = yield* Effect.promise(() => readFile(path, "utf8").then((t) => t, () => undefined))
+    const text = yield* Effect.promise(() =>
+      readFile(path, "utf8").then(
+        (t) => t,
+        () => undefined
+      )
+    )
     const spaces: Record<string, JournalEntry> = {}
     if (text !== undefined) {
-      const parsed = yield* Effect.try({ try: () => JSON.parse(text) as unknown, catch: () => new JournalError({ message: `the replay journal ${path} is not valid JSON` }) })
+      const parsed = yield* Effect.try({
+        try: () => JSON.parse(text) as unknown,
+        catch: () => new JournalError({ message: `the replay journal ${path} is not valid JSON` })
+      })
       const decoded = yield* Schema.decodeUnknownEffect(JournalFile)(parsed).pipe(
         Effect.mapError(() => new JournalError({ message: `the replay journal ${path} is not a spaces-vault journal` }))
       )
@@ -44,10 +53,17 @@ export const openJournal = (archive: string, target: Owner, dryRun: boolean) =>
     const save = Effect.tryPromise({
       try: async () => {
         const tmp = `${path}.tmp-${randomBytes(4).toString("hex")}`
-        await writeFile(tmp, `${JSON.stringify({ archive, target: `${target.kind}:${target.login}`, spaces }, null, 2)}\n`, { mode: 0o600 })
+        await writeFile(
+          tmp,
+          `${JSON.stringify({ archive, target: `${target.kind}:${target.login}`, spaces }, null, 2)}\n`,
+          { mode: 0o600 }
+        )
         await rename(tmp, path)
       },
-      catch: (e) => new JournalError({ message: `cannot write the replay journal ${path}: ${e instanceof Error ? e.message : String(e)}` })
+      catch: (e) =>
+        new JournalError({
+          message: `cannot write the replay journal ${path}: ${e instanceof Error ? e.message : String(e)}`
+        })
     })
     const journal: Journal = {
       path,

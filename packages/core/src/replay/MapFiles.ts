@@ -26,7 +26,10 @@ const load = <A>(flag: string, path: string, schema: Schema.Codec<A, unknown>) =
   Effect.gen(function* () {
     const text = yield* Effect.tryPromise({
       try: () => readFile(path, "utf8"),
-      catch: (e) => new MapFileError({ message: `${flag} ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}` })
+      catch: (e) =>
+        new MapFileError({
+          message: `${flag} ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`
+        })
     })
     const json = yield* Effect.try({
       // Editors on Windows may start a UTF-8 file with a byte-order mark, which JSON.parse refuses.
@@ -34,7 +37,12 @@ const load = <A>(flag: string, path: string, schema: Schema.Codec<A, unknown>) =
       catch: () => new MapFileError({ message: `${flag} ${path} is not valid JSON` })
     })
     return yield* Schema.decodeUnknownEffect(schema)(json).pipe(
-      Effect.mapError(() => new MapFileError({ message: `${flag} ${path} must be a JSON object mapping names to ${flag === "--repo-map" ? "names or repository ids" : "names"}` }))
+      Effect.mapError(
+        () =>
+          new MapFileError({
+            message: `${flag} ${path} must be a JSON object mapping names to ${flag === "--repo-map" ? "names or repository ids" : "names"}`
+          })
+      )
     )
   })
 
@@ -42,7 +50,8 @@ const load = <A>(flag: string, path: string, schema: Schema.Codec<A, unknown>) =
  * Keys are compared case-insensitively, like GitHub logins, slugs and repository names. A Map, not an object:
  * a key such as "constructor" must not find Object's prototype.
  */
-const fold = <V>(r: Readonly<Record<string, V>>): ReadonlyMap<string, V> => new Map(Object.entries(r).map(([k, v]) => [k.toLowerCase(), v]))
+const fold = <V>(r: Readonly<Record<string, V>>): ReadonlyMap<string, V> =>
+  new Map(Object.entries(r).map(([k, v]) => [k.toLowerCase(), v]))
 
 const FULL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*\/[A-Za-z0-9._-]+$/
 
@@ -55,21 +64,32 @@ const checkRepoMap = (path: string, raw: Readonly<Record<string, string | number
     const map = new Map<string, string | number>()
     for (const [key, value] of Object.entries(raw)) {
       if (!FULL_NAME.test(key) && !/^\d+$/.test(key)) {
-        return yield* new MapFileError({ message: `--repo-map ${path}: key "${key}" is neither owner/name nor a repository id` })
+        return yield* new MapFileError({
+          message: `--repo-map ${path}: key "${key}" is neither owner/name nor a repository id`
+        })
       }
       const target = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value
       if (typeof target === "string" && !FULL_NAME.test(target)) {
-        return yield* new MapFileError({ message: `--repo-map ${path}: "${key}" maps to "${target}", which is neither owner/name nor a repository id` })
+        return yield* new MapFileError({
+          message: `--repo-map ${path}: "${key}" maps to "${target}", which is neither owner/name nor a repository id`
+        })
       }
       map.set(key.toLowerCase(), target)
     }
     return map as ReadonlyMap<string, string | number>
   })
 
-export const loadMaps = (paths: { readonly repo?: string | undefined; readonly team?: string | undefined; readonly user?: string | undefined }) =>
+export const loadMaps = (paths: {
+  readonly repo?: string | undefined
+  readonly team?: string | undefined
+  readonly user?: string | undefined
+}) =>
   Effect.gen(function* () {
     return {
-      repos: paths.repo === undefined ? new Map() : yield* checkRepoMap(paths.repo, yield* load("--repo-map", paths.repo, RepoMap)),
+      repos:
+        paths.repo === undefined
+          ? new Map()
+          : yield* checkRepoMap(paths.repo, yield* load("--repo-map", paths.repo, RepoMap)),
       teams: paths.team === undefined ? new Map() : fold(yield* load("--team-map", paths.team, NameMap)),
       users: paths.user === undefined ? new Map() : fold(yield* load("--user-map", paths.user, NameMap))
     } satisfies Maps

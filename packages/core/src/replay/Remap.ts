@@ -81,10 +81,17 @@ export interface RepositoryTarget {
  * repository of another owner (a user's space may use any it can read) is the same one — else the archived full
  * name. A migration maps the repository to the target's repository of the same name.
  */
-export const targetRepository = (id: number, index: RepositoryIndex, target: Owner, maps: Maps, restoring: boolean): RepositoryTarget => {
+export const targetRepository = (
+  id: number,
+  index: RepositoryIndex,
+  target: Owner,
+  maps: Maps,
+  restoring: boolean
+): RepositoryTarget => {
   const fullName = index[String(id)]?.full_name ?? null
   const source = fullName ?? `repository ${id}`
-  const explicit = (fullName !== null ? maps.repos.get(fullName.toLowerCase()) : undefined) ?? maps.repos.get(String(id))
+  const explicit =
+    (fullName !== null ? maps.repos.get(fullName.toLowerCase()) : undefined) ?? maps.repos.get(String(id))
   if (typeof explicit === "number") return { id: explicit, source }
   if (typeof explicit === "string") return { fullName: explicit, source }
   if (restoring) return fullName === null ? { id, source } : { id, fullName, source }
@@ -92,7 +99,8 @@ export const targetRepository = (id: number, index: RepositoryIndex, target: Own
 }
 
 /** Whether a space goes back to its own owner (a restore) rather than to another (a migration). */
-export const isRestore = (space: ArchivedSpace, target: Owner) => space.owner.login.toLowerCase() === target.login.toLowerCase()
+export const isRestore = (space: ArchivedSpace, target: Owner) =>
+  space.owner.login.toLowerCase() === target.login.toLowerCase()
 
 export const mapLogin = (login: string, maps: Maps) => maps.users.get(login.toLowerCase()) ?? login
 export const mapSlug = (slug: string, maps: Maps) => maps.teams.get(slug.toLowerCase()) ?? slug
@@ -117,19 +125,31 @@ export const needsOf = (space: ArchivedSpace, index: RepositoryIndex, target: Ow
   return { repositories, repositoryIds, teams, users }
 }
 
-export const remapSpace = (space: ArchivedSpace, index: RepositoryIndex, dir: TargetDirectory, maps: Maps): RemappedSpace => {
+export const remapSpace = (
+  space: ArchivedSpace,
+  index: RepositoryIndex,
+  dir: TargetDirectory,
+  maps: Maps
+): RemappedSpace => {
   const unmapped: Array<UnmappedItem> = []
   const restoring = isRestore(space, dir.owner)
   const resources: Array<DesiredResource> = []
   for (const r of space.resources_attributes ?? []) {
-    const repository = r.metadata.repository_id !== undefined ? index[String(r.metadata.repository_id)]?.full_name : undefined
+    const repository =
+      r.metadata.repository_id !== undefined ? index[String(r.metadata.repository_id)]?.full_name : undefined
     const label = r.metadata.name ?? r.metadata.file_path ?? repository ?? `#${r.id}`
     if (uploadOnlyResourceTypes.has(r.resource_type)) {
-      unmapped.push({ kind: "upload", detail: `${r.resource_type} "${label}" can only be re-added by uploading it in Copilot Spaces` })
+      unmapped.push({
+        kind: "upload",
+        detail: `${r.resource_type} "${label}" can only be re-added by uploading it in Copilot Spaces`
+      })
       continue
     }
     if (!isResourceType(r.resource_type)) {
-      unmapped.push({ kind: "resource_type", detail: `${r.resource_type} "${label}" is a resource type this version of spaces-vault does not know; it stays in the archive` })
+      unmapped.push({
+        kind: "resource_type",
+        detail: `${r.resource_type} "${label}" is a resource type this version of spaces-vault does not know; it stays in the archive`
+      })
       continue
     }
     const metadata: Record<string, unknown> = { ...r.metadata }
@@ -141,7 +161,10 @@ export const remapSpace = (space: ArchivedSpace, index: RepositoryIndex, dir: Ta
         (t.fullName !== undefined ? dir.repositories.get(t.fullName.toLowerCase()) : undefined)
       if (targetId === undefined) {
         const wanted = t.fullName ?? (t.id !== undefined ? `repository id ${t.id}` : "an unknown repository")
-        unmapped.push({ kind: "repository", detail: `${r.resource_type} "${label}" references ${t.source}, but ${wanted} does not exist in ${dir.owner.login}` })
+        unmapped.push({
+          kind: "repository",
+          detail: `${r.resource_type} "${label}" references ${t.source}, but ${wanted} does not exist in ${dir.owner.login}`
+        })
         continue
       }
       metadata["repository_id"] = targetId
@@ -152,19 +175,28 @@ export const remapSpace = (space: ArchivedSpace, index: RepositoryIndex, dir: Ta
   const collaborators: Array<DesiredCollaborator> = []
   for (const c of space.collaborators) {
     if (!isUserCollaborator(c) && !isTeamCollaborator(c)) {
-      unmapped.push({ kind: "collaborator", detail: `a collaborator of type ${c.actor_type} (${c.role}), which this version of spaces-vault does not know` })
+      unmapped.push({
+        kind: "collaborator",
+        detail: `a collaborator of type ${c.actor_type} (${c.role}), which this version of spaces-vault does not know`
+      })
       continue
     }
     if (!isCollaboratorRole(c.role)) {
       const who = isTeamCollaborator(c) ? `team ${c.slug}` : `user ${c.login}`
-      unmapped.push({ kind: isTeamCollaborator(c) ? "team" : "user", detail: `${who} has the role ${c.role}, which this version of spaces-vault does not know` })
+      unmapped.push({
+        kind: isTeamCollaborator(c) ? "team" : "user",
+        detail: `${who} has the role ${c.role}, which this version of spaces-vault does not know`
+      })
       continue
     }
     const role = c.role
     if (isTeamCollaborator(c)) {
       const slug = mapSlug(c.slug, maps)
       if (dir.owner.kind !== "org" || dir.teams.get(slug.toLowerCase()) !== true) {
-        unmapped.push({ kind: "team", detail: `team ${c.slug}${slug !== c.slug ? ` (mapped to ${slug})` : ""} does not exist in ${dir.owner.login}` })
+        unmapped.push({
+          kind: "team",
+          detail: `team ${c.slug}${slug !== c.slug ? ` (mapped to ${slug})` : ""} does not exist in ${dir.owner.login}`
+        })
         continue
       }
       collaborators.push({ actor_type: "Team", identifier: slug, role })
@@ -186,11 +218,17 @@ export const remapSpace = (space: ArchivedSpace, index: RepositoryIndex, dir: Ta
   if (isBaseRole(space.base_role)) baseRole = space.base_role
   else {
     // The least access, rather than guessing what a new role grants.
-    unmapped.push({ kind: "base_role", detail: `base role ${space.base_role} is one this version of spaces-vault does not know; using no_access` })
+    unmapped.push({
+      kind: "base_role",
+      detail: `base role ${space.base_role} is one this version of spaces-vault does not know; using no_access`
+    })
     baseRole = "no_access"
   }
   if (dir.owner.kind === "user" && (baseRole === "writer" || baseRole === "admin")) {
-    unmapped.push({ kind: "base_role", detail: `base role ${baseRole} exists only for organization spaces; using reader` })
+    unmapped.push({
+      kind: "base_role",
+      detail: `base role ${baseRole} exists only for organization spaces; using reader`
+    })
     baseRole = "reader"
   }
   return {
@@ -205,7 +243,8 @@ export const remapSpace = (space: ArchivedSpace, index: RepositoryIndex, dir: Ta
 }
 
 /** A desired collaborator's identity in the target: its kind and its login or slug, case-insensitively. */
-export const desiredCollaboratorKey = (c: DesiredCollaborator): string => `${c.actor_type}/${c.identifier.toLowerCase()}`
+export const desiredCollaboratorKey = (c: DesiredCollaborator): string =>
+  `${c.actor_type}/${c.identifier.toLowerCase()}`
 
 const roleRank: Record<CollaboratorRole, number> = { reader: 0, writer: 1, admin: 2 }
 
@@ -213,7 +252,10 @@ const roleRank: Record<CollaboratorRole, number> = { reader: 0, writer: 1, admin
  * A map may send two archived collaborators to one target account (two logins merged into one): it gets the higher
  * of their roles, once, and the merge is reported. Sending both would set its role twice, and differently each run.
  */
-const mergeCollaborators = (list: ReadonlyArray<DesiredCollaborator>, unmapped: Array<UnmappedItem>): ReadonlyArray<DesiredCollaborator> => {
+const mergeCollaborators = (
+  list: ReadonlyArray<DesiredCollaborator>,
+  unmapped: Array<UnmappedItem>
+): ReadonlyArray<DesiredCollaborator> => {
   const byKey = new Map<string, DesiredCollaborator>()
   for (const c of list) {
     const key = desiredCollaboratorKey(c)
@@ -238,5 +280,7 @@ export const createInput = (r: RemappedSpace) => ({
   ...(r.description !== null ? { description: r.description } : {}),
   ...(r.general_instructions !== null ? { general_instructions: r.general_instructions } : {}),
   base_role: r.base_role,
-  resources_attributes: r.resources.map((x): ResourceInput => ({ resource_type: x.resource_type, metadata: x.metadata }))
+  resources_attributes: r.resources.map(
+    (x): ResourceInput => ({ resource_type: x.resource_type, metadata: x.metadata })
+  )
 })

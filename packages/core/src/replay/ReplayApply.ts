@@ -38,7 +38,11 @@ export const applyAction = (target: Owner, action: SpaceAction, journal: Journal
       case "Skip":
         return { _tag: "Skipped", number: action.target, reason: action.reason } as ApplyOutcome
       case "Conflict":
-        return { _tag: "Failed", number: action.target, error: `space ${target.login}/${action.target} already exists (--on-conflict fail)` } as ApplyOutcome
+        return {
+          _tag: "Failed",
+          number: action.target,
+          error: `space ${target.login}/${action.target} already exists (--on-conflict fail)`
+        } as ApplyOutcome
       case "Refused":
         return { _tag: "Failed", error: action.reason } as ApplyOutcome
       case "Create": {
@@ -57,8 +61,10 @@ export const applyAction = (target: Owner, action: SpaceAction, journal: Journal
               ...(action.resources.length > 0 ? { resources_attributes: action.resources } : {})
             })
           }
-          for (const c of action.collaborators.update) yield* client.updateCollaborator(target, action.target, c.actor_type, c.identifier, c.role)
-          for (const c of action.collaborators.remove) yield* client.removeCollaborator(target, action.target, c.actor_type, c.identifier)
+          for (const c of action.collaborators.update)
+            yield* client.updateCollaborator(target, action.target, c.actor_type, c.identifier, c.role)
+          for (const c of action.collaborators.remove)
+            yield* client.removeCollaborator(target, action.target, c.actor_type, c.identifier)
           yield* addCollaborators(target, action.target, action.collaborators.add)
         }
         yield* journal.set(key, { state: "done", name: action.remapped.name, target: action.target })

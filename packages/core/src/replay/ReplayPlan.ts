@@ -3,7 +3,13 @@
 // nested resources_attributes semantics: `id` + `_destroy` deletes, no `id` creates; unchanged resources stay.
 import { canonicalJson as canonical } from "../domain/canonical.ts"
 import type { Collaborator, Resource, Space } from "../domain/space.ts"
-import { collaboratorKey, isResourceType, isTeamCollaborator, isUserCollaborator, uploadOnlyResourceTypes } from "../domain/space.ts"
+import {
+  collaboratorKey,
+  isResourceType,
+  isTeamCollaborator,
+  isUserCollaborator,
+  uploadOnlyResourceTypes
+} from "../domain/space.ts"
 import { desiredCollaboratorKey, type DesiredCollaborator, type DesiredResource, type RemappedSpace } from "./Remap.ts"
 
 export type ConflictPolicy = "skip" | "update" | "fail"
@@ -47,12 +53,19 @@ export type SpaceAction =
       readonly resources: ReadonlyArray<Record<string, unknown>>
       readonly collaborators: CollaboratorChanges
     }
-  | { readonly _tag: "Skip"; readonly source: SourceRef; readonly target: number; readonly reason: string; readonly remapped: RemappedSpace }
+  | {
+      readonly _tag: "Skip"
+      readonly source: SourceRef
+      readonly target: number
+      readonly reason: string
+      readonly remapped: RemappedSpace
+    }
   | { readonly _tag: "Conflict"; readonly source: SourceRef; readonly target: number; readonly remapped: RemappedSpace }
   | { readonly _tag: "Refused"; readonly source: SourceRef; readonly reason: string; readonly remapped: RemappedSpace }
 
 /** Resources are the same when type and metadata agree (ids differ between orgs). */
-const resourceKey = (r: { readonly resource_type: string; readonly metadata: unknown }) => `${r.resource_type}:${canonical(r.metadata)}`
+const resourceKey = (r: { readonly resource_type: string; readonly metadata: unknown }) =>
+  `${r.resource_type}:${canonical(r.metadata)}`
 
 export const resourceChanges = (existing: ReadonlyArray<Resource>, desired: ReadonlyArray<DesiredResource>) => {
   const pool = new Map<string, Array<Resource>>()
@@ -74,7 +87,10 @@ export const resourceChanges = (existing: ReadonlyArray<Resource>, desired: Read
   return [...destroy, ...create]
 }
 
-export const collaboratorChanges = (existing: ReadonlyArray<Collaborator>, desired: ReadonlyArray<DesiredCollaborator>): CollaboratorChanges => {
+export const collaboratorChanges = (
+  existing: ReadonlyArray<Collaborator>,
+  desired: ReadonlyArray<DesiredCollaborator>
+): CollaboratorChanges => {
   // Users and teams only: a collaborator of a kind this version does not know could not be added back, so it stays.
   const current = new Map(
     existing.flatMap((c) => (isUserCollaborator(c) || isTeamCollaborator(c) ? [[collaboratorKey(c), c] as const] : []))
@@ -88,7 +104,11 @@ export const collaboratorChanges = (existing: ReadonlyArray<Collaborator>, desir
     else if (c.role !== d.role) update.push(d)
     current.delete(k)
   }
-  const remove = [...current.values()].map((c) => (isUserCollaborator(c) ? { actor_type: "User" as const, identifier: c.login } : { actor_type: "Team" as const, identifier: c.slug }))
+  const remove = [...current.values()].map((c) =>
+    isUserCollaborator(c)
+      ? { actor_type: "User" as const, identifier: c.login }
+      : { actor_type: "Team" as const, identifier: c.slug }
+  )
   return { add, update, remove }
 }
 
@@ -100,7 +120,8 @@ const fieldChanges = (space: Space, r: RemappedSpace): Record<string, unknown> =
   const fields: Record<string, unknown> = {}
   if (space.name !== r.name) fields["name"] = r.name
   if ((space.description ?? "") !== (r.description ?? "")) fields["description"] = r.description ?? ""
-  if ((space.general_instructions ?? "") !== (r.general_instructions ?? "")) fields["general_instructions"] = r.general_instructions ?? ""
+  if ((space.general_instructions ?? "") !== (r.general_instructions ?? ""))
+    fields["general_instructions"] = r.general_instructions ?? ""
   if (space.base_role !== r.base_role) fields["base_role"] = r.base_role
   return fields
 }
@@ -118,8 +139,17 @@ export const planSpace = (
   policy: ConflictPolicy,
   strict: boolean
 ): SpaceAction => {
-  if (strict && remapped.unmapped.length > 0 && (existing === undefined || existing.unfinished || policy === "update")) {
-    return { _tag: "Refused", source, reason: `--strict: ${remapped.unmapped.length} item(s) cannot be carried over`, remapped }
+  if (
+    strict &&
+    remapped.unmapped.length > 0 &&
+    (existing === undefined || existing.unfinished || policy === "update")
+  ) {
+    return {
+      _tag: "Refused",
+      source,
+      reason: `--strict: ${remapped.unmapped.length} item(s) cannot be carried over`,
+      remapped
+    }
   }
   if (existing === undefined) return { _tag: "Create", source, remapped }
   if (!existing.unfinished && policy === "skip") {

@@ -9,7 +9,9 @@ export const archiveFileName = (createdAtMs: number, sequence = 1): string => {
 }
 
 /** The creation time (epoch ms) encoded in an archive's name, or undefined when it is not one of ours. */
-export const parseArchiveFileName = (name: string): { readonly createdAtMs: number; readonly sequence: number } | undefined => {
+export const parseArchiveFileName = (
+  name: string
+): { readonly createdAtMs: number; readonly sequence: number } | undefined => {
   const m = PATTERN.exec(name)
   if (m === null) return undefined
   const [, y, mo, d, h, mi, s, seq] = m

@@ -54,11 +54,17 @@ const systemErrorText: Partial<Record<PlatformError.SystemErrorTag, string>> = {
   Busy: "busy"
 }
 
-export const pruneArchives = Effect.fn("Prune.apply")(function* (dir: string, policy: RetentionPolicy, options: PruneOptions) {
+export const pruneArchives = Effect.fn("Prune.apply")(function* (
+  dir: string,
+  policy: RetentionPolicy,
+  options: PruneOptions
+) {
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   const readState = options.readState ?? readManifestState
-  const listed = yield* fs.readDirectory(dir).pipe(Effect.mapError((e) => new PruneError({ message: `cannot read ${dir}: ${problem(e)}` })))
+  const listed = yield* fs
+    .readDirectory(dir)
+    .pipe(Effect.mapError((e) => new PruneError({ message: `cannot read ${dir}: ${problem(e)}` })))
   // Only our own archive names: anything else in the directory (status.json, temp files, a user's notes) is left alone.
   const names = listed.filter((n) => parseArchiveFileName(n) !== undefined).sort(compareArchiveNamesDesc)
 
@@ -70,7 +76,11 @@ export const pruneArchives = Effect.fn("Prune.apply")(function* (dir: string, po
     )
     if (state === undefined) continue
     // The manifest's time has milliseconds; the name's has seconds (and a -N suffix for ties).
-    infos.push({ name, createdAt: state.createdAt ?? parseArchiveFileName(name)!.createdAtMs, complete: state.complete })
+    infos.push({
+      name,
+      createdAt: state.createdAt ?? parseArchiveFileName(name)!.createdAtMs,
+      complete: state.complete
+    })
   }
 
   const plan = planRetention(infos, policy, options.timeZone)

@@ -34,7 +34,8 @@ export interface RetentionPlan {
   readonly remove: ReadonlyArray<ArchiveInfo>
 }
 
-const count = (n: number | undefined): number => (n === undefined || !Number.isFinite(n) ? 0 : Math.max(0, Math.floor(n)))
+const count = (n: number | undefined): number =>
+  n === undefined || !Number.isFinite(n) ? 0 : Math.max(0, Math.floor(n))
 
 export const isEmptyPolicy = (p: RetentionPolicy): boolean =>
   count(p.keepLast) + count(p.keepDaily) + count(p.keepWeekly) + count(p.keepMonthly) === 0
@@ -73,13 +74,18 @@ const monthBucket: Bucket = (ms, tz) => {
 }
 
 /** Newest first; equal times fall back to the name so the plan never depends on input order. */
-const newestFirst = (a: ArchiveInfo, b: ArchiveInfo) => b.createdAt - a.createdAt || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0)
+const newestFirst = (a: ArchiveInfo, b: ArchiveInfo) =>
+  b.createdAt - a.createdAt || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0)
 
 /**
  * Plans retention. `timeZone` (an IANA name, default "UTC") decides where days, weeks and months begin.
  * Throws only for an unknown time zone; validate it at the edge.
  */
-export const planRetention = (archives: ReadonlyArray<ArchiveInfo>, policy: RetentionPolicy, timeZone = "UTC"): RetentionPlan => {
+export const planRetention = (
+  archives: ReadonlyArray<ArchiveInfo>,
+  policy: RetentionPolicy,
+  timeZone = "UTC"
+): RetentionPlan => {
   const sorted = [...archives].sort(newestFirst)
   if (isEmptyPolicy(policy)) {
     // A policy that keeps nothing is a mistake, never an instruction to delete every archive.

@@ -16,7 +16,10 @@ interface LeanFlag {
 
 export const LEAN_HEAP: ReadonlyArray<LeanFlag> = [
   // The young generation stays within a few MB instead of doubling whenever many objects survive a scavenge.
-  { flag: "--semi-space-growth-factor=1", overriddenBy: ["semi-space-growth-factor", "max-semi-space-size", "min-semi-space-size", "max-heap-size"] },
+  {
+    flag: "--semi-space-growth-factor=1",
+    overriddenBy: ["semi-space-growth-factor", "max-semi-space-size", "min-semi-space-size", "max-heap-size"]
+  },
   // A full collection once the old generation has grown 30% past what survived the last one (V8 allows up to 4x).
   { flag: "--heap-growing-percent=30", overriddenBy: ["heap-growing-percent"] }
 ]

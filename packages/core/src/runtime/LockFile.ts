@@ -84,7 +84,12 @@ const readLock = async (path: string) => {
 export const acquireLockFile = (path: string, options: LockOptions) =>
   Effect.gen(function* () {
     const alive = options.alive ?? processAlive
-    const me: LockInfo = { pid: process.pid, hostname: hostname(), startedAt: options.startedAt, nonce: randomBytes(8).toString("hex") }
+    const me: LockInfo = {
+      pid: process.pid,
+      hostname: hostname(),
+      startedAt: options.startedAt,
+      nonce: randomBytes(8).toString("hex")
+    }
     const text = `${JSON.stringify(me)}\n`
     const staleAfter = Duration.toMillis(LOCK_STALE_AFTER)
     const fail = (message: string) => new LockedError({ message })
@@ -94,27 +99,35 @@ export const acquireLockFile = (path: string, options: LockOptions) =>
       (async () => {
         if (await createWhole(path, text, now)) return true
         const current = await readLock(path)
-        if (current === undefined) return (await createWhole(path, text, now)) ? true : fail(`${options.what} was locked again by another process`)
+        if (current === undefined)
+          return (await createWhole(path, text, now))
+            ? true
+            : fail(`${options.what} was locked again by another process`)
         const { held } = current
         const sameHostDead = held?.hostname === me.hostname && typeof held.pid === "number" && !alive(held.pid)
         const unrefreshed = now - current.mtimeMs > staleAfter
         if (held !== undefined && !sameHostDead && !unrefreshed) {
           return fail(
             `${options.what} is locked by pid ${held.pid ?? "?"} on ${held.hostname ?? "?"} since ${held.startedAt ?? "?"}; ${options.busy}` +
-              (held.hostname !== me.hostname ? ` (a lock from another host is taken over once it has gone ${Duration.toMinutes(LOCK_STALE_AFTER)} minutes without a refresh)` : "")
+              (held.hostname !== me.hostname
+                ? ` (a lock from another host is taken over once it has gone ${Duration.toMinutes(LOCK_STALE_AFTER)} minutes without a refresh)`
+                : "")
           )
         }
         // Stale: take it over, one contender at a time, under the guard.
         const guard = `${path}.takeover`
         if (!(await createWhole(guard, text, now))) {
           const g = await stat(guard).catch(() => undefined)
-          if (g !== undefined && now - g.mtimeMs <= TAKEOVER_STALE_AFTER_MS) return fail(`${options.what} is being taken over by another process`)
+          if (g !== undefined && now - g.mtimeMs <= TAKEOVER_STALE_AFTER_MS)
+            return fail(`${options.what} is being taken over by another process`)
           await unlink(guard).catch(() => {})
-          if (!(await createWhole(guard, text, now))) return fail(`${options.what} is being taken over by another process`)
+          if (!(await createWhole(guard, text, now)))
+            return fail(`${options.what} is being taken over by another process`)
         }
         try {
           const again = await readLock(path)
-          if (again !== undefined && again.text !== current.text) return fail(`${options.what} was locked again by another process`)
+          if (again !== undefined && again.text !== current.text)
+            return fail(`${options.what} was locked again by another process`)
           if (again !== undefined) await unlink(path)
           if (!(await createWhole(path, text, now))) return fail(`${options.what} was locked again by another process`)
           tookOver =

@@ -13,7 +13,14 @@ const head: Omit<ManifestV1, "entries"> = {
   partial: false,
   owners: [{ login: "octo", kind: "org", status: "complete", spaces: 3, failures: [], vanished: [] }]
 }
-const paths = ["spaces/octo/1.json", "spaces/octo/12.json", "spaces/mona/1.json", "spaces/octo/007.json", "spaces/octo/notes.json", "repositories.json"]
+const paths = [
+  "spaces/octo/1.json",
+  "spaces/octo/12.json",
+  "spaces/mona/1.json",
+  "spaces/octo/007.json",
+  "spaces/octo/notes.json",
+  "repositories.json"
+]
 
 const filled = () => {
   const table = new EntryTable()
@@ -23,7 +30,9 @@ const filled = () => {
 
 describe("EntryTable", () => {
   it("gives back every row in order with its path, size and hex sha256", () => {
-    expect([...filled().entries()]).toEqual(paths.map((path, i) => ({ path, size: 100 + i, sha256: digest(path).toString("hex") })))
+    expect([...filled().entries()]).toEqual(
+      paths.map((path, i) => ({ path, size: 100 + i, sha256: digest(path).toString("hex") }))
+    )
   })
 
   it("keeps rows beyond its first allocation", () => {
@@ -57,6 +66,8 @@ describe("manifestChunks", () => {
   })
 
   it("writes an empty list when there are no entries", () => {
-    expect([...manifestChunks(head, new EntryTable())].join("")).toBe(`${JSON.stringify({ ...head, entries: [] }, null, 2)}\n`)
+    expect([...manifestChunks(head, new EntryTable())].join("")).toBe(
+      `${JSON.stringify({ ...head, entries: [] }, null, 2)}\n`
+    )
   })
 })

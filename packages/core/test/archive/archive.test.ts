@@ -27,7 +27,9 @@ const space = (number: number, extra: Record<string, unknown> = {}) => ({
   updated_at: "2024-01-02T00:00:00Z",
   html_url: "https://github.com/copilot/spaces/octo-org/1",
   api_url: "https://api.github.com/organizations/1/copilot-spaces/1",
-  resources_attributes: [{ id: 9, resource_type: "repository", metadata: { repository_id: 42 }, copilot_chat_attachment_id: null }],
+  resources_attributes: [
+    { id: 9, resource_type: "repository", metadata: { repository_id: 42 }, copilot_chat_attachment_id: null }
+  ],
   collaborators: [{ actor_type: "User", role: "writer", login: "hubot", id: 5 }],
   etags: { space: `"e${number}"` },
   future_field: { kept: true },
@@ -36,14 +38,26 @@ const space = (number: number, extra: Record<string, unknown> = {}) => ({
 
 const tmp = () => mkdtemp(join(tmpdir(), "sv-archive-"))
 
-const writeArchive = (path: string, count = 3, owners = [{ login: "octo-org", kind: "org" as const, status: "complete" as const, spaces: count, failures: [], vanished: [] }]) =>
+const writeArchive = (
+  path: string,
+  count = 3,
+  owners = [
+    { login: "octo-org", kind: "org" as const, status: "complete" as const, spaces: count, failures: [], vanished: [] }
+  ]
+) =>
   Effect.runPromise(
     Effect.scoped(
       Effect.gen(function* () {
         const w = yield* openArchiveWriter(path)
         for (let i = 1; i <= count; i++) yield* w.addSpace("octo-org", i, space(i))
         yield* w.setRepositories({ "42": { full_name: "octo-org/api", etag: `"r"` } })
-        return yield* w.finish({ toolVersion: "test", createdAt: "2026-01-01T00:00:00Z", sourceApiUrl: "https://api.github.com", partial: false, owners })
+        return yield* w.finish({
+          toolVersion: "test",
+          createdAt: "2026-01-01T00:00:00Z",
+          sourceApiUrl: "https://api.github.com",
+          partial: false,
+          owners
+        })
       })
     )
   )
@@ -68,8 +82,21 @@ const manifest = (entries: ReadonlyArray<{ path: string; text: string }>, extra:
     createdAt: "2026-01-01T00:00:00Z",
     sourceApiUrl: "https://api.github.com",
     partial: false,
-    owners: [{ login: "octo-org", kind: "org", status: "complete", spaces: entries.filter((e) => e.path.startsWith("spaces/")).length, failures: [], vanished: [] }],
-    entries: entries.map((e) => ({ path: e.path, size: Buffer.byteLength(e.text), sha256: createHash("sha256").update(e.text).digest("hex") })),
+    owners: [
+      {
+        login: "octo-org",
+        kind: "org",
+        status: "complete",
+        spaces: entries.filter((e) => e.path.startsWith("spaces/")).length,
+        failures: [],
+        vanished: []
+      }
+    ],
+    entries: entries.map((e) => ({
+      path: e.path,
+      size: Buffer.byteLength(e.text),
+      sha256: createHash("sha256").update(e.text).digest("hex")
+    })),
     ...extra
   })
 
@@ -82,7 +109,11 @@ describe("archive writer and reader", () => {
     const path = join(dir, "big.zip")
     // ~350 KB of instructions per space that deflate cannot shrink much: compressed, each entry crosses blocks.
     const big = (n: number) =>
-      space(n, { general_instructions: Array.from({ length: 8000 }, (_, i) => createHash("sha256").update(`${n}:${i}`).digest("base64")).join(" ") })
+      space(n, {
+        general_instructions: Array.from({ length: 8000 }, (_, i) =>
+          createHash("sha256").update(`${n}:${i}`).digest("base64")
+        ).join(" ")
+      })
     await Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
@@ -101,7 +132,9 @@ describe("archive writer and reader", () => {
     )
     expect((await stat(path)).size).toBeGreaterThan(3 * 64 * 1024)
     expect((await verify(path)).ok).toBe(true)
-    const read = await Effect.runPromise(Effect.scoped(Effect.flatMap(openArchive(path), (a) => a.readSpaceRaw("octo-org", 2))))
+    const read = await Effect.runPromise(
+      Effect.scoped(Effect.flatMap(openArchive(path), (a) => a.readSpaceRaw("octo-org", 2)))
+    )
     expect(read).toEqual(big(2))
   })
 
@@ -115,12 +148,22 @@ describe("archive writer and reader", () => {
         Effect.gen(function* () {
           const a = yield* openArchive(path)
           const all = yield* Stream.runCollect(a.spaces)
-          return { manifest: a.manifest, all: Array.from(all), repos: yield* a.repositories, two: yield* a.readSpaceRaw("Octo-Org", 2) }
+          return {
+            manifest: a.manifest,
+            all: Array.from(all),
+            repos: yield* a.repositories,
+            two: yield* a.readSpaceRaw("Octo-Org", 2)
+          }
         })
       )
     )
     expect(read.manifest.formatVersion).toBe(1)
-    expect(read.manifest.entries.map((e) => e.path)).toEqual(["spaces/octo-org/1.json", "spaces/octo-org/2.json", "spaces/octo-org/3.json", "repositories.json"])
+    expect(read.manifest.entries.map((e) => e.path)).toEqual([
+      "spaces/octo-org/1.json",
+      "spaces/octo-org/2.json",
+      "spaces/octo-org/3.json",
+      "repositories.json"
+    ])
     expect(read.all[0]!.raw).toEqual(space(1))
     expect(read.two["future_field"]).toEqual({ kept: true })
     expect(read.repos["42"]!.full_name).toBe("octo-org/api")
@@ -183,7 +226,9 @@ describe("verify", () => {
     await writeFile(join(dir, "flipped.zip"), bytes)
     // Either the zip layer (CRC, inflate) or the sha256 check must catch it; it must never pass.
     const report = await Effect.runPromise(
-      verifyArchive(join(dir, "flipped.zip")).pipe(Effect.catchTag("ArchiveError", (e) => Effect.succeed({ ok: false, problems: [e.message] })))
+      verifyArchive(join(dir, "flipped.zip")).pipe(
+        Effect.catchTag("ArchiveError", (e) => Effect.succeed({ ok: false, problems: [e.message] }))
+      )
     )
     expect(report.ok).toBe(false)
     expect(report.problems.length).toBeGreaterThan(0)
@@ -225,7 +270,10 @@ describe("verify", () => {
       // archiver normalizes names, so write a same-length placeholder and patch the bytes of both headers.
       const path = join(dir, "t.zip")
       const placeholder = "p".repeat(name.length)
-      await rawZip(path, [["manifest.json", manifest([])], [placeholder, "{}"]])
+      await rawZip(path, [
+        ["manifest.json", manifest([])],
+        [placeholder, "{}"]
+      ])
       const bytes = await readFile(path)
       await writeFile(path, Buffer.from(bytes.toString("latin1").split(placeholder).join(name), "latin1"))
       const error = await verifyError(path)
@@ -246,14 +294,17 @@ describe("verify", () => {
 
   it("fails when the manifest's owner counts disagree with the entries", async () => {
     const dir = await tmp()
-    const path = await writeArchive(join(dir, "a.zip"), 2, [{ login: "octo-org", kind: "org", status: "complete", spaces: 5, failures: [], vanished: [] }])
+    const path = await writeArchive(join(dir, "a.zip"), 2, [
+      { login: "octo-org", kind: "org", status: "complete", spaces: 5, failures: [], vanished: [] }
+    ])
     const report = await verify(path)
     expect(report.problems).toEqual(["owner octo-org: the manifest says 5 spaces, the archive holds 2"])
   })
 })
 
 describe("diff", () => {
-  const digest = (n: number, extra: Record<string, unknown> = {}) => digestSpace("octo-org", space(n, extra) as unknown as ArchivedSpace)
+  const digest = (n: number, extra: Record<string, unknown> = {}) =>
+    digestSpace("octo-org", space(n, extra) as unknown as ArchivedSpace)
 
   it("lists added, removed and changed spaces with what changed", () => {
     const before = [digest(1), digest(2), digest(3)]
@@ -263,7 +314,10 @@ describe("diff", () => {
         name: "Renamed",
         base_role: "admin",
         resources_attributes: [],
-        collaborators: [{ actor_type: "User", role: "admin", login: "hubot", id: 5 }, { actor_type: "Team", role: "reader", id: 7, slug: "platform", name: "Platform" }]
+        collaborators: [
+          { actor_type: "User", role: "admin", login: "hubot", id: 5 },
+          { actor_type: "Team", role: "reader", id: 7, slug: "platform", name: "Platform" }
+        ]
       }),
       digest(4)
     ]
@@ -276,18 +330,32 @@ describe("diff", () => {
         owner: "octo-org",
         number: 3,
         name: "Renamed",
-        changes: ['name: "Space 3" -> "Renamed"', "base_role: reader -> admin", "resources: +0 -1 ~0", "collaborators: +Team/platform(reader) ~User/hubot writer->admin"]
+        changes: [
+          'name: "Space 3" -> "Renamed"',
+          "base_role: reader -> admin",
+          "resources: +0 -1 ~0",
+          "collaborators: +Team/platform(reader) ~User/hubot writer->admin"
+        ]
       }
     ])
   })
 
   it("calls a missing space unverified, not removed, when the newer archive could not have seen it", () => {
     const owner = (login: string, failures: Array<{ scope: string; message: string }> = []) =>
-      ({ login, kind: "org", status: failures.length > 0 ? "partial" : "complete", spaces: 0, failures, vanished: [] }) as const
+      ({
+        login,
+        kind: "org",
+        status: failures.length > 0 ? "partial" : "complete",
+        spaces: 0,
+        failures,
+        vanished: []
+      }) as const
     const before = [digest(1), digest(2), digest(3), digestSpace("other-org", space(9) as unknown as ArchivedSpace)]
     const after = [digest(1)]
     // Space 2 failed to download; space 3 is really gone; other-org was not exported this time.
-    const coverage = coverageOf([owner("Octo-Org", [{ scope: "space 2", message: "GET … failed: GitHub answered 502" }])])
+    const coverage = coverageOf([
+      owner("Octo-Org", [{ scope: "space 2", message: "GET … failed: GitHub answered 502" }])
+    ])
     const d = diffDigests(before, after, coverage)
     expect(d.removed.map((s) => s.number)).toEqual([3])
     expect(d.unverified).toEqual([
@@ -295,9 +363,15 @@ describe("diff", () => {
       { owner: "other-org", number: 9, name: "Space 9", reason: "the newer archive does not include other-org" }
     ])
     // The listing itself failed: nothing of that owner can be called removed.
-    const listFailed = diffDigests(before, [], coverageOf([owner("octo-org", [{ scope: "list", message: "403" }]), owner("other-org")]))
+    const listFailed = diffDigests(
+      before,
+      [],
+      coverageOf([owner("octo-org", [{ scope: "list", message: "403" }]), owner("other-org")])
+    )
     expect(listFailed.removed.map((s) => `${s.owner}/${s.number}`)).toEqual(["other-org/9"])
-    expect(listFailed.unverified.map((s) => s.reason)).toEqual(Array(3).fill("the newer archive could not list octo-org's spaces"))
+    expect(listFailed.unverified.map((s) => s.reason)).toEqual(
+      Array(3).fill("the newer archive could not list octo-org's spaces")
+    )
   })
 
   it("compares resources and collaborators as sets, and texts by content", () => {
@@ -310,14 +384,24 @@ describe("diff", () => {
       { actor_type: "Team", role: "reader", id: 7, slug: "platform", name: "Platform" }
     ]
     const a = digest(1, { resources_attributes: resources, collaborators: people })
-    const reordered = digest(1, { resources_attributes: [...resources].reverse(), collaborators: [...people].reverse() })
+    const reordered = digest(1, {
+      resources_attributes: [...resources].reverse(),
+      collaborators: [...people].reverse()
+    })
     expect(diffDigests([a], [reordered]).unchanged).toBe(1)
     const edited = digest(1, {
       description: "",
-      resources_attributes: [{ ...resources[1], metadata: { name: "n", text: "changed" } }, { ...resources[0], id: 11 }],
+      resources_attributes: [
+        { ...resources[1], metadata: { name: "n", text: "changed" } },
+        { ...resources[0], id: 11 }
+      ],
       collaborators: [{ ...people[1], role: "admin" }]
     })
-    expect(diffDigests([a], [edited]).changed[0]?.changes).toEqual(["description", "resources: +1 -1 ~1", "collaborators: -User/hubot ~Team/platform reader->admin"])
+    expect(diffDigests([a], [edited]).changed[0]?.changes).toEqual([
+      "description",
+      "resources: +1 -1 ~1",
+      "collaborators: -User/hubot ~Team/platform reader->admin"
+    ])
   })
 
   it("ignores ETags and timestamps alone", () => {
@@ -331,7 +415,9 @@ describe("reading refuses an archive whose entries differ from its manifest", ()
   const text = (n: number, extra: Record<string, unknown> = {}) => `${JSON.stringify(space(n, extra), null, 2)}\n`
   const repos = `${JSON.stringify({ "42": { full_name: "octo-org/api" } }, null, 2)}\n`
   /** What the manifest lists: spaces 1-3 and repositories.json. */
-  const listed = [1, 2, 3].map((n) => ({ path: `spaces/octo-org/${n}.json`, text: text(n) })).concat({ path: "repositories.json", text: repos })
+  const listed = [1, 2, 3]
+    .map((n) => ({ path: `spaces/octo-org/${n}.json`, text: text(n) }))
+    .concat({ path: "repositories.json", text: repos })
   const entry = (n: number, body = text(n)): [string, string] => [`spaces/octo-org/${n}.json`, body]
 
   /** A zip whose manifest lists `listed`, holding `entries` instead. */
@@ -346,7 +432,13 @@ describe("reading refuses an archive whose entries differ from its manifest", ()
   const refusals = async (path: string) => {
     const good = await untampered()
     const message = <A>(effect: Effect.Effect<A, { readonly message: string }>) =>
-      Effect.runPromise(effect.pipe(Effect.flip, Effect.map((e) => e.message), Effect.orElseSucceed(() => "no error")))
+      Effect.runPromise(
+        effect.pipe(
+          Effect.flip,
+          Effect.map((e) => e.message),
+          Effect.orElseSucceed(() => "no error")
+        )
+      )
     return [
       await message(inspectArchive(path)),
       await message(diffArchives(good, path)),
@@ -354,7 +446,8 @@ describe("reading refuses an archive whose entries differ from its manifest", ()
       await message(Effect.scoped(Effect.flatMap(openArchive(path), (a) => a.readSpaceRaw("octo-org", 2))))
     ]
   }
-  const refusedBy = (path: string, problem: string) => expect(refusals(path)).resolves.toEqual(Array(4).fill(`archive ${path} is invalid: ${problem}`))
+  const refusedBy = (path: string, problem: string) =>
+    expect(refusals(path)).resolves.toEqual(Array(4).fill(`archive ${path} is invalid: ${problem}`))
 
   it("still inspects and diffs an archive whose entries match (the tampered ones below start from it)", async () => {
     const path = await untampered()
@@ -380,13 +473,18 @@ describe("reading refuses an archive whose entries differ from its manifest", ()
     const path = await tampered([entry(1), entry(2), entry(3), ["repositories.json", edited]])
     // inspect and both diffs; reading one good space entry alone (as export does on a 304) rightly still works
     const [inspect, diffNewer, diffOlder] = await refusals(path)
-    expect([inspect, diffNewer, diffOlder]).toEqual(Array(3).fill(`archive ${path} is invalid: entry repositories.json does not match its sha256 in the manifest`))
+    expect([inspect, diffNewer, diffOlder]).toEqual(
+      Array(3).fill(`archive ${path} is invalid: entry repositories.json does not match its sha256 in the manifest`)
+    )
   })
 
   it("refuses an entry whose size differs from the manifest", async () => {
     const longer = text(2).replace("be nice", "be nicer")
     const path = await tampered([entry(1), entry(2, longer), entry(3), ["repositories.json", repos]])
-    await refusedBy(path, `entry spaces/octo-org/2.json has ${Buffer.byteLength(longer)} bytes, the manifest says ${Buffer.byteLength(text(2))}`)
+    await refusedBy(
+      path,
+      `entry spaces/octo-org/2.json has ${Buffer.byteLength(longer)} bytes, the manifest says ${Buffer.byteLength(text(2))}`
+    )
   })
 
   it("refuses a duplicated entry name, which read as 'removed 2, added 3' before", async () => {
@@ -412,8 +510,13 @@ describe("reading refuses an archive whose entries differ from its manifest", ()
   it("refuses a listed space entry that holds another space's number", async () => {
     const path = join(await tmp(), "renumbered.zip")
     const renumbered = listed.map((e) => (e.path === "spaces/octo-org/2.json" ? { ...e, text: text(3) } : e))
-    await rawZip(path, [["manifest.json", manifest(renumbered)], ...renumbered.map((e): [string, string] => [e.path, e.text])])
+    await rawZip(path, [
+      ["manifest.json", manifest(renumbered)],
+      ...renumbered.map((e): [string, string] => [e.path, e.text])
+    ])
     const messages = await refusals(path)
-    expect(messages.slice(0, 3)).toEqual(Array(3).fill(`archive ${path} is invalid: spaces/octo-org/2.json holds space number 3`))
+    expect(messages.slice(0, 3)).toEqual(
+      Array(3).fill(`archive ${path} is invalid: spaces/octo-org/2.json holds space number 3`)
+    )
   })
 })

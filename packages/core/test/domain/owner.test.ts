@@ -5,7 +5,9 @@ import { isLogin, org, ownerList, user } from "../../src/domain/owner.ts"
 
 describe("ownerList", () => {
   it("keeps each owner once, in the order given, whatever the case of a repeat", () => {
-    expect(ownerList(["octo-org", "OCTO-ORG", "other"], ["mona", "Mona"])).toEqual(Result.succeed([org("octo-org"), org("other"), user("mona")]))
+    expect(ownerList(["octo-org", "OCTO-ORG", "other"], ["mona", "Mona"])).toEqual(
+      Result.succeed([org("octo-org"), org("other"), user("mona")])
+    )
   })
 
   it("refuses a login given as both organization and user, and what is not a login", () => {

@@ -9,7 +9,8 @@ import { forEachOrdered } from "../../src/export/OrderedWorkers.ts"
  * Moves the test clock one millisecond at a time: each step lets the pool's fibers (a reader, the workers, the
  * deliverer) run before the next sleeps are due, as they would between two ticks of a real clock.
  */
-const advance = (ms: number) => Effect.forEach(Array.from({ length: ms }), () => TestClock.adjust("1 millis"), { discard: true })
+const advance = (ms: number) =>
+  Effect.forEach(Array.from({ length: ms }), () => TestClock.adjust("1 millis"), { discard: true })
 
 class Boom extends Data.TaggedError("Boom")<{ readonly at: number }> {}
 
@@ -54,7 +55,8 @@ describe("forEachOrdered", () => {
       yield* h.runToEnd(Stream.range(0, 29), 2_000)
       expect(h.delivered).toEqual(Array.from({ length: 30 }, (_, i) => i * 10))
       expect(h.stats().maxWorking).toBe(4)
-    }))
+    })
+  )
 
   it.effect("a slow element does not hold the other workers back, within the window", () =>
     Effect.gen(function* () {
@@ -68,7 +70,8 @@ describe("forEachOrdered", () => {
       yield* Fiber.join(fiber)
       expect(h.delivered).toHaveLength(100)
       expect(h.stats().maxAhead).toBe(12)
-    }))
+    })
+  )
 
   it.effect("a failure in the work or in the source stops the pool with that error", () =>
     Effect.gen(function* () {
@@ -76,7 +79,8 @@ describe("forEachOrdered", () => {
         concurrency: 4,
         window: 8,
         readAhead: 4,
-        work: (n) => (n === 5 ? Effect.fail(new Boom({ at: n })) : Effect.sleep(Duration.millis(10)).pipe(Effect.as(n))),
+        work: (n) =>
+          n === 5 ? Effect.fail(new Boom({ at: n })) : Effect.sleep(Duration.millis(10)).pipe(Effect.as(n)),
         deliver: () => Effect.void
       })
       const fiber = yield* Effect.forkChild(Effect.exit(failing))
@@ -88,7 +92,8 @@ describe("forEachOrdered", () => {
       const fromSource = yield* Effect.forkChild(Effect.exit(h.run(source)))
       yield* advance(200)
       expect(yield* Fiber.join(fromSource)).toEqual(Exit.fail(new Boom({ at: -1 })))
-    }))
+    })
+  )
 
   it.effect("ends with more workers than places in the window", () =>
     Effect.gen(function* () {
@@ -96,12 +101,14 @@ describe("forEachOrdered", () => {
       yield* h.runToEnd(Stream.range(0, 9), 500)
       expect(h.delivered).toEqual(Array.from({ length: 10 }, (_, i) => i * 10))
       expect(h.stats().maxAhead).toBe(2)
-    }))
+    })
+  )
 
   it.effect("an empty source delivers nothing and ends", () =>
     Effect.gen(function* () {
       const h = harness(() => 10, { concurrency: 3, window: 6 })
       yield* h.run(Stream.empty)
       expect(h.delivered).toEqual([])
-    }))
+    })
+  )
 })

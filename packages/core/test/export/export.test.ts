@@ -23,7 +23,13 @@ afterEach(async () => {
 
 const demoOwners: ReadonlyArray<Owner> = [org("octo-org"), org("octo-archive"), user("mona")]
 
-const runExport = async (h: FakeHub, outDir: string, owners = demoOwners, token = h.token, warnings: Array<string> = []) =>
+const runExport = async (
+  h: FakeHub,
+  outDir: string,
+  owners = demoOwners,
+  token = h.token,
+  warnings: Array<string> = []
+) =>
   Effect.runPromise(
     exportSpaces({ owners, outDir, concurrency: 8, onWarning: (w) => Effect.sync(() => void warnings.push(w)) }).pipe(
       Effect.provide(
@@ -49,7 +55,9 @@ const minimumRequests = (h: FakeHub, owners: ReadonlyArray<Owner>) => {
   for (const o of owners) {
     const spaces = h.state.listSpaces(o.login)
     requests += Math.max(1, Math.ceil(spaces.length / 100)) + 2 * spaces.length
-    for (const s of spaces) for (const r of s.resources) if (typeof r.metadata["repository_id"] === "number") repos.add(r.metadata["repository_id"] as number)
+    for (const s of spaces)
+      for (const r of s.resources)
+        if (typeof r.metadata["repository_id"] === "number") repos.add(r.metadata["repository_id"] as number)
   }
   return requests + repos.size
 }
@@ -90,7 +98,9 @@ describe("export", () => {
     expect(one.space.collaborators).toHaveLength(live.collaborators.length)
     expect(one.raw["owner"]).toMatchObject({ login: "octo-org", type: "Organization" }) // kept as GitHub sent it
     expect(one.space.etags.space).toMatch(/^"/)
-    for (const id of live.resources.flatMap((r) => (typeof r.metadata["repository_id"] === "number" ? [r.metadata["repository_id"]] : []))) {
+    for (const id of live.resources.flatMap((r) =>
+      typeof r.metadata["repository_id"] === "number" ? [r.metadata["repository_id"]] : []
+    )) {
       expect(archive.repositories[String(id)]!.full_name).toMatch(/^octo-org\//)
     }
     expect(JSON.stringify(archive)).not.toContain(hub.token)
@@ -111,7 +121,9 @@ describe("export", () => {
     const b = await readArchive(second.archive)
     // Entries come in list order; everything but the edited space is byte-for-byte the earlier copy.
     const edited = (s: { ownerLogin: string; number: number }) => s.ownerLogin === "octo-org" && s.number === 7
-    expect(b.spaces.filter((s) => !edited(s)).map((s) => s.raw)).toEqual(a.spaces.filter((s) => !edited(s)).map((s) => s.raw))
+    expect(b.spaces.filter((s) => !edited(s)).map((s) => s.raw)).toEqual(
+      a.spaces.filter((s) => !edited(s)).map((s) => s.raw)
+    )
     expect(b.spaces.find(edited)!.space.name).toBe("changed overnight")
     expect(b.repositories).toEqual(a.repositories)
     expect((await readdir(dir)).filter((n) => n.endsWith(".zip"))).toHaveLength(2)
@@ -163,7 +175,10 @@ describe("export", () => {
     ])
     expect(archive.manifest.owners[0]!.failures).toMatchObject([{ scope: "list", status: 403 }])
     expect(archive.spaces.filter((s) => s.ownerLogin === "octo-org").map((s) => s.number)).toEqual(
-      hub.state.listSpaces("octo-org").slice(0, 100).map((s) => s.number)
+      hub.state
+        .listSpaces("octo-org")
+        .slice(0, 100)
+        .map((s) => s.number)
     )
     expect((await Effect.runPromise(verifyArchive(summary.archive))).ok).toBe(true)
   })
@@ -172,7 +187,14 @@ describe("export", () => {
     // GitHub ahead of the OpenAPI description: the contract check would flag the new values, so it is off here.
     hub = await startFakeHub({ seed: "demo", validateContract: false })
     const live = hub.state.getSpace("octo-org", 1)!
-    const added = { id: 999_001, resource_type: "github_discussion", metadata: { repository_id: 424242, number: 7 }, copilot_chat_attachment_id: null, created_at: live.created_at, updated_at: live.updated_at }
+    const added = {
+      id: 999_001,
+      resource_type: "github_discussion",
+      metadata: { repository_id: 424242, number: 7 },
+      copilot_chat_attachment_id: null,
+      created_at: live.created_at,
+      updated_at: live.updated_at
+    }
     live.resources.push(added as never)
     live.base_role = "org_members" as never
     live.collaborators[0]!.role = "maintainer" as never
@@ -212,12 +234,24 @@ describe("export", () => {
     hub = await startFakeHub({ seed: "demo" })
     hub.state.addToken("github_pat_finegrained", "octocat")
     const warnings: Array<string> = []
-    const summary = await runExport(hub, await tmp(), [org("octo-archive"), user("mona")], "github_pat_finegrained", warnings)
+    const summary = await runExport(
+      hub,
+      await tmp(),
+      [org("octo-archive"), user("mona")],
+      "github_pat_finegrained",
+      warnings
+    )
     expect(warnings[0]).toMatch(/fine-grained token: GitHub omits from lists every space/)
     expect(summary.owners[1]).toMatchObject({ owner: "mona", spaces: 0, failed: 1 })
-    expect(summary.owners[1]!.failures).toEqual([expect.stringMatching(/^list: GET \/users\/mona\/copilot-spaces .*classic personal access token/)])
+    expect(summary.owners[1]!.failures).toEqual([
+      expect.stringMatching(/^list: GET \/users\/mona\/copilot-spaces .*classic personal access token/)
+    ])
     const archive = await readArchive(summary.archive)
-    expect(archive.manifest.owners[1]!.failures[0]).toMatchObject({ scope: "list", status: 403, message: expect.stringMatching(/classic personal access token/) })
+    expect(archive.manifest.owners[1]!.failures[0]).toMatchObject({
+      scope: "list",
+      status: 403,
+      message: expect.stringMatching(/classic personal access token/)
+    })
     // GitHub has the last word: the list was asked for, and refused.
     expect(hub.counters.byRoute()["GET /users/{username}/copilot-spaces"]).toBe(1)
   })
@@ -228,13 +262,17 @@ describe("export", () => {
     hub.state.addToken("ghu_appuser", "mona")
     const warnings: Array<string> = []
     const served = await runExport(hub, await tmp(), [user("mona")], "ghu_appuser", warnings)
-    expect(warnings).toEqual([expect.stringMatching(/^mona: user-owned spaces can only be read with a classic personal access token/)])
+    expect(warnings).toEqual([
+      expect.stringMatching(/^mona: user-owned spaces can only be read with a classic personal access token/)
+    ])
     expect(served).toMatchObject({ partial: false, owners: [{ owner: "mona", spaces: 8, failed: 0 }] })
 
     for (const s of hub.state.listSpaces("mona").slice()) hub.state.deleteSpace("mona", s.number)
     const empty = await runExport(hub, await tmp(), [user("mona")], "ghu_appuser", [])
     expect(empty).toMatchObject({ partial: true, owners: [{ owner: "mona", spaces: 0, failed: 1 }] })
-    expect((await readArchive(empty.archive)).manifest.owners[0]!.failures[0]!.message).toMatch(/GitHub listed no spaces, and user-owned spaces/)
+    expect((await readArchive(empty.archive)).manifest.owners[0]!.failures[0]!.message).toMatch(
+      /GitHub listed no spaces, and user-owned spaces/
+    )
   })
 
   it("never replaces an archive: two exports finishing into one directory in the same second keep both", async () => {
@@ -245,7 +283,13 @@ describe("export", () => {
         Effect.gen(function* () {
           const w = yield* openArchiveWriter(name)
           yield* w.addSpace(login, 1, { number: 1, name: login })
-          return yield* w.finish({ toolVersion: "t", createdAt: "2026-11-26T00:00:00Z", sourceApiUrl: "x", partial: false, owners: [] })
+          return yield* w.finish({
+            toolVersion: "t",
+            createdAt: "2026-11-26T00:00:00Z",
+            sourceApiUrl: "x",
+            partial: false,
+            owners: []
+          })
         })
       )
     // Both are open before either finishes, as with two exports started in the same second.
@@ -253,7 +297,15 @@ describe("export", () => {
     expect(new Set(paths)).toEqual(new Set([name(1), name(2)]))
     expect((await readdir(dir)).sort()).toEqual(["a-2.zip", "a.zip"])
     // A plain path has no second choice: finishing onto an existing file fails and leaves it alone.
-    const error = await Effect.runPromise(Effect.flip(Effect.scoped(Effect.flatMap(openArchiveWriter(name(1)), (w) => w.finish({ toolVersion: "t", createdAt: "x", sourceApiUrl: "x", partial: false, owners: [] })))))
+    const error = await Effect.runPromise(
+      Effect.flip(
+        Effect.scoped(
+          Effect.flatMap(openArchiveWriter(name(1)), (w) =>
+            w.finish({ toolVersion: "t", createdAt: "x", sourceApiUrl: "x", partial: false, owners: [] })
+          )
+        )
+      )
+    )
     expect(error.message).toMatch(/already exists/)
     expect((await readdir(dir)).sort()).toEqual(["a-2.zip", "a.zip"])
   })

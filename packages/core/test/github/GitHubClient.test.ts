@@ -19,7 +19,11 @@ const runWithClock = <A, E>(program: Effect.Effect<A, E, GitHubClient>, step: Du
 describe("GitHubClient retries", () => {
   it.effect("backs off after 5xx and connection errors, then succeeds", () => {
     const { layer, sent } = scripted((_r, n) =>
-      n === 1 ? status(502) : n === 2 ? new TransportFailure({ detail: "connection failed (ECONNRESET)" }) : ok(space(1))
+      n === 1
+        ? status(502)
+        : n === 2
+          ? new TransportFailure({ detail: "connection failed (ECONNRESET)" })
+          : ok(space(1))
     )
     return Effect.gen(function* () {
       const client = yield* GitHubClient
@@ -49,7 +53,15 @@ describe("GitHubClient retries", () => {
     const { layer } = scripted(() =>
       status(422, {
         message: "Validation Failed",
-        errors: [{ resource: "SpaceResource", field: "resources_attributes[0].metadata.repository_id", code: "invalid", message: "repository must belong to the organization" }, { resource: "Space", field: "name", code: "missing_field" }]
+        errors: [
+          {
+            resource: "SpaceResource",
+            field: "resources_attributes[0].metadata.repository_id",
+            code: "invalid",
+            message: "repository must belong to the organization"
+          },
+          { resource: "Space", field: "name", code: "missing_field" }
+        ]
       })
     )
     return Effect.gen(function* () {
@@ -74,8 +86,11 @@ describe("GitHubClient retries", () => {
   })
 
   it.effect("a secondary limit with retry-after pauses every fiber for exactly that long", () => {
-    const { layer, sent } = scripted((_r, n) =>
-      n === 1 ? status(403, { message: "You have exceeded a secondary rate limit" }, { "retry-after": "30" }) : ok(space(1)),
+    const { layer, sent } = scripted(
+      (_r, n) =>
+        n === 1
+          ? status(403, { message: "You have exceeded a secondary rate limit" }, { "retry-after": "30" })
+          : ok(space(1)),
       {},
       Duration.millis(10)
     )
@@ -83,7 +98,9 @@ describe("GitHubClient retries", () => {
       const client = yield* GitHubClient
       const first = yield* Effect.forkChild(client.getSpace(octo, 1))
       yield* TestClock.adjust("20 millis") // the first answer (the 403) has arrived
-      const others = yield* Effect.forkChild(Effect.all([client.getSpace(octo, 2), client.getSpace(octo, 3)], { concurrency: 2 }))
+      const others = yield* Effect.forkChild(
+        Effect.all([client.getSpace(octo, 2), client.getSpace(octo, 3)], { concurrency: 2 })
+      )
       yield* TestClock.adjust("29 seconds")
       expect(sent).toHaveLength(1) // nothing went out inside the window
       yield* TestClock.adjust("2 seconds")
@@ -124,7 +141,11 @@ describe("GitHubClient retries", () => {
     // Locally it is 1,000,000 ms; GitHub's clock says 940 s, and its budget resets at 1,000 s: 60 s from now.
     const { layer, sent } = scripted((_r, n) =>
       n === 1
-        ? status(403, { message: "API rate limit exceeded" }, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1000", date: new Date(940_000).toUTCString() })
+        ? status(
+            403,
+            { message: "API rate limit exceeded" },
+            { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "1000", date: new Date(940_000).toUTCString() }
+          )
         : ok(space(1))
     )
     return Effect.gen(function* () {
@@ -140,7 +161,11 @@ describe("GitHubClient retries", () => {
     const resetAt = 120 // epoch seconds on the test clock
     const { layer, sent } = scripted((_r, n) =>
       n === 1
-        ? status(403, { message: "API rate limit exceeded" }, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(resetAt), "x-ratelimit-limit": "5000" })
+        ? status(
+            403,
+            { message: "API rate limit exceeded" },
+            { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(resetAt), "x-ratelimit-limit": "5000" }
+          )
         : ok(space(1))
     )
     return Effect.gen(function* () {
@@ -172,7 +197,10 @@ describe("GitHubClient pacing and concurrency", () => {
     return Effect.gen(function* () {
       const client = yield* GitHubClient
       yield* runWithClock(
-        Effect.all([1, 2, 3].map((i) => client.createSpace(octo, { name: `s${i}` })), { concurrency: 3 }),
+        Effect.all(
+          [1, 2, 3].map((i) => client.createSpace(octo, { name: `s${i}` })),
+          { concurrency: 3 }
+        ),
         "500 millis",
         10
       )
@@ -182,11 +210,15 @@ describe("GitHubClient pacing and concurrency", () => {
   })
 
   it.effect("stays under the points-per-minute budget of each endpoint instead of tripping it", () => {
-    const { layer, sent } = scripted((r) => ok(r.route.includes("collaborators") ? { collaborators: [] } : space(1)), { pointsPerMinute: 3 })
+    const { layer, sent } = scripted((r) => ok(r.route.includes("collaborators") ? { collaborators: [] } : space(1)), {
+      pointsPerMinute: 3
+    })
     return Effect.gen(function* () {
       const client = yield* GitHubClient
       yield* runWithClock(
-        Effect.all([...[1, 2, 3, 4, 5].map((n) => client.getSpace(octo, n)), client.listCollaborators(octo, 1)], { concurrency: 6 }),
+        Effect.all([...[1, 2, 3, 4, 5].map((n) => client.getSpace(octo, n)), client.listCollaborators(octo, 1)], {
+          concurrency: 6
+        }),
         "10 seconds",
         14
       )
@@ -200,10 +232,20 @@ describe("GitHubClient pacing and concurrency", () => {
   })
 
   it.effect("keeps content creation under the per-minute limit", () => {
-    const { layer, sent } = scripted(() => ({ ...ok(space(1)), status: 201 }), { writesPerMinute: 6000, contentPerMinute: 2 })
+    const { layer, sent } = scripted(() => ({ ...ok(space(1)), status: 201 }), {
+      writesPerMinute: 6000,
+      contentPerMinute: 2
+    })
     return Effect.gen(function* () {
       const client = yield* GitHubClient
-      yield* runWithClock(Effect.all([1, 2, 3].map((i) => client.createSpace(octo, { name: `s${i}` })), { concurrency: 3 }), "5 seconds", 14)
+      yield* runWithClock(
+        Effect.all(
+          [1, 2, 3].map((i) => client.createSpace(octo, { name: `s${i}` })),
+          { concurrency: 3 }
+        ),
+        "5 seconds",
+        14
+      )
       expect(sent[2]!.at - sent[0]!.at).toBeGreaterThanOrEqual(60_000)
     }).pipe(Effect.provide(layer))
   })
@@ -212,7 +254,14 @@ describe("GitHubClient pacing and concurrency", () => {
     const { layer, sent, peak } = scripted(() => ok(space(1)), { concurrency: 3 }, Duration.millis(100))
     return Effect.gen(function* () {
       const client = yield* GitHubClient
-      yield* runWithClock(Effect.all(Array.from({ length: 10 }, (_, i) => client.getSpace(octo, i)), { concurrency: 10 }), "50 millis", 20)
+      yield* runWithClock(
+        Effect.all(
+          Array.from({ length: 10 }, (_, i) => client.getSpace(octo, i)),
+          { concurrency: 10 }
+        ),
+        "50 millis",
+        20
+      )
       expect(sent).toHaveLength(10)
       expect(peak.value).toBe(3)
     }).pipe(Effect.provide(layer))
@@ -225,7 +274,15 @@ describe("GitHubClient reads", () => {
     const { layer, sent } = scripted((r) =>
       r.route.includes("after=opaque")
         ? ok({ spaces: [{ number: 3, name: "c" }] }, { link: `<${next}>; rel="prev"` })
-        : ok({ spaces: [{ number: 1, name: "a" }, { number: 2, name: "b" }] }, { link: `<${next}>; rel="next"` })
+        : ok(
+            {
+              spaces: [
+                { number: 1, name: "a" },
+                { number: 2, name: "b" }
+              ]
+            },
+            { link: `<${next}>; rel="next"` }
+          )
     )
     return Effect.gen(function* () {
       const client = yield* GitHubClient
@@ -249,7 +306,9 @@ describe("GitHubClient reads", () => {
   it.effect("keeps a collaborator of a kind GitHub added later, and still refuses a User without a login", () => {
     const other = { actor_type: "EnterpriseTeam", role: "reader", slug: "all-engineers", id: 9 }
     const { layer } = scripted((_r, n) =>
-      n === 1 ? ok({ collaborators: [{ actor_type: "User", role: "writer", login: "hubot", id: 5 }, other] }) : ok({ collaborators: [{ actor_type: "User", role: "writer", id: 5 }] })
+      n === 1
+        ? ok({ collaborators: [{ actor_type: "User", role: "writer", login: "hubot", id: 5 }, other] })
+        : ok({ collaborators: [{ actor_type: "User", role: "writer", id: 5 }] })
     )
     return Effect.gen(function* () {
       const client = yield* GitHubClient
@@ -265,7 +324,9 @@ describe("GitHubClient reads", () => {
     const hubot = { actor_type: "User", role: "writer", login: "hubot", id: 5 }
     const team = { actor_type: "Team", role: "reader", slug: "docs", name: "Docs", id: 7, future_field: 1 }
     const { layer, sent } = scripted((r) =>
-      r.route.endsWith("page=2") ? ok({ collaborators: [team] }) : ok({ collaborators: [hubot] }, { link: `<${next}>; rel="next"`, etag: `"p1"` })
+      r.route.endsWith("page=2")
+        ? ok({ collaborators: [team] })
+        : ok({ collaborators: [hubot] }, { link: `<${next}>; rel="next"`, etag: `"p1"` })
     )
     return Effect.gen(function* () {
       const client = yield* GitHubClient
@@ -275,7 +336,10 @@ describe("GitHubClient reads", () => {
       expect(res.raw).toEqual({ collaborators: [hubot, team] })
       // The ETag vouches for the first page only: kept, a 304 next time would hide a change on page 2.
       expect(res.etag).toBeUndefined()
-      expect(sent.map((s) => s.request.route)).toEqual(["GET /orgs/{org}/copilot-spaces/{space_number}/collaborators", `GET ${next}`])
+      expect(sent.map((s) => s.request.route)).toEqual([
+        "GET /orgs/{org}/copilot-spaces/{space_number}/collaborators",
+        `GET ${next}`
+      ])
     }).pipe(Effect.provide(layer))
   })
 
@@ -335,17 +399,31 @@ describe("GitHubClient write safety", () => {
     }).pipe(Effect.provide(layer))
   })
 
-  it.effect("does not resend a PUT that creates resources after a 5xx, but does resend one that only sets fields", () => {
-    const { layer, sent } = scripted((_r, n) => (n === 1 || n === 2 ? status(502) : ok(space(1))))
-    return Effect.gen(function* () {
-      const client = yield* GitHubClient
-      const creating = yield* Effect.flip(client.updateSpace(octo, 1, { resources_attributes: [{ id: 5, _destroy: true }, { resource_type: "free_text", metadata: { text: "t" } }] }))
-      expect(creating.reason._tag).toBe("Transient")
-      expect(sent).toHaveLength(1)
-      yield* runWithClock(client.updateSpace(octo, 1, { name: "n", resources_attributes: [{ id: 5, _destroy: true }] }), "1 second", 10)
-      expect(sent).toHaveLength(3)
-    }).pipe(Effect.provide(layer))
-  })
+  it.effect(
+    "does not resend a PUT that creates resources after a 5xx, but does resend one that only sets fields",
+    () => {
+      const { layer, sent } = scripted((_r, n) => (n === 1 || n === 2 ? status(502) : ok(space(1))))
+      return Effect.gen(function* () {
+        const client = yield* GitHubClient
+        const creating = yield* Effect.flip(
+          client.updateSpace(octo, 1, {
+            resources_attributes: [
+              { id: 5, _destroy: true },
+              { resource_type: "free_text", metadata: { text: "t" } }
+            ]
+          })
+        )
+        expect(creating.reason._tag).toBe("Transient")
+        expect(sent).toHaveLength(1)
+        yield* runWithClock(
+          client.updateSpace(octo, 1, { name: "n", resources_attributes: [{ id: 5, _destroy: true }] }),
+          "1 second",
+          10
+        )
+        expect(sent).toHaveLength(3)
+      }).pipe(Effect.provide(layer))
+    }
+  )
 
   it.effect("takes a 404 to a resent DELETE as done: the first one went through", () => {
     const { layer, sent } = scripted((_r, n) => (n === 1 ? status(502) : status(404, { message: "Not Found" })))

@@ -36,7 +36,11 @@ describe("GitHubClient waits are logged", () => {
         : n === 2
           ? status(429, { message: "You have exceeded a secondary rate limit" }, { "retry-after": "5" })
           : n === 3
-            ? status(403, { message: "API rate limit exceeded" }, { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "100" })
+            ? status(
+                403,
+                { message: "API rate limit exceeded" },
+                { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "100" }
+              )
             : ok(space(1))
     )
     const logs = collectLogs()
@@ -47,7 +51,9 @@ describe("GitHubClient waits are logged", () => {
       const warnings = logs.lines.filter((l) => l.level === "Warn").map((l) => l.text)
       expect(warnings).toHaveLength(3)
       expect(warnings[0]).toMatch(/^retrying GET \/orgs\/octo-org\/copilot-spaces\/1 in \d+ ms: .*GitHub answered 502/)
-      expect(warnings[1]).toMatch(/pausing all requests for 5 s \(secondary rate limit on GET \/orgs\/octo-org\/copilot-spaces\/1\)/)
+      expect(warnings[1]).toMatch(
+        /pausing all requests for 5 s \(secondary rate limit on GET \/orgs\/octo-org\/copilot-spaces\/1\)/
+      )
       expect(warnings[2]).toMatch(/pausing all requests for \d+ s \(primary rate limit on GET/)
       for (const l of logs.lines) expect(l.text).not.toContain("ghp_test")
       expect(sent[3]!.at).toBeGreaterThanOrEqual(100_000)
@@ -83,7 +89,9 @@ describe("GitHubClient logs only the retries it makes", () => {
 
 describe("GitHubClient rate-limit retries", () => {
   it.effect("gives up after maxRetries when the secondary limit persists, each wait twice the one before", () => {
-    const { layer, sent } = scripted(() => status(403, { message: "secondary rate limit" }, { "retry-after": "10" }), { maxRetries: 2 })
+    const { layer, sent } = scripted(() => status(403, { message: "secondary rate limit" }, { "retry-after": "10" }), {
+      maxRetries: 2
+    })
     return Effect.gen(function* () {
       const client = yield* GitHubClient
       const error = yield* runWithClock(Effect.flip(client.getSpace(octo, 1)), "1 second", 40)
@@ -108,7 +116,9 @@ describe("GitHubClient rate-limit retries", () => {
 
   it.effect("a later request starts again from GitHub's retry-after, not from another request's backoff", () => {
     const { layer, sent } = scripted((_r, n) =>
-      n <= 2 || n === 4 ? status(429, { message: "You have exceeded a secondary rate limit" }, { "retry-after": "5" }) : ok(space(1))
+      n <= 2 || n === 4
+        ? status(429, { message: "You have exceeded a secondary rate limit" }, { "retry-after": "5" })
+        : ok(space(1))
     )
     return Effect.gen(function* () {
       const client = yield* GitHubClient
@@ -133,7 +143,16 @@ describe("GitHubClient rate-limit retries", () => {
   it.effect("reports the pause and the budget while waiting", () => {
     const { layer } = scripted((_r, n) =>
       n === 1
-        ? status(403, { message: "secondary rate limit" }, { "retry-after": "30", "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4321", "x-ratelimit-reset": "3600" })
+        ? status(
+            403,
+            { message: "secondary rate limit" },
+            {
+              "retry-after": "30",
+              "x-ratelimit-limit": "5000",
+              "x-ratelimit-remaining": "4321",
+              "x-ratelimit-reset": "3600"
+            }
+          )
         : ok(space(1), { "x-ratelimit-remaining": "4320" })
     )
     return Effect.gen(function* () {
@@ -163,7 +182,9 @@ describe("GitHubClient dead connections", () => {
           return ok(space(1))
         })
     })
-    const layer = layerWithTransport(options({ requestTimeout: Duration.seconds(10), maxRetries: 2 })).pipe(Layer.provide(transport))
+    const layer = layerWithTransport(options({ requestTimeout: Duration.seconds(10), maxRetries: 2 })).pipe(
+      Layer.provide(transport)
+    )
     return { sent, layer }
   }
 
@@ -191,7 +212,9 @@ describe("GitHubClient dead connections", () => {
   })
 
   it.effect("counts requests that failed on the wire as sent", () => {
-    const { layer } = scripted((_r, n) => (n === 1 ? new TransportFailure({ detail: "connection failed (ECONNRESET)" }) : ok(space(1))))
+    const { layer } = scripted((_r, n) =>
+      n === 1 ? new TransportFailure({ detail: "connection failed (ECONNRESET)" }) : ok(space(1))
+    )
     return Effect.gen(function* () {
       const client = yield* GitHubClient
       yield* runWithClock(client.getSpace(octo, 1), "500 millis", 6)
@@ -226,7 +249,9 @@ describe("GitHubClient bodies and odd answers", () => {
 
   it.effect("conditional lookups send If-None-Match too", () => {
     const { layer, sent } = scripted((r) =>
-      r.headers?.["if-none-match"] === `"c"` ? { status: 304, headers: {}, data: "" } : ok({ collaborators: [] }, { etag: `"c"` })
+      r.headers?.["if-none-match"] === `"c"`
+        ? { status: 304, headers: {}, data: "" }
+        : ok({ collaborators: [] }, { etag: `"c"` })
     )
     return Effect.gen(function* () {
       const client = yield* GitHubClient
@@ -235,12 +260,17 @@ describe("GitHubClient bodies and odd answers", () => {
       expect((yield* client.listCollaborators(octo, 1, `"c"`))._tag).toBe("NotModified")
       expect((yield* client.getRepositoryById(5, `"c"`))._tag).toBe("NotModified")
       expect(sent[0]!.request.headers).toBeUndefined()
-      expect(sent[2]!.request).toMatchObject({ route: "GET /repositories/{repository_id}", params: { repository_id: 5 } })
+      expect(sent[2]!.request).toMatchObject({
+        route: "GET /repositories/{repository_id}",
+        params: { repository_id: 5 }
+      })
     }).pipe(Effect.provide(layer))
   })
 
   it.effect("isMember: 204 is true, 404 is false, anything else fails", () => {
-    const { layer } = scripted((_r, n) => (n === 1 ? { status: 204, headers: {}, data: undefined } : n === 2 ? status(404) : status(403)))
+    const { layer } = scripted((_r, n) =>
+      n === 1 ? { status: 204, headers: {}, data: undefined } : n === 2 ? status(404) : status(403)
+    )
     return Effect.gen(function* () {
       const client = yield* GitHubClient
       expect(yield* client.isMember("octo-org", "mona")).toBe(true)

@@ -1,7 +1,13 @@
 // Client settings from Config (a ConfigProvider built from a plain record, never process.env) and flags.
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Option, Redacted } from "effect"
-import { DEFAULT_API_URL, DEFAULT_CONCURRENCY, loadClientOptions, normalizeApiUrl, type ConfigOverrides } from "../../src/github/GitHubConfig.ts"
+import {
+  DEFAULT_API_URL,
+  DEFAULT_CONCURRENCY,
+  loadClientOptions,
+  normalizeApiUrl,
+  type ConfigOverrides
+} from "../../src/github/GitHubConfig.ts"
 
 const load = (env: Record<string, string>, overrides: ConfigOverrides = {}) =>
   loadClientOptions(overrides).pipe(Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env))))
@@ -17,25 +23,32 @@ describe("loadClientOptions", () => {
       expect(both.concurrency).toBe(DEFAULT_CONCURRENCY)
       expect(both.writesPerMinute).toBe(60)
       expect(both.maxRetries).toBe(5)
-    }))
+    })
+  )
 
   it.effect("fails with a typed config error when no token is set", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(load({ GITHUB_API_URL: "https://api.github.com" }))
       expect(error._tag).toBe("GitHubConfigError")
       expect(error.message).toBe("no GitHub token: set GH_TOKEN or GITHUB_TOKEN")
-    }))
+    })
+  )
 
   it.effect("takes the API URL from the flag, else GITHUB_API_URL", () =>
     Effect.gen(function* () {
       const env = { GH_TOKEN: "x", GITHUB_API_URL: "https://api.acme.ghe.com" }
       expect((yield* load(env)).apiUrl).toBe("https://api.acme.ghe.com")
-      expect((yield* load(env, { apiUrl: Option.some("https://ghes.example/api/v3") })).apiUrl).toBe("https://ghes.example/api/v3")
+      expect((yield* load(env, { apiUrl: Option.some("https://ghes.example/api/v3") })).apiUrl).toBe(
+        "https://ghes.example/api/v3"
+      )
       expect((yield* load({ GH_TOKEN: "x", GITHUB_API_URL: "" })).apiUrl).toBe(DEFAULT_API_URL)
       // A bad URL names where it came from when that is the environment.
-      expect((yield* Effect.flip(load({ GH_TOKEN: "x", GITHUB_API_URL: "ftp://x" }))).message).toMatch(/^GITHUB_API_URL: /)
+      expect((yield* Effect.flip(load({ GH_TOKEN: "x", GITHUB_API_URL: "ftp://x" }))).message).toMatch(
+        /^GITHUB_API_URL: /
+      )
       expect((yield* Effect.flip(load(env, { apiUrl: Option.some("ftp://x") }))).message).toMatch(/^the API URL/)
-    }))
+    })
+  )
 
   it.effect("validates concurrency, write rate and retries", () =>
     Effect.gen(function* () {
@@ -53,9 +66,14 @@ describe("loadClientOptions", () => {
         expect(error._tag).toBe("GitHubConfigError")
         expect(error.message).not.toContain("ghp_secret")
       }
-      const good = yield* load(env, { concurrency: Option.some(100), writesPerMinute: Option.some(30), maxRetries: Option.some(0) })
+      const good = yield* load(env, {
+        concurrency: Option.some(100),
+        writesPerMinute: Option.some(30),
+        maxRetries: Option.some(0)
+      })
       expect([good.concurrency, good.writesPerMinute, good.maxRetries]).toEqual([100, 30, 0])
-    }))
+    })
+  )
 })
 
 describe("normalizeApiUrl", () => {
@@ -73,15 +91,25 @@ describe("normalizeApiUrl", () => {
         ["http://[::1]:4010", "http://[::1]:4010"]
       ]
       for (const [raw, expected] of cases) expect(yield* normalizeApiUrl(raw)).toBe(expected)
-    }))
+    })
+  )
 
   it.effect("refuses what is not an API base URL, without echoing credentials", () =>
     Effect.gen(function* () {
-      for (const raw of ["not a url", "ftp://github.com", "https://ghp_secret@api.github.com", "https://api.github.com/?x=1", "http://github.acme.internal"]) {
+      for (const raw of [
+        "not a url",
+        "ftp://github.com",
+        "https://ghp_secret@api.github.com",
+        "https://api.github.com/?x=1",
+        "http://github.acme.internal"
+      ]) {
         const error = yield* Effect.flip(normalizeApiUrl(raw))
         expect(error._tag).toBe("GitHubConfigError")
         expect(error.message).not.toContain("ghp_secret")
       }
-      expect((yield* Effect.flip(normalizeApiUrl("http://192.0.2.2:8080"))).message).toMatch(/must use https:\/\/ .*clear text/)
-    }))
+      expect((yield* Effect.flip(normalizeApiUrl("http://192.0.2.2:8080"))).message).toMatch(
+        /must use https:\/\/ .*clear text/
+      )
+    })
+  )
 })

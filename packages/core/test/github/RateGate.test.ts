@@ -28,7 +28,10 @@ describe("RateGate", () => {
       const gate = yield* makeRateGate(gateOptions())
       const { left, send } = recorder()
       const writes = yield* Effect.forkChild(
-        Effect.all([1, 2, 3, 4].map(() => gate.run("write", "POST /orgs/{org}/copilot-spaces", send("write"))), { concurrency: 4 })
+        Effect.all(
+          [1, 2, 3, 4].map(() => gate.run("write", "POST /orgs/{org}/copilot-spaces", send("write"))),
+          { concurrency: 4 }
+        )
       )
       yield* TestClock.adjust("500 millis") // the first write has left; the others wait for their turn
       yield* gate.pauseUntil(30_000, "test")
@@ -37,14 +40,20 @@ describe("RateGate", () => {
       yield* TestClock.adjust("5 seconds")
       yield* Fiber.join(writes)
       expect(left.map((l) => l.at)).toEqual([0, 30_000, 31_000, 32_000])
-    }))
+    })
+  )
 
   it.effect("keeps one write in flight at a time, while reads go on", () =>
     Effect.gen(function* () {
       const gate = yield* makeRateGate(gateOptions({ writesPerMinute: 6000 }))
       const { left, send } = recorder()
       const writes = yield* Effect.forkChild(
-        Effect.all([1, 2].map(() => gate.run("write", "PUT /orgs/{org}/copilot-spaces/{space_number}", send("write", "5 seconds"))), { concurrency: 2 })
+        Effect.all(
+          [1, 2].map(() =>
+            gate.run("write", "PUT /orgs/{org}/copilot-spaces/{space_number}", send("write", "5 seconds"))
+          ),
+          { concurrency: 2 }
+        )
       )
       const read = yield* Effect.forkChild(gate.run("read", "GET /orgs/{org}/copilot-spaces", send("read")))
       yield* TestClock.adjust("11 seconds")
@@ -52,7 +61,8 @@ describe("RateGate", () => {
       yield* Fiber.join(read)
       expect(left.filter((l) => l.lane === "write").map((l) => l.at)).toEqual([0, 5000])
       expect(left.find((l) => l.lane === "read")!.at).toBe(0)
-    }))
+    })
+  )
 
   it.effect("pauses only ever extend, and report until when", () =>
     Effect.gen(function* () {
@@ -70,7 +80,8 @@ describe("RateGate", () => {
       yield* Fiber.join(read)
       expect(left[0]!.at).toBe(10_000)
       expect(yield* gate.pausedUntil).toBeUndefined()
-    }))
+    })
+  )
 
   it.effect("a pause announced while a request waits for a permit holds it too", () =>
     Effect.gen(function* () {
@@ -84,7 +95,8 @@ describe("RateGate", () => {
       yield* Fiber.join(first)
       yield* Fiber.join(second)
       expect(left.map((l) => l.at)).toEqual([0, 20_000])
-    }))
+    })
+  )
 
   it.effect("counts a request against the points budget when it leaves, not when it queued for a permit", () =>
     Effect.gen(function* () {
@@ -93,7 +105,10 @@ describe("RateGate", () => {
       const { left, send } = recorder()
       const latencies = [50, 30, 1, 1, 1, 1]
       const all = yield* Effect.forkChild(
-        Effect.all(latencies.map((s) => gate.run("read", "GET /x", send("read", Duration.seconds(s)))), { concurrency: "unbounded" })
+        Effect.all(
+          latencies.map((s) => gate.run("read", "GET /x", send("read", Duration.seconds(s)))),
+          { concurrency: "unbounded" }
+        )
       )
       yield* TestClock.adjust("5 minutes")
       yield* Fiber.join(all)
@@ -101,13 +116,20 @@ describe("RateGate", () => {
       expect(times[2]).toBe(30_000)
       // GitHub counts arrivals: no minute may see more than three, whenever it starts.
       for (const t of times) expect(times.filter((u) => u >= t && u < t + 60_000).length).toBeLessThanOrEqual(3)
-    }))
+    })
+  )
 
   it.effect("tracks the budget from x-ratelimit-* headers and ignores answers without them", () =>
     Effect.gen(function* () {
       const gate = yield* makeRateGate(gateOptions())
-      yield* gate.observe({ "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4990", "x-ratelimit-used": "10", "x-ratelimit-reset": "1700000000" })
+      yield* gate.observe({
+        "x-ratelimit-limit": "5000",
+        "x-ratelimit-remaining": "4990",
+        "x-ratelimit-used": "10",
+        "x-ratelimit-reset": "1700000000"
+      })
       yield* gate.observe({ etag: `"x"` })
       expect(yield* gate.budget).toEqual({ limit: 5000, remaining: 4990, used: 10, resetAt: 1700000000 })
-    }))
+    })
+  )
 })

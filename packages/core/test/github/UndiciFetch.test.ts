@@ -146,8 +146,9 @@ describe("makeUndiciFetch", () => {
       delete process.env["NO_PROXY"]
       expect(await (await fetchNow()(`${hub.url}/rate_limit`)).json()).toEqual({ via: "direct" })
     } finally {
-      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]
-      else process.env[k] = v
+      for (const [k, v] of Object.entries(saved))
+        if (v === undefined) delete process.env[k]
+        else process.env[k] = v
     }
     expect(proxy.seen).toHaveLength(1)
     expect(hub.seen).toHaveLength(2)
@@ -163,12 +164,16 @@ describe("Transport.layerOctokit", () => {
     // The server offers a two-minute keep-alive, so only the layer's release can close the connection within the
     // test's time limit.
     hub.server.keepAliveTimeout = 120_000
-    const closed = new Promise<void>((resolve) => hub.server.on("connection", (socket) => socket.on("close", () => resolve())))
+    const closed = new Promise<void>((resolve) =>
+      hub.server.on("connection", (socket) => socket.on("close", () => resolve()))
+    )
     const res = await Effect.runPromise(
       Effect.gen(function* () {
         const transport = yield* Transport
         return yield* transport.send({ route: "GET /rate_limit" })
-      }).pipe(Effect.provide(Transport.layerOctokit({ apiUrl: hub.url, token: Redacted.make("ghp_t"), userAgent: "test" })))
+      }).pipe(
+        Effect.provide(Transport.layerOctokit({ apiUrl: hub.url, token: Redacted.make("ghp_t"), userAgent: "test" }))
+      )
     )
     expect(res).toMatchObject({ status: 200, data: { resources: {} }, headers: { "x-ratelimit-remaining": "4999" } })
     expect(hub.seen[0]!.headers).toMatchObject({ authorization: "token ghp_t", "x-github-api-version": "2026-03-10" })

@@ -46,22 +46,27 @@ describe("client against fakehub", () => {
   it("pages through every space and fetches spaces, collaborators and repositories", async () => {
     hub = await startFakeHub({ seed: "demo" })
     const h = hub
-    const result = await run(h, Effect.gen(function* () {
-      const client = yield* GitHubClient
-      const listed = yield* listAll
-      const space = yield* client.getSpace(org("octo-org"), 1)
-      const collaborators = yield* client.listCollaborators(org("octo-org"), 2)
-      const repo = yield* client.getRepository("octo-org", "api")
-      const byId = yield* client.getRepositoryById(repo.id)
-      const team = yield* client.getTeam("octo-org", "platform")
-      const mona = yield* client.getUser("mona")
-      const monaSpaces = (yield* Stream.runCollect(client.listSpaces(user("mona")))).length
-      return { listed, space, collaborators, byId, team, mona, monaSpaces }
-    }))
+    const result = await run(
+      h,
+      Effect.gen(function* () {
+        const client = yield* GitHubClient
+        const listed = yield* listAll
+        const space = yield* client.getSpace(org("octo-org"), 1)
+        const collaborators = yield* client.listCollaborators(org("octo-org"), 2)
+        const repo = yield* client.getRepository("octo-org", "api")
+        const byId = yield* client.getRepositoryById(repo.id)
+        const team = yield* client.getTeam("octo-org", "platform")
+        const mona = yield* client.getUser("mona")
+        const monaSpaces = (yield* Stream.runCollect(client.listSpaces(user("mona")))).length
+        return { listed, space, collaborators, byId, team, mona, monaSpaces }
+      })
+    )
     expect(result.listed).toBe(240)
     expect(h.counters.byRoute()["GET /orgs/{org}/copilot-spaces"]).toBe(3)
     expect(result.space._tag === "Modified" && result.space.value.resources_attributes?.length).toBeGreaterThan(0)
-    expect(result.collaborators._tag === "Modified" && result.collaborators.value.some((c) => c.actor_type === "Team")).toBe(true)
+    expect(
+      result.collaborators._tag === "Modified" && result.collaborators.value.some((c) => c.actor_type === "Team")
+    ).toBe(true)
     expect(result.byId._tag === "Modified" && result.byId.value.full_name).toBe("octo-org/api")
     expect(result.team.slug).toBe("platform")
     expect(result.mona.login).toBe("mona")
@@ -95,20 +100,33 @@ describe("client against fakehub", () => {
     hub = await startFakeHub({ seed: "demo", latencyMs: 5 })
     hub.faults.secondaryLimit(1, { retryAfterSeconds: 1, route: "GET /orgs/{org}/copilot-spaces/{space_number}" })
     const h = hub
-    const got = await run(h, Effect.gen(function* () {
-      const client = yield* GitHubClient
-      return yield* Effect.forEach(Array.from({ length: 40 }, (_, i) => i + 1), (n) => client.getSpace(org("octo-org"), n), { concurrency: 8 })
-    }))
+    const got = await run(
+      h,
+      Effect.gen(function* () {
+        const client = yield* GitHubClient
+        return yield* Effect.forEach(
+          Array.from({ length: 40 }, (_, i) => i + 1),
+          (n) => client.getSpace(org("octo-org"), n),
+          { concurrency: 8 }
+        )
+      })
+    )
     expect(got).toHaveLength(40)
   })
 
   it("waits for the primary window to reset when the budget is exhausted", async () => {
     hub = await startFakeHub({ seed: "demo", rateLimit: { limit: 2, windowSeconds: 2 } })
     const h = hub
-    const names = await run(h, Effect.gen(function* () {
-      const client = yield* GitHubClient
-      return yield* Effect.forEach([1, 2, 3, 4], (n) => client.getSpace(org("octo-org"), n).pipe(Effect.map((r) => r._tag)))
-    }), { concurrency: 1 })
+    const names = await run(
+      h,
+      Effect.gen(function* () {
+        const client = yield* GitHubClient
+        return yield* Effect.forEach([1, 2, 3, 4], (n) =>
+          client.getSpace(org("octo-org"), n).pipe(Effect.map((r) => r._tag))
+        )
+      }),
+      { concurrency: 1 }
+    )
     expect(names).toEqual(["Modified", "Modified", "Modified", "Modified"])
   })
 
@@ -119,10 +137,13 @@ describe("client against fakehub", () => {
     // The fault lasts until cleared; GitHub's own window would end at the reset the fake announces.
     const lift = setTimeout(() => h.faults.clear(), 300)
     const started = Date.now()
-    const got = await run(h, Effect.gen(function* () {
-      const client = yield* GitHubClient
-      return (yield* client.getSpace(org("octo-org"), 1))._tag
-    }))
+    const got = await run(
+      h,
+      Effect.gen(function* () {
+        const client = yield* GitHubClient
+        return (yield* client.getSpace(org("octo-org"), 1))._tag
+      })
+    )
     clearTimeout(lift)
     expect(got).toBe("Modified")
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000)
@@ -152,7 +173,11 @@ describe("client against fakehub", () => {
     await Effect.runPromise(
       Effect.gen(function* () {
         const client = yield* GitHubClient
-        yield* Effect.forEach([1, 2, 3], (i) => client.createSpace(org("octo-org"), { name: `Paced ${i}`, base_role: "reader" }), { concurrency: 3 })
+        yield* Effect.forEach(
+          [1, 2, 3],
+          (i) => client.createSpace(org("octo-org"), { name: `Paced ${i}`, base_role: "reader" }),
+          { concurrency: 3 }
+        )
       }).pipe(Effect.provide(layerWithTransport(options).pipe(Layer.provide(recording))))
     )
     expect(h.counters.byStatus()[201]).toBe(3)
@@ -167,21 +192,28 @@ describe("client against fakehub", () => {
     hub = await startFakeHub({ seed: "demo" })
     const h = hub
     const repo = h.state.repoByFullName("octo-org/api")!
-    await run(h, Effect.gen(function* () {
-      const client = yield* GitHubClient
-      const created = yield* client.createSpace(org("octo-org"), {
-        name: "Contract",
-        base_role: "reader",
-        resources_attributes: [{ resource_type: "repository", metadata: { repository_id: repo.id } }]
+    await run(
+      h,
+      Effect.gen(function* () {
+        const client = yield* GitHubClient
+        const created = yield* client.createSpace(org("octo-org"), {
+          name: "Contract",
+          base_role: "reader",
+          resources_attributes: [{ resource_type: "repository", metadata: { repository_id: repo.id } }]
+        })
+        yield* client.updateSpace(org("octo-org"), created.number, {
+          resources_attributes: [{ id: created.resources_attributes![0]!.id, _destroy: true }]
+        })
+        yield* client.addCollaborator(org("octo-org"), created.number, {
+          actor_type: "Team",
+          actor_identifier: "platform",
+          role: "reader"
+        })
+        yield* client.updateCollaborator(org("octo-org"), created.number, "Team", "platform", "admin")
+        yield* client.removeCollaborator(org("octo-org"), created.number, "Team", "platform")
+        yield* client.deleteSpace(org("octo-org"), created.number)
       })
-      yield* client.updateSpace(org("octo-org"), created.number, {
-        resources_attributes: [{ id: created.resources_attributes![0]!.id, _destroy: true }]
-      })
-      yield* client.addCollaborator(org("octo-org"), created.number, { actor_type: "Team", actor_identifier: "platform", role: "reader" })
-      yield* client.updateCollaborator(org("octo-org"), created.number, "Team", "platform", "admin")
-      yield* client.removeCollaborator(org("octo-org"), created.number, "Team", "platform")
-      yield* client.deleteSpace(org("octo-org"), created.number)
-    }))
+    )
     expect(h.counters.byStatus()[201]).toBe(2)
   })
 })
@@ -192,7 +224,12 @@ describe("client configuration", () => {
       Effect.gen(function* () {
         const client = yield* GitHubClient
         return client.apiUrl
-      }).pipe(Effect.provide(layerConfig().pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env))))), Effect.flip, Effect.map((e) => e.message), Effect.orElseSucceed(() => "ok"))
+      }).pipe(
+        Effect.provide(layerConfig().pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env))))),
+        Effect.flip,
+        Effect.map((e) => e.message),
+        Effect.orElseSucceed(() => "ok")
+      )
     )
 
   it("fails with a clear message when no token is set", async () => {
@@ -208,11 +245,17 @@ describe("client configuration", () => {
       Effect.runPromise(
         Effect.gen(function* () {
           return (yield* GitHubClient).apiUrl
-        }).pipe(Effect.provide(layerConfig().pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env))))))
+        }).pipe(
+          Effect.provide(layerConfig().pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env)))))
+        )
       )
     expect(await url({ GITHUB_TOKEN: "x" })).toBe("https://api.github.com")
     expect(await url({ GH_TOKEN: "x", GITHUB_API_URL: "https://api.acme.ghe.com/" })).toBe("https://api.acme.ghe.com")
-    expect(await url({ GH_TOKEN: "x", GITHUB_API_URL: "https://github.acme.internal" })).toBe("https://github.acme.internal/api/v3")
-    expect(await url({ GH_TOKEN: "x", GITHUB_API_URL: "https://github.acme.internal/api/v3" })).toBe("https://github.acme.internal/api/v3")
+    expect(await url({ GH_TOKEN: "x", GITHUB_API_URL: "https://github.acme.internal" })).toBe(
+      "https://github.acme.internal/api/v3"
+    )
+    expect(await url({ GH_TOKEN: "x", GITHUB_API_URL: "https://github.acme.internal/api/v3" })).toBe(
+      "https://github.acme.internal/api/v3"
+    )
   })
 })

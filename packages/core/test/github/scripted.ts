@@ -17,10 +17,19 @@ export type Script = (request: TransportRequest, n: number, now: number) => RawR
 
 export const ok = (data: unknown, headers: Record<string, string> = {}): RawResponse => ({
   status: 200,
-  headers: { "x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4000", "x-ratelimit-reset": "99999999", ...headers },
+  headers: {
+    "x-ratelimit-limit": "5000",
+    "x-ratelimit-remaining": "4000",
+    "x-ratelimit-reset": "99999999",
+    ...headers
+  },
   data
 })
-export const status = (code: number, data: unknown = { message: "x" }, headers: Record<string, string> = {}): RawResponse => ({
+export const status = (
+  code: number,
+  data: unknown = { message: "x" },
+  headers: Record<string, string> = {}
+): RawResponse => ({
   status: code,
   headers,
   data

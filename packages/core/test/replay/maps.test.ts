@@ -14,10 +14,18 @@ const file = async (text: string) => {
 
 describe("loadMaps", () => {
   it("reads full names and ids (a string of digits is an id), folds keys, and takes a UTF-8 byte-order mark", async () => {
-    const repo = await file(`\uFEFF${JSON.stringify({ "Octo-Org/API": "new-org/api-v2", "123456": "987654", "octo-org/docs": 42 })}`)
+    const repo = await file(
+      `\uFEFF${JSON.stringify({ "Octo-Org/API": "new-org/api-v2", "123456": "987654", "octo-org/docs": 42 })}`
+    )
     const team = await file(JSON.stringify({ constructor: "platform" }))
     const maps = await Effect.runPromise(loadMaps({ repo, team }))
-    expect(maps.repos).toEqual(new Map<string, string | number>([["octo-org/api", "new-org/api-v2"], ["123456", 987654], ["octo-org/docs", 42]]))
+    expect(maps.repos).toEqual(
+      new Map<string, string | number>([
+        ["octo-org/api", "new-org/api-v2"],
+        ["123456", 987654],
+        ["octo-org/docs", 42]
+      ])
+    )
     expect(maps.teams.get("constructor")).toBe("platform")
     expect(maps.users.get("constructor")).toBeUndefined()
   })

@@ -39,10 +39,20 @@ const index = { "100": { full_name: "src/api" }, "101": { full_name: "src/docs" 
 
 const dir = (overrides: Partial<TargetDirectory> = {}): TargetDirectory => ({
   owner: org("dst"),
-  repositories: new Map([["dst/api", 900], ["dst/docs", undefined], ["dst/docs-v2", 901]]),
+  repositories: new Map([
+    ["dst/api", 900],
+    ["dst/docs", undefined],
+    ["dst/docs-v2", 901]
+  ]),
   repositoryIds: new Map(),
-  teams: new Map([["platform", true], ["gone", false]]),
-  users: new Map([["ada", true], ["linus", false]]),
+  teams: new Map([
+    ["platform", true],
+    ["gone", false]
+  ]),
+  users: new Map([
+    ["ada", true],
+    ["linus", false]
+  ]),
   ...overrides
 })
 
@@ -58,12 +68,21 @@ describe("remapSpace", () => {
       { actor_type: "Team", identifier: "platform", role: "admin" }
     ])
     expect(r.unmapped.map((u) => u.kind).sort()).toEqual(["repository", "team", "upload", "user"])
-    expect(r.unmapped.find((u) => u.kind === "repository")!.detail).toMatch(/src\/docs, but dst\/docs does not exist in dst/)
+    expect(r.unmapped.find((u) => u.kind === "repository")!.detail).toMatch(
+      /src\/docs, but dst\/docs does not exist in dst/
+    )
   })
 
   it("lets an explicit map entry win over the default name mapping", () => {
-    const r = remapSpace(archived, index, dir(), { ...emptyMaps, repos: new Map([["src/docs", "dst/docs-v2"]]), users: new Map([["linus", "ada"]]) })
-    expect(r.resources[1]).toEqual({ resource_type: "github_file", metadata: { repository_id: 901, file_path: "a.md" } })
+    const r = remapSpace(archived, index, dir(), {
+      ...emptyMaps,
+      repos: new Map([["src/docs", "dst/docs-v2"]]),
+      users: new Map([["linus", "ada"]])
+    })
+    expect(r.resources[1]).toEqual({
+      resource_type: "github_file",
+      metadata: { repository_id: 901, file_path: "a.md" }
+    })
     // linus -> ada merges two collaborators into one: reported as well
     expect(r.unmapped.map((u) => u.kind).sort()).toEqual(["team", "upload", "user"])
   })
@@ -73,10 +92,16 @@ describe("remapSpace", () => {
     // "constructor" must not find Object's prototype.
     const restore = dir({
       owner: org("src"),
-      repositoryIds: new Map([[100, "src/api-v2"], [101, undefined]]),
+      repositoryIds: new Map([
+        [100, "src/api-v2"],
+        [101, undefined]
+      ]),
       repositories: new Map([["src/docs", 555]]),
       teams: new Map([["platform", true]]),
-      users: new Map([["ada", true], ["linus", true]])
+      users: new Map([
+        ["ada", true],
+        ["linus", true]
+      ])
     })
     const r = remapSpace(archived, index, restore, { ...emptyMaps, teams: new Map([["x", "y"]]) })
     expect(r.resources.filter((x) => x.resource_type !== "free_text")).toEqual([
@@ -88,9 +113,16 @@ describe("remapSpace", () => {
   })
 
   it("gives one target account the higher role when a map merges two archived collaborators into it", () => {
-    const r = remapSpace(archived, index, dir({ users: new Map([["ada", true]]) }), { ...emptyMaps, users: new Map([["linus", "ada"]]) })
-    expect(r.collaborators.filter((c) => c.actor_type === "User")).toEqual([{ actor_type: "User", identifier: "ada", role: "writer" }])
-    expect(r.unmapped.map((u) => u.detail)).toContain("two archived collaborators map to user ada; it gets the higher role, writer")
+    const r = remapSpace(archived, index, dir({ users: new Map([["ada", true]]) }), {
+      ...emptyMaps,
+      users: new Map([["linus", "ada"]])
+    })
+    expect(r.collaborators.filter((c) => c.actor_type === "User")).toEqual([
+      { actor_type: "User", identifier: "ada", role: "writer" }
+    ])
+    expect(r.unmapped.map((u) => u.detail)).toContain(
+      "two archived collaborators map to user ada; it gets the higher role, writer"
+    )
   })
 
   it("downgrades writer/admin base roles for user targets, and says so", () => {
@@ -104,14 +136,27 @@ describe("remapSpace", () => {
     const newer = {
       ...archived,
       base_role: "org_members",
-      resources_attributes: [...(archived.resources_attributes ?? []), { id: 14, resource_type: "github_discussion", metadata: { repository_id: 100, number: 3 } }],
+      resources_attributes: [
+        ...(archived.resources_attributes ?? []),
+        { id: 14, resource_type: "github_discussion", metadata: { repository_id: 100, number: 3 } }
+      ],
       collaborators: [
         ...archived.collaborators,
         { actor_type: "User", role: "maintainer", login: "ada2", id: 15 },
         { actor_type: "EnterpriseTeam", role: "reader", slug: "all", id: 16 }
       ]
     } as unknown as ArchivedSpace
-    const r = remapSpace(newer, index, dir({ users: new Map([["ada", true], ["ada2", true]]) }), emptyMaps)
+    const r = remapSpace(
+      newer,
+      index,
+      dir({
+        users: new Map([
+          ["ada", true],
+          ["ada2", true]
+        ])
+      }),
+      emptyMaps
+    )
     expect(r.base_role).toBe("no_access")
     expect(r.resources.map((x) => x.resource_type)).toEqual(["repository", "free_text"])
     expect(r.collaborators.map((c) => c.identifier)).toEqual(["ada", "platform"])
@@ -155,7 +200,10 @@ describe("planSpace", () => {
     const plan = planSpace(source, remapped, existing, "update", false)
     if (plan._tag !== "Update") throw new Error(plan._tag)
     expect(plan.fields).toEqual({ base_role: "writer" })
-    expect(plan.resources).toEqual([{ id: 51, _destroy: true }, { resource_type: "free_text", metadata: { name: "n", text: "t" } }])
+    expect(plan.resources).toEqual([
+      { id: 51, _destroy: true },
+      { resource_type: "free_text", metadata: { name: "n", text: "t" } }
+    ])
     expect(plan.collaborators).toEqual({
       add: [{ actor_type: "Team", identifier: "platform", role: "admin" }],
       update: [{ actor_type: "User", identifier: "ada", role: "writer" }],
@@ -184,7 +232,10 @@ describe("planSpace", () => {
 
   it("never removes a target collaborator of a kind this version could not add back", () => {
     const other = { actor_type: "EnterpriseTeam", role: "reader", slug: "all", id: 16 }
-    const changes = collaboratorChanges([other, { actor_type: "User", role: "reader", login: "gone", id: 1 }] as never, [])
+    const changes = collaboratorChanges(
+      [other, { actor_type: "User", role: "reader", login: "gone", id: 1 }] as never,
+      []
+    )
     expect(changes.remove).toEqual([{ actor_type: "User", identifier: "gone" }])
   })
 

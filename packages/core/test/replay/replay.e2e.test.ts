@@ -56,7 +56,11 @@ const writes = (h: FakeHub) =>
 const collaboratorsOf = (h: FakeHub, owner: string, number: number) =>
   h.state
     .collaborators(owner, number)
-    .map((c) => (c.actor_type === "User" ? `User/${h.state.accountById(c.userId)!.login}:${c.role}` : `Team/${h.state.teamById(c.teamId)!.slug}:${c.role}`))
+    .map((c) =>
+      c.actor_type === "User"
+        ? `User/${h.state.accountById(c.userId)!.login}:${c.role}`
+        : `Team/${h.state.teamById(c.teamId)!.slug}:${c.role}`
+    )
     .sort()
 
 const resourcesOf = (h: FakeHub, owner: string, number: number, repoName: (id: number) => string) =>
@@ -64,7 +68,11 @@ const resourcesOf = (h: FakeHub, owner: string, number: number, repoName: (id: n
     .getSpace(owner, number)!
     .resources.map((r) => {
       const { repository_id, ...rest } = r.metadata as { repository_id?: number }
-      const fields: Record<string, unknown> = { t: r.resource_type, repo: repository_id === undefined ? null : repoName(repository_id), ...rest }
+      const fields: Record<string, unknown> = {
+        t: r.resource_type,
+        repo: repository_id === undefined ? null : repoName(repository_id),
+        ...rest
+      }
       return JSON.stringify(Object.fromEntries(Object.entries(fields).sort(([a], [b]) => a.localeCompare(b))))
     })
     .sort()
@@ -75,7 +83,11 @@ describe("restore after deletion", () => {
   it("recreates deleted spaces field by field and collaborator by collaborator, and a re-run changes nothing", async () => {
     const { hub: h, run, dir } = await setup()
     const { archive } = await run(exportSpaces({ owners: [org("octo-archive")], outDir: dir }))
-    const originals = [4, 9, 10].map((n) => ({ space: { ...h.state.getSpace("octo-archive", n)! }, collaborators: collaboratorsOf(h, "octo-archive", n), resources: resourcesOf(h, "octo-archive", n, repoNameOf(h)) }))
+    const originals = [4, 9, 10].map((n) => ({
+      space: { ...h.state.getSpace("octo-archive", n)! },
+      collaborators: collaboratorsOf(h, "octo-archive", n),
+      resources: resourcesOf(h, "octo-archive", n, repoNameOf(h))
+    }))
     for (const n of [4, 9, 10]) h.state.deleteSpace("octo-archive", n)
 
     const summary = await run(replay(archive))
@@ -85,11 +97,18 @@ describe("restore after deletion", () => {
     for (const [i, created] of summary.created.entries()) {
       const now = h.state.getSpace("octo-archive", created.number!)!
       const before = originals[i]!
-      expect([now.name, now.description, now.general_instructions, now.base_role]).toEqual([before.space.name, before.space.description, before.space.general_instructions, before.space.base_role])
+      expect([now.name, now.description, now.general_instructions, now.base_role]).toEqual([
+        before.space.name,
+        before.space.description,
+        before.space.general_instructions,
+        before.space.base_role
+      ])
       expect(collaboratorsOf(h, "octo-archive", now.number)).toEqual(before.collaborators)
       // Uploads cannot be recreated through the API: reported, everything else is there.
       const uploads = before.resources.filter((r) => /media_content|uploaded_text_file/.test(r))
-      expect(resourcesOf(h, "octo-archive", now.number, repoNameOf(h))).toEqual(before.resources.filter((r) => !uploads.includes(r)))
+      expect(resourcesOf(h, "octo-archive", now.number, repoNameOf(h))).toEqual(
+        before.resources.filter((r) => !uploads.includes(r))
+      )
       const reported = summary.unmapped.find((u) => u.source.number === before.space.number)?.items ?? []
       expect(reported.filter((x) => x.kind === "upload")).toHaveLength(uploads.length)
     }
@@ -107,11 +126,15 @@ describe("restore finds what still exists", () => {
   it("skips a space that was only renamed, and keeps a renamed repository by its id", async () => {
     const { hub: h, run, dir } = await setup()
     const { archive } = await run(exportSpaces({ owners: [org("octo-archive")], outDir: dir }))
-    const withRepo = h.state.listSpaces("octo-archive").filter((s) => s.resources.some((r) => typeof r.metadata["repository_id"] === "number"))
+    const withRepo = h.state
+      .listSpaces("octo-archive")
+      .filter((s) => s.resources.some((r) => typeof r.metadata["repository_id"] === "number"))
     const [renamed, deleted] = [withRepo[0]!, withRepo[1]!]
     const originalName = renamed.name
     h.state.updateSpace("octo-archive", renamed.number, { name: `${originalName} (renamed)` })
-    const repoId = deleted.resources.find((r) => typeof r.metadata["repository_id"] === "number")!.metadata["repository_id"] as number
+    const repoId = deleted.resources.find((r) => typeof r.metadata["repository_id"] === "number")!.metadata[
+      "repository_id"
+    ] as number
     const repo = h.state.repos.get(repoId)!
     h.state.repos.set(repoId, { ...repo, name: `${repo.name}-renamed` })
     h.state.deleteSpace("octo-archive", deleted.number)
@@ -119,7 +142,10 @@ describe("restore finds what still exists", () => {
     const summary = await run(replay(archive))
     expect(summary.failed).toEqual([])
     expect(summary.created.map((c) => c.source.number)).toEqual([deleted.number])
-    expect(summary.skipped.find((s) => s.source.number === renamed.number)).toMatchObject({ number: renamed.number, reason: "the space still exists" })
+    expect(summary.skipped.find((s) => s.source.number === renamed.number)).toMatchObject({
+      number: renamed.number,
+      reason: "the space still exists"
+    })
     expect(h.state.listSpaces("octo-archive").filter((s) => s.name === originalName)).toEqual([])
     const recreated = h.state.getSpace("octo-archive", summary.created[0]!.number!)!
     expect(recreated.resources.map((r) => r.metadata["repository_id"])).toContain(repoId)
@@ -137,7 +163,9 @@ describe("one replay at a time", () => {
     await writeFile(lock, JSON.stringify({ pid: process.pid, hostname: hostname(), startedAt: "earlier" }))
     const writesBefore = writes(h)
     const error = await run(Effect.flip(replay(archive)))
-    expect(error.message).toMatch(/^replaying into octo-archive is locked by pid \d+ .*another replay into it is running/)
+    expect(error.message).toMatch(
+      /^replaying into octo-archive is locked by pid \d+ .*another replay into it is running/
+    )
     expect(writes(h)).toBe(writesBefore)
     expect((await run(replay(archive, { dryRun: true }))).created).toHaveLength(1)
     await unlink(lock)
@@ -176,12 +204,16 @@ describe("migrate to another org", () => {
         (r) => !/media_content|uploaded_text_file/.test(r) && !r.includes(`"repo":"sdk"`)
       )
       expect(resourcesOf(h, "octo-migrated", migrated.number, repoNameOf(h))).toEqual(expectedResources)
-      const expectedCollaborators = collaboratorsOf(h, "octo-org", source.number).filter((x) => !x.startsWith("Team/docs-team") && !x.startsWith("User/linus"))
+      const expectedCollaborators = collaboratorsOf(h, "octo-org", source.number).filter(
+        (x) => !x.startsWith("Team/docs-team") && !x.startsWith("User/linus")
+      )
       expect(collaboratorsOf(h, "octo-migrated", migrated.number)).toEqual(expectedCollaborators)
       const dropped = collaboratorsOf(h, "octo-org", source.number).length - expectedCollaborators.length
       expect(items.filter((i) => i.kind === "team" || i.kind === "user")).toHaveLength(dropped)
     }
-    expect(summary.unmapped.flatMap((u) => u.items).some((i) => i.kind === "repository" && i.detail.includes("octo-org/sdk"))).toBe(true)
+    expect(
+      summary.unmapped.flatMap((u) => u.items).some((i) => i.kind === "repository" && i.detail.includes("octo-org/sdk"))
+    ).toBe(true)
 
     // Re-run: the journal and the names find every space; nothing is written.
     const writesBefore = writes(h)
@@ -193,8 +225,16 @@ describe("migrate to another org", () => {
     // --on-conflict update makes a changed target equal to the archive again, then has nothing left to do.
     const first = summary.created[0]!
     h.state.updateSpace("octo-migrated", first.number!, { name: "edited in the target", base_role: "admin" })
-    const someone = h.state.collaborators("octo-migrated", first.number!).find((c) => c.actor_type === "User") as { userId: number }
-    h.state.setCollaboratorRole("octo-migrated", first.number!, "User", h.state.accountById(someone.userId)!.login, "admin")
+    const someone = h.state.collaborators("octo-migrated", first.number!).find((c) => c.actor_type === "User") as {
+      userId: number
+    }
+    h.state.setCollaboratorRole(
+      "octo-migrated",
+      first.number!,
+      "User",
+      h.state.accountById(someone.userId)!.login,
+      "admin"
+    )
     const updated = await run(replay(archive, { to: target, spaces: [selection[0]!], onConflict: "update" }))
     // renamed in the target, so it is found through the journal
     expect(updated.updated.map((u) => u.number)).toEqual([first.number])
@@ -212,12 +252,18 @@ describe("migrate to another org", () => {
     const { hub: h, run, dir } = await setup()
     const { archive } = await run(exportSpaces({ owners: [org("octo-org")], outDir: dir }))
     h.state.createSpace("octo-migrated", { name: h.state.getSpace("octo-org", 2)!.name })
-    const failed = await run(replay(archive, { to: org("octo-migrated"), spaces: ["octo-org/2", "octo-org/3"], onConflict: "fail" }))
+    const failed = await run(
+      replay(archive, { to: org("octo-migrated"), spaces: ["octo-org/2", "octo-org/3"], onConflict: "fail" })
+    )
     expect(failed.failed.map((f) => f.source.number)).toEqual([2])
     expect(failed.created).toEqual([]) // the run stopped there
-    expect(failed.skipped).toMatchObject([{ source: { number: 3 }, reason: "not tried: the run stopped at the conflict with octo-migrated/1" }])
+    expect(failed.skipped).toMatchObject([
+      { source: { number: 3 }, reason: "not tried: the run stopped at the conflict with octo-migrated/1" }
+    ])
 
-    const strict = await run(replay(archive, { to: org("octo-migrated"), spaces: ["octo-org/3"], strict: true, dryRun: true }))
+    const strict = await run(
+      replay(archive, { to: org("octo-migrated"), spaces: ["octo-org/3"], strict: true, dryRun: true })
+    )
     const hasUnmapped = strict.unmapped.length > 0
     expect(strict.failed.length).toBe(hasUnmapped ? 1 : 0)
   })
@@ -251,7 +297,11 @@ describe("migrate to another org", () => {
       const keys = collaboratorsOf(h, "octo-migrated", s.number)
       expect(new Set(keys).size).toBe(keys.length)
       const source = h.state.listSpaces("octo-org").find((x) => x.name === s.name)!
-      expect(keys).toEqual(collaboratorsOf(h, "octo-org", source.number).filter((x) => !x.startsWith("Team/docs-team") && !x.startsWith("User/linus")))
+      expect(keys).toEqual(
+        collaboratorsOf(h, "octo-org", source.number).filter(
+          (x) => !x.startsWith("Team/docs-team") && !x.startsWith("User/linus")
+        )
+      )
     }
   })
 })

@@ -44,12 +44,18 @@ layer(NodeServices.layer)("pruneArchives", (it) => {
 
   it.effect("deletes exactly the planned archives and leaves other files alone", () =>
     Effect.gen(function* () {
-      const { dir, readState, files } = yield* fixture(three, ["status.json", "notes.zip", `.${name("2026-11-22T02:30:00Z")}.tmp-1`])
+      const { dir, readState, files } = yield* fixture(three, [
+        "status.json",
+        "notes.zip",
+        `.${name("2026-11-22T02:30:00Z")}.tmp-1`
+      ])
       const result = yield* pruneArchives(dir, { keepLast: 1 }, { dryRun: false, readState })
       expect(result.keep.map((d) => d.archive.name)).toEqual([name("2026-11-25T02:30:00Z")])
       // The time comes from the file name when the manifest gives none.
       expect(result.keep[0]!.archive.createdAt).toBe(Date.parse("2026-11-25T02:30:00Z"))
-      expect(yield* files()).toEqual([`.${name("2026-11-22T02:30:00Z")}.tmp-1`, "notes.zip", "status.json", name("2026-11-25T02:30:00Z")].sort())
+      expect(yield* files()).toEqual(
+        [`.${name("2026-11-22T02:30:00Z")}.tmp-1`, "notes.zip", "status.json", name("2026-11-25T02:30:00Z")].sort()
+      )
     }).pipe(Effect.scoped)
   )
 
@@ -62,18 +68,27 @@ layer(NodeServices.layer)("pruneArchives", (it) => {
         [name("2026-11-22T02:30:00Z")]: { complete: true }
       })
       const result = yield* pruneArchives(dir, { keepLast: 1 }, { dryRun: false, readState })
-      expect(result.unreadable).toEqual([{ name: name("2026-11-24T02:30:00Z"), problem: expect.stringMatching(/truncated/) }])
+      expect(result.unreadable).toEqual([
+        { name: name("2026-11-24T02:30:00Z"), problem: expect.stringMatching(/truncated/) }
+      ])
       expect(result.keep.map((d) => [d.archive.name, d.reasons])).toEqual([
         [name("2026-11-25T02:30:00Z"), ["last"]],
         [name("2026-11-23T02:30:00Z"), ["newest complete archive"]]
       ])
-      expect(yield* files()).toEqual([name("2026-11-23T02:30:00Z"), name("2026-11-24T02:30:00Z"), name("2026-11-25T02:30:00Z")])
+      expect(yield* files()).toEqual([
+        name("2026-11-23T02:30:00Z"),
+        name("2026-11-24T02:30:00Z"),
+        name("2026-11-25T02:30:00Z")
+      ])
     }).pipe(Effect.scoped)
   )
 
   it.effect("the real manifest reader treats a file that is not a zip as unreadable", () =>
     Effect.gen(function* () {
-      const { dir, files } = yield* fixture({ [name("2026-11-25T02:30:00Z")]: "unreadable", [name("2026-11-24T02:30:00Z")]: "unreadable" })
+      const { dir, files } = yield* fixture({
+        [name("2026-11-25T02:30:00Z")]: "unreadable",
+        [name("2026-11-24T02:30:00Z")]: "unreadable"
+      })
       const result = yield* pruneArchives(dir, { keepLast: 1 }, { dryRun: false })
       expect(result.unreadable.map((u) => u.name)).toEqual([name("2026-11-25T02:30:00Z"), name("2026-11-24T02:30:00Z")])
       expect(result.remove).toEqual([])
@@ -95,17 +110,37 @@ describe("pruneArchives when a delete fails", () => {
     const removed: Array<string> = []
     const fs = FileSystem.layerNoop({
       readDirectory: () =>
-        Effect.succeed([name("2026-11-25T02:30:00Z"), name("2026-11-24T02:30:00Z"), name("2026-11-23T02:30:00Z"), name("2026-11-22T02:30:00Z")]),
+        Effect.succeed([
+          name("2026-11-25T02:30:00Z"),
+          name("2026-11-24T02:30:00Z"),
+          name("2026-11-23T02:30:00Z"),
+          name("2026-11-22T02:30:00Z")
+        ]),
       remove: (p) =>
         p.endsWith(name("2026-11-23T02:30:00Z"))
-          ? Effect.fail(PlatformError.systemError({ _tag: "PermissionDenied", module: "FileSystem", method: "remove", pathOrDescriptor: p }))
+          ? Effect.fail(
+              PlatformError.systemError({
+                _tag: "PermissionDenied",
+                module: "FileSystem",
+                method: "remove",
+                pathOrDescriptor: p
+              })
+            )
           : Effect.sync(() => void removed.push(p))
     })
     return Effect.gen(function* () {
       const error = yield* Effect.flip(
-        pruneArchives("/archives", { keepLast: 1 }, { dryRun: false, readState: () => Effect.succeed({ createdAt: undefined, complete: true }) })
+        pruneArchives(
+          "/archives",
+          { keepLast: 1 },
+          { dryRun: false, readState: () => Effect.succeed({ createdAt: undefined, complete: true }) }
+        )
       )
-      expect(error.message).toMatch(new RegExp(`^could not delete ${name("2026-11-23T02:30:00Z")}: .*\\(already removed: ${name("2026-11-24T02:30:00Z")}\\)$`))
+      expect(error.message).toMatch(
+        new RegExp(
+          `^could not delete ${name("2026-11-23T02:30:00Z")}: .*\\(already removed: ${name("2026-11-24T02:30:00Z")}\\)$`
+        )
+      )
       expect(removed).toEqual([`/archives/${name("2026-11-24T02:30:00Z")}`])
     }).pipe(Effect.provide(Layer.mergeAll(fs, Path.layer)))
   })

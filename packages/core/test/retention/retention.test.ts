@@ -1,6 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { archiveFileName, compareArchiveNamesDesc, parseArchiveFileName } from "../../src/retention/ArchiveName.ts"
-import { isEmptyPolicy, isoWeekOf, planRetention, type ArchiveInfo, type RetentionPolicy } from "../../src/retention/Retention.ts"
+import {
+  isEmptyPolicy,
+  isoWeekOf,
+  planRetention,
+  type ArchiveInfo,
+  type RetentionPolicy
+} from "../../src/retention/Retention.ts"
 
 // Archives are named by their ISO time so expectations read as dates.
 const at = (iso: string, complete = true): ArchiveInfo => ({ name: iso, createdAt: Date.parse(iso), complete })
@@ -24,7 +30,11 @@ describe("planRetention", () => {
   it("keep-daily keeps the newest archive of each of the last N days that have archives", () => {
     const withGap = nightly.filter((a) => !a.name.startsWith("2026-11-24"))
     // The 24th has no archive, so the third day kept is the 22nd, not nothing.
-    expect(kept(withGap, { keepDaily: 3 })).toEqual(["2026-11-25T02:30:00.000Z", "2026-11-23T02:30:00.000Z", "2026-11-22T02:30:00.000Z"])
+    expect(kept(withGap, { keepDaily: 3 })).toEqual([
+      "2026-11-25T02:30:00.000Z",
+      "2026-11-23T02:30:00.000Z",
+      "2026-11-22T02:30:00.000Z"
+    ])
     const sixDays = kept(nightly, { keepDaily: 6 })
     expect(sixDays).toContain("2026-11-20T03:30:00.000Z") // two on the 20th: the later one is that day's
     expect(sixDays).not.toContain("2026-11-20T02:30:00.000Z")
@@ -33,11 +43,19 @@ describe("planRetention", () => {
 
   it("keep-weekly uses ISO weeks (Monday to Sunday)", () => {
     // Wed 25 Nov is in W48; Sun 22 Nov closes W47; Sun 15 Nov closes W46.
-    expect(kept(nightly, { keepWeekly: 3 })).toEqual(["2026-11-25T02:30:00.000Z", "2026-11-22T02:30:00.000Z", "2026-11-15T02:30:00.000Z"])
+    expect(kept(nightly, { keepWeekly: 3 })).toEqual([
+      "2026-11-25T02:30:00.000Z",
+      "2026-11-22T02:30:00.000Z",
+      "2026-11-15T02:30:00.000Z"
+    ])
   })
 
   it("keep-monthly keeps the newest archive of each calendar month", () => {
-    expect(kept(nightly, { keepMonthly: 3 })).toEqual(["2026-11-25T02:30:00.000Z", "2026-10-31T02:30:00.000Z", "2026-09-30T03:30:00.000Z"])
+    expect(kept(nightly, { keepMonthly: 3 })).toEqual([
+      "2026-11-25T02:30:00.000Z",
+      "2026-10-31T02:30:00.000Z",
+      "2026-09-30T03:30:00.000Z"
+    ])
   })
 
   it("an archive kept by several rules appears once, with every reason", () => {
@@ -80,7 +98,12 @@ describe("planRetention", () => {
   })
 
   it("never removes the newest complete archive, even when only partial ones are newer", () => {
-    const archives = [at("2026-11-25T02:30:00Z", false), at("2026-11-24T02:30:00Z", false), at("2026-11-23T02:30:00Z"), at("2026-11-22T02:30:00Z")]
+    const archives = [
+      at("2026-11-25T02:30:00Z", false),
+      at("2026-11-24T02:30:00Z", false),
+      at("2026-11-23T02:30:00Z"),
+      at("2026-11-22T02:30:00Z")
+    ]
     const plan = planRetention(archives, { keepLast: 1 })
     expect(plan.keep.map((d) => [d.archive.name, d.reasons])).toEqual([
       ["2026-11-25T02:30:00Z", ["last"]],
@@ -140,11 +163,23 @@ describe("archive names", () => {
     const ms = Date.parse("2026-11-25T02:30:05.123Z")
     expect(archiveFileName(ms)).toBe("spaces-vault-20261125T023005Z.zip")
     expect(archiveFileName(ms, 2)).toBe("spaces-vault-20261125T023005Z-2.zip")
-    expect(parseArchiveFileName(archiveFileName(ms))).toEqual({ createdAtMs: Date.parse("2026-11-25T02:30:05Z"), sequence: 1 })
-    expect(parseArchiveFileName("spaces-vault-20261125T023005Z-2.zip")).toEqual({ createdAtMs: Date.parse("2026-11-25T02:30:05Z"), sequence: 2 })
+    expect(parseArchiveFileName(archiveFileName(ms))).toEqual({
+      createdAtMs: Date.parse("2026-11-25T02:30:05Z"),
+      sequence: 1
+    })
+    expect(parseArchiveFileName("spaces-vault-20261125T023005Z-2.zip")).toEqual({
+      createdAtMs: Date.parse("2026-11-25T02:30:05Z"),
+      sequence: 2
+    })
     expect(parseArchiveFileName("notes.zip")).toBeUndefined()
     expect(parseArchiveFileName(".spaces-vault-20261125T023005Z.zip.tmp-abc")).toBeUndefined()
-    expect(["spaces-vault-20261124T000000Z.zip", "spaces-vault-20261125T023005Z.zip", "spaces-vault-20261125T023005Z-2.zip"].sort(compareArchiveNamesDesc)).toEqual([
+    expect(
+      [
+        "spaces-vault-20261124T000000Z.zip",
+        "spaces-vault-20261125T023005Z.zip",
+        "spaces-vault-20261125T023005Z-2.zip"
+      ].sort(compareArchiveNamesDesc)
+    ).toEqual([
       "spaces-vault-20261125T023005Z-2.zip",
       "spaces-vault-20261125T023005Z.zip",
       "spaces-vault-20261124T000000Z.zip"

@@ -11,7 +11,13 @@ describe("leanHeapFlags", () => {
   })
 
   it("leaves the young generation alone when its size was chosen, in either spelling", () => {
-    for (const given of ["--max-semi-space-size=16", "--max_semi_space_size=16", "--min-semi-space-size=4", "--semi-space-growth-factor=2", "--max-heap-size=512"]) {
+    for (const given of [
+      "--max-semi-space-size=16",
+      "--max_semi_space_size=16",
+      "--min-semi-space-size=4",
+      "--semi-space-growth-factor=2",
+      "--max-heap-size=512"
+    ]) {
       expect(leanHeapFlags([given])).toEqual(["--heap-growing-percent=30"])
     }
   })
