@@ -37,4 +37,4 @@ process.stdout.write(
     memory: process.memoryUsage()
   })
 )
-if (process.env["BENCH_HEAP_SNAPSHOT"]) (await import("node:v8")).writeHeapSnapshot(process.env["BENCH_HEAP_SNAPSHOT"])
+if (process.env.BENCH_HEAP_SNAPSHOT) (await import("node:v8")).writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT)

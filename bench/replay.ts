@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { seedLarge, startFakeHub } from "@spaces-vault/fixtures"
-import { Effect, Layer, ManagedRuntime, Redacted, References } from "effect"
+import { Effect, type Layer, ManagedRuntime, Redacted, References } from "effect"
 import { org } from "@spaces-vault/core/domain/owner"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import type { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
@@ -15,7 +15,7 @@ import { defaultRetryOptions } from "@spaces-vault/core/github/RetryPolicy"
 import { emptyMaps } from "@spaces-vault/core/replay/MapFiles"
 import { replayArchive } from "@spaces-vault/core/replay/Replay"
 
-const SPACES = Number(process.env["BENCH_REPLAY_SPACES"] ?? 500)
+const SPACES = Number(process.env.BENCH_REPLAY_SPACES ?? 500)
 const SCALE = 1 / 60 // one "minute" = one second
 const fmt = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 1 })
 

@@ -12,11 +12,11 @@ import { seedLarge, startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
 import { bundle } from "../scripts/build.ts"
 import { replayBench } from "./replay.ts"
 
-const LATENCY_MS = Number(process.env["BENCH_LATENCY_MS"] ?? 20)
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20)
 const CONCURRENCY = 16 // the default
 const OWNERS = ["bench-a", "bench-b", "bench-c"]
-const SPACES = Number(process.env["BENCH_SPACES"] ?? 2000)
-const RSS_SPACES = Number(process.env["BENCH_RSS_SPACES"] ?? 50_000)
+const SPACES = Number(process.env.BENCH_SPACES ?? 2000)
+const RSS_SPACES = Number(process.env.BENCH_RSS_SPACES ?? 50_000)
 // V8's own heap sizing, which the programs' lean heap replaces unless the node command line chooses (LeanHeap.ts).
 const NODE_HEAP = ["--semi-space-growth-factor=2", "--heap-growing-percent=0"]
 
@@ -27,12 +27,11 @@ const fmt = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 2 
 
 const seed = (hub: FakeHub, total: number) => {
   const per = Math.floor(total / OWNERS.length)
-  OWNERS.forEach((o, i) =>
+  for (const [i, o] of OWNERS.entries())
     seedLarge(hub.state, {
       owners: [o],
       spacesPerOwner: i === OWNERS.length - 1 ? total - per * (OWNERS.length - 1) : per
     })
-  )
 }
 
 const minimum = (hub: FakeHub) => {
@@ -43,7 +42,7 @@ const minimum = (hub: FakeHub) => {
     n += Math.max(1, Math.ceil(spaces.length / 100)) + 2 * spaces.length
     for (const s of spaces)
       for (const r of s.resources)
-        if (typeof r.metadata["repository_id"] === "number") repos.add(r.metadata["repository_id"] as number)
+        if (typeof r.metadata.repository_id === "number") repos.add(r.metadata.repository_id as number)
   }
   return n + repos.size
 }
@@ -83,7 +82,7 @@ const childExport = async (
   }>([
     ...nodeArgs,
     // BENCH_CHILD_ARGS, e.g. "--cpu-prof", profiles the export process.
-    ...(process.env["BENCH_CHILD_ARGS"]?.split(" ").filter(Boolean) ?? []),
+    ...(process.env.BENCH_CHILD_ARGS?.split(" ").filter(Boolean) ?? []),
     await childScript(),
     hub.url,
     hub.token,
@@ -166,7 +165,7 @@ const main = async () => {
       `second export:      ${fmt(second.requests)} requests, ${fmt(second.notModified)} answered 304, primary budget spent ${fmt(hub.counters.budgetConsumed() - budgetBefore)} (list pages: ${pages}), ${fmt(wall2 / 1000)} s`
     )
 
-    if (process.env["BENCH_QUICK"]) return
+    if (process.env.BENCH_QUICK) return
     const t0 = performance.now()
     const naiveRequests = await naiveLoop(hub)
     const naive = performance.now() - t0
@@ -178,7 +177,7 @@ const main = async () => {
     await rm(dir, { recursive: true, force: true })
   }
 
-  if (process.env["BENCH_QUICK"]) return // BENCH_QUICK=1: only the export figures
+  if (process.env.BENCH_QUICK) return // BENCH_QUICK=1: only the export figures
   console.log(`\n# memory: ${fmt(RSS_SPACES)} spaces, no latency, export in a child process`)
   const big = await startFakeHub({ rateLimit: unlimited, validateContract: false })
   seedLarge(big.state, { owners: ["rss-a", "rss-b"], spacesPerOwner: RSS_SPACES / 2 })
@@ -203,7 +202,7 @@ const main = async () => {
 }
 
 main()
-  .then(() => (process.env["BENCH_QUICK"] ? undefined : replayBench()))
+  .then(() => (process.env.BENCH_QUICK ? undefined : replayBench()))
   .catch((e: unknown) => {
     console.error(`bench: ${e instanceof Error ? e.message : String(e)}`)
     process.exitCode = 1

@@ -30,7 +30,7 @@ const run = (program: string, args: ReadonlyArray<string>) =>
     execFile(
       program,
       args,
-      { env: { PATH: process.env["PATH"], GH_TOKEN: hub.token, GITHUB_API_URL: hub.url } },
+      { env: { PATH: process.env.PATH, GH_TOKEN: hub.token, GITHUB_API_URL: hub.url } },
       (error, stdout, stderr) =>
         resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr })
     )
@@ -48,7 +48,7 @@ const spawnRun = (
 ) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const child = spawn(program, args, {
-      env: { PATH: process.env["PATH"], GH_TOKEN: hub.token, GITHUB_API_URL: hub.url },
+      env: { PATH: process.env.PATH, GH_TOKEN: hub.token, GITHUB_API_URL: hub.url },
       stdio
     })
     let stdout = ""
@@ -158,7 +158,7 @@ describe("bundled programs", () => {
     const out = join(dir, "interrupted")
     try {
       const child = spawn(cli, ["export", "--org", "octo-org", "--out", out, "--json"], {
-        env: { PATH: process.env["PATH"], GH_TOKEN: slow.token, GITHUB_API_URL: slow.url },
+        env: { PATH: process.env.PATH, GH_TOKEN: slow.token, GITHUB_API_URL: slow.url },
         stdio: ["ignore", "pipe", "pipe"]
       })
       let stdout = ""

@@ -39,7 +39,9 @@ describe("spaces-vault export", () => {
   it("prints a human summary without --json", async () => {
     const r = await runCli(["export", "--org", "octo-archive", "--out", await tmp()], env)
     expect(r.code).toBe(0)
-    expect(r.stdout[0]).toMatch(/^archive: .*spaces-vault-\d{8}T\d{6}Z\.zip\n  org octo-archive: 60 spaces\nrequests: /)
+    expect(r.stdout[0]).toMatch(
+      /^archive: .*spaces-vault-\d{8}T\d{6}Z\.zip\n {2}org octo-archive: 60 spaces\nrequests: /
+    )
   })
 
   it("accepts comma-separated owners and GITHUB_TOKEN", async () => {
@@ -159,7 +161,7 @@ describe("spaces-vault verify, inspect, diff", () => {
     await writeFile(bad, "not a zip")
     const r = await runCli(["verify", bad])
     expect(r.code).toBe(1)
-    expect(r.stdout[0]).toMatch(/^FAILED: .*\n  - archive .* is not a readable zip file/)
+    expect(r.stdout[0]).toMatch(/^FAILED: .*\n {2}- archive .* is not a readable zip file/)
     expect((await runCli(["verify", "/nonexistent.zip"])).code).toBe(1)
   })
 
@@ -183,7 +185,7 @@ describe("spaces-vault verify, inspect, diff", () => {
     ])
     expect(d.added).toEqual([])
     const text = await runCli(["diff", first, second])
-    expect(text.stdout[0]).toMatch(/removed \(1\):\n  octo-archive\/3 /)
+    expect(text.stdout[0]).toMatch(/removed \(1\):\n {2}octo-archive\/3 /)
   })
 
   it("diff never calls removed what the newer archive did not cover", async () => {
@@ -198,7 +200,7 @@ describe("spaces-vault verify, inspect, diff", () => {
       reason: "the newer archive does not include octo-archive"
     })
     expect((await runCli(["diff", first, other])).stdout[0]).toMatch(
-      /unverified: missing from NEW, which could not check them \(60\):\n  octo-archive\/1 /
+      /unverified: missing from NEW, which could not check them \(60\):\n {2}octo-archive\/1 /
     )
   })
 })

@@ -52,7 +52,7 @@ export const health = (
 }
 
 export const prometheus = (m: WorkerMetrics): string =>
-  [
+  `${[
     ["spaces_vault_runs_total", "counter", "Export runs started", m.runs],
     ["spaces_vault_failures_total", "counter", "Export runs that failed or were partial", m.failures],
     ["spaces_vault_spaces_exported_total", "counter", "Spaces archived by successful runs", m.spacesExported],
@@ -66,7 +66,7 @@ export const prometheus = (m: WorkerMetrics): string =>
     ]
   ]
     .map(([name, type, help, value]) => `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}`)
-    .join("\n") + "\n"
+    .join("\n")}\n`
 
 /** The health port cannot be bound (in use, or privileged): a setting to change, so the worker exits 2. */
 export class HealthPortError extends Schema.TaggedError<HealthPortError>()("HealthPortError", {

@@ -16,7 +16,10 @@ const read = (name: string) => readFile(`${root}docs/deploy/${name}`, "utf8")
 const captured = async (f: () => Promise<unknown>) => {
   let text = ""
   const original = process.stdout.write
-  process.stdout.write = ((chunk: string) => ((text += chunk), true)) as typeof process.stdout.write
+  process.stdout.write = ((chunk: string) => {
+    text += chunk
+    return true
+  }) as typeof process.stdout.write
   try {
     await f()
   } finally {

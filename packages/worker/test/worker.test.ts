@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, readdir, utimes, writeFile } from "node:fs/promises"
+import { mkdtemp, readFile, readdir, utimes, writeFile } from "node:fs/promises"
 import { createServer } from "node:net"
 import type { AddressInfo } from "node:net"
 import { hostname, tmpdir } from "node:os"
@@ -158,8 +158,14 @@ describe("command line", () => {
     const written = { stdout: "", stderr: "" }
     const run2 = async (args: ReadonlyArray<string>) => {
       const [out, err] = [process.stdout.write, process.stderr.write]
-      process.stdout.write = ((chunk: string) => ((written.stdout += chunk), true)) as typeof process.stdout.write
-      process.stderr.write = ((chunk: string) => ((written.stderr += chunk), true)) as typeof process.stderr.write
+      process.stdout.write = ((chunk: string) => {
+        written.stdout += chunk
+        return true
+      }) as typeof process.stdout.write
+      process.stderr.write = ((chunk: string) => {
+        written.stderr += chunk
+        return true
+      }) as typeof process.stderr.write
       try {
         return await Effect.runPromise(run(args).pipe(Effect.provide(NodeServices.layer)))
       } finally {

@@ -99,7 +99,7 @@ export const runExportPipeline = Effect.fn("ExportPipeline.run")(function* (opti
         earlier.pipe(Effect.map(({ collaborators: _c, etags: _e, ...rest }) => rest))
       )) as Record<string, unknown>
       const collaboratorsRaw = yield* bodyOf(collaborators, () =>
-        earlier.pipe(Effect.map((copy) => ({ collaborators: copy["collaborators"] })))
+        earlier.pipe(Effect.map((copy) => ({ collaborators: copy.collaborators })))
       )
       const etags: SpaceEtags = {
         ...etagOf(space, before?.space, "space"),

@@ -3,7 +3,7 @@
 // CLI and the worker call this.
 import { mkdir, readdir } from "node:fs/promises"
 import { join } from "node:path"
-import { Clock, Effect, Scope } from "effect"
+import { Clock, Effect, type Scope } from "effect"
 import type { SpaceEtags } from "../archive/ArchiveFormat.ts"
 import type { ArchiveError } from "../archive/ArchiveError.ts"
 import { openArchive } from "../archive/ArchiveReader.ts"

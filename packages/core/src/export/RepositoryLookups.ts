@@ -53,7 +53,9 @@ export const makeRepositoryLookups = (client: GitHubClient["Service"], previous:
         (id) => {
           if (lookups.has(id)) return Effect.void
           lookups.set(id, pendingLookup)
-          return resolveRepository(client, id, previous).pipe(Effect.map((lookup) => void lookups.set(id, lookup)))
+          return resolveRepository(client, id, previous).pipe(
+            Effect.flatMap((lookup) => Effect.sync(() => void lookups.set(id, lookup)))
+          )
         },
         { discard: true }
       ),

@@ -1,6 +1,6 @@
 // Which repositories a space references: every resource whose metadata carries a repository_id.
 export const referencedRepositoryIds = (space: Record<string, unknown>): ReadonlyArray<number> => {
-  const resources = space["resources_attributes"]
+  const resources = space.resources_attributes
   if (!Array.isArray(resources)) return []
   const ids = new Set<number>()
   for (const r of resources) {

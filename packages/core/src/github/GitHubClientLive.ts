@@ -47,7 +47,7 @@ const SECONDARY_BACKOFF_CAP_MS = 15 * 60 * 1000
  * `date` has whole seconds, so the wait may be up to a second long; callers add a second anyway.
  */
 const githubNow = (res: RawResponse, localNow: number): number => {
-  const date = Date.parse(res.headers["date"] ?? "")
+  const date = Date.parse(res.headers.date ?? "")
   return Number.isFinite(date) ? date : localNow
 }
 
@@ -211,8 +211,8 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
                 _tag: "Modified",
                 value: pick(value),
                 raw: res.data,
-                etag: res.headers["etag"],
-                link: res.headers["link"]
+                etag: res.headers.etag,
+                link: res.headers.link
               })
             )
           )
@@ -265,7 +265,7 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
           Effect.flatMap((res) =>
             decode(schema, res, "GET", path).pipe(
               Effect.flatMap((page) =>
-                nextPage(res.headers["link"], path).pipe(Effect.map((next) => [items(page, res.data), next] as const))
+                nextPage(res.headers.link, path).pipe(Effect.map((next) => [items(page, res.data), next] as const))
               )
             )
           )

@@ -64,7 +64,10 @@ export const makeRateGate = (options: RateGateOptions) =>
     /** The windows a request counts against, with its cost in each. */
     const windowsOf = (endpoint: string, lane: Lane): ReadonlyArray<readonly [SlidingWindow, number]> => {
       let window = points.get(endpoint)
-      if (window === undefined) points.set(endpoint, (window = makeWindow(options.pointsPerMinute, windowMs)))
+      if (window === undefined) {
+        window = makeWindow(options.pointsPerMinute, windowMs)
+        points.set(endpoint, window)
+      }
       const windows: Array<readonly [SlidingWindow, number]> = [[window, lane === "write" ? 5 : 1]]
       if (endpoint.startsWith("POST ")) windows.push([contentMinute, 1], [contentHour, 1])
       return windows

@@ -85,7 +85,7 @@ export const errorOf = (method: string, path: string, res: RawResponse, options:
 export const isIdempotent = (method: string, params: Readonly<Record<string, unknown>> | undefined): boolean => {
   if (method === "POST") return false
   if (method !== "PUT") return true
-  const resources = params?.["resources_attributes"]
+  const resources = params?.resources_attributes
   return !(Array.isArray(resources) && resources.some((r) => typeof r === "object" && r !== null && !("id" in r)))
 }
 

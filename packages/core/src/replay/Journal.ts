@@ -69,7 +69,13 @@ export const openJournal = (archive: string, target: Owner, dryRun: boolean) =>
       path,
       get: (key) => spaces[key],
       // A dry run plans with the journal but never writes it.
-      set: (key, entry) => (dryRun ? Effect.void : Effect.suspend(() => ((spaces[key] = entry), save)))
+      set: (key, entry) =>
+        dryRun
+          ? Effect.void
+          : Effect.suspend(() => {
+              spaces[key] = entry
+              return save
+            })
     }
     return journal
   })

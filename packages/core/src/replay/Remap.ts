@@ -167,7 +167,7 @@ export const remapSpace = (
         })
         continue
       }
-      metadata["repository_id"] = targetId
+      metadata.repository_id = targetId
     }
     resources.push({ resource_type: r.resource_type, metadata })
   }

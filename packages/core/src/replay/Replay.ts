@@ -147,7 +147,7 @@ const describeAction = (a: SpaceAction): ReadonlyArray<string> => {
   return [
     ...Object.keys(a.fields).map((f) => `set ${f}`),
     ...a.resources.map((r) =>
-      "_destroy" in r ? `remove resource ${String(r["id"])}` : `add ${String(r["resource_type"])} resource`
+      "_destroy" in r ? `remove resource ${String(r.id)}` : `add ${String(r.resource_type)} resource`
     ),
     ...c.add.map((x) => `add ${x.actor_type} ${x.identifier} (${x.role})`),
     ...c.update.map((x) => `set ${x.actor_type} ${x.identifier} to ${x.role}`),

@@ -118,11 +118,11 @@ export const collaboratorChanges = (
  */
 const fieldChanges = (space: Space, r: RemappedSpace): Record<string, unknown> => {
   const fields: Record<string, unknown> = {}
-  if (space.name !== r.name) fields["name"] = r.name
-  if ((space.description ?? "") !== (r.description ?? "")) fields["description"] = r.description ?? ""
+  if (space.name !== r.name) fields.name = r.name
+  if ((space.description ?? "") !== (r.description ?? "")) fields.description = r.description ?? ""
   if ((space.general_instructions ?? "") !== (r.general_instructions ?? ""))
-    fields["general_instructions"] = r.general_instructions ?? ""
-  if (space.base_role !== r.base_role) fields["base_role"] = r.base_role
+    fields.general_instructions = r.general_instructions ?? ""
+  if (space.base_role !== r.base_role) fields.base_role = r.base_role
   return fields
 }
 

@@ -98,7 +98,7 @@ export const planRetention = (
     else list.push(why)
   }
 
-  sorted.slice(0, count(policy.keepLast)).forEach((a) => add(a, "last"))
+  for (const a of sorted.slice(0, count(policy.keepLast))) add(a, "last")
   const rules: ReadonlyArray<readonly [string, number, Bucket]> = [
     ["daily", count(policy.keepDaily), dayBucket],
     ["weekly", count(policy.keepWeekly), weekBucket],

@@ -36,7 +36,7 @@ export const leanHeapFlags = (given: ReadonlyArray<string>): ReadonlyArray<strin
 
 /** Sets the lean flags unless the node command line or NODE_OPTIONS chose a heap; call first thing in a program. */
 export const applyLeanHeap = (): ReadonlyArray<string> => {
-  const flags = leanHeapFlags([...process.execArgv, ...(process.env["NODE_OPTIONS"] ?? "").split(/\s+/)])
+  const flags = leanHeapFlags([...process.execArgv, ...(process.env.NODE_OPTIONS ?? "").split(/\s+/)])
   for (const flag of flags) setFlagsFromString(flag)
   return flags
 }

@@ -24,7 +24,7 @@ const paths = [
 
 const filled = () => {
   const table = new EntryTable()
-  paths.forEach((p, i) => table.add(p, 100 + i, digest(p)))
+  for (const [i, p] of paths.entries()) table.add(p, 100 + i, digest(p))
   return table
 }
 

@@ -165,7 +165,7 @@ describe("archive writer and reader", () => {
       "repositories.json"
     ])
     expect(read.all[0]!.raw).toEqual(space(1))
-    expect(read.two["future_field"]).toEqual({ kept: true })
+    expect(read.two.future_field).toEqual({ kept: true })
     expect(read.repos["42"]!.full_name).toBe("octo-org/api")
     expect((await verify(path)).ok).toBe(true)
   })

@@ -57,7 +57,7 @@ const minimumRequests = (h: FakeHub, owners: ReadonlyArray<Owner>) => {
     requests += Math.max(1, Math.ceil(spaces.length / 100)) + 2 * spaces.length
     for (const s of spaces)
       for (const r of s.resources)
-        if (typeof r.metadata["repository_id"] === "number") repos.add(r.metadata["repository_id"] as number)
+        if (typeof r.metadata.repository_id === "number") repos.add(r.metadata.repository_id as number)
   }
   return requests + repos.size
 }
@@ -96,10 +96,10 @@ describe("export", () => {
     expect(one.space.general_instructions).toBe(live.general_instructions)
     expect(one.space.resources_attributes?.map((r) => r.id)).toEqual(live.resources.map((r) => r.id))
     expect(one.space.collaborators).toHaveLength(live.collaborators.length)
-    expect(one.raw["owner"]).toMatchObject({ login: "octo-org", type: "Organization" }) // kept as GitHub sent it
+    expect(one.raw.owner).toMatchObject({ login: "octo-org", type: "Organization" }) // kept as GitHub sent it
     expect(one.space.etags.space).toMatch(/^"/)
     for (const id of live.resources.flatMap((r) =>
-      typeof r.metadata["repository_id"] === "number" ? [r.metadata["repository_id"]] : []
+      typeof r.metadata.repository_id === "number" ? [r.metadata.repository_id] : []
     )) {
       expect(archive.repositories[String(id)]!.full_name).toMatch(/^octo-org\//)
     }
@@ -206,7 +206,7 @@ describe("export", () => {
     const one = archive.spaces.find((s) => s.number === 1)!
     expect(one.space.base_role).toBe("org_members")
     expect(one.space.collaborators[0]!.role).toBe("maintainer")
-    expect(one.raw["resources_attributes"]).toContainEqual(added)
+    expect(one.raw.resources_attributes).toContainEqual(added)
     // Its repository is resolved like any other, so a migration can still remap it by name.
     expect(archive.repositories["424242"]).toEqual(expect.objectContaining({ full_name: null }))
   })

@@ -64,7 +64,7 @@ describe("makeUndiciFetch", () => {
     expect(Object.fromEntries(res.headers)).toMatchObject({ etag: 'W/"abc"', "x-ratelimit-remaining": "4999" })
     expect(await res.json()).toEqual({ id: 7 })
     expect(hub.seen[0]).toMatchObject({ method: "POST", body: '{"name":"n"}' })
-    expect(hub.seen[0]!.headers["authorization"]).toBe("token t")
+    expect(hub.seen[0]!.headers.authorization).toBe("token t")
   })
 
   it("returns error answers as responses, body readable as text", async () => {
@@ -91,7 +91,7 @@ describe("makeUndiciFetch", () => {
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({ id: 42, full_name: "new/name" })
     expect(hub.seen.map((s) => s.url)).toEqual(["/repos/old/name", "/repositories/42"])
-    expect(hub.seen[1]!.headers["authorization"]).toBe("token t")
+    expect(hub.seen[1]!.headers.authorization).toBe("token t")
   })
 
   it("drops the token when a redirect leaves the origin", async () => {
@@ -105,7 +105,7 @@ describe("makeUndiciFetch", () => {
     })
     const res = await fetchNow()(`${hub.url}/download`, { headers: { authorization: "token secret" } })
     expect(await res.text()).toBe("elsewhere")
-    expect(other.seen[0]!.headers["authorization"]).toBeUndefined()
+    expect(other.seen[0]!.headers.authorization).toBeUndefined()
   })
 
   it("rejects when the signal aborts a request that gets no answer", async () => {
@@ -134,16 +134,16 @@ describe("makeUndiciFetch", () => {
       res.writeHead(200, { "Content-Type": "application/json" })
       res.end('{"via":"proxy"}')
     })
-    const saved = { HTTP_PROXY: process.env["HTTP_PROXY"], NO_PROXY: process.env["NO_PROXY"] }
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY }
     try {
-      process.env["HTTP_PROXY"] = proxy.url
-      delete process.env["NO_PROXY"]
+      process.env.HTTP_PROXY = proxy.url
+      delete process.env.NO_PROXY
       expect(await (await fetchNow()(`${hub.url}/rate_limit`)).json()).toEqual({ via: "proxy" })
       expect(proxy.seen.map((s) => s.url)).toEqual([`${hub.url}/rate_limit`])
-      process.env["NO_PROXY"] = "127.0.0.1"
+      process.env.NO_PROXY = "127.0.0.1"
       expect(await (await fetchNow()(`${hub.url}/rate_limit`)).json()).toEqual({ via: "direct" })
-      delete process.env["HTTP_PROXY"]
-      delete process.env["NO_PROXY"]
+      delete process.env.HTTP_PROXY
+      delete process.env.NO_PROXY
       expect(await (await fetchNow()(`${hub.url}/rate_limit`)).json()).toEqual({ via: "direct" })
     } finally {
       for (const [k, v] of Object.entries(saved))

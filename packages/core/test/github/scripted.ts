@@ -1,7 +1,7 @@
 // A scripted Transport for client tests: answers come from a function of the request and the (test) clock,
 // and every send is recorded with the time it left, so tests can prove nothing was sent too early.
 import { Clock, Duration, Effect, Layer, Redacted } from "effect"
-import { GitHubClient } from "../../src/github/GitHubClient.ts"
+import type { GitHubClient } from "../../src/github/GitHubClient.ts"
 import type { GitHubClientOptions } from "../../src/github/GitHubConfig.ts"
 import { layerWithTransport } from "../../src/github/GitHubClientLive.ts"
 import { defaultRetryOptions } from "../../src/github/RetryPolicy.ts"

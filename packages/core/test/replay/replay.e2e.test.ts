@@ -3,12 +3,12 @@ import { mkdtemp, stat, unlink, writeFile } from "node:fs/promises"
 import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
 import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
-import { Duration, Effect, Layer, ManagedRuntime, Redacted } from "effect"
+import { Duration, Effect, type Layer, ManagedRuntime, Redacted } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { checkAndClose } from "../support/hub.ts"
 import { org, type Owner } from "../../src/domain/owner.ts"
 import { exportSpaces } from "../../src/export/ExportSpaces.ts"
-import { GitHubClient } from "../../src/github/GitHubClient.ts"
+import type { GitHubClient } from "../../src/github/GitHubClient.ts"
 import { layer } from "../../src/github/GitHubClientLive.ts"
 import { githubSecondaryLimits } from "../../src/github/RateGate.ts"
 import { defaultRetryOptions } from "../../src/github/RetryPolicy.ts"
@@ -128,13 +128,12 @@ describe("restore finds what still exists", () => {
     const { archive } = await run(exportSpaces({ owners: [org("octo-archive")], outDir: dir }))
     const withRepo = h.state
       .listSpaces("octo-archive")
-      .filter((s) => s.resources.some((r) => typeof r.metadata["repository_id"] === "number"))
+      .filter((s) => s.resources.some((r) => typeof r.metadata.repository_id === "number"))
     const [renamed, deleted] = [withRepo[0]!, withRepo[1]!]
     const originalName = renamed.name
     h.state.updateSpace("octo-archive", renamed.number, { name: `${originalName} (renamed)` })
-    const repoId = deleted.resources.find((r) => typeof r.metadata["repository_id"] === "number")!.metadata[
-      "repository_id"
-    ] as number
+    const repoId = deleted.resources.find((r) => typeof r.metadata.repository_id === "number")!.metadata
+      .repository_id as number
     const repo = h.state.repos.get(repoId)!
     h.state.repos.set(repoId, { ...repo, name: `${repo.name}-renamed` })
     h.state.deleteSpace("octo-archive", deleted.number)
@@ -148,7 +147,7 @@ describe("restore finds what still exists", () => {
     })
     expect(h.state.listSpaces("octo-archive").filter((s) => s.name === originalName)).toEqual([])
     const recreated = h.state.getSpace("octo-archive", summary.created[0]!.number!)!
-    expect(recreated.resources.map((r) => r.metadata["repository_id"])).toContain(repoId)
+    expect(recreated.resources.map((r) => r.metadata.repository_id)).toContain(repoId)
     expect(summary.unmapped.flatMap((u) => u.items).filter((i) => i.kind === "repository")).toEqual([])
   })
 })
@@ -196,7 +195,7 @@ describe("migrate to another org", () => {
       expect(migrated.general_instructions).toBe(source.general_instructions)
       // every repository id now points at octo-migrated's repository of the same name
       for (const r of migrated.resources) {
-        const id = r.metadata["repository_id"]
+        const id = r.metadata.repository_id
         if (typeof id === "number") expect(h.state.repos.get(id)!.ownerLogin).toBe("octo-migrated")
       }
       const items = summary.unmapped.find((u) => u.source.number === c.source.number)?.items ?? []
