@@ -1,8 +1,7 @@
 // status.json in the output directory, rewritten atomically after every run: what monitoring reads.
-import { randomBytes } from "node:crypto"
-import { rename, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Effect } from "effect"
+import { writeJsonAtomic } from "@spaces-vault/core/runtime/AtomicFile"
 import type { OwnerSummary } from "@spaces-vault/core/export/ExportTypes"
 
 export interface RunStatus {
@@ -24,11 +23,6 @@ export interface RunStatus {
 export const STATUS_FILE = "status.json"
 
 export const writeStatus = (dir: string, status: RunStatus) =>
-  Effect.tryPromise({
-    try: async () => {
-      const tmp = join(dir, `.${STATUS_FILE}.tmp-${randomBytes(4).toString("hex")}`)
-      await writeFile(tmp, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o600 })
-      await rename(tmp, join(dir, STATUS_FILE))
-    },
-    catch: (e) => new Error(`cannot write ${STATUS_FILE}: ${e instanceof Error ? e.message : String(e)}`)
-  })
+  writeJsonAtomic(join(dir, STATUS_FILE), status).pipe(
+    Effect.mapError((e) => new Error(`cannot write ${STATUS_FILE}: ${e.detail}`))
+  )

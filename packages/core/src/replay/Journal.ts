@@ -1,10 +1,10 @@
 // The replay journal beside the archive: which source spaces this replay has created in the target and how far
 // it got. Written atomically after every step, so a re-run after a crash at any point finds its own spaces
 // (with the name match as a second line of defence) and never creates a duplicate.
-import { randomBytes } from "node:crypto"
-import { readFile, rename, writeFile } from "node:fs/promises"
+import { readFile } from "node:fs/promises"
 import { Effect, Schema } from "effect"
 import type { Owner } from "../domain/owner.ts"
+import { writeJsonAtomic } from "../runtime/AtomicFile.ts"
 
 export const JournalEntry = Schema.Struct({
   state: Schema.Literals(["creating", "created", "done"]),
@@ -50,21 +50,11 @@ export const openJournal = (archive: string, target: Owner, dryRun: boolean) =>
       )
       Object.assign(spaces, decoded.spaces)
     }
-    const save = Effect.tryPromise({
-      try: async () => {
-        const tmp = `${path}.tmp-${randomBytes(4).toString("hex")}`
-        await writeFile(
-          tmp,
-          `${JSON.stringify({ archive, target: `${target.kind}:${target.login}`, spaces }, null, 2)}\n`,
-          { mode: 0o600 }
-        )
-        await rename(tmp, path)
-      },
-      catch: (e) =>
-        new JournalError({
-          message: `cannot write the replay journal ${path}: ${e instanceof Error ? e.message : String(e)}`
-        })
-    })
+    const save = Effect.suspend(() =>
+      writeJsonAtomic(path, { archive, target: `${target.kind}:${target.login}`, spaces })
+    ).pipe(
+      Effect.mapError((e) => new JournalError({ message: `cannot write the replay journal ${path}: ${e.detail}` }))
+    )
     const journal: Journal = {
       path,
       get: (key) => spaces[key],
