@@ -1,0 +1,77 @@
+// status.json against docs/json.md, written by the worker's own run (runOnce) against fakehub: a complete run with
+// retention (an archive removed, an unreadable one kept), a partial run and a failed one; each documented field
+// present with its documented type, fields the document does not name allowed.
+import { copyFile, mkdtemp, readFile, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { NodeServices } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { startFakeHub } from "@spaces-vault/fixtures"
+import { checkShape, readShapes } from "@spaces-vault/fixtures/jsonShapes"
+import { Effect, type Layer, Logger, Redacted } from "effect"
+import type { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
+import { layer } from "@spaces-vault/core/github/GitHubClientLive"
+import { githubSecondaryLimits } from "@spaces-vault/core/github/RateGate"
+import { defaultRetryOptions } from "@spaces-vault/core/github/RetryPolicy"
+import { liveExport, runOnce, type ExportStep } from "../src/RunOnce.ts"
+import { STATUS_FILE } from "../src/StatusFile.ts"
+import type { WorkerConfig } from "../src/WorkerConfig.ts"
+
+const config = (dir: string, orgs: ReadonlyArray<string>): WorkerConfig => ({
+  owners: { orgs: [...orgs] },
+  schedule: { cron: "30 2 * * *" },
+  outputDir: dir,
+  retention: { keepLast: 1 }
+})
+
+describe("status.json", () => {
+  // Live clock: archive names and retention read real times.
+  it.live("has the documented shape after a complete, a partial and a failed run", () =>
+    Effect.acquireUseRelease(
+      Effect.promise(() => startFakeHub({ seed: "demo" })),
+      (hub) =>
+        Effect.gen(function* () {
+          const doc = yield* Effect.promise(() => readFile(new URL("../../../docs/json.md", import.meta.url), "utf8"))
+          const rules = readShapes(doc).get("status.json")
+          assert.isDefined(rules, 'docs/json.md has no "## status.json" section')
+          const client = layer({
+            ...defaultRetryOptions,
+            ...githubSecondaryLimits,
+            apiUrl: hub.url,
+            token: Redacted.make(hub.token),
+            concurrency: 8,
+            writesPerMinute: 60,
+            userAgent: "t"
+          }) as Layer.Layer<GitHubClient>
+          const dir = yield* Effect.promise(() => mkdtemp(join(tmpdir(), "sv-status-")))
+          const seen = new Set<string>()
+          const runAndCheck = <R>(orgs: ReadonlyArray<string>, step: ExportStep<R>, next: number | undefined) =>
+            Effect.gen(function* () {
+              const returned = yield* runOnce(config(dir, orgs), next, step)
+              const status = JSON.parse(yield* Effect.promise(() => readFile(join(dir, STATUS_FILE), "utf8")))
+              assert.deepStrictEqual(checkShape(rules!, status, seen), [])
+              assert.strictEqual(status.result, returned.result)
+              return status
+            }).pipe(Effect.provide([client, NodeServices.layer, Logger.layer([])]))
+
+          // An older archive for retention to remove, and a damaged one it must keep and report.
+          const first = yield* runAndCheck(["octo-archive"], liveExport, undefined)
+          yield* Effect.promise(() => copyFile(first.archive, join(dir, "spaces-vault-20200102T000000Z.zip")))
+          yield* Effect.promise(() => writeFile(join(dir, "spaces-vault-20200101T000000Z.zip"), "not a zip"))
+          const complete = yield* runAndCheck(["octo-archive"], liveExport, Date.parse("2030-01-01T02:30:00Z"))
+          assert.strictEqual(complete.result, "success")
+          assert.strictEqual(complete.nextRunAt, "2030-01-01T02:30:00.000Z")
+          const partial = yield* runAndCheck(["octo-archive", "ghost-org"], liveExport, undefined)
+          assert.strictEqual(partial.result, "partial")
+          const down: ExportStep<never> = () => Effect.fail({ message: "GitHub is down" })
+          const failed = yield* runAndCheck(["octo-archive"], down, undefined)
+          assert.deepStrictEqual([failed.result, failed.archive, failed.error], ["failed", null, "GitHub is down"])
+
+          const unreached = rules!.map((r) => r.field).filter((f) => !seen.has(f))
+          assert.deepStrictEqual(unreached, [], "documented fields no run reached")
+          assert.deepStrictEqual(hub.counters.contractViolations, [])
+        }),
+      (hub) => Effect.promise(() => hub.close())
+    )
+  )
+})
