@@ -193,8 +193,9 @@ const listEntries = (path: string, zip: yauzl.ZipFile) =>
   })
 
 /**
- * One entry's bytes, CRC-checked; with its manifest row, also hashed as it streams and compared at its end. What
- * zlib or yauzl say about bad bytes (such as "invalid literal/lengths set") is a damaged entry, in those words.
+ * One entry's bytes, CRC-checked; with its manifest row, also hashed as it streams and compared at its end. Bad
+ * bytes are a damaged entry, said in the archive's terms: zlib's and yauzl's words ("invalid literal/lengths set",
+ * "too many bytes in the stream") mean nothing to the person restoring a space.
  */
 const readEntry = (path: string, zip: yauzl.ZipFile, entry: yauzl.Entry, row?: ManifestEntry) =>
   Effect.callback<Buffer, ArchiveError>((resume) => {

@@ -160,11 +160,18 @@ export const diffDigests = (
 
 const asText = (v: unknown): string | null => (typeof v === "string" ? v : null)
 
+/** A text as lines that each end in a newline, so a text without a final one does not end in "\ No newline…". */
+const asLines = (text: string) => (text === "" ? "" : `${text}\n`)
+
+/** A hunk's side as `diff -u` writes it: an empty side starts at the line before (0 for an empty text). */
+const range = (start: number, lines: number) => `${lines === 0 ? start - 1 : start},${lines}`
+
 /** Hunks of a line diff with 3 lines of context, as `diff -u` prints them after its two header lines. */
 export const unifiedDiff = (before: string, after: string): string =>
-  // A final newline on both sides, so a text without one does not end in "\ No newline at end of file".
-  structuredPatch("old", "new", `${before}\n`, `${after}\n`, undefined, undefined, { context: 3 })
-    .hunks.map((h) => [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines].join("\n"))
+  structuredPatch("old", "new", asLines(before), asLines(after), undefined, undefined, { context: 3 })
+    .hunks.map((h) =>
+      [`@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@`, ...h.lines].join("\n")
+    )
     .join("\n")
 
 /** The text fields `changes` names, old and new, from the two raw entries of one space. */

@@ -150,7 +150,8 @@ describe("unifiedDiff", () => {
         "+ten"
       ].join("\n")
     )
-    assert.strictEqual(unifiedDiff("", "new text"), "@@ -1,1 +1,1 @@\n-\n+new text")
+    // An empty or absent text has no lines, not one empty line.
+    assert.strictEqual(unifiedDiff("", "new text"), "@@ -0,0 +1,1 @@\n+new text")
     assert.strictEqual(unifiedDiff("same", "same"), "")
   })
 })
@@ -208,7 +209,7 @@ describe("diffArchives", () => {
     Effect.gen(function* () {
       const d = yield* archives([space(1), space(2), space(3, { general_instructions: null })])
       assert.deepStrictEqual(d.changed[0]?.texts, [
-        { field: "general_instructions", old: "be nice", new: null, diff: "@@ -1,1 +1,1 @@\n-be nice\n+" }
+        { field: "general_instructions", old: "be nice", new: null, diff: "@@ -1,1 +0,0 @@\n-be nice" }
       ])
     })
   )
