@@ -209,26 +209,27 @@ const changesText = (c: ChangedSpace) => c.changes.includes("description") || c.
  * archive's digests are held while the newer archive is compared space by space as it is read; the older archive
  * is opened again at the end, only when texts changed, to read those spaces' old texts back by name.
  */
-export const diffArchives = (oldPath: string, newPath: string): Effect.Effect<ArchiveDiff, ArchiveError> =>
-  Effect.gen(function* () {
-    const diff = startDiff()
-    yield* Effect.scoped(Effect.flatMap(openArchive(oldPath), (older) => forEachDigest(older, diff.remember)))
-    return yield* Effect.scoped(
-      Effect.gen(function* () {
-        const newer = yield* openArchive(newPath)
-        yield* forEachDigest(newer, diff.see)
-        const result = diff.finish(coverageOf(newer.manifest.owners))
-        if (!result.changed.some(changesText)) return result
-        const older = yield* openArchive(oldPath)
-        const changed = yield* Effect.forEach(result.changed, (c) =>
-          changesText(c)
-            ? Effect.map(
-                Effect.all([older.readSpaceRaw(c.owner, c.number), newer.readSpaceRaw(c.owner, c.number)]),
-                ([before, after]): ChangedSpace => ({ ...c, texts: textChanges(c.changes, before, after) })
-              )
-            : Effect.succeed(c)
-        )
-        return { ...result, changed }
-      })
-    )
-  })
+export const diffArchives: (oldPath: string, newPath: string) => Effect.Effect<ArchiveDiff, ArchiveError> = Effect.fn(
+  "Diff.diffArchives"
+)(function* (oldPath: string, newPath: string) {
+  const diff = startDiff()
+  yield* Effect.scoped(Effect.flatMap(openArchive(oldPath), (older) => forEachDigest(older, diff.remember)))
+  return yield* Effect.scoped(
+    Effect.gen(function* () {
+      const newer = yield* openArchive(newPath)
+      yield* forEachDigest(newer, diff.see)
+      const result = diff.finish(coverageOf(newer.manifest.owners))
+      if (!result.changed.some(changesText)) return result
+      const older = yield* openArchive(oldPath)
+      const changed = yield* Effect.forEach(result.changed, (c) =>
+        changesText(c)
+          ? Effect.map(
+              Effect.all([older.readSpaceRaw(c.owner, c.number), newer.readSpaceRaw(c.owner, c.number)]),
+              ([before, after]): ChangedSpace => ({ ...c, texts: textChanges(c.changes, before, after) })
+            )
+          : Effect.succeed(c)
+      )
+      return { ...result, changed }
+    })
+  )
+})

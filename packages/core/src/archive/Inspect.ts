@@ -58,47 +58,47 @@ const selectOwners = (path: string, manifest: Manifest, logins: ReadonlyArray<st
   })
 
 /** The inventory of an archive, of the owners in `owners` only when it is not empty. */
-export const inspectArchive = (
+export const inspectArchive: (
+  path: string,
+  owners?: ReadonlyArray<string>
+) => Effect.Effect<Inspection, ArchiveError | NotInArchive> = Effect.fn("Inspect.inspectArchive")(function* (
   path: string,
   owners: ReadonlyArray<string> = []
-): Effect.Effect<Inspection, ArchiveError | NotInArchive> =>
-  Effect.scoped(
-    Effect.gen(function* () {
-      const archive = yield* openArchive(path)
-      const m = archive.manifest
-      const selected = yield* selectOwners(path, m, owners)
-      const byOwner = new Map<string, Array<InspectedSpace>>(selected.map((o) => [o.login.toLowerCase(), []]))
-      // Every space is read, also those of owners not shown: reading is what checks them against the manifest.
-      yield* Stream.runForEach(archive.spaces, (e) =>
-        Effect.sync(() => {
-          byOwner.get(e.ownerLogin)?.push({
-            number: e.number,
-            name: e.space.name,
-            resources: e.space.resources_attributes?.length ?? 0,
-            collaborators: e.space.collaborators.length
-          })
-        })
-      )
-      const repositories = yield* archive.repositories
-      return {
-        archive: path,
-        formatVersion: m.formatVersion,
-        createdAt: m.createdAt,
-        sourceApiUrl: m.sourceApiUrl,
-        tool: m.tool,
-        partial: m.partial,
-        owners: selected.map((o) => ({
-          login: o.login,
-          kind: o.kind,
-          status: o.status,
-          failures: o.failures,
-          vanished: o.vanished,
-          spaces: (byOwner.get(o.login.toLowerCase()) ?? []).sort((a, b) => a.number - b.number)
-        })),
-        repositories: Object.keys(repositories).length
-      }
+) {
+  const archive = yield* openArchive(path)
+  const m = archive.manifest
+  const selected = yield* selectOwners(path, m, owners)
+  const byOwner = new Map<string, Array<InspectedSpace>>(selected.map((o) => [o.login.toLowerCase(), []]))
+  // Every space is read, also those of owners not shown: reading is what checks them against the manifest.
+  yield* Stream.runForEach(archive.spaces, (e) =>
+    Effect.sync(() => {
+      byOwner.get(e.ownerLogin)?.push({
+        number: e.number,
+        name: e.space.name,
+        resources: e.space.resources_attributes?.length ?? 0,
+        collaborators: e.space.collaborators.length
+      })
     })
   )
+  const repositories = yield* archive.repositories
+  return {
+    archive: path,
+    formatVersion: m.formatVersion,
+    createdAt: m.createdAt,
+    sourceApiUrl: m.sourceApiUrl,
+    tool: m.tool,
+    partial: m.partial,
+    owners: selected.map((o) => ({
+      login: o.login,
+      kind: o.kind,
+      status: o.status,
+      failures: o.failures,
+      vanished: o.vanished,
+      spaces: (byOwner.get(o.login.toLowerCase()) ?? []).sort((a, b) => a.number - b.number)
+    })),
+    repositories: Object.keys(repositories).length
+  }
+}, Effect.scoped)
 
 export interface InspectedResource {
   readonly id: number
@@ -158,44 +158,45 @@ const collaboratorOf = (c: Collaborator): InspectedCollaborator => ({
 })
 
 /** One space of an archive in full; fails with NotInArchive, saying why when the manifest knows, if it is not there. */
-export const inspectSpace = (
+export const inspectSpace: (
   path: string,
   owner: string,
   number: number
-): Effect.Effect<SpaceInspection, ArchiveError | NotInArchive> =>
-  Effect.scoped(
-    Effect.gen(function* () {
-      const archive = yield* openArchive(path)
-      const [o] = yield* selectOwners(path, archive.manifest, [owner])
-      if (!archive.manifest.entries.some((e) => e.path === spaceEntryPath(owner, number))) {
-        const failure = o?.failures.find((f) => f.scope === FailureScope.space(number))
-        return yield* new NotInArchive({
-          path,
-          what: `space ${o?.login ?? owner}/${number}`,
-          ...(o?.vanished.includes(number)
-            ? { why: "it was deleted during the export" }
-            : failure !== undefined
-              ? { why: `the export could not read it: ${failure.message}` }
-              : {})
-        })
-      }
-      const { space } = yield* archive.readSpace(owner, number)
-      const repositories = yield* archive.repositories
-      return {
-        archive: path,
-        createdAt: archive.manifest.createdAt,
-        owner: o?.login ?? owner,
-        number,
-        name: space.name,
-        description: space.description ?? null,
-        baseRole: space.base_role,
-        generalInstructions: space.general_instructions ?? null,
-        url: space.html_url,
-        creator: space.creator.login,
-        spaceCreatedAt: space.created_at,
-        spaceUpdatedAt: space.updated_at,
-        resources: (space.resources_attributes ?? []).map((r) => resourceOf(r, repositories)),
-        collaborators: space.collaborators.map(collaboratorOf)
-      }
+) => Effect.Effect<SpaceInspection, ArchiveError | NotInArchive> = Effect.fn("Inspect.inspectSpace")(function* (
+  path: string,
+  owner: string,
+  number: number
+) {
+  const archive = yield* openArchive(path)
+  const [o] = yield* selectOwners(path, archive.manifest, [owner])
+  if (!archive.manifest.entries.some((e) => e.path === spaceEntryPath(owner, number))) {
+    const failure = o?.failures.find((f) => f.scope === FailureScope.space(number))
+    return yield* new NotInArchive({
+      path,
+      what: `space ${o?.login ?? owner}/${number}`,
+      ...(o?.vanished.includes(number)
+        ? { why: "it was deleted during the export" }
+        : failure !== undefined
+          ? { why: `the export could not read it: ${failure.message}` }
+          : {})
     })
-  )
+  }
+  const { space } = yield* archive.readSpace(owner, number)
+  const repositories = yield* archive.repositories
+  return {
+    archive: path,
+    createdAt: archive.manifest.createdAt,
+    owner: o?.login ?? owner,
+    number,
+    name: space.name,
+    description: space.description ?? null,
+    baseRole: space.base_role,
+    generalInstructions: space.general_instructions ?? null,
+    url: space.html_url,
+    creator: space.creator.login,
+    spaceCreatedAt: space.created_at,
+    spaceUpdatedAt: space.updated_at,
+    resources: (space.resources_attributes ?? []).map((r) => resourceOf(r, repositories)),
+    collaborators: space.collaborators.map(collaboratorOf)
+  }
+}, Effect.scoped)

@@ -1,7 +1,7 @@
 // `verify`: trusts nothing it reads. Zip structure and CRCs, every manifest entry's size and sha256, no entry
 // outside the manifest, safe entry names, the schema of every file, and counts that agree with the manifest.
 import { createHash } from "node:crypto"
-import { Cause, Effect, Schema } from "effect"
+import { Cause, Effect, Result, Schema } from "effect"
 import { ArchivedSpaceV1, MANIFEST_PATH, REPOSITORIES_PATH, RepositoryIndexV1 } from "./ArchiveFormat.ts"
 import type { ArchiveError } from "./ArchiveError.ts"
 import { firstLine, openArchive, parseSpacePath } from "./ArchiveReader.ts"
@@ -13,6 +13,9 @@ export interface VerifyReport {
   readonly problems: ReadonlyArray<string>
   readonly counts: { readonly entries: number; readonly spaces: number; readonly owners: number }
 }
+
+const parseJson = (bytes: Buffer): Result.Result<unknown, unknown> =>
+  Result.try(() => JSON.parse(bytes.toString("utf8")) as unknown)
 
 const why = (cause: Cause.Cause<{ readonly message: string }>) =>
   firstLine(String((Cause.squash(cause) as { message?: unknown }).message ?? cause))
@@ -44,13 +47,12 @@ export const verifyArchive = (path: string): Effect.Effect<VerifyReport, Archive
           problems.push(`entry ${entry.path} has ${bytes.length} bytes, the manifest says ${entry.size}`)
         const sha = createHash("sha256").update(bytes).digest("hex")
         if (sha !== entry.sha256) problems.push(`entry ${entry.path} does not match its sha256 in the manifest`)
-        let json: unknown
-        try {
-          json = JSON.parse(bytes.toString("utf8"))
-        } catch {
+        const parsed = parseJson(bytes)
+        if (Result.isFailure(parsed)) {
           problems.push(`entry ${entry.path} is not valid JSON`)
           continue
         }
+        const json = parsed.success
         if (entry.path === REPOSITORIES_PATH) {
           const r = Schema.decodeUnknownExit(RepositoryIndexV1)(json)
           if (r._tag === "Failure") problems.push(`repositories.json does not match the format: ${why(r.cause)}`)
