@@ -108,6 +108,7 @@ describe("spaces-vault inspect", () => {
         "resources (2):",
         "  repository  octo-org/api",
         "  free_text   Escalation",
+        "      page the on-call",
         "",
         "collaborators (2):",
         "  User hubot     writer",

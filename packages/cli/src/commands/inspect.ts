@@ -49,7 +49,11 @@ export const renderSpace = (s: SpaceInspection): string => {
     ...block(s.generalInstructions),
     "",
     `resources (${s.resources.length}):`,
-    ...s.resources.map((r) => `  ${r.type.padEnd(typeWidth)}  ${r.summary}`),
+    ...s.resources.flatMap((r) => [
+      `  ${r.type.padEnd(typeWidth)}  ${r.summary}`,
+      // A note's text is the resource itself: shown under it, indented.
+      ...(r.metadata.text === undefined ? [] : r.metadata.text.split("\n").map((line) => `      ${line}`.trimEnd()))
+    ]),
     "",
     `collaborators (${s.collaborators.length}):`,
     ...s.collaborators.map((c) => `  ${`${c.type} ${c.name}`.trimEnd().padEnd(nameWidth)}  ${c.role}`)
