@@ -1,11 +1,12 @@
-// `spaces-vault inspect ARCHIVE`: the owners and spaces an archive holds.
-import { Effect } from "effect"
-import { Argument, Command } from "effect/cli"
+// `spaces-vault inspect ARCHIVE [--owner O]… [--space OWNER/N]`: the owners and spaces an archive holds, or one
+// space in full.
+import { Effect, Option } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
 import { describeFailure } from "@spaces-vault/core/archive/ArchiveFormat"
-import { inspectArchive, type Inspection } from "@spaces-vault/core/archive/Inspect"
-import { RunFailed } from "../ExitCode.ts"
+import { inspectArchive, inspectSpace, type Inspection, type SpaceInspection } from "@spaces-vault/core/archive/Inspect"
+import { RunFailed, UsageError } from "../ExitCode.ts"
 import { Output } from "../Output.ts"
-import { jsonFlag } from "./shared.ts"
+import { jsonFlag, splitList } from "./shared.ts"
 
 export const renderInspection = (i: Inspection): string => {
   const lines = [
@@ -26,17 +27,76 @@ export const renderInspection = (i: Inspection): string => {
   return lines.join("\n")
 }
 
+/** Text indented under its heading, line by line; "(none)" when absent or empty. */
+const block = (text: string | null): ReadonlyArray<string> =>
+  text === null || text === "" ? ["  (none)"] : text.split("\n").map((line) => `  ${line}`.trimEnd())
+
+export const renderSpace = (s: SpaceInspection): string => {
+  const width = (xs: ReadonlyArray<string>) => Math.max(0, ...xs.map((x) => x.length))
+  const typeWidth = width(s.resources.map((r) => r.type))
+  const nameWidth = width(s.collaborators.map((c) => `${c.type} ${c.name}`))
+  return [
+    `space ${s.owner}/${s.number}: ${s.name}`,
+    `  in archive ${s.archive} (created ${s.createdAt})`,
+    `  ${s.url}`,
+    `  created ${s.spaceCreatedAt} by ${s.creator}, updated ${s.spaceUpdatedAt}`,
+    `  base role: ${s.baseRole}`,
+    "",
+    "description:",
+    ...block(s.description),
+    "",
+    "general instructions:",
+    ...block(s.generalInstructions),
+    "",
+    `resources (${s.resources.length}):`,
+    ...s.resources.flatMap((r) => [
+      `  ${r.type.padEnd(typeWidth)}  ${r.summary}`,
+      // A note's text is the resource itself: shown under it, indented.
+      ...(r.metadata.text === undefined ? [] : r.metadata.text.split("\n").map((line) => `      ${line}`.trimEnd()))
+    ]),
+    "",
+    `collaborators (${s.collaborators.length}):`,
+    ...s.collaborators.map((c) => `  ${`${c.type} ${c.name}`.trimEnd().padEnd(nameWidth)}  ${c.role}`)
+  ].join("\n")
+}
+
+const SPACE_ARG = /^([^/\s]+)\/(\d+)$/
+
+/** An archive that cannot be read, or does not hold what was asked for: a run-time failure (exit 1), one sentence. */
+const notReadable = Effect.mapError(
+  (e: { readonly message: string }) => new RunFailed({ message: e.message, reported: false })
+)
+
 export const inspectCommand = Command.make(
   "inspect",
-  { archive: Argument.String("archive").pipe(Argument.withDescription("archive to list")), json: jsonFlag },
+  {
+    archive: Argument.String("archive").pipe(Argument.withDescription("archive to list")),
+    owner: Flag.String("owner").pipe(
+      Flag.withDescription("list only the spaces of OWNER (repeatable, or comma-separated)"),
+      Flag.atLeast(0)
+    ),
+    space: Flag.String("space").pipe(
+      Flag.withDescription("show one space in full, as OWNER/NUMBER: texts, resources, collaborators"),
+      Flag.optional
+    ),
+    json: jsonFlag
+  },
   (f) =>
     Effect.gen(function* () {
       const out = (yield* Output)(f.json)
-      const inspection = yield* inspectArchive(f.archive).pipe(
-        Effect.catchTag("ArchiveError", (e) => Effect.fail(new RunFailed({ message: e.message, reported: false })))
-      )
+      const owners = splitList(f.owner)
+      if (Option.isSome(f.space)) {
+        const m = SPACE_ARG.exec(f.space.value)
+        if (m === null) return yield* new UsageError({ message: `--space ${f.space.value}: expected OWNER/NUMBER` })
+        if (owners.length > 0) return yield* new UsageError({ message: "--space and --owner cannot be combined" })
+        const space = yield* inspectSpace(f.archive, m[1]!, Number(m[2])).pipe(notReadable)
+        return yield* out.result(renderSpace(space), space)
+      }
+      const inspection = yield* inspectArchive(f.archive, owners).pipe(notReadable)
       yield* out.result(renderInspection(inspection), inspection)
     })
 ).pipe(
-  Command.withDescription("List the owners and spaces of an archive (number, name, resource and collaborator counts).")
+  Command.withDescription(
+    "List the owners and spaces of an archive (number, name, resource and collaborator counts), or show one space."
+  )
 )

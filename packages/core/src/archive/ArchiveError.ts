@@ -5,16 +5,23 @@ import { Schema } from "effect"
 export const ArchiveErrorReason = Schema.Literals([
   "NotFound",
   "Unreadable",
+  /** A zip file whose bytes were damaged (cut short, or changed on disk): nothing in it can be trusted. */
+  "Damaged",
   "UnsupportedVersion",
   "Invalid",
   "WriteFailed"
 ])
 export type ArchiveErrorReason = typeof ArchiveErrorReason.Type
 
+/** What to do about a damaged archive: it cannot be repaired, but the archives before it are separate files. */
+const DAMAGED_ADVICE = "use the previous archive instead"
+
 export class ArchiveError extends Schema.TaggedError<ArchiveError>()("ArchiveError", {
   reason: ArchiveErrorReason,
   path: Schema.String,
-  detail: Schema.String
+  detail: Schema.String,
+  /** The entry a `Damaged` archive cannot give back; absent when its table of contents is what is damaged. */
+  entry: Schema.optionalKey(Schema.String)
 }) {
   override get message(): string {
     switch (this.reason) {
@@ -22,6 +29,10 @@ export class ArchiveError extends Schema.TaggedError<ArchiveError>()("ArchiveErr
         return `archive ${this.path} does not exist`
       case "Unreadable":
         return `archive ${this.path} is not a readable zip file: ${this.detail}`
+      case "Damaged":
+        return this.entry === undefined
+          ? `archive ${this.path} is damaged: ${this.detail}; ${DAMAGED_ADVICE}`
+          : `entry ${this.entry} of archive ${this.path} is damaged: ${this.detail}; ${DAMAGED_ADVICE}`
       case "UnsupportedVersion":
         return `archive ${this.path} ${this.detail}`
       case "Invalid":
@@ -30,4 +41,18 @@ export class ArchiveError extends Schema.TaggedError<ArchiveError>()("ArchiveErr
         return `could not write archive ${this.path}: ${this.detail}`
     }
   }
+
+  /** The problem without the archive's name, as verify lists it under the archive. */
+  get problem(): string {
+    return this.reason === "Damaged" && this.entry !== undefined
+      ? `entry ${this.entry} is damaged: ${this.detail}`
+      : this.detail
+  }
 }
+
+/** What a damaged zip's table of contents is called, for people who do not know zip's terms. */
+export const DAMAGED_TABLE_OF_CONTENTS = "its table of contents (zip central directory) cannot be read"
+/** An entry whose compressed bytes do not inflate to what the zip's checksum and sizes say. */
+export const DAMAGED_DATA = "its compressed data is corrupt"
+/** An entry whose local header (where its data starts, how it is compressed) is wrong. */
+export const DAMAGED_HEADER = "its zip header is corrupt"

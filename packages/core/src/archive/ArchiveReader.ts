@@ -2,6 +2,7 @@
 // manifest's version is checked before it is decoded, and entries are read one at a time (never the whole archive
 // in memory). Every read of contents refuses an archive whose entries differ from its manifest: names and sizes
 // are compared when it is opened, and each entry is hashed as it streams and compared with its row at its end.
+import { open } from "node:fs/promises"
 import { crc32 } from "node:zlib"
 import { Effect, Schema, Stream } from "effect"
 import yauzl from "yauzl"
@@ -19,7 +20,8 @@ import {
   type ManifestEntry,
   type RepositoryIndex
 } from "./ArchiveFormat.ts"
-import { ArchiveError } from "./ArchiveError.ts"
+import { errnoWords } from "../runtime/ErrorText.ts"
+import { ArchiveError, DAMAGED_DATA, DAMAGED_HEADER, DAMAGED_TABLE_OF_CONTENTS } from "./ArchiveError.ts"
 import { checkListing, entryChecker } from "./EntryCheck.ts"
 
 export interface ZipEntryInfo {
@@ -40,6 +42,8 @@ export interface ArchiveHandle {
   /** One manifest-listed entry, parsed; its size and sha256 checked against the manifest. */
   readonly readJson: (name: string) => Effect.Effect<unknown, ArchiveError>
   readonly repositories: Effect.Effect<RepositoryIndex, ArchiveError>
+  /** One space, decoded and raw, read by name. */
+  readonly readSpace: (ownerLogin: string, number: number) => Effect.Effect<ArchivedSpaceEntry, ArchiveError>
   /** The space entry exactly as stored (unknown fields kept). */
   readonly readSpaceRaw: (ownerLogin: string, number: number) => Effect.Effect<Record<string, unknown>, ArchiveError>
   /** Every space, lazily, decoded (for logic) and raw (for faithful copies). */
@@ -100,27 +104,56 @@ export const decodeManifest = (path: string, json: unknown): Effect.Effect<Manif
     }
   })
 
-const firstLine = (s: string) => s.split("\n").slice(0, 2).join(" ").slice(0, 300)
+/** A Schema error's first two lines, at most 300 characters: the path and the expectation, enough for one sentence. */
+export const firstLine = (s: string): string => s.split("\n").slice(0, 2).join(" ").slice(0, 300)
+
+const ZIP_SIGNATURES = ["504b0304", "504b0506", "504b0708"]
+
+/** Whether the file begins like a zip (a local header, or the end record of an empty zip), is empty, or neither. */
+const headOf = (path: string) =>
+  Effect.promise(async () => {
+    const handle = await open(path, "r").catch(() => undefined)
+    if (handle === undefined) return "other" as const
+    try {
+      const head = Buffer.alloc(4)
+      const { bytesRead } = await handle.read(head, 0, 4, 0)
+      if (bytesRead === 0) return "empty" as const
+      return ZIP_SIGNATURES.includes(head.toString("hex")) ? ("zip" as const) : ("other" as const)
+    } finally {
+      await handle.close()
+    }
+  })
+
+/** An error with an errno code is the file system's (permissions, I/O), not damage to the archive's bytes. */
+const ioWords = (err: Error): string | undefined => errnoWords((err as NodeJS.ErrnoException).code)
 
 const openZip = (path: string) =>
-  Effect.callback<yauzl.ZipFile, ArchiveError>((resume) => {
+  Effect.callback<yauzl.ZipFile, Error>((resume) => {
     yauzl.open(
       path,
       { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false },
-      (err, zip) => {
-        if (err) {
-          const code = (err as NodeJS.ErrnoException).code
-          resume(
-            Effect.fail(
-              code === "ENOENT"
-                ? new ArchiveError({ reason: "NotFound", path, detail: "no such file" })
-                : new ArchiveError({ reason: "Unreadable", path, detail: err.message })
-            )
-          )
-        } else resume(Effect.succeed(zip))
-      }
+      (err, zip) => resume(err ? Effect.fail(err) : Effect.succeed(zip))
     )
-  })
+  }).pipe(
+    Effect.catch((err) => {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT")
+        return Effect.fail(new ArchiveError({ reason: "NotFound", path, detail: "no such file" }))
+      const io = ioWords(err)
+      if (io !== undefined) return Effect.fail(new ArchiveError({ reason: "Unreadable", path, detail: io }))
+      // yauzl reads the table of contents from the end of the file, so a zip cut short or changed there fails here.
+      return Effect.flatMap(headOf(path), (head) =>
+        Effect.fail(
+          head === "zip"
+            ? new ArchiveError({ reason: "Damaged", path, detail: DAMAGED_TABLE_OF_CONTENTS })
+            : new ArchiveError({
+                reason: "Unreadable",
+                path,
+                detail: head === "empty" ? "the file is empty" : "it does not begin like a zip file"
+              })
+        )
+      )
+    })
+  )
 
 const listEntries = (path: string, zip: yauzl.ZipFile) =>
   Effect.callback<Map<string, yauzl.Entry>, ArchiveError>((resume) => {
@@ -142,33 +175,41 @@ const listEntries = (path: string, zip: yauzl.ZipFile) =>
       zip.readEntry()
     })
     zip.on("end", () => resume(Effect.succeed(entries)))
-    zip.on("error", (err: Error) =>
+    zip.on("error", (err: Error) => {
+      const io = ioWords(err)
       resume(
         Effect.fail(
-          // yauzl refuses unsafe names itself (absolute, "..", backslashes): that is an invalid archive, not a corrupt one.
+          // yauzl refuses unsafe names itself (absolute, "..", backslashes): that is an invalid archive, not a damaged one.
           /absolute path|invalid relative path|invalid characters in fileName/.test(err.message)
             ? new ArchiveError({ reason: "Invalid", path, detail: `unsafe entry name (${err.message})` })
-            : new ArchiveError({ reason: "Unreadable", path, detail: err.message })
+            : io !== undefined
+              ? new ArchiveError({ reason: "Unreadable", path, detail: io })
+              : // Any other complaint is about the central directory's bytes (a bad signature, flag or length).
+                new ArchiveError({ reason: "Damaged", path, detail: DAMAGED_TABLE_OF_CONTENTS })
         )
       )
-    )
+    })
     zip.readEntry()
   })
 
-/** One entry's bytes, CRC-checked; with its manifest row, also hashed as it streams and compared at its end. */
+/**
+ * One entry's bytes, CRC-checked; with its manifest row, also hashed as it streams and compared at its end. Bad
+ * bytes are a damaged entry, said in the archive's terms: zlib's and yauzl's words ("invalid literal/lengths set",
+ * "too many bytes in the stream") mean nothing to the person restoring a space.
+ */
 const readEntry = (path: string, zip: yauzl.ZipFile, entry: yauzl.Entry, row?: ManifestEntry) =>
   Effect.callback<Buffer, ArchiveError>((resume) => {
+    const entryName = entry.fileName
+    const failed = (err: Error, damage: string) => {
+      const io = ioWords(err)
+      return io !== undefined
+        ? new ArchiveError({ reason: "Unreadable", path, detail: `${entryName}: ${io}` })
+        : new ArchiveError({ reason: "Damaged", path, entry: entryName, detail: damage })
+    }
     zip.openReadStream(entry, (err, stream) => {
       if (err || stream === undefined) {
-        return resume(
-          Effect.fail(
-            new ArchiveError({
-              reason: "Unreadable",
-              path,
-              detail: `${entry.fileName}: ${err?.message ?? "no stream"}`
-            })
-          )
-        )
+        // Reading the entry's local header, or its compression method from the central directory, went wrong.
+        return resume(Effect.fail(failed(err ?? new Error("no stream"), DAMAGED_HEADER)))
       }
       const chunks: Array<Buffer> = []
       const check = row === undefined ? undefined : entryChecker(row)
@@ -176,22 +217,13 @@ const readEntry = (path: string, zip: yauzl.ZipFile, entry: yauzl.Entry, row?: M
         chunks.push(c)
         check?.update(c)
       })
-      stream.on("error", (e: Error) =>
-        resume(Effect.fail(new ArchiveError({ reason: "Unreadable", path, detail: `${entry.fileName}: ${e.message}` })))
-      )
+      // Inflate errors, and sizes that disagree with the central directory (validateEntrySizes).
+      stream.on("error", (e: Error) => resume(Effect.fail(failed(e, DAMAGED_DATA))))
       stream.on("end", () => {
         const bytes = Buffer.concat(chunks)
         const problem = check?.problem()
         if (crc32(bytes) >>> 0 !== entry.crc32 >>> 0) {
-          resume(
-            Effect.fail(
-              new ArchiveError({
-                reason: "Unreadable",
-                path,
-                detail: `${entry.fileName}: CRC mismatch (the file is corrupt)`
-              })
-            )
-          )
+          resume(Effect.fail(new ArchiveError({ reason: "Damaged", path, entry: entryName, detail: DAMAGED_DATA })))
         } else if (problem !== undefined) {
           resume(Effect.fail(new ArchiveError({ reason: "Invalid", path, detail: problem })))
         } else resume(Effect.succeed(bytes))
@@ -287,6 +319,7 @@ export const openArchive = (path: string) =>
             : new ArchiveError({ reason: "Invalid", path, detail: `repositories.json: ${firstLine(e.message)}` })
         )
       ),
+      readSpace: (ownerLogin, number) => spaceOf(spaceEntryPath(ownerLogin, number)),
       readSpaceRaw: (ownerLogin, number) => {
         const name = spaceEntryPath(ownerLogin, number)
         return readJson(name).pipe(Effect.flatMap((json) => asObject(name, json)))

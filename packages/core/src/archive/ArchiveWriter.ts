@@ -91,9 +91,8 @@ class Coalesce extends Transform {
   private block = Buffer.allocUnsafeSlow(BLOCK_SIZE)
   private used = 0
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
-    // Copied at once rather than kept until the block is full: a tiny chunk then dies young. Kept, the ~1,000
-    // chunks of a block outlived young-generation collections and were promoted, so the central directory's burst
-    // grew the old generation by tens of MB of garbage.
+    // Copied at once, so a tiny chunk dies young instead of outliving young-generation collections until its
+    // block is full (docs/performance.md, Memory, "The end").
     for (let offset = 0; offset < chunk.length; ) {
       const copied = chunk.copy(this.block, this.used, offset)
       this.used += copied

@@ -1,9 +1,14 @@
-// A pure diff of two archives' digests: spaces added, removed ("deleted since last night" — the list a restore
-// starts from) and changed, with what changed. Spaces are matched by owner (case-folded) and number.
-// A space is "removed" only when the newer archive could have seen it: if its owner's listing failed, or the
-// space itself could not be read, it is "unverified" instead — a restore must not start from a failed export.
+// The diff of two archives: spaces added, removed ("deleted since last night" — the list a restore starts from)
+// and changed, with what changed. Spaces are matched by owner (case-folded) and number. A space is "removed" only
+// when the newer archive could have seen it: if its owner's listing failed, or the space itself could not be read,
+// it is "unverified" instead — a restore must not start from a failed export. The comparison is pure, on digests;
+// `diffArchives` at the end feeds it from two archive files.
+import { structuredPatch } from "diff"
+import { Effect, Stream } from "effect"
 import { FailureScope, type ManifestOwner } from "./ArchiveFormat.ts"
-import { tableOf, type SpaceDigest } from "./SpaceDigest.ts"
+import type { ArchiveError } from "./ArchiveError.ts"
+import { type ArchiveHandle, openArchive } from "./ArchiveReader.ts"
+import { digestSpace, tableOf, type SpaceDigest } from "./SpaceDigest.ts"
 
 export interface SpaceRef {
   readonly owner: string
@@ -11,8 +16,22 @@ export interface SpaceRef {
   readonly name: string
 }
 
+/** A changed text field of a space, old and new (null when absent). */
+export interface TextChange {
+  readonly field: "description" | "general_instructions"
+  readonly old: string | null
+  readonly new: string | null
+  /** For general_instructions, which run to thousands of characters: a unified diff, hunks only (no file header). */
+  readonly diff?: string
+}
+
 export interface ChangedSpace extends SpaceRef {
   readonly changes: ReadonlyArray<string>
+  /**
+   * The old and new values of the text fields named in `changes` (a digest holds only their hashes, so the pure
+   * diff leaves this out and `diffArchives` reads the two entries back).
+   */
+  readonly texts?: ReadonlyArray<TextChange>
 }
 
 export interface UnverifiedSpace extends SpaceRef {
@@ -138,3 +157,79 @@ export const diffDigests = (
   for (const d of after) diff.see(d)
   return diff.finish(coverage)
 }
+
+const asText = (v: unknown): string | null => (typeof v === "string" ? v : null)
+
+/** A text as lines that each end in a newline, so a text without a final one does not end in "\ No newline…". */
+const asLines = (text: string) => (text === "" ? "" : `${text}\n`)
+
+/** A hunk's side as `diff -u` writes it: an empty side starts at the line before (0 for an empty text). */
+const range = (start: number, lines: number) => `${lines === 0 ? start - 1 : start},${lines}`
+
+/** Hunks of a line diff with 3 lines of context, as `diff -u` prints them after its two header lines. */
+export const unifiedDiff = (before: string, after: string): string =>
+  structuredPatch("old", "new", asLines(before), asLines(after), undefined, undefined, { context: 3 })
+    .hunks.map((h) =>
+      [`@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@`, ...h.lines].join("\n")
+    )
+    .join("\n")
+
+/** The text fields `changes` names, old and new, from the two raw entries of one space. */
+export const textChanges = (
+  changes: ReadonlyArray<string>,
+  before: Readonly<Record<string, unknown>>,
+  after: Readonly<Record<string, unknown>>
+): ReadonlyArray<TextChange> => {
+  const texts: Array<TextChange> = []
+  if (changes.includes("description"))
+    texts.push({ field: "description", old: asText(before.description), new: asText(after.description) })
+  if (changes.includes("general_instructions")) {
+    const old = asText(before.general_instructions)
+    const now = asText(after.general_instructions)
+    texts.push({ field: "general_instructions", old, new: now, diff: unifiedDiff(old ?? "", now ?? "") })
+  }
+  return texts
+}
+
+/**
+ * Hands the digest of each space of an archive to `f`, entry by entry. The repository index is read too, though a
+ * diff does not use it: reading checks it against the manifest, and a diff of an archive that is not what its
+ * manifest says must fail like inspect and verify do.
+ */
+const forEachDigest = (archive: ArchiveHandle, f: (d: SpaceDigest) => void): Effect.Effect<void, ArchiveError> =>
+  Stream.runForEach(archive.spaces, (e) => Effect.sync(() => f(digestSpace(e.ownerLogin, e.space)))).pipe(
+    Effect.andThen(archive.repositories),
+    Effect.asVoid
+  )
+
+const changesText = (c: ChangedSpace) => c.changes.includes("description") || c.changes.includes("general_instructions")
+
+/**
+ * The diff of two archives; what the newer one failed to read is "unverified", never "removed". Only the older
+ * archive's digests are held while the newer archive is compared space by space as it is read; the older archive
+ * is opened again at the end, only when texts changed, to read those spaces' old texts back by name.
+ */
+export const diffArchives: (oldPath: string, newPath: string) => Effect.Effect<ArchiveDiff, ArchiveError> = Effect.fn(
+  "Diff.diffArchives"
+)(function* (oldPath: string, newPath: string) {
+  const diff = startDiff()
+  yield* Effect.scoped(Effect.flatMap(openArchive(oldPath), (older) => forEachDigest(older, diff.remember)))
+  return yield* Effect.scoped(
+    Effect.gen(function* () {
+      const newer = yield* openArchive(newPath)
+      yield* forEachDigest(newer, diff.see)
+      const result = diff.finish(coverageOf(newer.manifest.owners))
+      if (!result.changed.some(changesText)) return result
+      const older = yield* openArchive(oldPath)
+      const changed = yield* Effect.forEach(result.changed, (c) =>
+        changesText(c)
+          ? Effect.map(
+              Effect.all([older.readSpaceRaw(c.owner, c.number), newer.readSpaceRaw(c.owner, c.number)]),
+              ([before, after]): ChangedSpace => ({ ...c, texts: textChanges(c.changes, before, after) })
+            )
+          : Effect.succeed(c)
+      )
+      return { ...result, changed }
+    })
+  )
+})

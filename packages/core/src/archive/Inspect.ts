@@ -1,10 +1,24 @@
-// Reading archives for people: an inventory of owners and spaces (inspect), and the diff of two archives.
-import { Effect, Stream } from "effect"
-import type { Manifest } from "./ArchiveFormat.ts"
+// `inspect`: what an archive holds, for people. The inventory of its owners and spaces (optionally of some owners
+// only), or one space in full: its texts, its resources with the repositories they name, and its collaborators.
+import { Effect, Schema, Stream } from "effect"
+import { sameLogin } from "../domain/owner.ts"
+import { isTeamCollaborator, isUserCollaborator, type Collaborator, type Resource } from "../domain/space.ts"
+import { FailureScope, type Manifest, type RepositoryIndex, spaceEntryPath } from "./ArchiveFormat.ts"
 import type { ArchiveError } from "./ArchiveError.ts"
 import { openArchive } from "./ArchiveReader.ts"
-import { coverageOf, startDiff, type ArchiveDiff } from "./Diff.ts"
-import { digestSpace, type SpaceDigest } from "./SpaceDigest.ts"
+
+/** The archive does not hold what was asked for: an owner, or one space. */
+export class NotInArchive extends Schema.TaggedError<NotInArchive>()("NotInArchive", {
+  path: Schema.String,
+  /** "owner octo-org" or "space octo-org/7". */
+  what: Schema.String,
+  /** Why, when the manifest says: the space was deleted during the export, or could not be read. */
+  why: Schema.optionalKey(Schema.String)
+}) {
+  override get message(): string {
+    return `archive ${this.path} holds no ${this.what}${this.why === undefined ? "" : ` (${this.why})`}`
+  }
+}
 
 export interface InspectedSpace {
   readonly number: number
@@ -31,68 +45,158 @@ export interface Inspection {
   readonly repositories: number
 }
 
-export const inspectArchive = (path: string): Effect.Effect<Inspection, ArchiveError> =>
-  Effect.scoped(
-    Effect.gen(function* () {
-      const archive = yield* openArchive(path)
-      const byOwner = new Map<string, Array<InspectedSpace>>()
-      yield* Stream.runForEach(archive.spaces, (e) =>
-        Effect.sync(() => {
-          const list = byOwner.get(e.ownerLogin) ?? []
-          list.push({
-            number: e.number,
-            name: e.space.name,
-            resources: e.space.resources_attributes?.length ?? 0,
-            collaborators: e.space.collaborators.length
-          })
-          byOwner.set(e.ownerLogin, list)
-        })
-      )
-      const repositories = yield* archive.repositories
-      const m = archive.manifest
-      return {
-        archive: path,
-        formatVersion: m.formatVersion,
-        createdAt: m.createdAt,
-        sourceApiUrl: m.sourceApiUrl,
-        tool: m.tool,
-        partial: m.partial,
-        owners: m.owners.map((o) => ({
-          login: o.login,
-          kind: o.kind,
-          status: o.status,
-          failures: o.failures,
-          vanished: o.vanished,
-          spaces: (byOwner.get(o.login.toLowerCase()) ?? []).sort((a, b) => a.number - b.number)
-        })),
-        repositories: Object.keys(repositories).length
-      }
-    })
-  )
-
-/**
- * Hands the digest of each space of an archive to `f`, entry by entry; returns the archive's manifest. The
- * repository index is read too, though a diff does not use it: reading checks it against the manifest, and a diff
- * of an archive that is not what its manifest says must fail like inspect and verify do.
- */
-const forEachDigest = (path: string, f: (d: SpaceDigest) => void): Effect.Effect<Manifest, ArchiveError> =>
-  Effect.scoped(
-    Effect.gen(function* () {
-      const archive = yield* openArchive(path)
-      yield* Stream.runForEach(archive.spaces, (e) => Effect.sync(() => f(digestSpace(e.ownerLogin, e.space))))
-      yield* archive.repositories
-      return archive.manifest
-    })
-  )
-
-/**
- * The diff of two archives; what the newer one failed to read is "unverified", never "removed". Only the older
- * archive's digests are held; the newer archive is compared space by space as it is read.
- */
-export const diffArchives = (oldPath: string, newPath: string): Effect.Effect<ArchiveDiff, ArchiveError> =>
+/** The owners of `manifest` among `logins` (all of them when none is given); fails on a login it does not hold. */
+const selectOwners = (path: string, manifest: Manifest, logins: ReadonlyArray<string>) =>
   Effect.gen(function* () {
-    const diff = startDiff()
-    yield* forEachDigest(oldPath, diff.remember)
-    const manifest = yield* forEachDigest(newPath, diff.see)
-    return diff.finish(coverageOf(manifest.owners))
+    for (const login of logins) {
+      if (!manifest.owners.some((o) => sameLogin(o.login, login)))
+        return yield* new NotInArchive({ path, what: `owner ${login}` })
+    }
+    return logins.length === 0
+      ? manifest.owners
+      : manifest.owners.filter((o) => logins.some((l) => sameLogin(l, o.login)))
   })
+
+/** The inventory of an archive, of the owners in `owners` only when it is not empty. */
+export const inspectArchive: (
+  path: string,
+  owners?: ReadonlyArray<string>
+) => Effect.Effect<Inspection, ArchiveError | NotInArchive> = Effect.fn("Inspect.inspectArchive")(function* (
+  path: string,
+  owners: ReadonlyArray<string> = []
+) {
+  const archive = yield* openArchive(path)
+  const m = archive.manifest
+  const selected = yield* selectOwners(path, m, owners)
+  const byOwner = new Map<string, Array<InspectedSpace>>(selected.map((o) => [o.login.toLowerCase(), []]))
+  // Every space is read, also those of owners not shown: reading is what checks them against the manifest.
+  yield* Stream.runForEach(archive.spaces, (e) =>
+    Effect.sync(() => {
+      byOwner.get(e.ownerLogin)?.push({
+        number: e.number,
+        name: e.space.name,
+        resources: e.space.resources_attributes?.length ?? 0,
+        collaborators: e.space.collaborators.length
+      })
+    })
+  )
+  const repositories = yield* archive.repositories
+  return {
+    archive: path,
+    formatVersion: m.formatVersion,
+    createdAt: m.createdAt,
+    sourceApiUrl: m.sourceApiUrl,
+    tool: m.tool,
+    partial: m.partial,
+    owners: selected.map((o) => ({
+      login: o.login,
+      kind: o.kind,
+      status: o.status,
+      failures: o.failures,
+      vanished: o.vanished,
+      spaces: (byOwner.get(o.login.toLowerCase()) ?? []).sort((a, b) => a.number - b.number)
+    })),
+    repositories: Object.keys(repositories).length
+  }
+}, Effect.scoped)
+
+export interface InspectedResource {
+  readonly id: number
+  readonly type: string
+  /** The full name of the repository it belongs to, when it names one the archive could resolve. */
+  readonly repository: string | null
+  /** One line for people: the repository, file, issue or note it stands for. */
+  readonly summary: string
+  readonly metadata: Resource["metadata"]
+}
+
+export interface InspectedCollaborator {
+  /** User, Team, or a kind GitHub added later. */
+  readonly type: string
+  /** The user's login or the team's slug; empty for a kind this version does not know. */
+  readonly name: string
+  readonly role: string
+}
+
+export interface SpaceInspection {
+  readonly archive: string
+  readonly createdAt: string
+  readonly owner: string
+  readonly number: number
+  readonly name: string
+  readonly description: string | null
+  readonly baseRole: string
+  readonly generalInstructions: string | null
+  readonly url: string
+  readonly creator: string
+  readonly spaceCreatedAt: string
+  readonly spaceUpdatedAt: string
+  readonly resources: ReadonlyArray<InspectedResource>
+  readonly collaborators: ReadonlyArray<InspectedCollaborator>
+}
+
+const resourceOf = (r: Resource, repositories: RepositoryIndex): InspectedResource => {
+  const id = r.metadata.repository_id
+  const repository = id === undefined ? null : (repositories[String(id)]?.full_name ?? null)
+  const repo = repository ?? (id === undefined ? "" : `repository ${id}`)
+  const m = r.metadata
+  const summary =
+    r.resource_type === "repository"
+      ? repo
+      : r.resource_type === "github_file"
+        ? `${repo}: ${m.file_path ?? ""}`
+        : r.resource_type === "github_issue" || r.resource_type === "github_pull_request"
+          ? `${repo}#${m.number ?? "?"}`
+          : [m.name, m.file_path, repo].filter((s) => s !== undefined && s !== "").join(" ") || "(no name)"
+  return { id: r.id, type: r.resource_type, repository, summary, metadata: r.metadata }
+}
+
+const collaboratorOf = (c: Collaborator): InspectedCollaborator => ({
+  type: c.actor_type,
+  name: isUserCollaborator(c) ? c.login : isTeamCollaborator(c) ? c.slug : "",
+  role: c.role
+})
+
+/** One space of an archive in full; fails with NotInArchive, saying why when the manifest knows, if it is not there. */
+export const inspectSpace: (
+  path: string,
+  owner: string,
+  number: number
+) => Effect.Effect<SpaceInspection, ArchiveError | NotInArchive> = Effect.fn("Inspect.inspectSpace")(function* (
+  path: string,
+  owner: string,
+  number: number
+) {
+  const archive = yield* openArchive(path)
+  const [o] = yield* selectOwners(path, archive.manifest, [owner])
+  if (!archive.manifest.entries.some((e) => e.path === spaceEntryPath(owner, number))) {
+    const failure = o?.failures.find((f) => f.scope === FailureScope.space(number))
+    return yield* new NotInArchive({
+      path,
+      what: `space ${o?.login ?? owner}/${number}`,
+      ...(o?.vanished.includes(number)
+        ? { why: "it was deleted during the export" }
+        : failure !== undefined
+          ? { why: `the export could not read it: ${failure.message}` }
+          : {})
+    })
+  }
+  const { space } = yield* archive.readSpace(owner, number)
+  const repositories = yield* archive.repositories
+  return {
+    archive: path,
+    createdAt: archive.manifest.createdAt,
+    owner: o?.login ?? owner,
+    number,
+    name: space.name,
+    description: space.description ?? null,
+    baseRole: space.base_role,
+    generalInstructions: space.general_instructions ?? null,
+    url: space.html_url,
+    creator: space.creator.login,
+    spaceCreatedAt: space.created_at,
+    spaceUpdatedAt: space.updated_at,
+    resources: (space.resources_attributes ?? []).map((r) => resourceOf(r, repositories)),
+    collaborators: space.collaborators.map(collaboratorOf)
+  }
+}, Effect.scoped)

@@ -1,10 +1,10 @@
 // `verify`: trusts nothing it reads. Zip structure and CRCs, every manifest entry's size and sha256, no entry
 // outside the manifest, safe entry names, the schema of every file, and counts that agree with the manifest.
 import { createHash } from "node:crypto"
-import { Cause, Effect, Schema } from "effect"
+import { Cause, Effect, Result, Schema } from "effect"
 import { ArchivedSpaceV1, MANIFEST_PATH, REPOSITORIES_PATH, RepositoryIndexV1 } from "./ArchiveFormat.ts"
 import type { ArchiveError } from "./ArchiveError.ts"
-import { openArchive, parseSpacePath } from "./ArchiveReader.ts"
+import { firstLine, openArchive, parseSpacePath } from "./ArchiveReader.ts"
 
 export interface VerifyReport {
   readonly archive: string
@@ -14,7 +14,9 @@ export interface VerifyReport {
   readonly counts: { readonly entries: number; readonly spaces: number; readonly owners: number }
 }
 
-const firstLine = (s: string) => s.split("\n").slice(0, 2).join(" ").slice(0, 300)
+const parseJson = (bytes: Buffer): Result.Result<unknown, unknown> =>
+  Result.try(() => JSON.parse(bytes.toString("utf8")) as unknown)
+
 const why = (cause: Cause.Cause<{ readonly message: string }>) =>
   firstLine(String((Cause.squash(cause) as { message?: unknown }).message ?? cause))
 
@@ -34,22 +36,23 @@ export const verifyArchive = (path: string): Effect.Effect<VerifyReport, Archive
           problems.push(`entry ${entry.path} is listed in the manifest but missing from the archive`)
           continue
         }
+        const space = parseSpacePath(entry.path)
+        // Counted before it is read: a damaged or malformed entry is one problem, not also a short count.
+        if (space !== undefined) spacesPerOwner.set(space.ownerLogin, (spacesPerOwner.get(space.ownerLogin) ?? 0) + 1)
         const bytes = yield* archive
           .readBytes(entry.path)
-          .pipe(Effect.catchTag("ArchiveError", (e) => Effect.sync(() => void problems.push(e.detail))))
+          .pipe(Effect.catchTag("ArchiveError", (e) => Effect.sync(() => void problems.push(e.problem))))
         if (bytes === undefined) continue
         if (bytes.length !== entry.size)
           problems.push(`entry ${entry.path} has ${bytes.length} bytes, the manifest says ${entry.size}`)
         const sha = createHash("sha256").update(bytes).digest("hex")
         if (sha !== entry.sha256) problems.push(`entry ${entry.path} does not match its sha256 in the manifest`)
-        let json: unknown
-        try {
-          json = JSON.parse(bytes.toString("utf8"))
-        } catch {
+        const parsed = parseJson(bytes)
+        if (Result.isFailure(parsed)) {
           problems.push(`entry ${entry.path} is not valid JSON`)
           continue
         }
-        const space = parseSpacePath(entry.path)
+        const json = parsed.success
         if (entry.path === REPOSITORIES_PATH) {
           const r = Schema.decodeUnknownExit(RepositoryIndexV1)(json)
           if (r._tag === "Failure") problems.push(`repositories.json does not match the format: ${why(r.cause)}`)
@@ -57,7 +60,6 @@ export const verifyArchive = (path: string): Effect.Effect<VerifyReport, Archive
           const r = Schema.decodeUnknownExit(ArchivedSpaceV1)(json)
           if (r._tag === "Failure") problems.push(`${entry.path} does not match the format: ${why(r.cause)}`)
           else if (r.value.number !== space.number) problems.push(`${entry.path} holds space number ${r.value.number}`)
-          spacesPerOwner.set(space.ownerLogin, (spacesPerOwner.get(space.ownerLogin) ?? 0) + 1)
         } else {
           problems.push(`entry ${entry.path} is not part of archive format 1`)
         }

@@ -5,12 +5,6 @@
 // because this version has not heard of one. Replay carries over only the values it knows (Remap.ts).
 import { Schema } from "effect"
 
-export const SpaceNumber = Schema.Int.pipe(Schema.brand("SpaceNumber"))
-export type SpaceNumber = typeof SpaceNumber.Type
-
-export const RepositoryId = Schema.Int.pipe(Schema.brand("RepositoryId"))
-export type RepositoryId = typeof RepositoryId.Type
-
 /** The values GitHub's OpenAPI description lists, for what we send; what we read may hold others. */
 export const BaseRole = Schema.Literals(["no_access", "reader", "writer", "admin"])
 export type BaseRole = typeof BaseRole.Type

@@ -6,7 +6,7 @@ import { join } from "node:path"
 import { Clock, Effect, type Scope } from "effect"
 import type { SpaceEtags } from "../archive/ArchiveFormat.ts"
 import type { ArchiveError } from "../archive/ArchiveError.ts"
-import { openArchive } from "../archive/ArchiveReader.ts"
+import { openArchive, parseSpacePath } from "../archive/ArchiveReader.ts"
 import { openArchiveWriter } from "../archive/ArchiveWriter.ts"
 import { GitHubClient } from "../github/GitHubClient.ts"
 import { DEFAULT_CONCURRENCY } from "../github/GitHubConfig.ts"
@@ -60,11 +60,12 @@ const loadPrevious = (path: string): Effect.Effect<PreviousArchive, ArchiveError
     const etags = new Map<string, SpaceEtags>()
     // Read each entry once for its ETags: memory holds two short strings per space.
     for (const entry of archive.manifest.entries) {
-      const m = /^spaces\/([^/]+)\/(\d+)\.json$/.exec(entry.path)
-      if (m === null) continue
+      const space = parseSpacePath(entry.path)
+      if (space === undefined) continue
       const raw = yield* archive.readJson(entry.path)
       const e = (raw as { etags?: SpaceEtags }).etags
-      if (e !== undefined && (e.space !== undefined || e.collaborators !== undefined)) etags.set(`${m[1]}/${m[2]}`, e)
+      if (e !== undefined && (e.space !== undefined || e.collaborators !== undefined))
+        etags.set(`${space.ownerLogin}/${space.number}`, e)
     }
     return {
       path,

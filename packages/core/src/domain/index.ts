@@ -1,2 +1,0 @@
-export * from "./owner.ts"
-export * from "./space.ts"

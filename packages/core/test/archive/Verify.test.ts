@@ -1,0 +1,183 @@
+// verify: trusts nothing it reads. What cannot be read at all fails with an ArchiveError (missing, not a zip,
+// damaged table of contents, unsafe names, newer format); everything else is a problem in the report.
+import { readFile } from "node:fs/promises"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { verifyArchive } from "../../src/archive/Verify.ts"
+import {
+  completeOwner,
+  flipBytes,
+  manifest,
+  rawZip,
+  readBytes,
+  space,
+  tmp,
+  writeArchive,
+  writeBytes,
+  zipLayout
+} from "./archives.ts"
+
+const verifyError = (path: string) => Effect.flip(verifyArchive(path))
+
+describe("verify", () => {
+  it.effect("reports a missing file and a file that is not a zip as unreadable", () =>
+    Effect.gen(function* () {
+      const dir = yield* tmp
+      assert.strictEqual((yield* verifyError(join(dir, "nope.zip"))).reason, "NotFound")
+      yield* writeBytes(join(dir, "text.zip"), "hello")
+      const notZip = yield* verifyError(join(dir, "text.zip"))
+      assert.strictEqual(notZip.reason, "Unreadable")
+      assert.strictEqual(
+        notZip.message,
+        `archive ${join(dir, "text.zip")} is not a readable zip file: it does not begin like a zip file`
+      )
+      yield* writeBytes(join(dir, "empty.zip"), "")
+      assert.strictEqual(
+        (yield* verifyError(join(dir, "empty.zip"))).message,
+        `archive ${join(dir, "empty.zip")} is not a readable zip file: the file is empty`
+      )
+    })
+  )
+
+  it.effect("calls a truncated archive damaged: its table of contents cannot be read", () =>
+    Effect.gen(function* () {
+      const dir = yield* tmp
+      const path = yield* writeArchive(join(dir, "a.zip"))
+      const bytes = yield* readBytes(path)
+      for (const share of [0.3, 0.6, 0.99]) {
+        const cut = join(dir, `cut-${share}.zip`)
+        yield* writeBytes(cut, bytes.subarray(0, Math.floor(bytes.length * share)))
+        const error = yield* verifyError(cut)
+        assert.strictEqual(error.reason, "Damaged")
+        assert.strictEqual(
+          error.message,
+          `archive ${cut} is damaged: its table of contents (zip central directory) cannot be read; use the previous archive instead`
+        )
+      }
+    })
+  )
+
+  it.effect("calls an archive with flipped bytes in its central directory damaged, never 'strong encryption'", () =>
+    Effect.gen(function* () {
+      const dir = yield* tmp
+      const path = yield* writeArchive(join(dir, "a.zip"))
+      const { centralDirectory } = zipLayout(yield* readBytes(path))
+      // The first record's signature, then its flags (bit 6 read as "strong encryption is not supported" before).
+      for (const [name, offset] of [
+        ["signature", centralDirectory],
+        ["flags", centralDirectory + 8]
+      ] as const) {
+        const flipped = yield* flipBytes(path, join(dir, `${name}.zip`), [offset])
+        const error = yield* verifyError(flipped)
+        assert.strictEqual(error.reason, "Damaged")
+        assert.strictEqual(
+          error.message,
+          `archive ${flipped} is damaged: its table of contents (zip central directory) cannot be read; use the previous archive instead`
+        )
+      }
+    })
+  )
+
+  it.effect("lists an entry whose compressed data was changed as damaged, in words, and checks the others", () =>
+    Effect.gen(function* () {
+      const dir = yield* tmp
+      const path = yield* writeArchive(join(dir, "a.zip"))
+      const entry = zipLayout(yield* readBytes(path)).entries.find((e) => e.name === "spaces/octo-org/2.json")!
+      const flipped = yield* flipBytes(path, join(dir, "flipped.zip"), [entry.data + 2, entry.data + 3])
+      const report = yield* verifyArchive(flipped)
+      assert.isFalse(report.ok)
+      assert.deepStrictEqual(report.problems, [
+        "entry spaces/octo-org/2.json is damaged: its compressed data is corrupt"
+      ])
+      assert.deepStrictEqual(report.counts, { entries: 4, spaces: 3, owners: 1 })
+    })
+  )
+
+  it.effect("fails an archive with a flipped byte inside an entry", () =>
+    Effect.gen(function* () {
+      const dir = yield* tmp
+      const path = yield* writeArchive(join(dir, "a.zip"), 1)
+      const flipped = yield* flipBytes(path, join(dir, "flipped.zip"), [60]) // inside the first entry's compressed data
+      // Either the zip layer (CRC, inflate) or the sha256 check must catch it; it must never pass.
+      const report = yield* verifyArchive(flipped).pipe(
+        Effect.catchTag("ArchiveError", (e) => Effect.succeed({ ok: false, problems: [e.message] }))
+      )
+      assert.isFalse(report.ok)
+      assert.isAbove(report.problems.length, 0)
+      assert.notMatch(report.problems.join("\n"), /invalid|literal|lengths set|CRC/)
+    })
+  )
+
+  it.effect("finds sha256 mismatches, missing and extra entries, and invalid spaces", () =>
+    Effect.gen(function* () {
+      const dir = yield* tmp
+      const good = JSON.stringify(space(1))
+      const repos = "{}"
+      const path = join(dir, "bad.zip")
+      const listed = [
+        { path: "spaces/octo-org/1.json", text: good },
+        { path: "spaces/octo-org/2.json", text: JSON.stringify({ number: 2 }) },
+        { path: "spaces/octo-org/3.json", text: good },
+        { path: "repositories.json", text: repos }
+      ]
+      yield* rawZip(path, [
+        ["manifest.json", manifest(listed)],
+        ["spaces/octo-org/1.json", good.replace("be nice", "be mean")],
+        ["spaces/octo-org/2.json", JSON.stringify({ number: 2 })],
+        ["repositories.json", repos],
+        ["extra.json", "{}"]
+      ])
+      const report = yield* verifyArchive(path)
+      assert.isFalse(report.ok)
+      assert.include(report.problems, "entry extra.json is not listed in the manifest")
+      assert.isTrue(
+        report.problems.some((p) => /spaces\/octo-org\/1.json (has \d+ bytes|does not match its sha256)/.test(p))
+      )
+      assert.isTrue(report.problems.some((p) => /spaces\/octo-org\/2.json does not match the format/.test(p)))
+      assert.include(
+        report.problems,
+        "entry spaces/octo-org/3.json is listed in the manifest but missing from the archive"
+      )
+    })
+  )
+
+  it.effect("rejects path-traversal and absolute entry names", () =>
+    Effect.gen(function* () {
+      const dir = yield* tmp
+      for (const name of ["../evil.json", "/abs.json", "spaces/..\\x.json"]) {
+        // archiver normalizes names, so write a same-length placeholder and patch the bytes of both headers.
+        const path = join(dir, "t.zip")
+        const placeholder = "p".repeat(name.length)
+        yield* rawZip(path, [
+          ["manifest.json", manifest([])],
+          [placeholder, "{}"]
+        ])
+        const bytes = yield* Effect.promise(() => readFile(path))
+        yield* writeBytes(path, Buffer.from(bytes.toString("latin1").split(placeholder).join(name), "latin1"))
+        const error = yield* verifyError(path)
+        assert.strictEqual(error.reason, "Invalid")
+        assert.match(error.message, /unsafe entry name|absolute path|'\.\.' segment|backslash/)
+        assert.include(error.message, name.startsWith("/") ? "/abs.json" : "..")
+      }
+    })
+  )
+
+  it.effect("refuses a newer format version with a clear message", () =>
+    Effect.gen(function* () {
+      const path = join(yield* tmp, "v2.zip")
+      yield* rawZip(path, [["manifest.json", JSON.stringify({ formatVersion: 2 })]])
+      const error = yield* verifyError(path)
+      assert.strictEqual(error.reason, "UnsupportedVersion")
+      assert.match(error.message, /archive format 2, newer than this spaces-vault supports \(1\); upgrade spaces-vault/)
+    })
+  )
+
+  it.effect("fails when the manifest's owner counts disagree with the entries", () =>
+    Effect.gen(function* () {
+      const path = yield* writeArchive(join(yield* tmp, "a.zip"), 2, [completeOwner("octo-org", 5)])
+      const report = yield* verifyArchive(path)
+      assert.deepStrictEqual(report.problems, ["owner octo-org: the manifest says 5 spaces, the archive holds 2"])
+    })
+  )
+})
