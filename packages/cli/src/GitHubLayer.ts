@@ -1,6 +1,6 @@
 // The live GitHub client for a command: environment (GH_TOKEN / GITHUB_TOKEN, GITHUB_API_URL) plus flags.
 import type { Option } from "effect"
-import { layerConfig } from "@spaces-vault/core/github/GitHubClientLive"
+import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
 import { VERSION } from "./version.ts"
 
 export const githubLayer = (flags: {
@@ -8,7 +8,7 @@ export const githubLayer = (flags: {
   readonly concurrency?: Option.Option<number> | undefined
   readonly writesPerMinute?: Option.Option<number> | undefined
 }) =>
-  layerConfig({
+  GitHubClient.layerConfig({
     apiUrl: flags.apiUrl,
     concurrency: flags.concurrency,
     writesPerMinute: flags.writesPerMinute,

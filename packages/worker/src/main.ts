@@ -3,7 +3,7 @@
 // 1 the --once run failed or was partial; 2 bad config, missing token or health port unavailable.
 import { Cause, Effect, Layer, Logger, Option } from "effect"
 import { CliConfig, CliOutput, Command, Flag, GlobalFlag } from "effect/cli"
-import { layer as clientLayer } from "@spaces-vault/core/github/GitHubClientLive"
+import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
 import { loadClientOptions } from "@spaces-vault/core/github/GitHubConfig"
 import { nextRun, runOnSchedule } from "./Scheduler.ts"
 import { serveHealth, WorkerMetrics } from "./Health.ts"
@@ -40,7 +40,7 @@ const command = Command.make(
           userAgent: "spaces-vault-worker"
         })
         // The client is built inside the run, so a failure to build it is a failed run (metrics, health, status.json).
-        const step: ExportStep<never> = (c) => liveExport(c).pipe(Effect.provide(clientLayer(options)))
+        const step: ExportStep<never> = (c) => liveExport(c).pipe(Effect.provide(GitHubClient.layer(options)))
         const metrics = new WorkerMetrics()
         if (config.health !== undefined) {
           const port = yield* serveHealth(metrics, config.health.port)
