@@ -1,6 +1,7 @@
 // The real client over HTTP against fakehub, through every fault mode. These run in real time, so retry-after
 // values and the backoff base are small; what matters is that nothing is sent inside a retry-after window and
 // that every request body and response conforms to GitHub's OpenAPI description.
+import { createServer, type AddressInfo } from "node:net"
 import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
 import { Clock, ConfigProvider, Duration, Effect, Layer, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
@@ -210,6 +211,28 @@ describe("client against fakehub", () => {
       })
     )
     expect(h.counters.byStatus()[201]).toBe(2)
+  })
+})
+
+describe("a URL that reaches nothing", () => {
+  it("a refused connection fails the first request at once, in one sentence", async () => {
+    // A port that was just free: nothing listens on it.
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    await new Promise((resolve) => server.close(resolve))
+    const started = Date.now()
+    const error = await Effect.runPromise(
+      Effect.gen(function* () {
+        return yield* Effect.flip((yield* GitHubClient).getSpace(org("octo-org"), 1))
+      }).pipe(
+        Effect.provide(
+          GitHubClient.layer(testClientOptions({ hub: { url, token: "ghp_x" }, backoffBase: Duration.seconds(1) }))
+        )
+      )
+    )
+    expect(error.message).toBe(`cannot reach ${url}: connection refused`)
+    expect(Date.now() - started).toBeLessThan(1000) // no backoff: the first retry alone would wait ~1 s
   })
 })
 
