@@ -33,6 +33,12 @@ const githubNow = (res: RawResponse, localNow: number): number => {
 const afterReset = (resetMs: number, res: RawResponse, localNow: number): number =>
   localNow + Math.max(resetMs - githubNow(res, localNow), 0) + 1000
 
+/** What a request is, for its errors and log lines. */
+interface Where {
+  readonly method: string
+  readonly path: string
+}
+
 /** One request's secondary-limit history: the wait after its last secondary limit, undefined before the first. */
 interface SecondaryBackoff {
   lastWaitMs: number | undefined
@@ -59,6 +65,73 @@ export interface RequestExecutor {
   readonly stats: Effect.Effect<RequestStats>
 }
 
+/** A request that got no answer: Unreachable while no request ever got one, else Transient (worth a retry). */
+const failedInTransit = (f: TransportFailure, answered: boolean, url: string, method: string, path: string) => {
+  const cause = f.code !== undefined && !answered ? UNREACHABLE[f.code as keyof typeof UNREACHABLE] : undefined
+  return new GitHubError({
+    reason: cause !== undefined ? { _tag: "Unreachable", url, cause } : { _tag: "Transient", detail: f.detail },
+    method,
+    path
+  })
+}
+
+/** A request the gate would not send: the pause in force is longer than the caller's maximum wait. */
+const notSent = (e: GitHubError | PauseTooLong, method: string, path: string): GitHubError =>
+  e._tag === "GitHubError"
+    ? e
+    : new GitHubError({
+        reason: { _tag: "WaitTooLong", until: e.until, why: e.why, maxWaitMs: e.maxWaitMs },
+        method,
+        path
+      })
+
+/** When a successful answer spent the last point of primary budget: hold everything until the window resets. */
+const budgetSpentUntil = (res: RawResponse, now: number): number | undefined => {
+  if (res.headers["x-ratelimit-remaining"] !== "0") return undefined
+  const reset = Number(res.headers["x-ratelimit-reset"]) * 1000
+  return reset > githubNow(res, now) ? afterReset(reset, res, now) : undefined
+}
+
+/**
+ * Until when a rate-limited answer pauses every request (epoch ms), or undefined for any other failure. GitHub asks
+ * for exponentially longer waits when a secondary limit keeps coming back: from the second one on, this request
+ * waits at least twice its last wait (from 1 s, so that `retry-after: 0` grows too), which `secondary` keeps.
+ */
+const pauseAfter = (
+  error: GitHubError,
+  res: RawResponse,
+  now: number,
+  secondary: SecondaryBackoff,
+  options: GitHubClientOptions
+): number | undefined => {
+  const reason = error.reason
+  if (reason._tag === "SecondaryRateLimited") {
+    const last = secondary.lastWaitMs
+    const backoff = last === undefined ? 0 : Math.min(Math.max(2 * last, 1000), SECONDARY_BACKOFF_CAP_MS)
+    secondary.lastWaitMs = Math.max(reason.retryAfterSeconds * 1000, backoff)
+    return now + secondary.lastWaitMs
+  }
+  if (reason._tag !== "RateLimited") return undefined
+  // x-ratelimit-reset is in whole seconds: wait until it has surely passed. Without a usable reset, GitHub's advice
+  // for an unexplained limit applies: wait at least the floor (a minute).
+  const resetMs = reason.resetAt * 1000
+  return resetMs > 0 ? afterReset(resetMs, res, now) : now + Duration.toMillis(options.secondaryFloor)
+}
+
+/** Decodes a 2xx body; one that does not match GitHub's documented schema is an InvalidResponse. */
+const decode = <A>(schema: Schema.Decoder<A>, res: RawResponse, method: string, path: string) =>
+  Schema.decodeUnknownEffect(schema)(res.data).pipe(
+    Effect.mapError(
+      (e) =>
+        new GitHubError({
+          reason: { _tag: "InvalidResponse", detail: e.message.split("\n").slice(0, 3).join(" ") },
+          method,
+          path,
+          status: res.status
+        })
+    )
+  )
+
 export const makeRequestExecutor = (options: GitHubClientOptions, transport: TransportShape, gate: RateGate) =>
   Effect.gen(function* () {
     const stats = yield* Ref.make<RequestStats>({ sent: 0, notModified: 0, retries: 0, rateLimitWaits: 0 })
@@ -66,19 +139,6 @@ export const makeRequestExecutor = (options: GitHubClientOptions, transport: Tra
     const timeout = options.requestTimeout
     // Whether any request got an HTTP answer: until one has, a refused connection means the URL is wrong.
     let answered = false
-
-    /** A request that got no answer: Unreachable while nothing ever answered, else Transient (worth a retry). */
-    const failedInTransit = (f: TransportFailure, method: string, path: string): GitHubError => {
-      const cause = f.code !== undefined && !answered ? UNREACHABLE[f.code as keyof typeof UNREACHABLE] : undefined
-      return new GitHubError({
-        reason:
-          cause !== undefined
-            ? { _tag: "Unreachable", url: options.apiUrl, cause }
-            : { _tag: "Transient", detail: f.detail },
-        method,
-        path
-      })
-    }
 
     /** One exchange; a silent connection is cut (interrupting the fetch) and treated like a reset. */
     const exchange = (request: TransportRequest, method: string, path: string) =>
@@ -92,81 +152,54 @@ export const makeRequestExecutor = (options: GitHubClientOptions, transport: Tra
             answered = true
           })
         ),
-        Effect.mapError((f) => failedInTransit(f, method, path))
+        Effect.mapError((f) => failedInTransit(f, answered, options.apiUrl, method, path))
       )
 
-    const notSent = (e: GitHubError | PauseTooLong, method: string, path: string): GitHubError =>
-      e._tag === "GitHubError"
-        ? e
-        : new GitHubError({
-            reason: { _tag: "WaitTooLong", until: e.until, why: e.why, maxWaitMs: e.maxWaitMs },
-            method,
-            path
-          })
-
-    /**
-     * Judges an answer. Rate limits pause the gate for every fiber before failing. GitHub asks for exponentially
-     * longer waits when a secondary limit keeps coming back, so each repeat waits at least twice the one before.
-     */
+    /** Judges an answer. A rate limit pauses the gate for every fiber before this request fails (and retries). */
     const judge = (res: RawResponse, method: string, path: string, secondary: SecondaryBackoff) =>
       Effect.gen(function* () {
         yield* gate.observe(res.headers)
         const now = yield* Clock.currentTimeMillis
         if ((res.status >= 200 && res.status < 300) || res.status === 304) {
-          // The last point of budget is spent: hold everything until the window resets.
-          if (res.headers["x-ratelimit-remaining"] === "0") {
-            const reset = Number(res.headers["x-ratelimit-reset"]) * 1000
-            if (reset > githubNow(res, now))
-              yield* gate.pauseUntil(afterReset(reset, res, now), "primary budget used up")
-          }
+          const until = budgetSpentUntil(res, now)
+          if (until !== undefined) yield* gate.pauseUntil(until, "primary budget used up")
           return res
         }
         const error = errorOf(method, path, res, options)
-        if (error.reason._tag === "SecondaryRateLimited") {
+        const until = pauseAfter(error, res, now, secondary, options)
+        if (until !== undefined) {
           yield* count((s) => ({ rateLimitWaits: s.rateLimitWaits + 1 }))
-          // From the second limit on, at least double the last wait (from 1 s, so that `retry-after: 0` grows too).
-          const asked = error.reason.retryAfterSeconds * 1000
-          const last = secondary.lastWaitMs
-          const backoff = last === undefined ? 0 : Math.min(Math.max(2 * last, 1000), SECONDARY_BACKOFF_CAP_MS)
-          secondary.lastWaitMs = Math.max(asked, backoff)
-          yield* gate.pauseUntil(now + secondary.lastWaitMs, `secondary rate limit on ${method} ${path}`)
-        } else if (error.reason._tag === "RateLimited") {
-          yield* count((s) => ({ rateLimitWaits: s.rateLimitWaits + 1 }))
-          // x-ratelimit-reset is in whole seconds: wait until it has surely passed. Without a usable reset,
-          // GitHub's advice for an unexplained limit applies: wait at least the floor (a minute).
-          const resetMs = error.reason.resetAt * 1000
-          const until = resetMs > 0 ? afterReset(resetMs, res, now) : now + Duration.toMillis(options.secondaryFloor)
-          yield* gate.pauseUntil(until, `primary rate limit on ${method} ${path}`)
+          const limit = error.reason._tag === "SecondaryRateLimited" ? "secondary" : "primary"
+          yield* gate.pauseUntil(until, `${limit} rate limit on ${method} ${path}`)
         }
         return yield* error
       })
 
+    /** One try: through the gate (counted as sent when it leaves), then judged. */
     const attempt = (
       lane: Lane,
       endpoint: string,
       request: TransportRequest,
-      where: { readonly method: string; readonly path: string },
+      where: Where,
       secondary: SecondaryBackoff
-    ) => {
-      const { method, path } = where
-      return gate
+    ) =>
+      gate
         .run(
           lane,
           endpoint,
           Effect.andThen(
             count((s) => ({ sent: s.sent + 1 })),
-            exchange(request, method, path)
+            exchange(request, where.method, where.path)
           )
         )
         .pipe(
-          Effect.mapError((e) => notSent(e, method, path)),
-          Effect.flatMap((res) => judge(res, method, path, secondary))
+          Effect.mapError((e) => notSent(e, where.method, where.path)),
+          Effect.flatMap((res) => judge(res, where.method, where.path, secondary))
         )
-    }
 
     const execute = (lane: Lane, request: TransportRequest, endpoint = request.route) => {
       const method = methodOf(request.route)
-      const where = { method, path: pathOf(request.route, request.params) }
+      const where: Where = { method, path: pathOf(request.route, request.params) }
       let attempts = 0
       const secondary: SecondaryBackoff = { lastWaitMs: undefined }
       return Effect.suspend(() => {
@@ -189,19 +222,6 @@ export const makeRequestExecutor = (options: GitHubClientOptions, transport: Tra
         )
       )
     }
-
-    const decode = <A>(schema: Schema.Decoder<A>, res: RawResponse, method: string, path: string) =>
-      Schema.decodeUnknownEffect(schema)(res.data).pipe(
-        Effect.mapError(
-          (e) =>
-            new GitHubError({
-              reason: { _tag: "InvalidResponse", detail: e.message.split("\n").slice(0, 3).join(" ") },
-              method,
-              path,
-              status: res.status
-            })
-        )
-      )
 
     return { execute, decode, count, stats: Ref.get(stats) } satisfies RequestExecutor
   })
