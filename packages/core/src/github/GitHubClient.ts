@@ -110,8 +110,9 @@ export class GitHubClient extends Context.Service<GitHubClient, GitHubClientShap
     Layer.unwrap(loadClientOptions(overrides).pipe(Effect.map(GitHubClient.layer)))
 
   /**
-   * A double with the methods a test gives; any other member dies naming itself, so a test that reaches GitHub
-   * where it did not mean to fails loudly instead of hanging or passing on `undefined`.
+   * A double with the members a test gives; any other call dies naming the method, so a test that reaches GitHub
+   * where it did not mean to fails loudly instead of hanging or passing on `undefined`. `apiUrl` and `tokenKind`
+   * default to https://api.github.com and a classic token.
    */
   static readonly layerTest = (partial: Partial<GitHubClientShape> = {}): Layer.Layer<GitHubClient> =>
     Layer.succeed(GitHubClient, testDouble(partial))
@@ -119,18 +120,15 @@ export class GitHubClient extends Context.Service<GitHubClient, GitHubClientShap
 
 const notSetUp = (member: string) => `GitHubClient.layerTest: ${member} was called but the test did not set it up`
 
+/** The members a test did not give: plain values for the two that are not calls, a loud death for every call. */
 const testDouble = (partial: Partial<GitHubClientShape>): GitHubClientShape => {
   const dies =
     (member: string) =>
     (..._args: ReadonlyArray<unknown>) =>
       Effect.die(new Error(notSetUp(member)))
-  const missing: GitHubClientShape = {
-    get apiUrl(): string {
-      throw new Error(notSetUp("apiUrl"))
-    },
-    get tokenKind(): TokenKind {
-      throw new Error(notSetUp("tokenKind"))
-    },
+  return {
+    apiUrl: "https://api.github.com",
+    tokenKind: "classic",
     listSpaces: () => Stream.die(new Error(notSetUp("listSpaces"))),
     getSpace: dies("getSpace"),
     listCollaborators: dies("listCollaborators"),
@@ -148,16 +146,7 @@ const testDouble = (partial: Partial<GitHubClientShape>): GitHubClientShape => {
     removeCollaborator: dies("removeCollaborator"),
     budget: Effect.die(new Error(notSetUp("budget"))),
     stats: Effect.die(new Error(notSetUp("stats"))),
-    pausedUntil: Effect.die(new Error(notSetUp("pausedUntil")))
+    pausedUntil: Effect.die(new Error(notSetUp("pausedUntil"))),
+    ...partial
   }
-  // Getters are kept as getters: spreading `missing` would call them.
-  return Object.defineProperties(
-    Object.create(null) as GitHubClientShape,
-    Object.fromEntries(
-      Object.entries(Object.getOwnPropertyDescriptors(missing)).map(([key, descriptor]) => [
-        key,
-        key in partial ? { value: partial[key as keyof GitHubClientShape], enumerable: true } : descriptor
-      ])
-    )
-  )
 }
