@@ -6,6 +6,7 @@ import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import type { ExportProgress, ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
 import { DEFAULT_CONCURRENCY, parseWaitDuration } from "@spaces-vault/core/github/GitHubConfig"
+import { describeWait } from "@spaces-vault/core/github/WaitText"
 import { RunFailed, UsageError } from "../ExitCode.ts"
 import { githubLayer } from "../GitHubLayer.ts"
 import { Output, type OutputShape } from "../Output.ts"
@@ -99,7 +100,7 @@ const progressReporter = (out: OutputShape) =>
       const now = yield* Clock.currentTimeMillis
       const parts = [line]
       if (budget !== undefined) parts.push(`budget ${formatCount(budget.remaining)}/${formatCount(budget.limit)}`)
-      if (paused !== undefined && paused > now) parts.push(`waiting ${Math.ceil((paused - now) / 1000)} s (rate limit)`)
+      if (paused !== undefined && paused > now) parts.push(`waiting ${describeWait(now, paused)} (rate limit)`)
       yield* out.progress(parts.join(" · "))
     })
     const onProgress = (e: ExportProgress) =>
