@@ -40,7 +40,7 @@ describe("spaces-vault export --max-wait", () => {
     const human = await runCli(["export", "--user", "mona", "--out", await tmp(), "--max-wait", "10m"], env)
     expect(human.code).toBe(1)
     expect(human.stdout.join("\n")).toMatch(
-      /user mona: 0 spaces, 1 failed\n {4}list: GET \/users\/mona\/copilot-spaces was not sent: requests are paused until \d\d:\d\d UTC \(primary rate limit on GET [^)]+\), longer than the maximum wait of 10 min/
+      /user mona: 0 spaces, 1 failed\n {4}list: GET \/users\/mona\/copilot-spaces gave up: requests are paused until \d\d:\d\d UTC \(primary rate limit on GET [^)]+\), longer than the maximum wait of 10 min/
     )
   })
 

@@ -26,8 +26,8 @@ export const Unreachable = Schema.TaggedStruct("Unreachable", {
   cause: Schema.Literals(["connection refused", "host name not found"])
 })
 /**
- * Not sent: a rate-limit pause (`why`) lasts until `until` (epoch ms), longer than the caller's maximum wait.
- * The caller preferred to stop over waiting that long (e.g. a primary reset 51 minutes away).
+ * Given up without sending (again): a rate-limit pause (`why`) lasts until `until` (epoch ms), longer than the
+ * caller's maximum wait; the caller preferred to stop over waiting that long (e.g. a primary reset 51 minutes away).
  */
 export const WaitTooLong = Schema.TaggedStruct("WaitTooLong", {
   until: Schema.Number,
@@ -88,7 +88,7 @@ export class GitHubError extends Schema.TaggedError<GitHubError>()("GitHubError"
       case "Unreachable":
         return `cannot reach ${r.url}: ${r.cause}`
       case "WaitTooLong":
-        return `${where} was not sent: requests are paused until ${clockTime(r.until)} (${r.why}), longer than the maximum wait of ${formatWait(r.maxWaitMs)}`
+        return `${where} gave up: requests are paused until ${clockTime(r.until)} (${r.why}), longer than the maximum wait of ${formatWait(r.maxWaitMs)}`
       case "UnexpectedStatus":
         return `${where} answered with unexpected status ${this.status ?? "?"}${said}`
       case "InvalidResponse":

@@ -114,7 +114,7 @@ describe("maxWait", () => {
       }
       assert.strictEqual(
         results[1]!.message,
-        "GET /orgs/octo-org/copilot-spaces/2 was not sent: requests are paused until 00:51 UTC (primary rate limit on GET /orgs/octo-org/copilot-spaces/1), longer than the maximum wait of 10 min"
+        "GET /orgs/octo-org/copilot-spaces/2 gave up: requests are paused until 00:51 UTC (primary rate limit on GET /orgs/octo-org/copilot-spaces/1), longer than the maximum wait of 10 min"
       )
       assert.deepStrictEqual(warnings.lines, [
         "rate limit: GitHub asks to pause all requests for 51 min, until 00:51 UTC (primary rate limit on GET /orgs/octo-org/copilot-spaces/1), longer than the maximum wait of 10 min: the requests waiting fail instead"
