@@ -3,7 +3,7 @@
 import { Effect, Redacted } from "effect"
 import { org } from "@spaces-vault/core/domain/owner"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
-import { layer } from "@spaces-vault/core/github/GitHubClientLive"
+import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
 import { defaultRetryOptions } from "@spaces-vault/core/github/RetryPolicy"
 import { applyLeanHeap } from "@spaces-vault/core/runtime/LeanHeap"
 
@@ -16,7 +16,7 @@ const [url, token, outDir, ...owners] = process.argv.slice(2) as [string, string
 const summary = await Effect.runPromise(
   exportSpaces({ owners: owners.map(org), outDir, concurrency: 16 }).pipe(
     Effect.provide(
-      layer({
+      GitHubClient.layer({
         ...defaultRetryOptions,
         apiUrl: url,
         token: Redacted.make(token),

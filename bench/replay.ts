@@ -5,11 +5,10 @@ import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { seedLarge, startFakeHub } from "@spaces-vault/fixtures"
-import { Effect, type Layer, ManagedRuntime, Redacted, References } from "effect"
+import { Effect, ManagedRuntime, Redacted, References } from "effect"
 import { org } from "@spaces-vault/core/domain/owner"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
-import type { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
-import { layer } from "@spaces-vault/core/github/GitHubClientLive"
+import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
 import { githubSecondaryLimits } from "@spaces-vault/core/github/RateGate"
 import { defaultRetryOptions } from "@spaces-vault/core/github/RetryPolicy"
 import { emptyMaps } from "@spaces-vault/core/replay/MapFiles"
@@ -30,7 +29,7 @@ export const replayBench = async () => {
   const dir = await mkdtemp(join(tmpdir(), "sv-bench-replay-"))
   const client = (paced: boolean) =>
     ManagedRuntime.make(
-      layer({
+      GitHubClient.layer({
         ...defaultRetryOptions,
         ...githubSecondaryLimits,
         // unpaced: no write lane and no secondary-limit windows; only the rate-limit answers slow it down
@@ -42,7 +41,7 @@ export const replayBench = async () => {
         token: Redacted.make(hub.token),
         concurrency: 16,
         userAgent: "bench"
-      }) as Layer.Layer<GitHubClient>
+      })
     )
   try {
     const reader = client(true)

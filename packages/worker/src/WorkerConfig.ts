@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises"
 import { Clock, Cron, DateTime, Effect, Option, Result, Schema } from "effect"
 import { parse as parseYaml } from "yaml"
 import { ownerList } from "@spaces-vault/core/domain/owner"
-import { normalizeApiUrl } from "@spaces-vault/core/github/GitHubConfig"
+import { normalizeApiUrl, parseWaitDuration } from "@spaces-vault/core/github/GitHubConfig"
 
 const Count = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 
@@ -28,6 +28,8 @@ export const WorkerConfigSchema = Schema.Struct({
   ),
   concurrency: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 100 })))),
   apiUrl: Schema.optionalKey(Schema.String),
+  /** The longest rate-limit pause to wait out ("10m"); the owners still to do fail instead of waiting longer. */
+  maxWait: Schema.optionalKey(Schema.String),
   /** Opt-in /healthz and /metrics on 127.0.0.1:port. */
   health: Schema.optionalKey(
     Schema.Struct({ port: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))) })
@@ -63,6 +65,10 @@ export const decodeConfig = (path: string, raw: unknown) =>
     // Checked here so the message names the field; the client normalizes the same URL again when it starts.
     if (config.apiUrl !== undefined)
       yield* normalizeApiUrl(config.apiUrl).pipe(Effect.mapError((e) => fail(`apiUrl: ${e.message}`)))
+    if (config.maxWait !== undefined) {
+      const maxWait = parseWaitDuration(config.maxWait)
+      if (Result.isFailure(maxWait)) return yield* fail(`maxWait: ${maxWait.failure}`)
+    }
     const cron = yield* parseSchedule(config.schedule).pipe(Effect.mapError(fail))
     return { config, cron }
   })

@@ -1,10 +1,10 @@
 // spaces-vault-worker: runs the export on a cron schedule (or once, for Kubernetes CronJobs, systemd timers and
 // GitHub Actions), with a lock, retention and a status file. Exit codes: 0 done (or stopped by SIGTERM/SIGINT);
 // 1 the --once run failed or was partial; 2 bad config, missing token or health port unavailable.
-import { Cause, Effect, Layer, Logger, Option } from "effect"
+import { Cause, Effect, Layer, Logger, Option, Result } from "effect"
 import { CliConfig, CliOutput, Command, Flag, GlobalFlag } from "effect/cli"
-import { layer as clientLayer } from "@spaces-vault/core/github/GitHubClientLive"
-import { loadClientOptions } from "@spaces-vault/core/github/GitHubConfig"
+import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
+import { loadClientOptions, parseWaitDuration } from "@spaces-vault/core/github/GitHubConfig"
 import { nextRun, runOnSchedule } from "./Scheduler.ts"
 import { serveHealth, WorkerMetrics } from "./Health.ts"
 import { liveExport, runOnce, type ExportStep } from "./RunOnce.ts"
@@ -37,10 +37,14 @@ const command = Command.make(
         const options = yield* loadClientOptions({
           apiUrl: Option.fromUndefinedOr(config.apiUrl),
           concurrency: Option.fromUndefinedOr(config.concurrency),
+          // Checked when the config was read.
+          maxWait: Option.fromUndefinedOr(config.maxWait).pipe(
+            Option.flatMap((text) => Result.getSuccess(parseWaitDuration(text)))
+          ),
           userAgent: "spaces-vault-worker"
         })
         // The client is built inside the run, so a failure to build it is a failed run (metrics, health, status.json).
-        const step: ExportStep<never> = (c) => liveExport(c).pipe(Effect.provide(clientLayer(options)))
+        const step: ExportStep<never> = (c) => liveExport(c).pipe(Effect.provide(GitHubClient.layer(options)))
         const metrics = new WorkerMetrics()
         if (config.health !== undefined) {
           const port = yield* serveHealth(metrics, config.health.port)

@@ -6,12 +6,9 @@ import { join } from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { startFakeHub } from "@spaces-vault/fixtures"
-import { ConfigProvider, Cron, Effect, Fiber, Layer, Logger, Redacted, Result } from "effect"
+import { ConfigProvider, Cron, Effect, Fiber, Logger, Result } from "effect"
 import { TestClock } from "effect/testing"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
-import { layer } from "@spaces-vault/core/github/GitHubClientLive"
-import { githubSecondaryLimits } from "@spaces-vault/core/github/RateGate"
-import { defaultRetryOptions } from "@spaces-vault/core/github/RetryPolicy"
 import { verifyArchive } from "@spaces-vault/core/archive/Verify"
 import { acquireLock, LOCK_FILE } from "../src/Lock.ts"
 import type { ExportSummary } from "@spaces-vault/core/export/ExportTypes"
@@ -20,6 +17,7 @@ import { run } from "../src/main.ts"
 import { liveExport, runOnce, type ExportStep } from "../src/RunOnce.ts"
 import { nextRun, runOnSchedule } from "../src/Scheduler.ts"
 import { decodeConfig, type WorkerConfig } from "../src/WorkerConfig.ts"
+import { testClientOptions } from "../../core/test/github/testClientOptions.ts"
 
 const cron = (expr: string, tz: string) => Result.getOrThrow(Cron.parse(expr, tz))
 const tmp = () => mkdtemp(join(tmpdir(), "sv-worker-"))
@@ -255,15 +253,7 @@ describe("runOnce", () => {
 
   it("writes a verifiable archive and the status file against fakehub, then applies retention", async () => {
     const hub = await startFakeHub({ seed: "demo" })
-    const client = layer({
-      ...defaultRetryOptions,
-      ...githubSecondaryLimits,
-      apiUrl: hub.url,
-      token: Redacted.make(hub.token),
-      concurrency: 8,
-      writesPerMinute: 60,
-      userAgent: "t"
-    }) as Layer.Layer<GitHubClient>
+    const client = GitHubClient.layer(testClientOptions({ hub, concurrency: 8 }))
     const dir = await tmp()
     try {
       const first = await Effect.runPromise(
@@ -296,9 +286,7 @@ describe("runOnce", () => {
     await writeFile(join(dir, "spaces-vault-20200101T000000Z.zip"), "old")
     const failing: ExportStep = () => Effect.fail({ message: "GitHub is down" })
     const status = await Effect.runPromise(
-      runOnce(config(dir), undefined, failing).pipe(
-        Effect.provide([Layer.succeed(GitHubClient, {} as never), NodeServices.layer])
-      )
+      runOnce(config(dir), undefined, failing).pipe(Effect.provide([GitHubClient.layerTest(), NodeServices.layer]))
     )
     expect(status).toMatchObject({ result: "failed", error: "GitHub is down", removedArchives: [] })
     expect(await readdir(dir)).toContain("spaces-vault-20200101T000000Z.zip")
@@ -312,9 +300,7 @@ describe("runOnce", () => {
         durationMs: 1
       })
     const p = await Effect.runPromise(
-      runOnce(config(dir), undefined, partial).pipe(
-        Effect.provide([Layer.succeed(GitHubClient, {} as never), NodeServices.layer])
-      )
+      runOnce(config(dir), undefined, partial).pipe(Effect.provide([GitHubClient.layerTest(), NodeServices.layer]))
     )
     expect(p).toMatchObject({ result: "partial", removedArchives: [] })
     expect(await readdir(dir)).toContain("spaces-vault-20200101T000000Z.zip")
@@ -339,9 +325,7 @@ describe("runOnce", () => {
         })
     const run = (step: ExportStep) =>
       Effect.runPromise(
-        runOnce(config(dir), undefined, step).pipe(
-          Effect.provide([Layer.succeed(GitHubClient, {} as never), NodeServices.layer, logs])
-        )
+        runOnce(config(dir), undefined, step).pipe(Effect.provide([GitHubClient.layerTest(), NodeServices.layer, logs]))
       )
     await run(
       summary([
@@ -376,7 +360,7 @@ describe("runOnce", () => {
         notModified: 0,
         durationMs: 1
       })
-  const noClient = Layer.succeed(GitHubClient, {} as never)
+  const noClient = GitHubClient.layerTest()
 
   it("counts a run that fails before or outside the export as failed: metrics, health and status.json say why", async () => {
     const m = new WorkerMetrics()

@@ -5,7 +5,8 @@ import { ownerList } from "@spaces-vault/core/domain/owner"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import type { ExportProgress, ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
-import { DEFAULT_CONCURRENCY } from "@spaces-vault/core/github/GitHubConfig"
+import { DEFAULT_CONCURRENCY, parseWaitDuration } from "@spaces-vault/core/github/GitHubConfig"
+import { describeWait } from "@spaces-vault/core/github/WaitText"
 import { RunFailed, UsageError } from "../ExitCode.ts"
 import { githubLayer } from "../GitHubLayer.ts"
 import { Output, type OutputShape } from "../Output.ts"
@@ -25,9 +26,26 @@ const flags = {
     Flag.withDescription(`parallel requests (1-100, default ${DEFAULT_CONCURRENCY})`),
     Flag.optional
   ),
+  maxWait: Flag.String("max-wait").pipe(
+    Flag.withDescription(
+      "longest rate-limit pause to wait out, e.g. 90s, 10m, 1h; owners still to do then fail (exit 1, partial archive) instead of waiting longer (default: as long as GitHub asks)"
+    ),
+    Flag.optional
+  ),
   apiUrl: apiUrlFlag,
   json: jsonFlag
 }
+
+/** --max-wait as a Duration; a value that is not one is a usage error (exit 2). */
+const maxWaitOf = (text: Option.Option<string>) =>
+  Option.match(text, {
+    onNone: () => Effect.succeed(Option.none<Duration.Duration>()),
+    onSome: (t) =>
+      Result.match(parseWaitDuration(t), {
+        onFailure: (message) => Effect.fail(new UsageError({ message: `--max-wait: ${message}` })),
+        onSuccess: (d) => Effect.succeed(Option.some(d))
+      })
+  })
 
 /**
  * Paths that cannot work are usage errors (exit 2), found before any request: an --out that is empty or a file,
@@ -82,7 +100,7 @@ const progressReporter = (out: OutputShape) =>
       const now = yield* Clock.currentTimeMillis
       const parts = [line]
       if (budget !== undefined) parts.push(`budget ${formatCount(budget.remaining)}/${formatCount(budget.limit)}`)
-      if (paused !== undefined && paused > now) parts.push(`waiting ${Math.ceil((paused - now) / 1000)} s (rate limit)`)
+      if (paused !== undefined && paused > now) parts.push(`waiting ${describeWait(now, paused)} (rate limit)`)
       yield* out.progress(parts.join(" · "))
     })
     const onProgress = (e: ExportProgress) =>
@@ -104,6 +122,7 @@ export const exportCommand = Command.make("export", flags, (f) =>
     const owners = listed.success
     if (owners.length === 0) return yield* new UsageError({ message: "give at least one --org or --user to export" })
     const concurrency = yield* checkRange("concurrency", f.concurrency, 1, 100)
+    const maxWait = yield* maxWaitOf(f.maxWait)
     yield* checkPaths(f.out, Option.getOrUndefined(f.since))
 
     const summary = yield* Effect.gen(function* () {
@@ -119,7 +138,9 @@ export const exportCommand = Command.make("export", flags, (f) =>
       })
       if (ticker !== undefined) yield* Fiber.interrupt(ticker)
       return result
-    }).pipe(Effect.provide(githubLayer({ apiUrl: f.apiUrl, concurrency: Option.fromUndefinedOr(concurrency) })))
+    }).pipe(
+      Effect.provide(githubLayer({ apiUrl: f.apiUrl, concurrency: Option.fromUndefinedOr(concurrency), maxWait }))
+    )
 
     yield* out.result(renderSummary(summary), {
       archive: summary.archive,

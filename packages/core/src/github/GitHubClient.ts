@@ -1,9 +1,16 @@
 // The GitHub client as an Effect service: every call the tool makes to the REST API, typed, retried,
-// rate-limited and paced. Implementations: `layer` (Octokit over HTTP, from Config) and test doubles.
-import { Context, type Effect, type Stream } from "effect"
+// rate-limited and paced. Layers: `layer` (over HTTP), `layerConfig` (from Config), `layerNoDeps` (over a given
+// Transport) and `layerTest` (a double that dies on any method a test did not set up).
+import { Context, Effect, Layer, Stream } from "effect"
 import type { Owner } from "../domain/owner.ts"
 import type { Collaborator, CollaboratorRole, Repository, Space, SpaceInput, SpaceListItem } from "../domain/space.ts"
+import { makeGitHubClient } from "./GitHubClientLive.ts"
+import { loadClientOptions, type ConfigOverrides, type GitHubClientOptions } from "./GitHubConfig.ts"
 import type { GitHubError } from "./GitHubError.ts"
+import type { TokenKind } from "./TokenKind.ts"
+import { Transport } from "./Transport.ts"
+
+export { tokenKindOf, type TokenKind } from "./TokenKind.ts"
 
 /** What a conditional GET returned: a fresh body (with its ETag, when GitHub sent one) or 304. */
 export type Conditional<A> =
@@ -30,9 +37,6 @@ export interface RequestStats {
   /** waits imposed by rate limits (secondary or primary) */
   readonly rateLimitWaits: number
 }
-
-/** Classic PATs (ghp_), OAuth (gho_), fine-grained PATs (github_pat_), App tokens (ghu_/ghs_). */
-export type TokenKind = "classic" | "oauth" | "fine-grained" | "app-user" | "app-installation" | "unknown"
 
 export interface GitHubClientShape {
   readonly apiUrl: string
@@ -92,17 +96,57 @@ export interface GitHubClientShape {
 
 export class GitHubClient extends Context.Service<GitHubClient, GitHubClientShape>()(
   "@spaces-vault/core/github/GitHubClient"
-) {}
+) {
+  /** The client over whatever Transport is provided (tests script one). */
+  static readonly layerNoDeps = (options: GitHubClientOptions): Layer.Layer<GitHubClient, never, Transport> =>
+    Layer.effect(GitHubClient, makeGitHubClient(options))
 
-export const tokenKindOf = (token: string): TokenKind =>
-  token.startsWith("github_pat_")
-    ? "fine-grained"
-    : token.startsWith("ghp_")
-      ? "classic"
-      : token.startsWith("gho_")
-        ? "oauth"
-        : token.startsWith("ghu_")
-          ? "app-user"
-          : token.startsWith("ghs_")
-            ? "app-installation"
-            : "unknown"
+  /** The live client over HTTP, from explicit options. */
+  static readonly layer = (options: GitHubClientOptions): Layer.Layer<GitHubClient> =>
+    GitHubClient.layerNoDeps(options).pipe(Layer.provide(Transport.layer(options)))
+
+  /** The live client from Config (GH_TOKEN / GITHUB_TOKEN, GITHUB_API_URL), with flag overrides. */
+  static readonly layerConfig = (overrides: ConfigOverrides = {}) =>
+    Layer.unwrap(loadClientOptions(overrides).pipe(Effect.map(GitHubClient.layer)))
+
+  /**
+   * A double with the members a test gives; any other call dies naming the method, so a test that reaches GitHub
+   * where it did not mean to fails loudly instead of hanging or passing on `undefined`. `apiUrl` and `tokenKind`
+   * default to https://api.github.com and a classic token.
+   */
+  static readonly layerTest = (partial: Partial<GitHubClientShape> = {}): Layer.Layer<GitHubClient> =>
+    Layer.succeed(GitHubClient, testDouble(partial))
+}
+
+const notSetUp = (member: string) => `GitHubClient.layerTest: ${member} was called but the test did not set it up`
+
+/** The members a test did not give: plain values for the two that are not calls, a loud death for every call. */
+const testDouble = (partial: Partial<GitHubClientShape>): GitHubClientShape => {
+  const dies =
+    (member: string) =>
+    (..._args: ReadonlyArray<unknown>) =>
+      Effect.die(new Error(notSetUp(member)))
+  return {
+    apiUrl: "https://api.github.com",
+    tokenKind: "classic",
+    listSpaces: () => Stream.die(new Error(notSetUp("listSpaces"))),
+    getSpace: dies("getSpace"),
+    listCollaborators: dies("listCollaborators"),
+    getRepositoryById: dies("getRepositoryById"),
+    getRepository: dies("getRepository"),
+    getTeam: dies("getTeam"),
+    getUser: dies("getUser"),
+    getOrg: dies("getOrg"),
+    isMember: dies("isMember"),
+    createSpace: dies("createSpace"),
+    updateSpace: dies("updateSpace"),
+    deleteSpace: dies("deleteSpace"),
+    addCollaborator: dies("addCollaborator"),
+    updateCollaborator: dies("updateCollaborator"),
+    removeCollaborator: dies("removeCollaborator"),
+    budget: Effect.die(new Error(notSetUp("budget"))),
+    stats: Effect.die(new Error(notSetUp("stats"))),
+    pausedUntil: Effect.die(new Error(notSetUp("pausedUntil"))),
+    ...partial
+  }
+}

@@ -1,6 +1,6 @@
 // Settings of the GitHub client, read once when its layer is built: token from GH_TOKEN else GITHUB_TOKEN
 // (as the gh CLI does), API URL from the caller (a flag) else GITHUB_API_URL else https://api.github.com.
-import { Config, Effect, Option, Redacted, Schema } from "effect"
+import { Config, Duration, Effect, Option, Redacted, Result, Schema } from "effect"
 import { githubSecondaryLimits, type RateGateOptions } from "./RateGate.ts"
 import { defaultRetryOptions, type RetryOptions } from "./RetryPolicy.ts"
 
@@ -30,10 +30,8 @@ const isLoopback = (host: string): boolean =>
  */
 export const normalizeApiUrl = (raw: string): Effect.Effect<string, GitHubConfigError> =>
   Effect.gen(function* () {
-    let url: URL
-    try {
-      url = new URL(raw.trim())
-    } catch {
+    const url = URL.parse(raw.trim())
+    if (url === null) {
       return yield* new GitHubConfigError({
         message: `the API URL "${raw}" is not a URL (expected e.g. https://api.github.com)`
       })
@@ -69,20 +67,39 @@ export interface ConfigOverrides {
   readonly writesPerMinute?: Option.Option<number> | undefined
   /** Retries after the first attempt (transient failures and rate limits alike). */
   readonly maxRetries?: Option.Option<number> | undefined
+  /** The longest rate-limit pause to wait out; requests facing a longer one fail instead. */
+  readonly maxWait?: Option.Option<Duration.Duration> | undefined
   readonly userAgent?: string | undefined
 }
 
 const optionalString = (name: string) => Config.option(Config.String(name))
+/** A token variable, unless unset or blank. */
+const optionalToken = (name: string) =>
+  Config.option(Config.Redacted(name)).pipe(
+    Config.map(Option.filter((t: Redacted.Redacted<string>) => Redacted.value(t).trim() !== ""))
+  )
+
+/**
+ * A wait as people write it: "90s", "10m", "1h", "1h30m" (s, m, h; whole numbers). The failure is a sentence for
+ * the caller to prefix with where the value came from (a flag, a config field).
+ */
+export const parseWaitDuration = (text: string): Result.Result<Duration.Duration, string> => {
+  const trimmed = text.trim().toLowerCase()
+  const units = { s: 1_000, m: 60_000, h: 3_600_000 } as const
+  if (!/^(\d+[smh])+$/.test(trimmed)) {
+    return Result.fail(`"${text}" is not a duration: write it as a number and a unit, e.g. 90s, 10m or 1h`)
+  }
+  let ms = 0
+  for (const [, n, unit] of trimmed.matchAll(/(\d+)([smh])/g)) ms += Number(n) * units[unit as keyof typeof units]
+  return Result.succeed(Duration.millis(ms))
+}
 
 /** Reads the client options from Config (the environment by default). A missing token is a GitHubConfigError. */
 export const loadClientOptions = (overrides: ConfigOverrides = {}) =>
   Effect.gen(function* () {
-    const ghToken = yield* optionalString("GH_TOKEN")
-    const githubToken = yield* optionalString("GITHUB_TOKEN")
-    const token = Option.orElse(
-      Option.filter(ghToken, (t) => t.trim() !== ""),
-      () => Option.filter(githubToken, (t) => t.trim() !== "")
-    )
+    const ghToken = yield* optionalToken("GH_TOKEN")
+    const githubToken = yield* optionalToken("GITHUB_TOKEN")
+    const token = Option.orElse(ghToken, () => githubToken)
     if (Option.isNone(token)) {
       return yield* new GitHubConfigError({ message: "no GitHub token: set GH_TOKEN or GITHUB_TOKEN" })
     }
@@ -116,10 +133,11 @@ export const loadClientOptions = (overrides: ConfigOverrides = {}) =>
       ...defaultRetryOptions,
       ...githubSecondaryLimits,
       apiUrl,
-      token: Redacted.make(token.value.trim()),
+      token: Redacted.make(Redacted.value(token.value).trim()),
       concurrency,
       writesPerMinute,
       maxRetries,
+      maxWait: Option.getOrUndefined(overrides.maxWait ?? Option.none()),
       userAgent: overrides.userAgent ?? "spaces-vault"
     } satisfies GitHubClientOptions
   }).pipe(

@@ -1,6 +1,7 @@
 // One error for every failed GitHub call. The `reason` says what kind of failure it was and carries what
 // a user (or the retry policy) needs to act on it; the message is derived from the reason.
 import { Schema } from "effect"
+import { clockTime, formatWait } from "./WaitText.ts"
 
 export const Unauthorized = Schema.TaggedStruct("Unauthorized", {})
 export const NotFound = Schema.TaggedStruct("NotFound", {})
@@ -16,6 +17,23 @@ export const SecondaryRateLimited = Schema.TaggedStruct("SecondaryRateLimited", 
 })
 /** 5xx or a connection failure: worth retrying with backoff. */
 export const Transient = Schema.TaggedStruct("Transient", { detail: Schema.String })
+/**
+ * No HTTP answer, before any request of this client got one: the API URL names a host that does not exist or
+ * that refuses connections. A mistake in the URL, not a blip: retrying would only make the person wait.
+ */
+export const Unreachable = Schema.TaggedStruct("Unreachable", {
+  url: Schema.String,
+  cause: Schema.Literals(["connection refused", "host name not found"])
+})
+/**
+ * Given up without sending (again): a rate-limit pause (`why`) lasts until `until` (epoch ms), longer than the
+ * caller's maximum wait; the caller preferred to stop over waiting that long (e.g. a primary reset 51 minutes away).
+ */
+export const WaitTooLong = Schema.TaggedStruct("WaitTooLong", {
+  until: Schema.Number,
+  why: Schema.String,
+  maxWaitMs: Schema.Number
+})
 /** Any other status we did not expect (e.g. 400 for an unsupported API version). */
 export const UnexpectedStatus = Schema.TaggedStruct("UnexpectedStatus", {})
 /** GitHub answered 2xx with a body that does not match the documented schema. */
@@ -29,6 +47,8 @@ export const GitHubErrorReason = Schema.Union([
   RateLimited,
   SecondaryRateLimited,
   Transient,
+  Unreachable,
+  WaitTooLong,
   UnexpectedStatus,
   InvalidResponse
 ])
@@ -65,6 +85,10 @@ export class GitHubError extends Schema.TaggedError<GitHubError>()("GitHubError"
         return `secondary rate limit hit at ${where}; GitHub asked to wait ${r.retryAfterSeconds} s${said}`
       case "Transient":
         return `${where} failed: ${r.detail}`
+      case "Unreachable":
+        return `cannot reach ${r.url}: ${r.cause}`
+      case "WaitTooLong":
+        return `${where} gave up: requests are paused until ${clockTime(r.until)} (${r.why}), longer than the maximum wait of ${formatWait(r.maxWaitMs)}`
       case "UnexpectedStatus":
         return `${where} answered with unexpected status ${this.status ?? "?"}${said}`
       case "InvalidResponse":

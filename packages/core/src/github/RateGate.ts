@@ -1,9 +1,10 @@
 // The one gate every request of the process passes: a cap on concurrent requests, a write lane that lets
 // POST/PUT/DELETE out one at a time and spaced apart, and a shared pause — when GitHub says "wait", every fiber waits, not just the one told.
 // https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
-import { Clock, Duration, Effect, Ref, Semaphore } from "effect"
+import { Clock, Duration, Effect, Ref, Schema, Semaphore } from "effect"
 import type { RateBudget } from "./GitHubClient.ts"
 import { makeWindow, nextFree, spend, type SlidingWindow } from "./SlidingWindow.ts"
+import { describeWait, formatWait } from "./WaitText.ts"
 
 export type Lane = "read" | "write"
 
@@ -22,7 +23,25 @@ export interface RateGateOptions {
    * `minuteSeconds`, to replay hours of paced traffic in minutes with the same dynamics.
    */
   readonly timeScale?: number | undefined
+  /**
+   * The longest pause a request waits out; a request facing a longer one fails with PauseTooLong instead (for a
+   * person who would rather stop than wait for a primary reset an hour away). None: as long as GitHub asks.
+   */
+  readonly maxWait?: Duration.Duration | undefined
 }
+
+/** A request not sent: the pause in force (`why`) lasts until `until` (epoch ms), longer than `maxWait`. */
+export class PauseTooLong extends Schema.TaggedError<PauseTooLong>()("PauseTooLong", {
+  until: Schema.Number,
+  why: Schema.String,
+  maxWaitMs: Schema.Number
+}) {}
+
+/**
+ * Requests in flight when a pause begins come back limited too, each moving its end by a moment: those are the same
+ * pause and not logged again. A move by more than this is a different limit, worth a line of its own.
+ */
+const NEW_PAUSE_MS = 60_000
 
 export const githubSecondaryLimits = { pointsPerMinute: 900, contentPerMinute: 80, contentPerHour: 500 } as const
 
@@ -31,10 +50,15 @@ export interface RateGate {
    * Runs `send` once the pause is over and the endpoint's points budget allows it, holding one concurrency
    * permit. Writes also wait their turn in the write lane (one in flight, each leaving at least
    * 60000 / writesPerMinute ms after the previous one) and for the content-creation budget.
-   * `endpoint` is "METHOD /path/{template}".
+   * `endpoint` is "METHOD /path/{template}". Fails with PauseTooLong, without sending, when the pause in force
+   * ends later than `maxWait` from now.
    */
-  readonly run: <A, E, R>(lane: Lane, endpoint: string, send: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-  /** Holds every request until `untilMs` (epoch ms). Pauses only ever extend. */
+  readonly run: <A, E, R>(
+    lane: Lane,
+    endpoint: string,
+    send: Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E | PauseTooLong, R>
+  /** Holds every request until `untilMs` (epoch ms). Pauses only ever extend; each is logged once. */
   readonly pauseUntil: (untilMs: number, why: string) => Effect.Effect<void>
   /** Records the x-ratelimit-* headers of an answer. */
   readonly observe: (headers: Readonly<Record<string, string | undefined>>) => Effect.Effect<void>
@@ -46,7 +70,8 @@ export interface RateGate {
 export const makeRateGate = (options: RateGateOptions) =>
   Effect.gen(function* () {
     const permits = yield* Semaphore.make(Math.max(1, options.concurrency))
-    const paused = yield* Ref.make(0)
+    const paused = yield* Ref.make({ until: 0, why: "" })
+    const maxWaitMs = options.maxWait === undefined ? undefined : Duration.toMillis(options.maxWait)
     const writeLane = yield* Semaphore.make(1)
     // When the previous write left (epoch ms); -Infinity so the first write never waits.
     const lastWrite = yield* Ref.make(Number.NEGATIVE_INFINITY)
@@ -76,11 +101,13 @@ export const makeRateGate = (options: RateGateOptions) =>
       Math.max(...windows.map(([w, units]) => (Number.isFinite(w.limit) ? nextFree(w, now, units) : now)))
 
     /** Sleeps until no pause is in force; loops because a pause may be extended while we sleep. */
-    const awaitPause: Effect.Effect<void> = Effect.gen(function* () {
+    const awaitPause: Effect.Effect<void, PauseTooLong> = Effect.gen(function* () {
       while (true) {
         const now = yield* Clock.currentTimeMillis
-        const until = yield* Ref.get(paused)
+        const { until, why } = yield* Ref.get(paused)
         if (until <= now) return
+        if (maxWaitMs !== undefined && until - now > maxWaitMs)
+          return yield* new PauseTooLong({ until, why, maxWaitMs })
         yield* Effect.sleep(Duration.millis(until - now))
       }
     })
@@ -88,9 +115,9 @@ export const makeRateGate = (options: RateGateOptions) =>
     /**
      * Sleeps until every window the request counts against has room. Queueing for a permit (`take` false), it only
      * waits. Holding the permit, right before sending (`take` true), it also waits out any pause, then takes the
-     * room at the moment the request leaves: taking it before the wait for a permit let requests that queued leave
-     * later than counted, and more than the limit arrive within one of GitHub's minutes. Check and take are one
-     * synchronous step, so concurrent fibers never oversubscribe a window.
+     * room at the moment the request leaves: a window counts a request at the time it leaves, never earlier, so no
+     * more than the limit arrive within one of GitHub's minutes however long requests queued. Check and take are
+     * one synchronous step, so concurrent fibers never oversubscribe a window.
      */
     const awaitRoom = (windows: ReadonlyArray<readonly [SlidingWindow, number]>, take: boolean) =>
       Effect.gen(function* () {
@@ -145,15 +172,17 @@ export const makeRateGate = (options: RateGateOptions) =>
       pauseUntil: (untilMs, why) =>
         Effect.gen(function* () {
           const now = yield* Clock.currentTimeMillis
-          const extended = yield* Ref.modify(paused, (current) =>
-            untilMs > current ? [true, untilMs] : [false, current]
+          const before = yield* Ref.modify(paused, (current) =>
+            untilMs > current.until ? [current.until, { until: untilMs, why }] : [current.until, current]
           )
           yield* Ref.update(waits, (n) => n + 1)
-          if (extended) {
-            yield* Effect.logWarning(
-              `rate limit: pausing all requests for ${Math.ceil(Math.max(0, untilMs - now) / 1000)} s (${why})`
-            )
-          }
+          if (untilMs <= before || (before > now && untilMs - before <= NEW_PAUSE_MS)) return
+          const wait = describeWait(now, untilMs)
+          yield* Effect.logWarning(
+            maxWaitMs !== undefined && untilMs - now > maxWaitMs
+              ? `rate limit: GitHub asks to pause all requests for ${wait} (${why}), longer than the maximum wait of ${formatWait(maxWaitMs)}: the requests waiting fail instead`
+              : `rate limit: pausing all requests for ${wait} (${why})`
+          )
         }),
       observe: (headers) =>
         Effect.gen(function* () {
@@ -167,7 +196,7 @@ export const makeRateGate = (options: RateGateOptions) =>
         }),
       budget: Ref.get(budget),
       pausedUntil: Effect.gen(function* () {
-        const until = yield* Ref.get(paused)
+        const { until } = yield* Ref.get(paused)
         const now = yield* Clock.currentTimeMillis
         return until > now ? until : undefined
       }),

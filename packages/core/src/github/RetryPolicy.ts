@@ -16,9 +16,8 @@ export interface RetryOptions {
   /**
    * How long one request may go unanswered before it counts as a connection failure (and is retried).
    * GitHub ends requests that take it over 10 s itself, so this only catches dead connections.
-   * Optional so that options built before it existed keep working; defaults to 60 s.
    */
-  readonly requestTimeout?: Duration.Duration | undefined
+  readonly requestTimeout: Duration.Duration
 }
 
 export const defaultRetryOptions: RetryOptions = {

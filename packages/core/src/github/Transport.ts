@@ -19,9 +19,13 @@ export interface RawResponse {
   readonly data: unknown
 }
 
-/** The request never got an HTTP answer: connection refused or reset, DNS, TLS. */
+/**
+ * The request never got an HTTP answer: connection refused or reset, DNS, TLS. `code` is the system error's
+ * (ECONNREFUSED, ENOTFOUND, ...) when there was one.
+ */
 export class TransportFailure extends Schema.TaggedError<TransportFailure>()("TransportFailure", {
-  detail: Schema.String
+  detail: Schema.String,
+  code: Schema.optionalKey(Schema.String)
 }) {}
 
 export interface TransportShape {
@@ -34,7 +38,7 @@ export class Transport extends Context.Service<Transport, TransportShape>()("@sp
    * connection pool lives as long as the layer: the worker builds one per nightly run and destroys it after (by
    * then every request has finished or been interrupted, so nothing waits on the network).
    */
-  static readonly layerOctokit = (options: {
+  static readonly layer = (options: {
     readonly apiUrl: string
     readonly token: Redacted.Redacted<string>
     readonly userAgent: string
@@ -99,7 +103,10 @@ const makeOctokitTransport = (
             throw e
           }
         },
-        catch: (e) => new TransportFailure({ detail: describe(e) })
+        catch: (e) => {
+          const code = codeOf(e)
+          return new TransportFailure({ detail: describe(e), ...(code !== undefined ? { code } : {}) })
+        }
       })
   }
 }
@@ -114,6 +121,13 @@ const parseBody = async (body: unknown): Promise<unknown> => {
   } catch {
     return text
   }
+}
+
+/** The system error code of a failed exchange: Octokit keeps the fetch's error as its `cause`. */
+const codeOf = (e: unknown): string | undefined => {
+  const code =
+    (e as { cause?: { code?: unknown } })?.cause?.code ?? (e as { code?: unknown } | undefined)?.code ?? undefined
+  return typeof code === "string" ? code : undefined
 }
 
 /** A short cause for a failed exchange, without request details (which could carry credentials). */

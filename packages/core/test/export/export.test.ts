@@ -3,7 +3,7 @@ import { mkdtemp, readdir } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
-import { Duration, Effect, Redacted, Stream } from "effect"
+import { Effect, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { checkAndClose } from "../support/hub.ts"
 import { openArchive } from "../../src/archive/ArchiveReader.ts"
@@ -12,9 +12,8 @@ import { verifyArchive } from "../../src/archive/Verify.ts"
 import { org, user, type Owner } from "../../src/domain/owner.ts"
 import { exportSpaces } from "../../src/export/ExportSpaces.ts"
 import type { ExportSummary } from "../../src/export/ExportTypes.ts"
-import { layer } from "../../src/github/GitHubClientLive.ts"
-import { defaultRetryOptions } from "../../src/github/RetryPolicy.ts"
-import { githubSecondaryLimits } from "../../src/github/RateGate.ts"
+import { GitHubClient } from "../../src/github/GitHubClient.ts"
+import { testClientOptions } from "../github/testClientOptions.ts"
 
 let hub: FakeHub | undefined
 afterEach(async () => {
@@ -32,19 +31,7 @@ const runExport = async (
 ) =>
   Effect.runPromise(
     exportSpaces({ owners, outDir, concurrency: 8, onWarning: (w) => Effect.sync(() => void warnings.push(w)) }).pipe(
-      Effect.provide(
-        layer({
-          ...defaultRetryOptions,
-          backoffBase: Duration.millis(20),
-          secondaryFloor: Duration.seconds(1),
-          apiUrl: h.url,
-          token: Redacted.make(token),
-          concurrency: 8,
-          writesPerMinute: 60,
-          ...githubSecondaryLimits,
-          userAgent: "test"
-        })
-      )
+      Effect.provide(GitHubClient.layer(testClientOptions({ hub: { url: h.url, token }, concurrency: 8 })))
     )
   )
 

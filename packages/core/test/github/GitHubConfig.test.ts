@@ -1,11 +1,12 @@
 // Client settings from Config (a ConfigProvider built from a plain record, never process.env) and flags.
-import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Option, Redacted } from "effect"
+import { assert, describe, expect, it } from "@effect/vitest"
+import { ConfigProvider, Duration, Effect, Option, Redacted, Result } from "effect"
 import {
   DEFAULT_API_URL,
   DEFAULT_CONCURRENCY,
   loadClientOptions,
   normalizeApiUrl,
+  parseWaitDuration,
   type ConfigOverrides
 } from "../../src/github/GitHubConfig.ts"
 
@@ -112,4 +113,29 @@ describe("normalizeApiUrl", () => {
       )
     })
   )
+})
+
+describe("maxWait", () => {
+  it.effect("is unset unless given, and passed through when given", () =>
+    Effect.gen(function* () {
+      assert.isUndefined((yield* load({ GH_TOKEN: "x" })).maxWait)
+      const given = yield* load({ GH_TOKEN: "x" }, { maxWait: Option.some(Duration.minutes(10)) })
+      assert.deepStrictEqual(given.maxWait, Duration.minutes(10))
+    })
+  )
+
+  it("parseWaitDuration reads 90s, 10m, 1h and 1h30m, and refuses anything else in one sentence", () => {
+    const ms = (text: string) => Result.map(parseWaitDuration(text), Duration.toMillis)
+    assert.deepStrictEqual(ms("90s"), Result.succeed(90_000))
+    assert.deepStrictEqual(ms("10m"), Result.succeed(600_000))
+    assert.deepStrictEqual(ms(" 1H "), Result.succeed(3_600_000))
+    assert.deepStrictEqual(ms("1h30m"), Result.succeed(5_400_000))
+    assert.deepStrictEqual(ms("0s"), Result.succeed(0))
+    for (const bad of ["", "10", "ten minutes", "-5m", "1.5h", "5d"]) {
+      assert.deepStrictEqual(
+        parseWaitDuration(bad),
+        Result.fail(`"${bad}" is not a duration: write it as a number and a unit, e.g. 90s, 10m or 1h`)
+      )
+    }
+  })
 })

@@ -1,6 +1,6 @@
 // The shared gate on its own: the write lane, the shared pause and how they combine, on the test clock.
-import { describe, expect, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Fiber } from "effect"
+import { assert, describe, expect, it } from "@effect/vitest"
+import { Clock, Duration, Effect, Fiber, Logger } from "effect"
 import { TestClock } from "effect/testing"
 import { githubSecondaryLimits, makeRateGate, type Lane, type RateGateOptions } from "../../src/github/RateGate.ts"
 
@@ -130,6 +130,46 @@ describe("RateGate", () => {
       })
       yield* gate.observe({ etag: `"x"` })
       expect(yield* gate.budget).toEqual({ limit: 5000, remaining: 4990, used: 10, resetAt: 1700000000 })
+    })
+  )
+
+  it.effect("with maxWait, a request facing a longer pause fails without being sent; a shorter one waits", () =>
+    Effect.gen(function* () {
+      const gate = yield* makeRateGate(gateOptions({ maxWait: Duration.minutes(10) }))
+      const { left, send } = recorder()
+      yield* gate.pauseUntil(30_000, "short")
+      const waited = yield* Effect.forkChild(gate.run("read", "GET /x", send("read")))
+      yield* TestClock.adjust("31 seconds")
+      yield* Fiber.join(waited)
+      yield* gate.pauseUntil(31_000 + 3_600_000, "primary rate limit on GET /x")
+      const error = yield* Effect.flip(gate.run("write", "POST /x", send("write")))
+      assert.deepStrictEqual(
+        { ...error },
+        { _tag: "PauseTooLong", until: 3_631_000, why: "primary rate limit on GET /x", maxWaitMs: 600_000 }
+      )
+      assert.deepStrictEqual(
+        left.map((l) => l.at),
+        [30_000]
+      )
+    })
+  )
+
+  it.effect("logs a pause when it begins, not each time answers in flight move its end a little", () =>
+    Effect.gen(function* () {
+      const lines: Array<string> = []
+      const logger = Logger.make((o) => void lines.push(String(Array.isArray(o.message) ? o.message[0] : o.message)))
+      yield* Effect.gen(function* () {
+        const gate = yield* makeRateGate(gateOptions())
+        for (let i = 0; i < 16; i++) yield* gate.pauseUntil(30_000 + i * 100, "secondary rate limit on GET /x")
+        yield* gate.pauseUntil(200_000, "primary rate limit on GET /y") // a different limit: a line of its own
+        yield* TestClock.adjust("201 seconds")
+        yield* gate.pauseUntil(230_000, "secondary rate limit on GET /x") // the first pause is over: a new one
+      }).pipe(Effect.provide(Logger.layer([logger])))
+      assert.deepStrictEqual(lines, [
+        "rate limit: pausing all requests for 30 s (secondary rate limit on GET /x)",
+        "rate limit: pausing all requests for 3 min, until 00:03 UTC (primary rate limit on GET /y)",
+        "rate limit: pausing all requests for 29 s (secondary rate limit on GET /x)"
+      ])
     })
   )
 })

@@ -155,7 +155,7 @@ describe("makeUndiciFetch", () => {
   })
 })
 
-describe("Transport.layerOctokit", () => {
+describe("Transport.layer", () => {
   it("sends through the undici fetch and closes its connections when the layer is released", async () => {
     const hub = await serve((_req, res) => {
       res.writeHead(200, { "Content-Type": "application/json", "X-RateLimit-Remaining": "4999" })
@@ -171,9 +171,7 @@ describe("Transport.layerOctokit", () => {
       Effect.gen(function* () {
         const transport = yield* Transport
         return yield* transport.send({ route: "GET /rate_limit" })
-      }).pipe(
-        Effect.provide(Transport.layerOctokit({ apiUrl: hub.url, token: Redacted.make("ghp_t"), userAgent: "test" }))
-      )
+      }).pipe(Effect.provide(Transport.layer({ apiUrl: hub.url, token: Redacted.make("ghp_t"), userAgent: "test" })))
     )
     expect(res).toMatchObject({ status: 200, data: { resources: {} }, headers: { "x-ratelimit-remaining": "4999" } })
     expect(hub.seen[0]!.headers).toMatchObject({ authorization: "token ghp_t", "x-github-api-version": "2026-03-10" })

@@ -1,17 +1,16 @@
 // The real client over HTTP against fakehub, through every fault mode. These run in real time, so retry-after
 // values and the backoff base are small; what matters is that nothing is sent inside a retry-after window and
 // that every request body and response conforms to GitHub's OpenAPI description.
+import { createServer, type AddressInfo } from "node:net"
 import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
-import { Clock, ConfigProvider, Duration, Effect, Layer, Redacted, Stream } from "effect"
+import { Clock, ConfigProvider, Duration, Effect, Layer, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { checkAndClose } from "../support/hub.ts"
 import { org, user } from "../../src/domain/owner.ts"
 import { GitHubClient } from "../../src/github/GitHubClient.ts"
 import type { GitHubClientOptions } from "../../src/github/GitHubConfig.ts"
-import { layer, layerConfig, layerWithTransport } from "../../src/github/GitHubClientLive.ts"
 import { Transport, type TransportRequest } from "../../src/github/Transport.ts"
-import { defaultRetryOptions } from "../../src/github/RetryPolicy.ts"
-import { githubSecondaryLimits } from "../../src/github/RateGate.ts"
+import { testClientOptions } from "./testClientOptions.ts"
 
 let hub: FakeHub | undefined
 afterEach(async () => {
@@ -20,19 +19,16 @@ afterEach(async () => {
 
 type Overrides = { concurrency?: number; secondaryFloor?: Duration.Duration; writesPerMinute?: number }
 
-const clientOptions = (h: FakeHub, overrides: Overrides = {}): GitHubClientOptions => ({
-  ...defaultRetryOptions,
-  backoffBase: Duration.millis(20),
-  secondaryFloor: overrides.secondaryFloor ?? Duration.seconds(1),
-  apiUrl: h.url,
-  token: Redacted.make(h.token),
-  concurrency: overrides.concurrency ?? 8,
-  writesPerMinute: overrides.writesPerMinute ?? 6000,
-  ...githubSecondaryLimits,
-  userAgent: "spaces-vault-test"
-})
+const clientOptions = (h: FakeHub, overrides: Overrides = {}): GitHubClientOptions =>
+  testClientOptions({
+    hub: h,
+    concurrency: 8,
+    writesPerMinute: 6000,
+    userAgent: "spaces-vault-test",
+    ...overrides
+  })
 
-const clientLayer = (h: FakeHub, overrides: Overrides = {}) => layer(clientOptions(h, overrides))
+const clientLayer = (h: FakeHub, overrides: Overrides = {}) => GitHubClient.layer(clientOptions(h, overrides))
 
 const run = <A, E>(h: FakeHub, program: Effect.Effect<A, E, GitHubClient>, overrides = {}) =>
   Effect.runPromise(program.pipe(Effect.provide(clientLayer(h, overrides))))
@@ -169,7 +165,7 @@ describe("client against fakehub", () => {
             )
         }
       })
-    ).pipe(Layer.provide(Transport.layerOctokit(options)))
+    ).pipe(Layer.provide(Transport.layer(options)))
     await Effect.runPromise(
       Effect.gen(function* () {
         const client = yield* GitHubClient
@@ -178,7 +174,7 @@ describe("client against fakehub", () => {
           (i) => client.createSpace(org("octo-org"), { name: `Paced ${i}`, base_role: "reader" }),
           { concurrency: 3 }
         )
-      }).pipe(Effect.provide(layerWithTransport(options).pipe(Layer.provide(recording))))
+      }).pipe(Effect.provide(GitHubClient.layerNoDeps(options).pipe(Layer.provide(recording))))
     )
     expect(h.counters.byStatus()[201]).toBe(3)
     expect(h.counters.secondaryLimited).toBe(1)
@@ -218,6 +214,28 @@ describe("client against fakehub", () => {
   })
 })
 
+describe("a URL that reaches nothing", () => {
+  it("a refused connection fails the first request at once, in one sentence", async () => {
+    // A port that was just free: nothing listens on it.
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    await new Promise((resolve) => server.close(resolve))
+    const started = Date.now()
+    const error = await Effect.runPromise(
+      Effect.gen(function* () {
+        return yield* Effect.flip((yield* GitHubClient).getSpace(org("octo-org"), 1))
+      }).pipe(
+        Effect.provide(
+          GitHubClient.layer(testClientOptions({ hub: { url, token: "ghp_x" }, backoffBase: Duration.seconds(1) }))
+        )
+      )
+    )
+    expect(error.message).toBe(`cannot reach ${url}: connection refused`)
+    expect(Date.now() - started).toBeLessThan(1000) // no backoff: the first retry alone would wait ~1 s
+  })
+})
+
 describe("client configuration", () => {
   const load = (env: Record<string, string>) =>
     Effect.runPromise(
@@ -225,7 +243,9 @@ describe("client configuration", () => {
         const client = yield* GitHubClient
         return client.apiUrl
       }).pipe(
-        Effect.provide(layerConfig().pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env))))),
+        Effect.provide(
+          GitHubClient.layerConfig().pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env))))
+        ),
         Effect.flip,
         Effect.map((e) => e.message),
         Effect.orElseSucceed(() => "ok")
@@ -246,7 +266,9 @@ describe("client configuration", () => {
         Effect.gen(function* () {
           return (yield* GitHubClient).apiUrl
         }).pipe(
-          Effect.provide(layerConfig().pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env)))))
+          Effect.provide(
+            GitHubClient.layerConfig().pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env))))
+          )
         )
       )
     expect(await url({ GITHUB_TOKEN: "x" })).toBe("https://api.github.com")

@@ -1,12 +1,10 @@
 // A scripted Transport for client tests: answers come from a function of the request and the (test) clock,
 // and every send is recorded with the time it left, so tests can prove nothing was sent too early.
-import { Clock, Duration, Effect, Layer, Redacted } from "effect"
-import type { GitHubClient } from "../../src/github/GitHubClient.ts"
+import { Clock, Duration, Effect, Layer } from "effect"
+import { GitHubClient } from "../../src/github/GitHubClient.ts"
 import type { GitHubClientOptions } from "../../src/github/GitHubConfig.ts"
-import { layerWithTransport } from "../../src/github/GitHubClientLive.ts"
-import { defaultRetryOptions } from "../../src/github/RetryPolicy.ts"
-import { githubSecondaryLimits } from "../../src/github/RateGate.ts"
 import { Transport, TransportFailure, type RawResponse, type TransportRequest } from "../../src/github/Transport.ts"
+import { testClientOptions } from "./testClientOptions.ts"
 
 export interface Sent {
   readonly at: number
@@ -35,16 +33,7 @@ export const status = (
   data
 })
 
-export const options = (overrides: Partial<GitHubClientOptions> = {}): GitHubClientOptions => ({
-  ...defaultRetryOptions,
-  apiUrl: "https://api.github.com",
-  token: Redacted.make("ghp_test"),
-  concurrency: 4,
-  writesPerMinute: 60,
-  ...githubSecondaryLimits,
-  userAgent: "test",
-  ...overrides
-})
+export const options = testClientOptions
 
 /** A client over a scripted transport; `latency` keeps each request in flight for that long (test clock). */
 export const scripted = (script: Script, overrides: Partial<GitHubClientOptions> = {}, latency = Duration.zero) => {
@@ -64,7 +53,7 @@ export const scripted = (script: Script, overrides: Partial<GitHubClientOptions>
         return answer instanceof TransportFailure ? yield* answer : answer
       })
   })
-  const layer: Layer.Layer<GitHubClient> = layerWithTransport(options(overrides)).pipe(Layer.provide(transport))
+  const layer: Layer.Layer<GitHubClient> = GitHubClient.layerNoDeps(options(overrides)).pipe(Layer.provide(transport))
   return { layer, sent, peak }
 }
 

@@ -3,15 +3,13 @@ import { mkdtemp, stat, unlink, writeFile } from "node:fs/promises"
 import { hostname, tmpdir } from "node:os"
 import { join } from "node:path"
 import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
-import { Duration, Effect, type Layer, ManagedRuntime, Redacted } from "effect"
+import { Duration, Effect, ManagedRuntime } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { checkAndClose } from "../support/hub.ts"
 import { org, type Owner } from "../../src/domain/owner.ts"
 import { exportSpaces } from "../../src/export/ExportSpaces.ts"
-import type { GitHubClient } from "../../src/github/GitHubClient.ts"
-import { layer } from "../../src/github/GitHubClientLive.ts"
-import { githubSecondaryLimits } from "../../src/github/RateGate.ts"
-import { defaultRetryOptions } from "../../src/github/RetryPolicy.ts"
+import { GitHubClient } from "../../src/github/GitHubClient.ts"
+import { testClientOptions } from "../github/testClientOptions.ts"
 import { emptyMaps } from "../../src/replay/MapFiles.ts"
 import { replayArchive, replayLockPath, type ReplayOptions } from "../../src/replay/Replay.ts"
 
@@ -29,17 +27,15 @@ afterEach(async () => {
 const setup = async () => {
   hub = await startFakeHub({ seed: "demo" })
   runtime = ManagedRuntime.make(
-    layer({
-      ...defaultRetryOptions,
-      ...githubSecondaryLimits,
-      maxRetries: 2,
-      backoffBase: Duration.millis(10),
-      apiUrl: hub.url,
-      token: Redacted.make(hub.token),
-      concurrency: 8,
-      writesPerMinute: 60_000, // tests do not wait a second per write; pacing has its own tests
-      userAgent: "test"
-    }) as Layer.Layer<GitHubClient>
+    GitHubClient.layer(
+      testClientOptions({
+        hub,
+        maxRetries: 2,
+        backoffBase: Duration.millis(10),
+        concurrency: 8,
+        writesPerMinute: 60_000 // tests do not wait a second per write; pacing has its own tests
+      })
+    )
   )
   const dir = await mkdtemp(join(tmpdir(), "sv-replay-"))
   return { hub, run: <A, E>(e: Effect.Effect<A, E, GitHubClient>) => runtime!.runPromise(e), dir }

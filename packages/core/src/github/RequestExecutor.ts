@@ -1,0 +1,227 @@
+// Sends one request the way GitHub asks to be called: through the RateGate, cut when silent, judged by RetryPolicy,
+// pausing every request on a rate limit, retried when that is safe, and counted. Decoding is the caller's.
+import { Clock, Duration, Effect, Ref, Schema } from "effect"
+import type { RequestStats } from "./GitHubClient.ts"
+import type { GitHubClientOptions } from "./GitHubConfig.ts"
+import { GitHubError } from "./GitHubError.ts"
+import type { Lane, PauseTooLong, RateGate } from "./RateGate.ts"
+import { errorOf, isIdempotent, withRetries } from "./RetryPolicy.ts"
+import { methodOf, pathOf } from "./Routes.ts"
+import { TransportFailure, type RawResponse, type TransportRequest, type TransportShape } from "./Transport.ts"
+
+/** Repeated secondary limits double the wait up to this; a longer retry-after from GitHub is still obeyed. */
+const SECONDARY_BACKOFF_CAP_MS = 15 * 60 * 1000
+
+/** System errors that mean the API URL is wrong, not that a connection dropped: what a person is told instead. */
+const UNREACHABLE = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "host name not found",
+  EAI_AGAIN: "host name not found"
+} as const
+
+/**
+ * GitHub's clock at the time of an answer (its `date` header), else ours. x-ratelimit-reset is a moment on GitHub's
+ * clock: measured against ours, a clock running ahead would end the wait early and spend the retries in vain.
+ * `date` has whole seconds, so the wait may be up to a second long; callers add a second anyway.
+ */
+const githubNow = (res: RawResponse, localNow: number): number => {
+  const date = Date.parse(res.headers.date ?? "")
+  return Number.isFinite(date) ? date : localNow
+}
+
+/** When to send again after a primary limit resetting at `resetMs` on GitHub's clock: a second after it, on ours. */
+const afterReset = (resetMs: number, res: RawResponse, localNow: number): number =>
+  localNow + Math.max(resetMs - githubNow(res, localNow), 0) + 1000
+
+/** What a request is, for its errors and log lines. */
+interface Where {
+  readonly method: string
+  readonly path: string
+}
+
+/** One request's secondary-limit history: the wait after its last secondary limit, undefined before the first. */
+interface SecondaryBackoff {
+  lastWaitMs: number | undefined
+}
+
+export interface RequestExecutor {
+  /**
+   * Sends `request` until it succeeds or may not be tried again. `endpoint` names the route template for
+   * per-endpoint budgets (a Link URL belongs to its list route).
+   */
+  readonly execute: (
+    lane: Lane,
+    request: TransportRequest,
+    endpoint?: string
+  ) => Effect.Effect<RawResponse, GitHubError>
+  /** Decodes a 2xx body; a body that does not match is an InvalidResponse. */
+  readonly decode: <A>(
+    schema: Schema.Decoder<A>,
+    res: RawResponse,
+    method: string,
+    path: string
+  ) => Effect.Effect<A, GitHubError>
+  readonly count: (f: (s: RequestStats) => Partial<RequestStats>) => Effect.Effect<void>
+  readonly stats: Effect.Effect<RequestStats>
+}
+
+/** A request that got no answer: Unreachable while no request ever got one, else Transient (worth a retry). */
+const failedInTransit = (f: TransportFailure, answered: boolean, url: string, method: string, path: string) => {
+  const cause = f.code !== undefined && !answered ? UNREACHABLE[f.code as keyof typeof UNREACHABLE] : undefined
+  return new GitHubError({
+    reason: cause !== undefined ? { _tag: "Unreachable", url, cause } : { _tag: "Transient", detail: f.detail },
+    method,
+    path
+  })
+}
+
+/** A request the gate would not send: the pause in force is longer than the caller's maximum wait. */
+const notSent = (e: GitHubError | PauseTooLong, method: string, path: string): GitHubError =>
+  e._tag === "GitHubError"
+    ? e
+    : new GitHubError({
+        reason: { _tag: "WaitTooLong", until: e.until, why: e.why, maxWaitMs: e.maxWaitMs },
+        method,
+        path
+      })
+
+/** When a successful answer spent the last point of primary budget: hold everything until the window resets. */
+const budgetSpentUntil = (res: RawResponse, now: number): number | undefined => {
+  if (res.headers["x-ratelimit-remaining"] !== "0") return undefined
+  const reset = Number(res.headers["x-ratelimit-reset"]) * 1000
+  return reset > githubNow(res, now) ? afterReset(reset, res, now) : undefined
+}
+
+/**
+ * Until when a rate-limited answer pauses every request (epoch ms), or undefined for any other failure. GitHub asks
+ * for exponentially longer waits when a secondary limit keeps coming back: from the second one on, this request
+ * waits at least twice its last wait (from 1 s, so that `retry-after: 0` grows too), which `secondary` keeps.
+ */
+const pauseAfter = (
+  error: GitHubError,
+  res: RawResponse,
+  now: number,
+  secondary: SecondaryBackoff,
+  options: GitHubClientOptions
+): number | undefined => {
+  const reason = error.reason
+  if (reason._tag === "SecondaryRateLimited") {
+    const last = secondary.lastWaitMs
+    const backoff = last === undefined ? 0 : Math.min(Math.max(2 * last, 1000), SECONDARY_BACKOFF_CAP_MS)
+    secondary.lastWaitMs = Math.max(reason.retryAfterSeconds * 1000, backoff)
+    return now + secondary.lastWaitMs
+  }
+  if (reason._tag !== "RateLimited") return undefined
+  // x-ratelimit-reset is in whole seconds: wait until it has surely passed. Without a usable reset, GitHub's advice
+  // for an unexplained limit applies: wait at least the floor (a minute).
+  const resetMs = reason.resetAt * 1000
+  return resetMs > 0 ? afterReset(resetMs, res, now) : now + Duration.toMillis(options.secondaryFloor)
+}
+
+/** Decodes a 2xx body; one that does not match GitHub's documented schema is an InvalidResponse. */
+const decode = <A>(schema: Schema.Decoder<A>, res: RawResponse, method: string, path: string) =>
+  Schema.decodeUnknownEffect(schema)(res.data).pipe(
+    Effect.mapError(
+      (e) =>
+        new GitHubError({
+          reason: { _tag: "InvalidResponse", detail: e.message.split("\n").slice(0, 3).join(" ") },
+          method,
+          path,
+          status: res.status
+        })
+    )
+  )
+
+export const makeRequestExecutor = (options: GitHubClientOptions, transport: TransportShape, gate: RateGate) =>
+  Effect.gen(function* () {
+    const stats = yield* Ref.make<RequestStats>({ sent: 0, notModified: 0, retries: 0, rateLimitWaits: 0 })
+    const count = (f: (s: RequestStats) => Partial<RequestStats>) => Ref.update(stats, (s) => ({ ...s, ...f(s) }))
+    const timeout = options.requestTimeout
+    // Whether any request got an HTTP answer: until one has, a refused connection means the URL is wrong.
+    let answered = false
+
+    /** One exchange; a silent connection is cut (interrupting the fetch) and treated like a reset. */
+    const exchange = (request: TransportRequest, method: string, path: string) =>
+      transport.send(request).pipe(
+        Effect.timeoutOrElse({
+          duration: timeout,
+          orElse: () => Effect.fail(new TransportFailure({ detail: `no answer within ${Duration.format(timeout)}` }))
+        }),
+        Effect.tap(() =>
+          Effect.sync(() => {
+            answered = true
+          })
+        ),
+        Effect.mapError((f) => failedInTransit(f, answered, options.apiUrl, method, path))
+      )
+
+    /** Judges an answer. A rate limit pauses the gate for every fiber before this request fails (and retries). */
+    const judge = (res: RawResponse, method: string, path: string, secondary: SecondaryBackoff) =>
+      Effect.gen(function* () {
+        yield* gate.observe(res.headers)
+        const now = yield* Clock.currentTimeMillis
+        if ((res.status >= 200 && res.status < 300) || res.status === 304) {
+          const until = budgetSpentUntil(res, now)
+          if (until !== undefined) yield* gate.pauseUntil(until, "primary budget used up")
+          return res
+        }
+        const error = errorOf(method, path, res, options)
+        const until = pauseAfter(error, res, now, secondary, options)
+        if (until !== undefined) {
+          yield* count((s) => ({ rateLimitWaits: s.rateLimitWaits + 1 }))
+          const limit = error.reason._tag === "SecondaryRateLimited" ? "secondary" : "primary"
+          yield* gate.pauseUntil(until, `${limit} rate limit on ${method} ${path}`)
+        }
+        return yield* error
+      })
+
+    /** One try: through the gate (counted as sent when it leaves), then judged. */
+    const attempt = (
+      lane: Lane,
+      endpoint: string,
+      request: TransportRequest,
+      where: Where,
+      secondary: SecondaryBackoff
+    ) =>
+      gate
+        .run(
+          lane,
+          endpoint,
+          Effect.andThen(
+            count((s) => ({ sent: s.sent + 1 })),
+            exchange(request, where.method, where.path)
+          )
+        )
+        .pipe(
+          Effect.mapError((e) => notSent(e, where.method, where.path)),
+          Effect.flatMap((res) => judge(res, where.method, where.path, secondary))
+        )
+
+    const execute = (lane: Lane, request: TransportRequest, endpoint = request.route) => {
+      const method = methodOf(request.route)
+      const where: Where = { method, path: pathOf(request.route, request.params) }
+      let attempts = 0
+      const secondary: SecondaryBackoff = { lastWaitMs: undefined }
+      return Effect.suspend(() => {
+        attempts++
+        const once = attempt(lane, endpoint, request, where, secondary)
+        // A DELETE resent after a lost answer finds the thing gone because the first one went through: done.
+        return method === "DELETE" && attempts > 1
+          ? Effect.catchIf(
+              once,
+              (e) => e.reason._tag === "NotFound",
+              () => Effect.succeed<RawResponse>({ status: 204, headers: {}, data: undefined })
+            )
+          : once
+      }).pipe(
+        withRetries(options, isIdempotent(method, request.params)),
+        // No span per request: nothing exports traces, and a span per request was ~5% of an export's CPU. Waits,
+        // retries and failures are logged and counted in `stats` instead.
+        Effect.ensuring(
+          Effect.suspend(() => (attempts > 1 ? count((s) => ({ retries: s.retries + attempts - 1 })) : Effect.void))
+        )
+      )
+    }
+
+    return { execute, decode, count, stats: Ref.get(stats) } satisfies RequestExecutor
+  })
