@@ -8,11 +8,9 @@ import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { startFakeHub } from "@spaces-vault/fixtures"
 import { checkShape, readShapes } from "@spaces-vault/fixtures/jsonShapes"
-import { Effect, type Layer, Logger, Redacted } from "effect"
-import type { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
-import { layer } from "@spaces-vault/core/github/GitHubClientLive"
-import { githubSecondaryLimits } from "@spaces-vault/core/github/RateGate"
-import { defaultRetryOptions } from "@spaces-vault/core/github/RetryPolicy"
+import { Effect, Logger } from "effect"
+import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
+import { testClientOptions } from "../../core/test/github/testClientOptions.ts"
 import { liveExport, runOnce, type ExportStep } from "../src/RunOnce.ts"
 import { STATUS_FILE } from "../src/StatusFile.ts"
 import type { WorkerConfig } from "../src/WorkerConfig.ts"
@@ -34,15 +32,7 @@ describe("status.json", () => {
           const doc = yield* Effect.promise(() => readFile(new URL("../../../docs/json.md", import.meta.url), "utf8"))
           const rules = readShapes(doc).get("status.json")
           assert.isDefined(rules, 'docs/json.md has no "## status.json" section')
-          const client = layer({
-            ...defaultRetryOptions,
-            ...githubSecondaryLimits,
-            apiUrl: hub.url,
-            token: Redacted.make(hub.token),
-            concurrency: 8,
-            writesPerMinute: 60,
-            userAgent: "t"
-          }) as Layer.Layer<GitHubClient>
+          const client = GitHubClient.layer(testClientOptions({ hub, concurrency: 8, userAgent: "t" }))
           const dir = yield* Effect.promise(() => mkdtemp(join(tmpdir(), "sv-status-")))
           const seen = new Set<string>()
           const runAndCheck = <R>(orgs: ReadonlyArray<string>, step: ExportStep<R>, next: number | undefined) =>
