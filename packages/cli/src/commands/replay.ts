@@ -87,6 +87,28 @@ export const formatDuration = (seconds: number): string => {
   return `about ${Math.floor(minutes / 60)} h ${minutes % 60} min`
 }
 
+/**
+ * The names mapped into each target: map entries and repositories found by id one by one; repositories that keep
+ * their name in the new owner (a migration's default) as one line per source owner, unless --verbose.
+ */
+const mappingLines = (s: ReplaySummary, verbose: boolean): Array<string> => {
+  const lines: Array<string> = []
+  for (const target of new Set(s.mappings.map((m) => m.target))) {
+    const all = s.mappings.filter((m) => m.target === target)
+    lines.push(`  names mapped into ${target}:`)
+    for (const m of all.filter((x) => verbose || x.by !== "name")) {
+      lines.push(`      ${m.kind} ${m.from} -> ${m.to}${m.by === "id" ? " (found by its id)" : ""}`)
+    }
+    if (verbose) continue
+    const byName = all.filter((x) => x.by === "name")
+    for (const owner of new Set(byName.map((m) => m.from.split("/")[0]))) {
+      const n = byName.filter((m) => m.from.startsWith(`${owner}/`)).length
+      lines.push(`      ${n} repositor${n === 1 ? "y" : "ies"} by name: ${owner}/NAME -> ${target}/NAME`)
+    }
+  }
+  return lines
+}
+
 /** The lines of created, updated and failed spaces (with what each holds, or what changes). */
 const spaceLines = (s: ReplaySummary, verbose: boolean): Array<string> => {
   const verb = (done: string, planned: string) => (s.dryRun ? planned : done)
@@ -107,10 +129,7 @@ const spaceLines = (s: ReplaySummary, verbose: boolean): Array<string> => {
 export const renderReplay = (s: ReplaySummary, options: { verbose: boolean; writesPerMinute: number }): string => {
   const verb = (done: string, planned: string) => (s.dryRun ? planned : done)
   const lines: Array<string> = [s.dryRun ? "PLAN (dry run: nothing was changed)" : "replay finished"]
-  for (const target of new Set(s.mappings.map((m) => m.target))) {
-    lines.push(`  names mapped into ${target}:`)
-    for (const m of s.mappings.filter((x) => x.target === target)) lines.push(`      ${m.kind} ${m.from} -> ${m.to}`)
-  }
+  lines.push(...mappingLines(s, options.verbose))
   lines.push(...spaceLines(s, options.verbose))
   for (const u of s.unmapped) {
     lines.push(`  not carried over from ${ref(u)}:`)

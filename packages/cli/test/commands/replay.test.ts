@@ -111,7 +111,9 @@ describe("spaces-vault replay: the plan", () => {
         const text = plan.stdout.join("\n")
         assert.include(text, "  names mapped into octo-migrated:\n")
         assert.include(text, "      repository octo-org/sdk -> octo-migrated/web\n")
-        assert.include(text, "      repository octo-org/api -> octo-migrated/api\n")
+        // Repositories that keep their name are one line; --verbose lists them.
+        assert.match(text, /\n {6}\d+ repositories by name: octo-org\/NAME -> octo-migrated\/NAME\n/)
+        assert.notInclude(text, "repository octo-org/api -> octo-migrated/api")
         assert.include(text, "      team security -> platform\n")
         assert.include(text, "      user linus -> ada\n")
         assert.match(
@@ -122,11 +124,14 @@ describe("spaces-vault replay: the plan", () => {
         assert.match(text, /, \d+ item\(s\) not carried over\n/)
         assert.notInclude(text, "unmapped")
 
+        const verbose = (yield* cli(...args, ...maps, "--verbose")).stdout.join("\n")
+        assert.include(verbose, "      repository octo-org/api -> octo-migrated/api\n")
+
         const json = (yield* cli(...args, ...maps, "--json")).json()
         assert.isTrue(json.notes.length > 0)
         assert.deepStrictEqual(
           json.mappings.filter((m: { kind: string }) => m.kind === "team"),
-          [{ kind: "team", from: "security", to: "platform", target: "octo-migrated" }]
+          [{ kind: "team", from: "security", to: "platform", by: "map", target: "octo-migrated" }]
         )
         // A merge is no longer an item lost.
         const lost = json.unmapped.flatMap((u: { items: Array<{ detail: string }> }) => u.items.map((i) => i.detail))

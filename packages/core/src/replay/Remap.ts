@@ -40,6 +40,11 @@ export interface AppliedMapping {
   readonly kind: "repository" | "team" | "user"
   readonly from: string
   readonly to: string
+  /**
+   * Why: a map entry; the repository's id (a restore finds a renamed repository by it); or the same name in
+   * another owner (a migration's default).
+   */
+  readonly by: "map" | "id" | "name"
 }
 
 export interface RemappedSpace {
@@ -83,6 +88,8 @@ export interface RepositoryTarget {
   readonly fullName?: string
   /** How the archive names it, for messages. */
   readonly source: string
+  /** Named by a map entry rather than by the default rule. */
+  readonly explicit?: boolean
 }
 
 /**
@@ -102,8 +109,8 @@ export const targetRepository = (
   const source = fullName ?? `repository ${id}`
   const explicit =
     (fullName !== null ? maps.repos.get(fullName.toLowerCase()) : undefined) ?? maps.repos.get(String(id))
-  if (typeof explicit === "number") return { id: explicit, source }
-  if (typeof explicit === "string") return { fullName: explicit, source }
+  if (typeof explicit === "number") return { id: explicit, source, explicit: true }
+  if (typeof explicit === "string") return { fullName: explicit, source, explicit: true }
   if (restoring) return fullName === null ? { id, source } : { id, fullName, source }
   return fullName === null ? { source } : { fullName: `${target.login}/${repoName(fullName)}`, source }
 }
@@ -141,8 +148,12 @@ interface Remapped<A> {
   readonly mappings: ReadonlyArray<AppliedMapping>
 }
 
-const mapping = (kind: AppliedMapping["kind"], from: string, to: string): ReadonlyArray<AppliedMapping> =>
-  from.toLowerCase() === to.toLowerCase() ? [] : [{ kind, from, to }]
+const mapping = (
+  kind: AppliedMapping["kind"],
+  from: string,
+  to: string,
+  by: AppliedMapping["by"]
+): ReadonlyArray<AppliedMapping> => (from.toLowerCase() === to.toLowerCase() ? [] : [{ kind, from, to, by }])
 
 const remapResources = (
   space: ArchivedSpace,
@@ -188,7 +199,8 @@ const remapResources = (
         })
         continue
       }
-      mappings.push(...mapping("repository", t.source, byId ?? t.fullName ?? `repository ${targetId}`))
+      const by = t.explicit === true ? "map" : byId !== undefined ? "id" : "name"
+      mappings.push(...mapping("repository", t.source, byId ?? t.fullName ?? `repository ${targetId}`, by))
       metadata.repository_id = targetId
     }
     resources.push({ resource_type: r.resource_type, metadata })
@@ -230,7 +242,7 @@ const remapCollaborators = (
         })
         continue
       }
-      mappings.push(...mapping("team", c.slug, slug))
+      mappings.push(...mapping("team", c.slug, slug, "map"))
       collaborators.push({ actor_type: "Team", identifier: slug, role })
     } else {
       const login = mapLogin(c.login, maps)
@@ -242,7 +254,7 @@ const remapCollaborators = (
         })
         continue
       }
-      mappings.push(...mapping("user", c.login, login))
+      mappings.push(...mapping("user", c.login, login, "map"))
       collaborators.push({ actor_type: "User", identifier: login, role })
     }
   }

@@ -26,7 +26,7 @@ describe("remapSpace", () => {
       /src\/docs, but dst\/docs does not exist in dst/
     )
     // The default name mapping is a rename worth showing in the plan: src/api became dst/api.
-    assert.deepStrictEqual(r.mappings, [{ kind: "repository", from: "src/api", to: "dst/api" }])
+    assert.deepStrictEqual(r.mappings, [{ kind: "repository", from: "src/api", to: "dst/api", by: "name" }])
     assert.deepStrictEqual(r.notes, [])
   })
 
@@ -46,9 +46,9 @@ describe("remapSpace", () => {
     assert.deepStrictEqual(r.notes, ["two archived collaborators map to user ada; it gets the higher role, writer"])
     // A change of case only is not a rename.
     assert.deepStrictEqual(r.mappings, [
-      { kind: "repository", from: "src/api", to: "dst/api" },
-      { kind: "repository", from: "src/docs", to: "dst/docs-v2" },
-      { kind: "user", from: "linus", to: "ada" }
+      { kind: "repository", from: "src/api", to: "dst/api", by: "name" },
+      { kind: "repository", from: "src/docs", to: "dst/docs-v2", by: "map" },
+      { kind: "user", from: "linus", to: "ada", by: "map" }
     ])
   })
 
@@ -77,7 +77,7 @@ describe("remapSpace", () => {
       ]
     )
     assert.deepStrictEqual(kinds(r), ["team", "upload"])
-    assert.deepStrictEqual(r.mappings, [{ kind: "repository", from: "src/api", to: "src/api-v2" }])
+    assert.deepStrictEqual(r.mappings, [{ kind: "repository", from: "src/api", to: "src/api-v2", by: "id" }])
     assert.strictEqual(mapSlug("constructor", emptyMaps), "constructor")
   })
 

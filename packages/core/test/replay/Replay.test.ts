@@ -223,6 +223,7 @@ describe("restore finds what still exists", () => {
               kind: "repository",
               from: `octo-archive/${repo.name}`,
               to: `octo-archive/${repo.name}-renamed`,
+              by: "id",
               target: "octo-archive"
             }
           ]
