@@ -14,8 +14,9 @@ import { errorText } from "../runtime/ErrorText.ts"
 import { acquireLockFile } from "../runtime/LockFile.ts"
 import { type Journal, type JournalSource, openJournal, replayStateDir, targetFileStem } from "./Journal.ts"
 import type { Maps } from "./MapFiles.ts"
-import { isRestore, needsOf, remapSpace, type TargetDirectory } from "./Remap.ts"
+import { isRestore, remapSpace, type TargetDirectory } from "./Remap.ts"
 import { applyAction } from "./ReplayApply.ts"
+import { listExisting, lookUpTarget, readDetail } from "./TargetLookup.ts"
 import { ReplayError, type ReplayErrorReason } from "./ReplayError.ts"
 import {
   type ConflictPolicy,
@@ -127,59 +128,6 @@ const groupByTarget = (picked: ReadonlyArray<Picked>, to: Owner | undefined): Re
   return [...groups.values()]
 }
 
-/** Looks up, once each, every repository, team and user the selected spaces need in a target. */
-const lookUpTarget = (target: Owner, spaces: ReadonlyArray<ArchivedSpace>, index: RepositoryIndex, maps: Maps) =>
-  Effect.gen(function* () {
-    const client = yield* GitHubClient
-    const repositories = new Map<string, number | undefined>()
-    const repositoryIds = new Map<number, string | undefined>()
-    const teams = new Map<string, boolean>()
-    const users = new Map<string, boolean>()
-    const gone = (e: GitHubError) => e.reason._tag === "NotFound"
-    for (const space of spaces) {
-      const needs = needsOf(space, index, target, maps)
-      for (const fullName of needs.repositories) {
-        if (repositories.has(fullName)) continue
-        const [owner, name] = fullName.split("/") as [string, string]
-        const repo = yield* client.getRepository(owner, name).pipe(
-          Effect.map((r) => r.id),
-          Effect.catchIf(gone, () => Effect.succeed(undefined))
-        )
-        repositories.set(fullName, repo)
-      }
-      for (const id of needs.repositoryIds) {
-        if (repositoryIds.has(id)) continue
-        const repo = yield* client.getRepositoryById(id).pipe(
-          Effect.map((r) => (r._tag === "Modified" ? r.value.full_name : undefined)),
-          Effect.catchIf(gone, () => Effect.succeed(undefined))
-        )
-        repositoryIds.set(id, repo)
-      }
-      for (const slug of needs.teams) {
-        if (teams.has(slug) || target.kind !== "org") continue
-        teams.set(
-          slug,
-          yield* client.getTeam(target.login, slug).pipe(
-            Effect.as(true),
-            Effect.catchIf(gone, () => Effect.succeed(false))
-          )
-        )
-      }
-      for (const login of needs.users) {
-        if (users.has(login)) continue
-        const ok =
-          target.kind === "org"
-            ? yield* client.isMember(target.login, login)
-            : yield* client.getUser(login).pipe(
-                Effect.as(true),
-                Effect.catchIf(gone, () => Effect.succeed(false))
-              )
-        users.set(login, ok)
-      }
-    }
-    return { owner: target, repositories, repositoryIds, teams, users } satisfies TargetDirectory
-  })
-
 /**
  * One replay into a target at a time, whatever the archive (a copy of it, or another night's): two at once would
  * each create the spaces the other has not journaled yet. Held until the run's scope closes.
@@ -200,34 +148,6 @@ const lockTarget = (stateDir: string, apiUrl: string, target: Owner) =>
 
 const lookupFailed = (target: Owner) => (cause: GitHubError) =>
   replayError({ _tag: "TargetLookup", target: target.login, cause })
-
-const listExisting = (target: Owner) =>
-  Effect.gen(function* () {
-    const client = yield* GitHubClient
-    const numbers = new Set<number>()
-    const byName = new Map<string, number>()
-    yield* Stream.runForEach(client.listSpaces(target), (s) =>
-      Effect.sync(() => {
-        numbers.add(s.number)
-        if (!byName.has(s.name)) byName.set(s.name, s.number)
-      })
-    ).pipe(Effect.mapError(lookupFailed(target)))
-    return { numbers, byName } satisfies ExistingSpaces
-  })
-
-/** What a matched target space holds now. Asked without an ETag, GitHub always answers in full. */
-const readDetail = (target: Owner, number: number) =>
-  Effect.gen(function* () {
-    const client = yield* GitHubClient
-    const [space, collaborators] = yield* Effect.all([
-      client.getSpace(target, number),
-      client.listCollaborators(target, number)
-    ]).pipe(Effect.mapError(lookupFailed(target)))
-    if (space._tag !== "Modified" || collaborators._tag !== "Modified") {
-      return yield* Effect.die(new Error(`GitHub answered 304 for ${target.login}/${number} without an ETag sent`))
-    }
-    return { space: space.value, collaborators: collaborators.value }
-  })
 
 interface TargetContext {
   readonly target: Owner
@@ -251,7 +171,9 @@ const planOne = (ctx: TargetContext, { owner, space }: Picked) =>
     const remapped = remapSpace(space, ctx.repositories, ctx.directory, options.maps)
     const journaled = ctx.journal.get(journalSourceOf(owner, space))
     const match = matchExisting(space, journaled, isRestore(space, target), ctx.existing)
-    const detail = needsDetail(match, options.onConflict) ? yield* readDetail(target, match.number) : undefined
+    const detail = needsDetail(match, options.onConflict)
+      ? yield* readDetail(target, match.number).pipe(Effect.mapError(lookupFailed(target)))
+      : undefined
     const existing = match === undefined ? undefined : detail === undefined ? match : { ...match, detail }
     const source = { owner: owner.login, number: space.number, name: space.name }
     return planSpace(source, remapped, existing, options.onConflict, options.strict)
@@ -278,7 +200,7 @@ const replayInto = (
       Effect.mapError((cause) => replayError({ _tag: "JournalUnusable", cause }))
     )
     yield* progress(`${target.login}: looking up what exists`)
-    const existing = yield* listExisting(target)
+    const existing = yield* listExisting(target).pipe(Effect.mapError(lookupFailed(target)))
     const needed = spaces.map((s) => s.space)
     const directory = yield* lookUpTarget(target, needed, repositories, options.maps).pipe(
       Effect.mapError(lookupFailed(target))
