@@ -62,7 +62,8 @@ export const replayBench = async () => {
           maps: emptyMaps,
           onConflict: "skip",
           strict: false,
-          dryRun: false
+          dryRun: false,
+          stateDir: join(dir, "state")
         }).pipe(
           // Each secondary limit logs a warning; the count below says it without a line each.
           Effect.provideService(References.MinimumLogLevel, "Error")

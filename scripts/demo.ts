@@ -53,7 +53,13 @@ const main = async () => {
   await mkdir(archives, { recursive: true })
   const hub = await startFakeHub({ seed: "demo" })
   console.log(`fakehub listening on ${hub.url} (seed: demo)`)
-  const env = { ...process.env, GH_TOKEN: hub.token, GITHUB_API_URL: hub.url }
+  // Replay journals and locks stay in the demo's own state directory, not the user's.
+  const env = {
+    ...process.env,
+    GH_TOKEN: hub.token,
+    GITHUB_API_URL: hub.url,
+    SPACES_VAULT_STATE_DIR: join(outDir, "state")
+  }
   try {
     const first = await cli(
       env,
@@ -134,7 +140,7 @@ const main = async () => {
       "600"
     )
     expect(
-      migrated.code === 0 && migrated.stdout.includes("unmapped"),
+      migrated.code === 0 && migrated.stdout.includes("not carried over"),
       "migration into octo-migrated reports what it could not carry over"
     )
   } finally {

@@ -11,7 +11,9 @@ let hub: FakeHub
 let env: Record<string, string>
 beforeAll(async () => {
   hub = await startFakeHub({ seed: "demo" })
-  env = { GH_TOKEN: hub.token, GITHUB_API_URL: hub.url }
+  // Replay journals and locks in a temporary state directory, never the user's.
+  const stateDir = await mkdtemp(join(tmpdir(), "sv-cli-state-"))
+  env = { GH_TOKEN: hub.token, GITHUB_API_URL: hub.url, SPACES_VAULT_STATE_DIR: stateDir }
 })
 afterAll(async () => {
   expect(hub.counters.contractViolations).toEqual([])
@@ -327,7 +329,19 @@ describe("spaces-vault replay", () => {
     const plan = r.json()
     expect(plan.dryRun).toBe(true)
     expect(plan.created.map((c: { source: { number: number } }) => c.source.number)).toContain(30)
-    expect(Object.keys(plan).sort()).toEqual(["created", "dryRun", "failed", "skipped", "unmapped", "updated"])
+    // The keys scripts read since the first version, and those added beside them.
+    expect(Object.keys(plan).sort()).toEqual([
+      "created",
+      "dryRun",
+      "estimate",
+      "failed",
+      "mappings",
+      "notes",
+      "skipped",
+      "unmapped",
+      "updated",
+      "writes"
+    ])
     expect(Object.entries(hub.counters.byRoute()).filter(([k]) => /^(POST|PUT|DELETE)/.test(k)).length).toBe(before)
   })
 

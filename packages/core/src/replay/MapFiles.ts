@@ -5,8 +5,55 @@
 //   --user-map  { "old-login": "new-login" }        archived login -> target login
 import { readFile } from "node:fs/promises"
 import { Effect, Schema } from "effect"
+import { errorText } from "../runtime/ErrorText.ts"
 
-export class MapFileError extends Schema.TaggedError<MapFileError>()("MapFileError", { message: Schema.String }) {}
+export const MapFileUnreadable = Schema.TaggedStruct("Unreadable", { detail: Schema.String })
+export const MapFileInvalidJson = Schema.TaggedStruct("InvalidJson", {})
+/** Valid JSON, but not an object of the values this map takes. */
+export const MapFileWrongShape = Schema.TaggedStruct("WrongShape", {})
+/** A repository map key that is neither owner/name nor a repository id. */
+export const MapFileBadKey = Schema.TaggedStruct("BadKey", { key: Schema.String })
+/** A repository map value that is neither owner/name nor a repository id. */
+export const MapFileBadValue = Schema.TaggedStruct("BadValue", { key: Schema.String, value: Schema.String })
+export const MapFileReason = Schema.Union([
+  MapFileUnreadable,
+  MapFileInvalidJson,
+  MapFileWrongShape,
+  MapFileBadKey,
+  MapFileBadValue
+])
+export type MapFileReason = typeof MapFileReason.Type
+
+export type MapKind = "repo" | "team" | "user"
+const mapNouns: Record<MapKind, string> = { repo: "repository", team: "team", user: "user" }
+
+/** A map file that cannot be used; nothing has been sent. The message names the file, never a flag. */
+export class MapFileError extends Schema.TaggedError<MapFileError>()("MapFileError", {
+  which: Schema.Literals(["repo", "team", "user"]),
+  path: Schema.String,
+  reason: MapFileReason
+}) {
+  /** The sentence with `subject` naming the file: "the team map F" here, "--team-map F" in the CLI. */
+  describe(subject: string): string {
+    const r = this.reason
+    switch (r._tag) {
+      case "Unreadable":
+        return `${subject} cannot be read: ${r.detail}`
+      case "InvalidJson":
+        return `${subject} is not valid JSON`
+      case "WrongShape":
+        return `${subject} must be a JSON object mapping names to ${this.which === "repo" ? "names or repository ids" : "names"}`
+      case "BadKey":
+        return `${subject}: key "${r.key}" is neither owner/name nor a repository id`
+      case "BadValue":
+        return `${subject}: "${r.key}" maps to "${r.value}", which is neither owner/name nor a repository id`
+    }
+  }
+
+  override get message(): string {
+    return this.describe(`the ${mapNouns[this.which]} map ${this.path}`)
+  }
+}
 
 export const RepoMap = Schema.Record(Schema.String, Schema.Union([Schema.String, Schema.Int]))
 export const NameMap = Schema.Record(Schema.String, Schema.String)
@@ -22,28 +69,19 @@ export interface Maps {
 
 export const emptyMaps: Maps = { repos: new Map(), teams: new Map(), users: new Map() }
 
-const load = <A>(flag: string, path: string, schema: Schema.Codec<A, unknown>) =>
+const load = <A>(which: MapKind, path: string, schema: Schema.Codec<A, unknown>) =>
   Effect.gen(function* () {
+    const error = (reason: MapFileReason) => new MapFileError({ which, path, reason })
     const text = yield* Effect.tryPromise({
       try: () => readFile(path, "utf8"),
-      catch: (e) =>
-        new MapFileError({
-          message: `${flag} ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`
-        })
+      catch: (e) => error({ _tag: "Unreadable", detail: errorText(e) })
     })
     const json = yield* Effect.try({
       // Editors on Windows may start a UTF-8 file with a byte-order mark, which JSON.parse refuses.
       try: () => JSON.parse(text.replace(/^\uFEFF/, "")) as unknown,
-      catch: () => new MapFileError({ message: `${flag} ${path} is not valid JSON` })
+      catch: () => error({ _tag: "InvalidJson" })
     })
-    return yield* Schema.decodeUnknownEffect(schema)(json).pipe(
-      Effect.mapError(
-        () =>
-          new MapFileError({
-            message: `${flag} ${path} must be a JSON object mapping names to ${flag === "--repo-map" ? "names or repository ids" : "names"}`
-          })
-      )
-    )
+    return yield* Schema.decodeUnknownEffect(schema)(json).pipe(Effect.mapError(() => error({ _tag: "WrongShape" })))
   })
 
 /**
@@ -56,7 +94,7 @@ const fold = <V>(r: Readonly<Record<string, V>>): ReadonlyMap<string, V> =>
 const FULL_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*\/[A-Za-z0-9._-]+$/
 
 /**
- * --repo-map entries are checked before anything is sent: keys are archived full names or repository ids, values
+ * Repository map entries are checked before anything is sent: keys are archived full names or repository ids, values
  * target full names or ids; a value of digits in a string is an id, as it is in a key.
  */
 const checkRepoMap = (path: string, raw: Readonly<Record<string, string | number>>) =>
@@ -64,15 +102,11 @@ const checkRepoMap = (path: string, raw: Readonly<Record<string, string | number
     const map = new Map<string, string | number>()
     for (const [key, value] of Object.entries(raw)) {
       if (!FULL_NAME.test(key) && !/^\d+$/.test(key)) {
-        return yield* new MapFileError({
-          message: `--repo-map ${path}: key "${key}" is neither owner/name nor a repository id`
-        })
+        return yield* new MapFileError({ which: "repo", path, reason: { _tag: "BadKey", key } })
       }
       const target = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value
       if (typeof target === "string" && !FULL_NAME.test(target)) {
-        return yield* new MapFileError({
-          message: `--repo-map ${path}: "${key}" maps to "${target}", which is neither owner/name nor a repository id`
-        })
+        return yield* new MapFileError({ which: "repo", path, reason: { _tag: "BadValue", key, value: target } })
       }
       map.set(key.toLowerCase(), target)
     }
@@ -89,8 +123,8 @@ export const loadMaps = (paths: {
       repos:
         paths.repo === undefined
           ? new Map()
-          : yield* checkRepoMap(paths.repo, yield* load("--repo-map", paths.repo, RepoMap)),
-      teams: paths.team === undefined ? new Map() : fold(yield* load("--team-map", paths.team, NameMap)),
-      users: paths.user === undefined ? new Map() : fold(yield* load("--user-map", paths.user, NameMap))
+          : yield* checkRepoMap(paths.repo, yield* load("repo", paths.repo, RepoMap)),
+      teams: paths.team === undefined ? new Map() : fold(yield* load("team", paths.team, NameMap)),
+      users: paths.user === undefined ? new Map() : fold(yield* load("user", paths.user, NameMap))
     } satisfies Maps
   })

@@ -1,6 +1,6 @@
 // Pure remapping of one archived space onto a target owner: repository ids to the target's ids (by name, or by
 // an explicit map entry, which wins), teams by slug, users by login. What cannot be carried over is returned item
-// by item as `unmapped`, never dropped silently.
+// by item as `unmapped`, never dropped silently; the renames it applied are returned too, for the plan to show.
 import type { ArchivedSpace, RepositoryIndex } from "../archive/ArchiveFormat.ts"
 import type { Owner } from "../domain/owner.ts"
 import {
@@ -35,6 +35,18 @@ export interface DesiredResource {
   readonly metadata: Record<string, unknown>
 }
 
+/** A name the remapping changed: `octo-org/mobile -> octo-migrated/web`, team `security -> platform`. */
+export interface AppliedMapping {
+  readonly kind: "repository" | "team" | "user"
+  readonly from: string
+  readonly to: string
+  /**
+   * Why: a map entry; the repository's id (a restore finds a renamed repository by it); or the same name in
+   * another owner (a migration's default).
+   */
+  readonly by: "map" | "id" | "name"
+}
+
 export interface RemappedSpace {
   readonly name: string
   readonly description: string | null
@@ -43,6 +55,9 @@ export interface RemappedSpace {
   readonly resources: ReadonlyArray<DesiredResource>
   readonly collaborators: ReadonlyArray<DesiredCollaborator>
   readonly unmapped: ReadonlyArray<UnmappedItem>
+  /** Worth knowing, but nothing is lost: two archived collaborators merged into one target account. */
+  readonly notes: ReadonlyArray<string>
+  readonly mappings: ReadonlyArray<AppliedMapping>
 }
 
 /** What exists in the target, looked up beforehand (lower-cased keys). */
@@ -73,6 +88,8 @@ export interface RepositoryTarget {
   readonly fullName?: string
   /** How the archive names it, for messages. */
   readonly source: string
+  /** Named by a map entry rather than by the default rule. */
+  readonly explicit?: boolean
 }
 
 /**
@@ -92,8 +109,8 @@ export const targetRepository = (
   const source = fullName ?? `repository ${id}`
   const explicit =
     (fullName !== null ? maps.repos.get(fullName.toLowerCase()) : undefined) ?? maps.repos.get(String(id))
-  if (typeof explicit === "number") return { id: explicit, source }
-  if (typeof explicit === "string") return { fullName: explicit, source }
+  if (typeof explicit === "number") return { id: explicit, source, explicit: true }
+  if (typeof explicit === "string") return { fullName: explicit, source, explicit: true }
   if (restoring) return fullName === null ? { id, source } : { id, fullName, source }
   return fullName === null ? { source } : { fullName: `${target.login}/${repoName(fullName)}`, source }
 }
@@ -125,13 +142,27 @@ export const needsOf = (space: ArchivedSpace, index: RepositoryIndex, target: Ow
   return { repositories, repositoryIds, teams, users }
 }
 
-export const remapSpace = (
+interface Remapped<A> {
+  readonly value: A
+  readonly unmapped: ReadonlyArray<UnmappedItem>
+  readonly mappings: ReadonlyArray<AppliedMapping>
+}
+
+const mapping = (
+  kind: AppliedMapping["kind"],
+  from: string,
+  to: string,
+  by: AppliedMapping["by"]
+): ReadonlyArray<AppliedMapping> => (from.toLowerCase() === to.toLowerCase() ? [] : [{ kind, from, to, by }])
+
+const remapResources = (
   space: ArchivedSpace,
   index: RepositoryIndex,
   dir: TargetDirectory,
   maps: Maps
-): RemappedSpace => {
+): Remapped<ReadonlyArray<DesiredResource>> => {
   const unmapped: Array<UnmappedItem> = []
+  const mappings: Array<AppliedMapping> = []
   const restoring = isRestore(space, dir.owner)
   const resources: Array<DesiredResource> = []
   for (const r of space.resources_attributes ?? []) {
@@ -156,8 +187,9 @@ export const remapSpace = (
     const id = r.metadata.repository_id
     if (id !== undefined && repositoryResourceTypes.has(r.resource_type)) {
       const t = targetRepository(id, index, dir.owner, maps, restoring)
+      const byId = t.id !== undefined ? dir.repositoryIds.get(t.id) : undefined
       const targetId =
-        (t.id !== undefined && dir.repositoryIds.get(t.id) !== undefined ? t.id : undefined) ??
+        (byId !== undefined ? t.id : undefined) ??
         (t.fullName !== undefined ? dir.repositories.get(t.fullName.toLowerCase()) : undefined)
       if (targetId === undefined) {
         const wanted = t.fullName ?? (t.id !== undefined ? `repository id ${t.id}` : "an unknown repository")
@@ -167,11 +199,22 @@ export const remapSpace = (
         })
         continue
       }
+      const by = t.explicit === true ? "map" : byId !== undefined ? "id" : "name"
+      mappings.push(...mapping("repository", t.source, byId ?? t.fullName ?? `repository ${targetId}`, by))
       metadata.repository_id = targetId
     }
     resources.push({ resource_type: r.resource_type, metadata })
   }
+  return { value: resources, unmapped, mappings }
+}
 
+const remapCollaborators = (
+  space: ArchivedSpace,
+  dir: TargetDirectory,
+  maps: Maps
+): Remapped<ReadonlyArray<DesiredCollaborator>> & { readonly notes: ReadonlyArray<string> } => {
+  const unmapped: Array<UnmappedItem> = []
+  const mappings: Array<AppliedMapping> = []
   const collaborators: Array<DesiredCollaborator> = []
   for (const c of space.collaborators) {
     if (!isUserCollaborator(c) && !isTeamCollaborator(c)) {
@@ -199,6 +242,7 @@ export const remapSpace = (
         })
         continue
       }
+      mappings.push(...mapping("team", c.slug, slug, "map"))
       collaborators.push({ actor_type: "Team", identifier: slug, role })
     } else {
       const login = mapLogin(c.login, maps)
@@ -210,14 +254,20 @@ export const remapSpace = (
         })
         continue
       }
+      mappings.push(...mapping("user", c.login, login, "map"))
       collaborators.push({ actor_type: "User", identifier: login, role })
     }
   }
+  const { merged, notes } = mergeCollaborators(collaborators)
+  return { value: merged, unmapped, mappings, notes }
+}
 
+/** A role this version knows and the target kind allows; the least access rather than a guess otherwise. */
+const remapBaseRole = (space: ArchivedSpace, dir: TargetDirectory): Omit<Remapped<BaseRole>, "mappings"> => {
+  const unmapped: Array<UnmappedItem> = []
   let baseRole: BaseRole
   if (isBaseRole(space.base_role)) baseRole = space.base_role
   else {
-    // The least access, rather than guessing what a new role grants.
     unmapped.push({
       kind: "base_role",
       detail: `base role ${space.base_role} is one this version of spaces-vault does not know; using no_access`
@@ -231,14 +281,31 @@ export const remapSpace = (
     })
     baseRole = "reader"
   }
+  return { value: baseRole, unmapped }
+}
+
+export const remapSpace = (
+  space: ArchivedSpace,
+  index: RepositoryIndex,
+  dir: TargetDirectory,
+  maps: Maps
+): RemappedSpace => {
+  const resources = remapResources(space, index, dir, maps)
+  const collaborators = remapCollaborators(space, dir, maps)
+  const baseRole = remapBaseRole(space, dir)
+  const mappings = new Map(
+    [...resources.mappings, ...collaborators.mappings].map((m) => [`${m.kind} ${m.from} ${m.to}`, m] as const)
+  )
   return {
     name: space.name,
     description: space.description ?? null,
     general_instructions: space.general_instructions ?? null,
-    base_role: baseRole,
-    resources,
-    collaborators: mergeCollaborators(collaborators, unmapped),
-    unmapped
+    base_role: baseRole.value,
+    resources: resources.value,
+    collaborators: collaborators.value,
+    unmapped: [...resources.unmapped, ...collaborators.unmapped, ...baseRole.unmapped],
+    notes: collaborators.notes,
+    mappings: [...mappings.values()]
   }
 }
 
@@ -250,13 +317,11 @@ const roleRank: Record<CollaboratorRole, number> = { reader: 0, writer: 1, admin
 
 /**
  * A map may send two archived collaborators to one target account (two logins merged into one): it gets the higher
- * of their roles, once, and the merge is reported. Sending both would set its role twice, and differently each run.
+ * of their roles, once, and the merge is noted. Sending both would set its role twice, and differently each run.
  */
-const mergeCollaborators = (
-  list: ReadonlyArray<DesiredCollaborator>,
-  unmapped: Array<UnmappedItem>
-): ReadonlyArray<DesiredCollaborator> => {
+const mergeCollaborators = (list: ReadonlyArray<DesiredCollaborator>) => {
   const byKey = new Map<string, DesiredCollaborator>()
+  const notes: Array<string> = []
   for (const c of list) {
     const key = desiredCollaboratorKey(c)
     const earlier = byKey.get(key)
@@ -266,12 +331,11 @@ const mergeCollaborators = (
     }
     const kept = roleRank[c.role] > roleRank[earlier.role] ? c : earlier
     byKey.set(key, kept)
-    unmapped.push({
-      kind: c.actor_type === "Team" ? "team" : "user",
-      detail: `two archived collaborators map to ${c.actor_type === "Team" ? "team" : "user"} ${c.identifier}; it gets the higher role, ${kept.role}`
-    })
+    notes.push(
+      `two archived collaborators map to ${c.actor_type === "Team" ? "team" : "user"} ${c.identifier}; it gets the higher role, ${kept.role}`
+    )
   }
-  return [...byKey.values()]
+  return { merged: [...byKey.values()], notes }
 }
 
 /** The create body: every field, and every resource as a new one. */

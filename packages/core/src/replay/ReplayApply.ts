@@ -4,17 +4,9 @@ import { Effect } from "effect"
 import type { Owner } from "../domain/owner.ts"
 import { GitHubClient } from "../github/GitHubClient.ts"
 import type { GitHubError } from "../github/GitHubError.ts"
-import type { Journal } from "./Journal.ts"
+import type { Journal, JournalSource } from "./Journal.ts"
 import { createInput, type DesiredCollaborator } from "./Remap.ts"
-import { isNoop, type SpaceAction } from "./ReplayPlan.ts"
-
-export type ApplyOutcome =
-  | { readonly _tag: "Created"; readonly number: number }
-  | { readonly _tag: "Updated"; readonly number: number; readonly changed: boolean }
-  | { readonly _tag: "Skipped"; readonly number: number; readonly reason: string }
-  | { readonly _tag: "Failed"; readonly error: string; readonly number?: number }
-
-export const sourceKey = (owner: string, number: number) => `${owner.toLowerCase()}/${number}`
+import { isNoop, plannedOutcome, type SpaceAction, type SpaceOutcome } from "./ReplayPlan.ts"
 
 /** Adding a collaborator that is already there (e.g. added just before a crash) is not an error. */
 const alreadyThere = (e: GitHubError) =>
@@ -30,28 +22,22 @@ const addCollaborators = (target: Owner, number: number, list: ReadonlyArray<Des
     }
   })
 
-export const applyAction = (target: Owner, action: SpaceAction, journal: Journal) =>
+/** Carries out `action` for the source space `key` names; a failure is an outcome, not an error. */
+export const applyAction = (target: Owner, action: SpaceAction, key: JournalSource, journal: Journal) =>
   Effect.gen(function* () {
     const client = yield* GitHubClient
-    const key = sourceKey(action.source.owner, action.source.number)
     switch (action._tag) {
       case "Skip":
-        return { _tag: "Skipped", number: action.target, reason: action.reason } as ApplyOutcome
       case "Conflict":
-        return {
-          _tag: "Failed",
-          number: action.target,
-          error: `space ${target.login}/${action.target} already exists (--on-conflict fail)`
-        } as ApplyOutcome
       case "Refused":
-        return { _tag: "Failed", error: action.reason } as ApplyOutcome
+        return plannedOutcome(target, action)
       case "Create": {
         yield* journal.set(key, { state: "creating", name: action.remapped.name })
         const created = yield* client.createSpace(target, createInput(action.remapped))
         yield* journal.set(key, { state: "created", name: action.remapped.name, target: created.number })
         yield* addCollaborators(target, created.number, action.remapped.collaborators)
         yield* journal.set(key, { state: "done", name: action.remapped.name, target: created.number })
-        return { _tag: "Created", number: created.number } as ApplyOutcome
+        return { _tag: "Created", number: created.number } as SpaceOutcome
       }
       case "Update": {
         if (!isNoop(action)) {
@@ -68,10 +54,14 @@ export const applyAction = (target: Owner, action: SpaceAction, journal: Journal
           yield* addCollaborators(target, action.target, action.collaborators.add)
         }
         yield* journal.set(key, { state: "done", name: action.remapped.name, target: action.target })
-        return { _tag: "Updated", number: action.target, changed: !isNoop(action) } as ApplyOutcome
+        return { _tag: "Updated", number: action.target, changed: !isNoop(action) } as SpaceOutcome
       }
     }
   }).pipe(
-    Effect.catchTag("GitHubError", (e) => Effect.succeed<ApplyOutcome>({ _tag: "Failed", error: e.message })),
-    Effect.catchTag("JournalError", (e) => Effect.succeed<ApplyOutcome>({ _tag: "Failed", error: e.message }))
+    Effect.catchTag("GitHubError", (e) =>
+      Effect.succeed<SpaceOutcome>({ _tag: "Failed", kind: "github", error: e.message })
+    ),
+    Effect.catchTag("JournalError", (e) =>
+      Effect.succeed<SpaceOutcome>({ _tag: "Failed", kind: "journal", error: e.message })
+    )
   )
