@@ -459,6 +459,9 @@ describe("migrate to another org", () => {
         const partial = yield* replay(ctx, archive, { to: target, spaces: selection })
         assert.isTrue(partial.failed.length > 0)
         assert.isTrue(partial.failed.every((f) => f.kind === "github"))
+        // The space exists by then: the failure names it, so the summary says which target space to look at.
+        const existing = new Set(h.state.listSpaces("octo-migrated").map((s) => s.number))
+        assert.isTrue(partial.failed.every((f) => f.number !== undefined && existing.has(f.number)))
 
         const final = yield* replay(ctx, archive, { to: target, spaces: selection })
         assert.deepStrictEqual(final.failed, [])
