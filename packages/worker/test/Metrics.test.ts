@@ -1,6 +1,7 @@
 // The /metrics series are what dashboards and alerts are written against: their names, types and help text are pinned.
-import { describe, expect, it } from "@effect/vitest"
-import { prometheus, WorkerMetrics } from "../src/Health.ts"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { RunHistory } from "../src/RunHistory.ts"
 
 const pinned = (v: { runs: number; failures: number; spaces: number; requests: number; waits: number; last: number }) =>
   `# HELP spaces_vault_runs_total Export runs started
@@ -24,37 +25,73 @@ spaces_vault_last_success_timestamp_seconds ${v.last}
 `
 
 describe("/metrics", () => {
-  it("keeps every series' name, type and help text, all at zero before the first run", () => {
-    expect(prometheus(new WorkerMetrics())).toBe(
-      pinned({ runs: 0, failures: 0, spaces: 0, requests: 0, waits: 0, last: 0 })
-    )
-  })
+  it.effect("keeps every series' name, type and help text, all at zero before the first run", () =>
+    Effect.gen(function* () {
+      const history = yield* RunHistory.make()
+      assert.strictEqual(
+        yield* history.prometheus,
+        pinned({ runs: 0, failures: 0, spaces: 0, requests: 0, waits: 0, last: 0 })
+      )
+    })
+  )
 
-  it("counts runs, failures, spaces, requests and waits, and the last success time", () => {
-    const m = new WorkerMetrics()
-    const base = {
-      lastRunStartedAt: "2026-11-25T01:30:00.000Z",
-      lastRunFinishedAt: "2026-11-25T01:31:00.000Z",
-      archive: "/a.zip",
-      owners: [{ owner: "o", kind: "org" as const, spaces: 12, failed: 0, failures: [] }],
-      requests: 30,
-      durationMs: 60_000,
-      error: null,
-      removedArchives: [],
-      unreadableArchives: [],
-      nextRunAt: null
-    }
-    m.record({ ...base, result: "success" }, 2)
-    m.record({ ...base, result: "failed", lastRunFinishedAt: "2026-11-26T01:31:00.000Z", requests: 5 }, 1)
-    expect(prometheus(m)).toBe(
-      pinned({
-        runs: 2,
-        failures: 1,
-        spaces: 12,
-        requests: 35,
-        waits: 3,
-        last: Date.parse(base.lastRunFinishedAt) / 1000
-      })
-    )
-  })
+  it.effect("counts runs, failures, spaces, requests and waits, and the last success time", () =>
+    Effect.gen(function* () {
+      const history = yield* RunHistory.make()
+      const base = {
+        lastRunStartedAt: "2026-11-25T01:30:00.000Z",
+        lastRunFinishedAt: "2026-11-25T01:31:00.000Z",
+        archive: "/a.zip",
+        owners: [{ owner: "o", kind: "org" as const, spaces: 12, failed: 0, failures: [] }],
+        requests: 30,
+        durationMs: 60_000,
+        error: null,
+        removedArchives: [],
+        unreadableArchives: [],
+        nextRunAt: null
+      }
+      yield* history.record({ ...base, result: "success" }, 2)
+      yield* history.record(
+        { ...base, result: "failed", lastRunFinishedAt: "2026-11-26T01:31:00.000Z", requests: 5 },
+        1
+      )
+      yield* history.record({ ...base, result: "interrupted", requests: 0 }, 0)
+      assert.strictEqual(
+        yield* history.prometheus,
+        pinned({
+          runs: 3,
+          failures: 2,
+          spaces: 12,
+          requests: 35,
+          waits: 3,
+          last: Date.parse(base.lastRunFinishedAt) / 1000
+        })
+      )
+    })
+  )
+
+  it.effect("two histories in one process never share counters", () =>
+    Effect.gen(function* () {
+      const a = yield* RunHistory.make()
+      const b = yield* RunHistory.make()
+      yield* a.record(
+        {
+          lastRunStartedAt: "2026-11-25T01:30:00.000Z",
+          lastRunFinishedAt: "2026-11-25T01:31:00.000Z",
+          result: "failed",
+          archive: null,
+          owners: [],
+          requests: 1,
+          durationMs: 1,
+          error: "x",
+          removedArchives: [],
+          unreadableArchives: [],
+          nextRunAt: null
+        },
+        0
+      )
+      assert.include(yield* a.prometheus, "spaces_vault_runs_total 1\n")
+      assert.include(yield* b.prometheus, "spaces_vault_runs_total 0\n")
+    })
+  )
 })
