@@ -1,6 +1,6 @@
 // The cron schedule: firings in a time zone across DST, and a loop that outlives a failed run (on the TestClock).
 import { assert, describe, it } from "@effect/vitest"
-import { Cron, Effect, Fiber, Result } from "effect"
+import { Cron, Deferred, Effect, Fiber, Logger, Result } from "effect"
 import { TestClock } from "effect/testing"
 import { nextRun, runOnSchedule } from "../src/Scheduler.ts"
 
@@ -35,6 +35,23 @@ describe("Scheduler", () => {
       yield* TestClock.adjust("25 hours") // the 26th, 02:30 CET = 01:30Z
       assert.deepStrictEqual(fired, ["2026-10-25T00:30:00.000Z", "2026-10-26T01:30:00.000Z"])
       yield* Fiber.interrupt(fiber)
+    })
+  )
+
+  it.effect("a stop during a run ends the schedule without calling it a failed run", () =>
+    Effect.gen(function* () {
+      const logged: Array<unknown> = []
+      const started = yield* Deferred.make<void>()
+      const fiber = yield* Effect.forkChild(
+        runOnSchedule(cron("* * * * *", "UTC"), () =>
+          Effect.andThen(Deferred.succeed(started, undefined), Effect.never)
+        ).pipe(Effect.provide(Logger.layer([Logger.make((o) => void logged.push(o.message))])))
+      )
+      yield* Effect.yieldNow
+      yield* TestClock.adjust("1 minute")
+      yield* Deferred.await(started)
+      yield* Fiber.interrupt(fiber)
+      assert.isFalse(logged.some((m) => JSON.stringify(m).includes("run failed")))
     })
   )
 })
