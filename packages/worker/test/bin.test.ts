@@ -47,4 +47,30 @@ describe("bin", () => {
         assert.strictEqual(status.error, INTERRUPTED)
       }).pipe(Effect.scoped)
   )
+
+  it.live("the scheduler, stopped by its service manager between runs, exits 0 and records no run", () =>
+    Effect.gen(function* () {
+      const dir = yield* tmp
+      const configPath = join(dir, "worker.json")
+      const config = { owners: { orgs: ["octo-org"] }, schedule: { cron: "30 2 * * *" }, outputDir: "out" }
+      yield* Effect.promise(() => writeFile(configPath, JSON.stringify(config)))
+      const child = spawn(
+        process.execPath,
+        [new URL("../src/bin.ts", import.meta.url).pathname, "--config", configPath],
+        {
+          env: { ...process.env, GH_TOKEN: "t" },
+          stdio: ["ignore", "pipe", "pipe"]
+        }
+      )
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+      // Asleep until 02:30: its log says when the next run is.
+      const waiting = new Promise<void>((resolve) =>
+        child.stdout.on("data", (d) => String(d).includes("next run at") && resolve())
+      )
+      yield* Effect.promise(() => waiting).pipe(Effect.timeout("10 seconds"))
+      child.kill("SIGTERM")
+      assert.strictEqual(yield* Effect.promise(() => exited), 0)
+      assert.deepStrictEqual(yield* ls(dir), ["worker.json"])
+    })
+  )
 })
