@@ -96,37 +96,40 @@ const lockedRun = <R>(run: RunContext, step: ExportStep<R>) =>
     yield* Effect.logInfo("export started", { owners: config.owners })
     const result = yield* step(config).pipe(Effect.result)
     const finished = yield* Clock.currentTimeMillis
-    // Never delete anything after a failed or partial export.
-    const retention =
-      result._tag === "Success" && !result.success.partial
-        ? yield* applyRetention(config)
-        : { removed: [], unreadable: [] }
-    const status: RunStatus =
-      result._tag === "Success"
-        ? {
-            lastRunStartedAt: iso(started),
-            lastRunFinishedAt: iso(finished),
-            result: result.success.partial ? "partial" : "success",
-            archive: result.success.archive,
-            owners: result.success.owners,
-            requests: result.success.requests,
-            durationMs: finished - started,
-            error: null,
-            removedArchives: retention.removed,
-            unreadableArchives: retention.unreadable,
-            nextRunAt: run.nextRunAt,
-            lastSuccessAt: result.success.partial ? run.lastSuccessAt : iso(finished)
-          }
-        : unfinishedStatus(run, finished, "failed", result.failure.message)
+    if (Result.isFailure(result)) {
+      // Never delete anything after a failed export.
+      const status = unfinishedStatus(run, finished, "failed", result.failure.message)
+      yield* saveStatus(config, status)
+      return { status, notModified: 0, rateLimitWaits: 0 }
+    }
+    const summary = result.success
+    // Nor after a partial one.
+    const retention = summary.partial ? { removed: [], unreadable: [] } : yield* applyRetention(config)
+    const status: RunStatus = {
+      lastRunStartedAt: iso(started),
+      lastRunFinishedAt: iso(finished),
+      result: summary.partial ? "partial" : "success",
+      archive: summary.archive,
+      owners: summary.owners,
+      requests: summary.requests,
+      durationMs: finished - started,
+      error: null,
+      removedArchives: retention.removed,
+      unreadableArchives: retention.unreadable,
+      nextRunAt: run.nextRunAt,
+      lastSuccessAt: summary.partial ? run.lastSuccessAt : iso(finished)
+    }
+    yield* saveStatus(config, status)
+    return { status, notModified: summary.notModified, rateLimitWaits: summary.rateLimitWaits ?? 0 }
+  })
+
+/** Writes status.json into the state directory, and removes the one a worker before the state directory left. */
+const saveStatus = (config: WorkerConfig, status: RunStatus) =>
+  Effect.gen(function* () {
     yield* writeStatus(config.stateDir, status)
-    // Workers before the state directory wrote status.json into the output directory: it would never change again.
+    // In the output directory, it would never change again and mislead whoever still reads it.
     if (config.stateDir !== config.outputDir && (yield* removeLegacyStatus(config.outputDir)))
       yield* Effect.logInfo(`status.json is now in ${config.stateDir}; removed the old one in ${config.outputDir}`)
-    return {
-      status,
-      notModified: result._tag === "Success" ? result.success.notModified : 0,
-      rateLimitWaits: result._tag === "Success" ? (result.success.rateLimitWaits ?? 0) : 0
-    }
   })
 
 const makeDirectory = (which: "output" | "state", path: string) =>
