@@ -1,11 +1,24 @@
-// One export at a time per output directory: core's lock file, in the directory.
+// One export at a time per output directory: core's lock file, in the worker's state directory.
 import { join } from "node:path"
 import { acquireLockFile, processAlive } from "@spaces-vault/core/runtime/LockFile"
 
 export { LockedError, processAlive } from "@spaces-vault/core/runtime/LockFile"
 
-export const LOCK_FILE = ".spaces-vault.lock"
+export const LOCK_FILE = "worker.lock"
 
-/** Acquires the output directory's lock for the scope's lifetime. `alive` is injectable for tests. */
-export const acquireLock = (dir: string, startedAt: string, alive: (pid: number) => boolean = processAlive) =>
-  acquireLockFile(join(dir, LOCK_FILE), { what: dir, busy: "another export is running", startedAt, alive })
+/**
+ * Acquires the lock in `stateDir` for the scope's lifetime; `outputDir` is what messages call locked.
+ * `alive` is injectable for tests.
+ */
+export const acquireLock = (
+  stateDir: string,
+  outputDir: string,
+  startedAt: string,
+  alive: (pid: number) => boolean = processAlive
+) =>
+  acquireLockFile(join(stateDir, LOCK_FILE), {
+    what: outputDir,
+    busy: "another export is running",
+    startedAt,
+    alive
+  })

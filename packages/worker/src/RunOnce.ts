@@ -1,19 +1,20 @@
-// One scheduled run: lock the output directory, remove temporary archives left by killed exports, export, apply
-// retention (only after a complete export; never the newest complete archive), write the status file, release the
-// lock. A run that fails at any step (the directory, the lock, the client, the export, the status file) is a failed
-// run: monitoring reads metrics, health and status.json, so a failure before the export must show there too.
+// One scheduled run: lock, remove temporary archives left by killed exports, export, apply retention (only after a
+// complete export; never the newest complete archive), write the status file, release the lock. A run that fails at
+// any step (the directories, the lock, the client, the export, the status file) is a failed run, and one stopped by
+// SIGTERM/SIGINT is an interrupted run: monitoring reads metrics, health and status.json, so both must show there.
 import { mkdir } from "node:fs/promises"
-import { Cause, Clock, Effect, Result } from "effect"
+import { Cause, Clock, Effect, Result, Schema } from "effect"
 import { ownerList } from "@spaces-vault/core/domain/owner"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import type { ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import type { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
 import { pruneArchives } from "@spaces-vault/core/retention/Prune"
 import { isEmptyPolicy } from "@spaces-vault/core/retention/Retention"
-import type { WorkerMetrics } from "./Health.ts"
+import { errorText } from "@spaces-vault/core/runtime/ErrorText"
 import { acquireLock } from "./Lock.ts"
+import { RunHistory } from "./RunHistory.ts"
 import { removeStaleTempArchives } from "./StaleTempArchives.ts"
-import { writeStatus, type RunStatus } from "./StatusFile.ts"
+import { removeLegacyStatus, type RunResult, type RunStatus, writeStatus } from "./StatusFile.ts"
 import type { WorkerConfig } from "./WorkerConfig.ts"
 
 /** The export step, replaceable in tests; main's step carries its own GitHub client (R = never). */
@@ -29,86 +30,132 @@ export const liveExport: ExportStep = (config) =>
     concurrency: config.concurrency
   })
 
-const iso = (ms: number) => new Date(ms).toISOString()
-const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e))
+/** The output or state directory cannot be created. */
+export class WorkerDirectoryError extends Schema.TaggedError<WorkerDirectoryError>()("WorkerDirectoryError", {
+  which: Schema.Literals(["output", "state"]),
+  path: Schema.String,
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `cannot create the ${this.which} directory ${this.path}: ${this.detail}`
+  }
+}
 
-export const runOnce = <R>(
-  config: WorkerConfig,
-  nextRunAt: number | undefined,
-  step: ExportStep<R>,
-  metrics?: WorkerMetrics
-) =>
+/** A `--once` run that did not succeed: already logged and in status.json, so only the exit code (1) is left. */
+export class RunIncomplete extends Schema.TaggedError<RunIncomplete>()("RunIncomplete", {
+  result: Schema.Literals(["partial", "failed", "interrupted"])
+}) {
+  override get message(): string {
+    return `the run was ${this.result}`
+  }
+}
+
+/** What status.json says of a run stopped before it finished. */
+export const INTERRUPTED = "interrupted by SIGTERM or SIGINT before it finished (a deadline, a stop or a deploy)"
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+interface RunContext {
+  readonly config: WorkerConfig
+  readonly started: number
+  readonly nextRunAt: string | null
+  /** The last success before this run, carried into status.json so a failed run does not lose it. */
+  readonly lastSuccessAt: string | null
+}
+
+export const runOnce = <R>(config: WorkerConfig, nextRunAt: number | undefined, step: ExportStep<R>) =>
   Effect.gen(function* () {
-    const started = yield* Clock.currentTimeMillis
-    const next = nextRunAt === undefined ? null : iso(nextRunAt)
-    const { status, rateLimitWaits } = yield* Effect.scoped(lockedRun(config, started, next, step)).pipe(
+    const history = yield* RunHistory
+    const run: RunContext = {
+      config,
+      started: yield* Clock.currentTimeMillis,
+      nextRunAt: nextRunAt === undefined ? null : iso(nextRunAt),
+      lastSuccessAt: yield* history.lastSuccessAt
+    }
+    const { status, notModified, rateLimitWaits } = yield* Effect.scoped(
+      lockedRun(run, step).pipe(Effect.onInterrupt(() => unfinishedRun(run, "interrupted", INTERRUPTED)))
+    ).pipe(
       Effect.catchCause((cause) =>
-        // SIGTERM/SIGINT is not a failed run: let the interruption through.
-        Cause.hasInterruptsOnly(cause)
-          ? Effect.failCause(cause)
-          : failedRun(config.outputDir, started, next, reasonOf(cause))
+        // An interruption was recorded above; let it through, so the program stops.
+        Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause) : unfinishedRun(run, "failed", reasonOf(cause))
       )
     )
-    metrics?.record(status, rateLimitWaits)
-    yield* status.result === "success"
-      ? Effect.logInfo("export finished", {
-          archive: status.archive,
-          requests: status.requests,
-          removed: status.removedArchives
-        })
-      : Effect.logError(`export ${status.result}`, failureDetails(status))
+    yield* history.record(status, rateLimitWaits)
+    yield* logOutcome(status, notModified)
     return status
   })
 
 /** The run while holding the lock; its status is written before the lock is released. */
-const lockedRun = <R>(config: WorkerConfig, started: number, nextRunAt: string | null, step: ExportStep<R>) =>
+const lockedRun = <R>(run: RunContext, step: ExportStep<R>) =>
   Effect.gen(function* () {
-    yield* Effect.tryPromise({
-      try: () => mkdir(config.outputDir, { recursive: true, mode: 0o700 }),
-      catch: (e) => new Error(`cannot create the output directory ${config.outputDir}: ${errorText(e)}`)
-    })
-    yield* acquireLock(config.outputDir, iso(started))
+    const { config, started } = run
+    yield* makeDirectory("output", config.outputDir)
+    yield* makeDirectory("state", config.stateDir)
+    yield* acquireLock(config.stateDir, config.outputDir, iso(started))
     yield* removeStaleTempArchives(config.outputDir, started)
     yield* Effect.logInfo("export started", { owners: config.owners })
     const result = yield* step(config).pipe(Effect.result)
     const finished = yield* Clock.currentTimeMillis
-    // Never delete anything after a failed or partial export.
-    const retention =
-      result._tag === "Success" && !result.success.partial
-        ? yield* applyRetention(config)
-        : { removed: [], unreadable: [] }
-    const status: RunStatus =
-      result._tag === "Success"
-        ? {
-            lastRunStartedAt: iso(started),
-            lastRunFinishedAt: iso(finished),
-            result: result.success.partial ? "partial" : "success",
-            archive: result.success.archive,
-            owners: result.success.owners,
-            requests: result.success.requests,
-            durationMs: finished - started,
-            error: null,
-            removedArchives: retention.removed,
-            unreadableArchives: retention.unreadable,
-            nextRunAt
-          }
-        : failedStatus(started, finished, nextRunAt, result.failure.message)
-    yield* writeStatus(config.outputDir, status)
-    return { status, rateLimitWaits: result._tag === "Success" ? (result.success.rateLimitWaits ?? 0) : 0 }
+    if (Result.isFailure(result)) {
+      // Never delete anything after a failed export.
+      const status = unfinishedStatus(run, finished, "failed", result.failure.message)
+      yield* saveStatus(config, status)
+      return { status, notModified: 0, rateLimitWaits: 0 }
+    }
+    const summary = result.success
+    // Nor after a partial one.
+    const retention = summary.partial ? { removed: [], unreadable: [] } : yield* applyRetention(config)
+    const status: RunStatus = {
+      lastRunStartedAt: iso(started),
+      lastRunFinishedAt: iso(finished),
+      result: summary.partial ? "partial" : "success",
+      archive: summary.archive,
+      owners: summary.owners,
+      requests: summary.requests,
+      durationMs: finished - started,
+      error: null,
+      removedArchives: retention.removed,
+      unreadableArchives: retention.unreadable,
+      nextRunAt: run.nextRunAt,
+      lastSuccessAt: summary.partial ? run.lastSuccessAt : iso(finished)
+    }
+    yield* saveStatus(config, status)
+    return { status, notModified: summary.notModified, rateLimitWaits: summary.rateLimitWaits ?? 0 }
   })
 
-const failedStatus = (started: number, finished: number, nextRunAt: string | null, error: string): RunStatus => ({
-  lastRunStartedAt: iso(started),
+/** Writes status.json into the state directory, and removes the one a worker before the state directory left. */
+const saveStatus = (config: WorkerConfig, status: RunStatus) =>
+  Effect.gen(function* () {
+    yield* writeStatus(config.stateDir, status)
+    // In the output directory, it would never change again and mislead whoever still reads it.
+    if (config.stateDir !== config.outputDir && (yield* removeLegacyStatus(config.outputDir)))
+      yield* Effect.logInfo(`status.json is now in ${config.stateDir}; removed the old one in ${config.outputDir}`)
+  })
+
+const makeDirectory = (which: "output" | "state", path: string) =>
+  Effect.tryPromise({
+    try: () => mkdir(path, { recursive: true, mode: 0o700 }),
+    catch: (e) => new WorkerDirectoryError({ which, path, detail: errorText(e) })
+  })
+
+const unfinishedStatus = (
+  run: RunContext,
+  finished: number,
+  result: Exclude<RunResult, "success" | "partial">,
+  error: string
+): RunStatus => ({
+  lastRunStartedAt: iso(run.started),
   lastRunFinishedAt: iso(finished),
-  result: "failed",
+  result,
   archive: null,
   owners: [],
   requests: 0,
-  durationMs: finished - started,
+  durationMs: finished - run.started,
   error,
   removedArchives: [],
   unreadableArchives: [],
-  nextRunAt
+  nextRunAt: run.nextRunAt,
+  lastSuccessAt: run.lastSuccessAt
 })
 
 /** What went wrong, in one line: a typed failure's message (LockedError says who holds the lock), or a defect's. */
@@ -118,14 +165,19 @@ const reasonOf = (cause: Cause.Cause<unknown>): string => {
 }
 
 /**
- * A run that failed outside the export: its status is written without the lock (the lock may be what failed), so
- * status.json says why whenever the directory is writable; when it is not, the log says so.
+ * A run that failed outside the export or was interrupted: its status is written without the lock (the lock may be
+ * what failed), so status.json says why whenever the state directory is writable; when it is not, the log says so.
+ * An interrupted run is recorded here too, since the program stops right after.
  */
-const failedRun = (dir: string, started: number, nextRunAt: string | null, error: string) =>
+const unfinishedRun = (run: RunContext, result: "failed" | "interrupted", error: string) =>
   Effect.gen(function* () {
-    const status = failedStatus(started, yield* Clock.currentTimeMillis, nextRunAt, error)
-    yield* writeStatus(dir, status).pipe(Effect.catch((e) => Effect.logWarning(e.message)))
-    return { status, rateLimitWaits: 0 }
+    const status = unfinishedStatus(run, yield* Clock.currentTimeMillis, result, error)
+    yield* writeStatus(run.config.stateDir, status).pipe(Effect.catch((e) => Effect.logWarning(e.message)))
+    if (result === "interrupted") {
+      yield* (yield* RunHistory).record(status, 0)
+      yield* logOutcome(status)
+    }
+    return { status, notModified: 0, rateLimitWaits: 0 }
   })
 
 /** Retention after a complete export: what was removed, and the archives kept because they cannot be read. */
@@ -153,7 +205,20 @@ const applyRetention = (config: WorkerConfig) =>
     return { removed: pruned.remove.map((a) => a.name), unreadable: pruned.unreadable }
   })
 
-/** What the error log line says of a failed or partial run: the archive, the error, and each owner's reasons. */
+/** The run's one closing log line: what a person reading the log looks for first. */
+const logOutcome = (status: RunStatus, notModified = 0) =>
+  status.result === "success"
+    ? Effect.logInfo("export finished", {
+        archive: status.archive,
+        spaces: status.owners.reduce((n, o) => n + o.spaces, 0),
+        notModified,
+        requests: status.requests,
+        durationMs: status.durationMs,
+        removed: status.removedArchives
+      })
+    : Effect.logError(`export ${status.result}`, failureDetails(status))
+
+/** What the error log line says of an unsuccessful run: the archive, the error, and each owner's reasons. */
 const failureDetails = (status: RunStatus) => {
   // A partial run's reasons, per owner, so the log alone says what to fix; absent when no owner has any.
   const failed = status.owners.filter((o) => o.failures.length > 0)

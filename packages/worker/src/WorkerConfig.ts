@@ -1,10 +1,14 @@
 // The worker's config file (JSON or YAML), validated with Effect Schema. The token never lives here: it comes
-// from GH_TOKEN / GITHUB_TOKEN in the environment. A bad file is a ConfigFileError naming the exact field.
+// from GH_TOKEN / GITHUB_TOKEN in the environment. A bad file is a ConfigFileError naming the exact field; relative
+// paths in it are relative to the file's own directory.
 import { readFile } from "node:fs/promises"
+import { dirname, join, resolve } from "node:path"
 import { Clock, Cron, DateTime, Effect, Option, Result, Schema } from "effect"
 import { parse as parseYaml } from "yaml"
 import { ownerList } from "@spaces-vault/core/domain/owner"
 import { normalizeApiUrl, parseWaitDuration } from "@spaces-vault/core/github/GitHubConfig"
+import { errorText } from "@spaces-vault/core/runtime/ErrorText"
+import { configProblems } from "./ConfigIssue.ts"
 
 const Count = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 
@@ -18,6 +22,8 @@ export const WorkerConfigSchema = Schema.Struct({
     timeZone: Schema.optionalKey(Schema.String)
   }),
   outputDir: Schema.String,
+  /** The worker's lock and status.json; `.spaces-vault/` inside outputDir unless given. */
+  stateDir: Schema.optionalKey(Schema.String),
   retention: Schema.optionalKey(
     Schema.Struct({
       keepLast: Schema.optionalKey(Count),
@@ -35,33 +41,45 @@ export const WorkerConfigSchema = Schema.Struct({
     Schema.Struct({ port: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))) })
   )
 })
-export type WorkerConfig = typeof WorkerConfigSchema.Type
+/** The config as the worker uses it: outputDir and stateDir absolute. */
+export type WorkerConfig = Omit<typeof WorkerConfigSchema.Type, "stateDir"> & { readonly stateDir: string }
 
+/** The state directory's name inside the output directory, when the config gives none. */
+export const DEFAULT_STATE_DIR = ".spaces-vault"
+
+/** A config file that cannot be read or is wrong: `problem` names the field ("schedule.cron: …"). */
 export class ConfigFileError extends Schema.TaggedError<ConfigFileError>()("ConfigFileError", {
-  message: Schema.String
-}) {}
-
-/** The first problem, as "field.path: what is wrong". */
-const describe = (issue: string) =>
-  issue
-    .split("\n")
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .slice(0, 3)
-    .join(" ")
+  path: Schema.String,
+  problem: Schema.String
+}) {
+  override get message(): string {
+    return `config ${this.path}: ${this.problem}`
+  }
+}
 
 export const decodeConfig = (path: string, raw: unknown) =>
   Effect.gen(function* () {
-    const fail = (message: string) => new ConfigFileError({ message: `config ${path}: ${message}` })
-    const config = yield* Schema.decodeUnknownEffect(WorkerConfigSchema)(raw, { onExcessProperty: "error" }).pipe(
-      Effect.mapError((e) => fail(describe(e.message)))
-    )
-    const owners = ownerList(config.owners.orgs ?? [], config.owners.users ?? [])
+    const fail = (problem: string) => new ConfigFileError({ path, problem })
+    const decoded = yield* Schema.decodeUnknownEffect(WorkerConfigSchema)(raw, {
+      onExcessProperty: "error",
+      errors: "all",
+      reportInput: true
+    }).pipe(Effect.mapError((e) => fail(configProblems(e.issue).join("; "))))
+    const owners = ownerList(decoded.owners.orgs ?? [], decoded.owners.users ?? [])
     if (Result.isFailure(owners)) return yield* fail(`owners: ${owners.failure}`)
     if (owners.success.length === 0) return yield* fail("owners: list at least one org or user")
     // "" would make every run fail on mkdir(''), and "  " is a directory nobody means.
-    if (config.outputDir.trim() === "")
-      return yield* fail(`outputDir: give the directory for the archives, not ${JSON.stringify(config.outputDir)}`)
+    if (decoded.outputDir.trim() === "")
+      return yield* fail(`outputDir: give the directory for the archives, not ${JSON.stringify(decoded.outputDir)}`)
+    if (decoded.stateDir !== undefined && decoded.stateDir.trim() === "")
+      return yield* fail(`stateDir: give a directory for the lock and status.json, or leave the key out`)
+    const base = dirname(resolve(path))
+    const outputDir = resolve(base, decoded.outputDir)
+    const config: WorkerConfig = {
+      ...decoded,
+      outputDir,
+      stateDir: decoded.stateDir === undefined ? join(outputDir, DEFAULT_STATE_DIR) : resolve(base, decoded.stateDir)
+    }
     // Checked here so the message names the field; the client normalizes the same URL again when it starts.
     if (config.apiUrl !== undefined)
       yield* normalizeApiUrl(config.apiUrl).pipe(Effect.mapError((e) => fail(`apiUrl: ${e.message}`)))
@@ -82,32 +100,47 @@ const parseSchedule = (schedule: WorkerConfig["schedule"]) =>
       return yield* Effect.fail(`schedule.timeZone: "${timeZone}" is not an IANA time zone (e.g. Europe/Berlin or UTC)`)
     }
     const cron = Cron.parse(expr, timeZone)
-    if (Result.isFailure(cron)) return yield* Effect.fail(`schedule.cron: "${expr}" is not a valid cron expression`)
+    if (Result.isFailure(cron))
+      return yield* Effect.fail(`schedule.cron: "${expr}" is not a valid cron expression (${cronProblem(expr)})`)
     // A cron has no year, so one that fires at all fires again within a few years (29 February): finding the next
     // firing from now is enough. Cron.next throws when there is none, which would kill the scheduler at its first run.
     const now = yield* Clock.currentTimeMillis
-    try {
-      Cron.next(cron.success, new Date(now))
-    } catch {
-      return yield* Effect.fail(`schedule.cron: "${expr}" never fires${timeZone ? ` in time zone ${timeZone}` : ""}`)
-    }
+    yield* Effect.try({
+      try: () => Cron.next(cron.success, new Date(now)),
+      catch: () => `schedule.cron: "${expr}" never fires${timeZone ? ` in time zone ${timeZone}` : ""}`
+    })
     return cron.success
   })
+
+const CRON_FIELDS = ["minute", "hour", "day of month", "month", "day of week"] as const
+
+/** Which of a bad cron's fields is wrong, in words: "5 fields expected, got 2" or "the hour field 25 is wrong". */
+const cronProblem = (expr: string): string => {
+  const fields = expr.trim().split(/\s+/)
+  // Cron.parse takes an optional leading seconds field.
+  if (fields.length !== 5 && fields.length !== 6)
+    return `minute hour day-of-month month day-of-week expected, got ${fields.length} field${fields.length === 1 ? "" : "s"}`
+  const names = fields.length === 6 ? ["second", ...CRON_FIELDS] : CRON_FIELDS
+  const bad = fields.findIndex((_, i) => {
+    const probe = fields.map((f, j) => (j === i ? f : "*")).join(" ")
+    return Result.isFailure(Cron.parse(probe))
+  })
+  return bad === -1 ? "its fields do not fit together" : `the ${names[bad]} field "${fields[bad]}" is wrong`
+}
 
 export const loadConfig = (path: string) =>
   Effect.gen(function* () {
     const text = yield* Effect.tryPromise({
       try: () => readFile(path, "utf8"),
-      catch: (e) =>
-        new ConfigFileError({
-          message: `config ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`
-        })
+      catch: (e) => new ConfigFileError({ path, problem: `cannot be read: ${errorText(e)}` })
     })
+    const yaml = /\.ya?ml$/i.test(path)
     const raw = yield* Effect.try({
-      try: () => (/\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text)) as unknown,
+      try: () => (yaml ? parseYaml(text) : JSON.parse(text)) as unknown,
       catch: (e) =>
         new ConfigFileError({
-          message: `config ${path} is not valid ${/\.ya?ml$/i.test(path) ? "YAML" : "JSON"}: ${e instanceof Error ? e.message.split("\n")[0] : ""}`
+          path,
+          problem: `not valid ${yaml ? "YAML" : "JSON"}: ${e instanceof Error ? e.message.split("\n")[0] : ""}`
         })
     })
     return yield* decodeConfig(path, raw)

@@ -53,6 +53,9 @@ describe("deployment recipes", () => {
     for (const flag of exec.match(/--[a-z-]+/g)!) expect(flags).toContain(flag)
     expect(service).toMatch(/^Type=oneshot$/m)
     expect(service).toMatch(/^EnvironmentFile=/m)
+    // A run stopped by SIGTERM (a stop, a shutdown, the start timeout) exits 143 and must leave the unit failed.
+    expect(service).not.toMatch(/^SuccessExitStatus=/m)
+    expect(service).toMatch(/^TimeoutStartSec=\d+h$/m)
     const timer = await read("spaces-vault-worker.timer")
     expect(timer).toMatch(/^OnCalendar=\*-\*-\* 02:30:00$/m)
     expect(timer).toMatch(/^Persistent=true$/m)
@@ -66,6 +69,15 @@ describe("deployment recipes", () => {
     const job = parse(await read("kubernetes-cronjob.yaml")) as any
     expect(job.kind).toBe("CronJob")
     expect(job.spec.concurrencyPolicy).toBe("Forbid")
+    const jobSpec = job.spec.jobTemplate.spec
+    // A hung run is stopped before the next night, a stopped one (143) is retried once, a bad config (2) is not.
+    expect(jobSpec.activeDeadlineSeconds).toBeLessThan(24 * 3600)
+    expect(jobSpec.backoffLimit).toBe(1)
+    expect(jobSpec.template.spec.restartPolicy).toBe("Never") // podFailurePolicy requires it
+    expect(jobSpec.podFailurePolicy.rules).toContainEqual({
+      action: "FailJob",
+      onExitCodes: { containerName: "worker", operator: "In", values: [2] }
+    })
     const container = job.spec.jobTemplate.spec.template.spec.containers[0]
     const command: Array<string> = container.command
     // It runs the worker's bundle, the file `pnpm build` writes.

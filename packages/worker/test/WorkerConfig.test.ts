@@ -1,0 +1,151 @@
+// The config file: every problem named by its field in plain words, relative paths against the file's directory.
+import { mkdir, writeFile } from "node:fs/promises"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { decodeConfig, loadConfig } from "../src/WorkerConfig.ts"
+import { tmp } from "./WorkerTestKit.ts"
+
+const ok = { owners: { orgs: ["octo-org"] }, schedule: { cron: "30 2 * * *", timeZone: "UTC" }, outputDir: "/tmp/x" }
+const problem = (raw: unknown) => Effect.flip(decodeConfig("w.yaml", raw)).pipe(Effect.map((e) => e.message))
+
+describe("WorkerConfig", () => {
+  it.effect("accepts a valid file and names the exact field of a bad one", () =>
+    Effect.gen(function* () {
+      assert.strictEqual((yield* decodeConfig("w.yaml", ok)).config.outputDir, "/tmp/x")
+      assert.match(yield* problem({ ...ok, retention: { keepDaily: -1 } }), /retention.*keepDaily|keepDaily/)
+      assert.match(yield* problem({ ...ok, concurrency: 500 }), /concurrency/)
+      assert.match(
+        yield* problem({ ...ok, schedule: { cron: "every night" } }),
+        /schedule\.cron: "every night" is not a valid cron expression/
+      )
+      assert.match(yield* problem({ ...ok, owners: {} }), /owners: list at least one org or user/)
+      assert.match(
+        yield* problem({ ...ok, owners: { orgs: ["octo org"] } }),
+        /owners: "octo org" is not a GitHub login/
+      )
+      assert.match(
+        yield* problem({ ...ok, owners: { orgs: ["mona"], users: ["mona"] } }),
+        /owners: mona is given as both/
+      )
+      assert.match(yield* problem({ ...ok, token: "ghp_x" }), /token/)
+    })
+  )
+
+  it.effect(
+    "says what is wrong in plain words: an unknown key and what was meant, the expected value, all problems",
+    () =>
+      Effect.gen(function* () {
+        const { outputDir: _, ...withoutOutputDir } = ok
+        assert.strictEqual(
+          yield* problem({ ...withoutOutputDir, outputdir: "/tmp/x" }),
+          "config w.yaml: outputdir: unknown key (did you mean outputDir?); outputDir: missing (required)"
+        )
+        assert.strictEqual(
+          yield* problem({ ...ok, retention: { keepDaily: -1, keeplast: 2 } }),
+          "config w.yaml: retention.keeplast: unknown key (did you mean keepLast?); " +
+            "retention.keepDaily: expected a value greater than or equal to 0, got -1"
+        )
+        assert.strictEqual(
+          yield* problem({ ...ok, concurrency: 500 }),
+          "config w.yaml: concurrency: expected a value between 1 and 100, got 500"
+        )
+        assert.strictEqual(
+          yield* problem({ ...ok, owners: { orgs: "octo-org" } }),
+          'config w.yaml: owners.orgs: expected a list, got "octo-org"'
+        )
+        assert.strictEqual(yield* problem([]), "config w.yaml: the file: expected a mapping (key: value), got a list")
+        // The token is never in the file, and an unknown key's value is never repeated.
+        assert.strictEqual(yield* problem({ ...ok, token: "ghp_secret" }), "config w.yaml: token: unknown key")
+      })
+  )
+
+  it.effect("a bad cron says which of its fields is wrong", () =>
+    Effect.gen(function* () {
+      assert.strictEqual(
+        yield* problem({ ...ok, schedule: { cron: "30 25 * * *" } }),
+        'config w.yaml: schedule.cron: "30 25 * * *" is not a valid cron expression (the hour field "25" is wrong)'
+      )
+      assert.strictEqual(
+        yield* problem({ ...ok, schedule: { cron: "30 2 * 13 *" } }),
+        'config w.yaml: schedule.cron: "30 2 * 13 *" is not a valid cron expression (the month field "13" is wrong)'
+      )
+      assert.strictEqual(
+        yield* problem({ ...ok, schedule: { cron: "every night" } }),
+        'config w.yaml: schedule.cron: "every night" is not a valid cron expression ' +
+          "(minute hour day-of-month month day-of-week expected, got 2 fields)"
+      )
+    })
+  )
+
+  it.effect(
+    "refuses a cron that never fires, names a bad time zone, an empty outputDir and a bad apiUrl by their fields",
+    () =>
+      Effect.gen(function* () {
+        assert.strictEqual(
+          yield* problem({ ...ok, schedule: { cron: "0 0 31 2 *" } }),
+          'config w.yaml: schedule.cron: "0 0 31 2 *" never fires'
+        )
+        assert.match(
+          yield* problem({ ...ok, schedule: { cron: "0 0 30 2 *", timeZone: "Europe/Berlin" } }),
+          /^config w\.yaml: schedule\.cron: .* never fires/
+        )
+        // February 29th comes every four years: rare, but it fires.
+        const leap = yield* decodeConfig("w.yaml", { ...ok, schedule: { cron: "0 0 29 2 *" } })
+        assert.strictEqual(leap.config.schedule.cron, "0 0 29 2 *")
+        assert.match(
+          yield* problem({ ...ok, schedule: { cron: "30 2 * * *", timeZone: "Mars/Olympus" } }),
+          /^config w\.yaml: schedule\.timeZone: "Mars\/Olympus" is not/
+        )
+        assert.match(yield* problem({ ...ok, outputDir: "" }), /^config w\.yaml: outputDir: /)
+        assert.match(yield* problem({ ...ok, outputDir: "  " }), /^config w\.yaml: outputDir: /)
+        assert.match(yield* problem({ ...ok, stateDir: " " }), /^config w\.yaml: stateDir: /)
+        assert.match(
+          yield* problem({ ...ok, apiUrl: "ftp://example.com" }),
+          /^config w\.yaml: apiUrl: the API URL must start with https:\/\//
+        )
+        assert.match(yield* problem({ ...ok, apiUrl: "not a url" }), /^config w\.yaml: apiUrl: /)
+        const ghe = yield* decodeConfig("w.yaml", { ...ok, apiUrl: "https://ghe.example.com" })
+        assert.strictEqual(ghe.config.apiUrl, "https://ghe.example.com")
+      })
+  )
+
+  it.effect(
+    "resolves relative paths against the config file's directory; the state directory defaults into outputDir",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tmp
+        const path = join(dir, "etc", "worker.json")
+        yield* Effect.promise(() => mkdir(join(dir, "etc")))
+        const write = (config: object) => Effect.promise(() => writeFile(path, JSON.stringify({ ...ok, ...config })))
+        yield* write({ outputDir: "../archives" })
+        const byDefault = (yield* loadConfig(path)).config
+        assert.strictEqual(byDefault.outputDir, join(dir, "archives"))
+        assert.strictEqual(byDefault.stateDir, join(dir, "archives", ".spaces-vault"))
+        yield* write({ outputDir: "archives", stateDir: "state" })
+        const given = (yield* loadConfig(path)).config
+        assert.deepStrictEqual(
+          [given.outputDir, given.stateDir],
+          [join(dir, "etc", "archives"), join(dir, "etc", "state")]
+        )
+        yield* write({ outputDir: "/srv/archives", stateDir: "/var/lib/spaces-vault" })
+        const absolute = (yield* loadConfig(path)).config
+        assert.deepStrictEqual([absolute.outputDir, absolute.stateDir], ["/srv/archives", "/var/lib/spaces-vault"])
+      })
+  )
+
+  it.effect("a file that cannot be read says why in words, not an errno code", () =>
+    Effect.gen(function* () {
+      const dir = yield* tmp
+      const missing = yield* Effect.flip(loadConfig(join(dir, "missing.yaml")))
+      assert.strictEqual(
+        missing.message,
+        `config ${join(dir, "missing.yaml")}: cannot be read: no such file or directory`
+      )
+      const directory = yield* Effect.flip(loadConfig(dir))
+      assert.strictEqual(directory.message, `config ${dir}: cannot be read: is a directory, not a file`)
+      yield* Effect.promise(() => writeFile(join(dir, "w.yaml"), "owners: [\n"))
+      assert.match((yield* Effect.flip(loadConfig(join(dir, "w.yaml")))).message, /^config .*w\.yaml: not valid YAML: /)
+    })
+  )
+})
