@@ -2,7 +2,7 @@
 import { readdir, stat, unlink } from "node:fs/promises"
 import { join } from "node:path"
 import { Effect } from "effect"
-import { parseArchiveFileName } from "@spaces-vault/core/retention/ArchiveName"
+import { parseArchiveFileName } from "@spaces-vault/core/archive/ArchiveDirectory"
 
 /** Not modified for this long, a temporary archive is no export's work in progress. */
 const STALE_TEMP_MS = 24 * 60 * 60 * 1000

@@ -1,21 +1,19 @@
-// The export as callers see it: picks the earlier archive for conditional requests, opens an atomic writer that
-// finishes under the first free name of its second in the output directory, runs the pipeline and reports. The
-// CLI and the worker call this.
-import { mkdir, readdir } from "node:fs/promises"
+// `exportSpaces`, the export's entry: the output directory, the earlier archive whose ETags make unchanged spaces
+// free, and a new archive written atomically by `archiveOwners`. The CLI and the worker call this.
+import { mkdir } from "node:fs/promises"
 import { join } from "node:path"
-import { Clock, Effect, type Scope } from "effect"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import { Clock, Effect, Layer, Path, type Scope } from "effect"
+import { archiveFileName, defaultSince } from "../archive/ArchiveDirectory.ts"
 import type { SpaceEtags } from "../archive/ArchiveFormat.ts"
 import type { ArchiveError } from "../archive/ArchiveError.ts"
 import { openArchive, parseSpacePath } from "../archive/ArchiveReader.ts"
 import { openArchiveWriter } from "../archive/ArchiveWriter.ts"
 import { GitHubClient } from "../github/GitHubClient.ts"
 import { DEFAULT_CONCURRENCY } from "../github/GitHubConfig.ts"
-import { archiveFileName, compareArchiveNamesDesc, parseArchiveFileName } from "../retention/ArchiveName.ts"
-import { readManifestState } from "../retention/Prune.ts"
 import { TOOL_VERSION } from "../version.ts"
-import type { PreviousArchive } from "./ExportPorts.ts"
+import { archiveOwners, type PreviousArchive } from "./ArchiveOwners.ts"
 import { ExportError } from "./ExportError.ts"
-import { runExportPipeline } from "./ExportPipeline.ts"
 import type { ExportOptions, ExportProgress, ExportSummary } from "./ExportTypes.ts"
 
 export { ExportError } from "./ExportError.ts"
@@ -25,32 +23,8 @@ export interface ExportHooks {
   readonly onWarning?: ((message: string) => Effect.Effect<void>) | undefined
 }
 
-const fsError = (what: string) => (e: unknown) =>
-  new ExportError({ message: `${what}: ${e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e)}` })
-
-/** Our archives in a directory, newest first. */
-export const listArchives = (dir: string) =>
-  Effect.tryPromise({ try: () => readdir(dir), catch: fsError(`cannot read ${dir}`) }).pipe(
-    Effect.map((names) => names.filter((n) => parseArchiveFileName(n) !== undefined).sort(compareArchiveNamesDesc))
-  )
-
-/**
- * The earlier archive to take ETags from when --since is not given: the newest complete one among the last few,
- * else the newest. A partial one may hold nothing at all (a night GitHub could not be reached), and then every
- * space would cost a full request again; an older complete one still answers 304 for all that has not changed.
- */
-const defaultSince = (dir: string) =>
-  Effect.gen(function* () {
-    const names = yield* listArchives(dir)
-    for (const name of names.slice(0, 10)) {
-      const complete = yield* readManifestState(join(dir, name)).pipe(
-        Effect.map((state) => state.complete),
-        Effect.orElseSucceed(() => false)
-      )
-      if (complete) return join(dir, name)
-    }
-    return names[0] === undefined ? undefined : join(dir, names[0])
-  })
+// The archive is written through node:fs (ArchiveWriter); the directory is read with the same file system.
+const localFiles = Layer.mergeAll(NodeFileSystem.layer, Path.layer)
 
 /** Opens the earlier archive and keeps only its ETags in memory; contents are read back on 304. */
 const loadPrevious = (path: string): Effect.Effect<PreviousArchive, ArchiveError, Scope.Scope> =>
@@ -75,6 +49,10 @@ const loadPrevious = (path: string): Effect.Effect<PreviousArchive, ArchiveError
     }
   })
 
+/**
+ * Fails with ExportError, and leaves no archive, when the token is rejected, files cannot be written, the named
+ * earlier archive cannot be read, or no owner could be read at all.
+ */
 export const exportSpaces = (
   options: ExportOptions & ExportHooks
 ): Effect.Effect<ExportSummary, ExportError, GitHubClient> =>
@@ -85,19 +63,27 @@ export const exportSpaces = (
       const warn = options.onWarning ?? (() => Effect.void)
       yield* Effect.tryPromise({
         try: () => mkdir(options.outDir, { recursive: true, mode: 0o700 }),
-        catch: fsError(`cannot create the output directory ${options.outDir}`)
+        catch: (e) =>
+          ExportError.fileFailed(
+            `cannot create the output directory ${options.outDir}: ${e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e)}`
+          )
       })
 
-      // The earlier archive: --since, else the newest complete one in the output directory. An unreadable one only
-      // costs budget.
-      const sincePath = options.since ?? (yield* defaultSince(options.outDir))
+      // The earlier archive: the one named, else the newest complete one in the output directory. An unreadable
+      // one found in the directory only costs budget.
+      const sincePath =
+        options.since ??
+        (yield* defaultSince(options.outDir).pipe(
+          Effect.provide(localFiles),
+          Effect.mapError((e) => ExportError.fileFailed(e.message))
+        ))
       const previous =
         sincePath === undefined
           ? undefined
           : yield* loadPrevious(sincePath).pipe(
               Effect.catchTag("ArchiveError", (e) =>
                 options.since !== undefined
-                  ? Effect.fail(new ExportError({ message: `--since: ${e.message}` }))
+                  ? Effect.fail(new ExportError({ reason: { _tag: "PreviousUnreadable", detail: e.message } }))
                   : warn(`not reusing ${sincePath} for conditional requests: ${e.message}`).pipe(Effect.as(undefined))
               )
             )
@@ -105,8 +91,8 @@ export const exportSpaces = (
       // The first free name of this second: another export may finish into the same directory at the same time.
       const writer = yield* openArchiveWriter((sequence) =>
         join(options.outDir, archiveFileName(started, sequence))
-      ).pipe(Effect.mapError((e) => new ExportError({ message: e.message })))
-      const result = yield* runExportPipeline({
+      ).pipe(Effect.mapError((e) => ExportError.fileFailed(e.message)))
+      const result = yield* archiveOwners({
         owners: options.owners,
         concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
         previous,

@@ -18,6 +18,8 @@ export interface OwnerSummary {
   readonly failed: number
   /** One line per failure, "scope: message" (e.g. "list: GET /orgs/o/copilot-spaces failed: …"). */
   readonly failures: ReadonlyArray<string>
+  /** The kind the login really is, when its listing answered 404 and GitHub knows it as the other kind. */
+  readonly actualKind?: OwnerKind
 }
 
 export interface ExportSummary {

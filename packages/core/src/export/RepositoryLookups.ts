@@ -1,11 +1,11 @@
-// One lookup per distinct repository id, made by whichever worker first meets the id, so a later migration can
-// remap by name. Conditional on the earlier archive's ETag; the index is read once every lookup has finished.
+// The repositories spaces reference, and one lookup per distinct repository id, made by whichever worker first meets
+// the id, so a later migration can remap by name. Conditional on the earlier archive's ETag; the index is read once every lookup has finished.
 import { Effect } from "effect"
 import type { RepositoryIndex } from "../archive/ArchiveFormat.ts"
 import type { GitHubClient } from "../github/GitHubClient.ts"
 import type { GitHubError } from "../github/GitHubError.ts"
 import { abortOnUnauthorized } from "./ExportError.ts"
-import type { PreviousArchive } from "./ExportPorts.ts"
+import type { PreviousArchive } from "./ArchiveOwners.ts"
 
 interface RepositoryLookup {
   readonly entry: RepositoryIndex[string]
@@ -41,6 +41,18 @@ const resolveRepository = (client: GitHubClient["Service"], id: number, previous
       })
     )
   )
+}
+
+/** Which repositories a space references: every resource whose metadata carries a repository_id. */
+export const referencedRepositoryIds = (space: Record<string, unknown>): ReadonlyArray<number> => {
+  const resources = space.resources_attributes
+  if (!Array.isArray(resources)) return []
+  const ids = new Set<number>()
+  for (const r of resources) {
+    const id = (r as { metadata?: { repository_id?: unknown } } | null)?.metadata?.repository_id
+    if (typeof id === "number" && Number.isInteger(id)) ids.add(id)
+  }
+  return [...ids]
 }
 
 export const makeRepositoryLookups = (client: GitHubClient["Service"], previous: PreviousArchive | undefined) => {

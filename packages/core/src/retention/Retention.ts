@@ -1,9 +1,14 @@
-// Which archives to keep: restic `forget` semantics over archive times, as a pure function. Newest first;
-// keep-last keeps the N newest; keep-daily/weekly/monthly keep the newest archive of each of the last N days,
-// ISO weeks or months (in a time zone) that have archives. Safety on top: a day, week or month is represented by its
-// newest complete archive when it has one (a partial archive never takes a complete one's place), the newest
-// complete archive is always kept, and an empty policy keeps everything rather than deleting all.
+// Which archives to keep: restic `forget` semantics over archive times, as a pure function, run for each owner over
+// the archives that hold that owner. keep-last keeps the owner's N newest; keep-daily/weekly/monthly keep its newest
+// archive of each of the last N days, ISO weeks or months (in a time zone) that have one. A period is represented by
+// the newest archive that covers the owner completely when it has one (a partial one never takes a complete one's
+// place), and the newest archive covering each owner completely is always kept. An archive is kept while any owner
+// keeps it, so an ad-hoc export of one owner never pushes out the only archive of the others. An empty policy keeps
+// everything rather than deleting all.
 import { DateTime } from "effect"
+import { type ArchiveInfo, coversCompletely, newestFirst, ownerIn } from "../archive/ArchiveDirectory.ts"
+
+export type { ArchiveInfo } from "../archive/ArchiveDirectory.ts"
 
 /** Counts of 0 or absent mean "this rule keeps nothing"; callers validate that counts are non-negative integers. */
 export interface RetentionPolicy {
@@ -13,18 +18,15 @@ export interface RetentionPolicy {
   readonly keepMonthly?: number | undefined
 }
 
-export interface ArchiveInfo {
-  readonly name: string
-  /** Creation time, epoch ms. */
-  readonly createdAt: number
-  /** False for partial archives (an owner failed). */
-  readonly complete: boolean
-}
-
 export interface Decision {
   readonly archive: ArchiveInfo
-  /** Why it is kept, e.g. "last", "daily 2026-11-25", "newest complete archive"; one entry per rule. */
+  /**
+   * Why it is kept, one entry per rule, e.g. "last", "daily 2026-11-25", "newest complete archive"; a rule that keeps
+   * it for only some of its owners names them: "daily 2026-11-25 (mona, octo-archive)".
+   */
   readonly reasons: ReadonlyArray<string>
+  /** The owners it is kept for. */
+  readonly keptFor: ReadonlyArray<string>
 }
 
 export interface RetentionPlan {
@@ -73,9 +75,53 @@ const monthBucket: Bucket = (ms, tz) => {
   return `${d.year}-${pad(d.month)}`
 }
 
-/** Newest first; equal times fall back to the name so the plan never depends on input order. */
-const newestFirst = (a: ArchiveInfo, b: ArchiveInfo) =>
-  b.createdAt - a.createdAt || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0)
+/** One owner's view: the archives that hold it, newest first, and which of them cover it completely. */
+interface OwnerView {
+  readonly archives: ReadonlyArray<ArchiveInfo>
+  readonly complete: (a: ArchiveInfo) => boolean
+}
+
+/** A rule: the archives it keeps for one owner, each with its reason. */
+type Rule = (view: OwnerView) => ReadonlyArray<readonly [ArchiveInfo, string]>
+
+const keepLast =
+  (n: number): Rule =>
+  (view) =>
+    view.archives.slice(0, n).map((a) => [a, "last"] as const)
+
+/**
+ * Like restic, periods are walked newest first and each kept period keeps one archive: its newest complete one,
+ * else its newest partial one (restic would keep the newest whatever it holds).
+ */
+const keepPeriods =
+  (label: string, n: number, bucketOf: Bucket, timeZone: string): Rule =>
+  (view) => {
+    if (n === 0) return []
+    const periods: Array<{ readonly bucket: string; readonly archives: Array<ArchiveInfo> }> = []
+    for (const a of view.archives) {
+      const bucket = bucketOf(a.createdAt, timeZone)
+      const last = periods.at(-1)
+      if (last?.bucket === bucket) last.archives.push(a)
+      else periods.push({ bucket, archives: [a] })
+    }
+    return periods
+      .slice(0, n)
+      .map(({ bucket, archives }) => [archives.find(view.complete) ?? archives[0]!, `${label} ${bucket}`] as const)
+  }
+
+const keepNewestComplete: Rule = (view) => {
+  const newest = view.archives.find(view.complete)
+  return newest === undefined ? [] : [[newest, "newest complete archive"]]
+}
+
+/** Every owner of any archive, once (logins compare case-folded), spelled as the newest archive holding it does. */
+const ownersOf = (sorted: ReadonlyArray<ArchiveInfo>): ReadonlyArray<string> => {
+  const logins = new Map<string, string>()
+  for (const a of sorted) {
+    for (const o of a.owners) if (!logins.has(o.login.toLowerCase())) logins.set(o.login.toLowerCase(), o.login)
+  }
+  return [...logins.values()].sort()
+}
 
 /**
  * Plans retention. `timeZone` (an IANA name, default "UTC") decides where days, weeks and months begin.
@@ -89,41 +135,56 @@ export const planRetention = (
   const sorted = [...archives].sort(newestFirst)
   if (isEmptyPolicy(policy)) {
     // A policy that keeps nothing is a mistake, never an instruction to delete every archive.
-    return { keep: sorted.map((archive) => ({ archive, reasons: ["no retention policy"] })), remove: [] }
+    return {
+      keep: sorted.map((archive) => ({
+        archive,
+        reasons: ["no retention policy"],
+        keptFor: archive.owners.map((o) => o.login)
+      })),
+      remove: []
+    }
   }
-  const reasons = new Map<ArchiveInfo, Array<string>>()
-  const add = (a: ArchiveInfo, why: string) => {
-    const list = reasons.get(a)
-    if (list === undefined) reasons.set(a, [why])
-    else list.push(why)
-  }
-
-  for (const a of sorted.slice(0, count(policy.keepLast))) add(a, "last")
-  const rules: ReadonlyArray<readonly [string, number, Bucket]> = [
-    ["daily", count(policy.keepDaily), dayBucket],
-    ["weekly", count(policy.keepWeekly), weekBucket],
-    ["monthly", count(policy.keepMonthly), monthBucket]
+  const rules: ReadonlyArray<Rule> = [
+    keepLast(count(policy.keepLast)),
+    keepPeriods("daily", count(policy.keepDaily), dayBucket, timeZone),
+    keepPeriods("weekly", count(policy.keepWeekly), weekBucket, timeZone),
+    keepPeriods("monthly", count(policy.keepMonthly), monthBucket, timeZone),
+    keepNewestComplete
   ]
-  for (const [label, limit, bucketOf] of rules) {
-    if (limit === 0) continue
-    // Like restic, buckets are walked newest first and each kept bucket keeps one archive: its newest complete
-    // one, else its newest partial one (restic would keep the newest whatever it holds).
-    const buckets: Array<{ readonly bucket: string; readonly archives: Array<ArchiveInfo> }> = []
-    for (const a of sorted) {
-      const bucket = bucketOf(a.createdAt, timeZone)
-      const last = buckets.at(-1)
-      if (last?.bucket === bucket) last.archives.push(a)
-      else buckets.push({ bucket, archives: [a] })
-    }
-    for (const { bucket, archives: inBucket } of buckets.slice(0, limit)) {
-      add(inBucket.find((a) => a.complete) ?? inBucket[0]!, `${label} ${bucket}`)
-    }
+  const owners = ownersOf(sorted)
+  const views = owners.map(
+    (login): OwnerView => ({
+      archives: sorted.filter((a) => ownerIn(a, login) !== undefined),
+      complete: (a) => coversCompletely(a, login)
+    })
+  )
+  // archive -> reason -> the owners it is kept for by that reason; rules outermost, so reasons come in rule order.
+  const kept = new Map<ArchiveInfo, Map<string, Array<string>>>()
+  const keptFor = (archive: ArchiveInfo, login: string) =>
+    [...(kept.get(archive)?.values() ?? [])].some((logins) => logins.includes(login))
+  for (const rule of rules) {
+    owners.forEach((login, i) => {
+      for (const [archive, reason] of rule(views[i]!)) {
+        // The safety rule only speaks up for an archive the policy did not keep for this owner already.
+        if (rule === keepNewestComplete && keptFor(archive, login)) continue
+        const reasons = kept.get(archive) ?? new Map<string, Array<string>>()
+        kept.set(archive, reasons)
+        reasons.set(reason, [...(reasons.get(reason) ?? []), login])
+      }
+    })
   }
-  const newestComplete = sorted.find((a) => a.complete)
-  if (newestComplete !== undefined && !reasons.has(newestComplete)) add(newestComplete, "newest complete archive")
-
+  const decision = (archive: ArchiveInfo, reasons: Map<string, Array<string>>): Decision => ({
+    archive,
+    reasons: [...reasons].map(([reason, logins]) =>
+      logins.length === archive.owners.length ? reason : `${reason} (${logins.join(", ")})`
+    ),
+    keptFor: [...new Set([...reasons.values()].flat())].sort()
+  })
   return {
-    keep: sorted.filter((a) => reasons.has(a)).map((a) => ({ archive: a, reasons: reasons.get(a)! })),
-    remove: sorted.filter((a) => !reasons.has(a))
+    keep: sorted.flatMap((a) => {
+      const reasons = kept.get(a)
+      return reasons === undefined ? [] : [decision(a, reasons)]
+    }),
+    remove: sorted.filter((a) => !kept.has(a))
   }
 }

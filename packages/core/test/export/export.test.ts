@@ -3,6 +3,7 @@ import { mkdtemp, readdir } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
+import { assert, it as effectIt } from "@effect/vitest"
 import { Effect, Stream } from "effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { checkAndClose } from "../support/hub.ts"
@@ -22,6 +23,9 @@ afterEach(async () => {
 
 const demoOwners: ReadonlyArray<Owner> = [org("octo-org"), org("octo-archive"), user("mona")]
 
+const clientLayer = (apiUrl: string, token: string) =>
+  GitHubClient.layer(testClientOptions({ hub: { url: apiUrl, token }, concurrency: 8 }))
+
 const runExport = async (
   h: FakeHub,
   outDir: string,
@@ -31,7 +35,7 @@ const runExport = async (
 ) =>
   Effect.runPromise(
     exportSpaces({ owners, outDir, concurrency: 8, onWarning: (w) => Effect.sync(() => void warnings.push(w)) }).pipe(
-      Effect.provide(GitHubClient.layer(testClientOptions({ hub: { url: h.url, token }, concurrency: 8 })))
+      Effect.provide(clientLayer(h.url, token))
     )
   )
 
@@ -120,8 +124,8 @@ describe("export", () => {
     hub = await startFakeHub({ seed: "demo" })
     const dir = await tmp()
     await runExport(hub, dir, [org("octo-archive")])
-    hub.faults.failOwner("octo-archive", 403) // a night GitHub refused: an archive with nothing in it
-    expect((await runExport(hub, dir, [org("octo-archive")])).partial).toBe(true)
+    hub.faults.failOwner("octo-archive", 403) // a night GitHub refused octo-archive: an archive with none of it
+    expect((await runExport(hub, dir, [org("octo-archive"), user("mona")])).partial).toBe(true)
     hub.faults.clear()
     const third = await runExport(hub, dir, [org("octo-archive")])
     expect(third.partial).toBe(false)
@@ -255,11 +259,21 @@ describe("export", () => {
     expect(served).toMatchObject({ partial: false, owners: [{ owner: "mona", spaces: 8, failed: 0 }] })
 
     for (const s of hub.state.listSpaces("mona").slice()) hub.state.deleteSpace("mona", s.number)
-    const empty = await runExport(hub, await tmp(), [user("mona")], "ghu_appuser", [])
-    expect(empty).toMatchObject({ partial: true, owners: [{ owner: "mona", spaces: 0, failed: 1 }] })
-    expect((await readArchive(empty.archive)).manifest.owners[0]!.failures[0]!.message).toMatch(
+    hub.state.addMember("octo-archive", "mona")
+    const empty = await runExport(hub, await tmp(), [org("octo-archive"), user("mona")], "ghu_appuser", [])
+    expect(empty).toMatchObject({
+      partial: true,
+      owners: [{ owner: "octo-archive" }, { owner: "mona", spaces: 0, failed: 1 }]
+    })
+    expect((await readArchive(empty.archive)).manifest.owners[1]!.failures[0]!.message).toMatch(
       /GitHub listed no spaces, and user-owned spaces/
     )
+    // With mona alone, nothing at all was read: no archive (the NoOwnerRead tests below).
+    const alone = await runExport(hub, await tmp(), [user("mona")], "ghu_appuser", []).then(
+      () => undefined,
+      (e: unknown) => e
+    )
+    expect(String(alone)).toMatch(/no owner could be read.*GitHub listed no spaces, and user-owned spaces/)
   })
 
   it("never replaces an archive: two exports finishing into one directory in the same second keep both", async () => {
@@ -307,4 +321,90 @@ describe("export", () => {
     expect(String(error)).toMatch(/GitHub rejected the token/)
     expect(await readdir(dir)).toEqual([])
   })
+})
+
+/** A demo fakehub for one test, checked against the contract and closed when the test's scope ends. */
+const demoHub = Effect.acquireRelease(
+  Effect.promise(() => startFakeHub({ seed: "demo" })),
+  (h) => Effect.promise(() => checkAndClose(h))
+)
+const tmpDir = Effect.promise(tmp)
+const files = (dir: string) => Effect.promise(() => readdir(dir))
+/** The export's failure; dies when the export succeeds. */
+const exportFailure = (apiUrl: string, token: string, owners: ReadonlyArray<Owner>, outDir: string) =>
+  exportSpaces({ owners, outDir, concurrency: 8 }).pipe(Effect.provide(clientLayer(apiUrl, token)), Effect.flip)
+
+describe("an export that could read no owner at all", () => {
+  effectIt.live("fails with NoOwnerRead naming each owner's failure, and leaves no archive, not even a temp file", () =>
+    Effect.gen(function* () {
+      const hub = yield* demoHub
+      const dir = yield* tmpDir
+      const error = yield* exportFailure(hub.url, hub.token, [org("octo-orgg"), org("ghost-org")], dir)
+      assert.strictEqual(error.reason._tag, "NoOwnerRead")
+      if (error.reason._tag !== "NoOwnerRead") return
+      assert.deepStrictEqual(
+        error.reason.owners.map((o) => [o.login, o.kind, o.actualKind]),
+        [
+          ["octo-orgg", "org", undefined],
+          ["ghost-org", "org", undefined]
+        ]
+      )
+      assert.match(error.reason.owners[0]!.failure, /^list: GET \/orgs\/octo-orgg\/copilot-spaces was not found/)
+      assert.match(error.message, /^no owner could be read, so no archive was written: octo-orgg: list: /)
+      assert.deepStrictEqual(yield* files(dir), [])
+    }).pipe(Effect.scoped)
+  )
+
+  effectIt.live("says when a login is the other kind of owner: a user given as an org, an org given as a user", () =>
+    Effect.gen(function* () {
+      const hub = yield* demoHub
+      const dir = yield* tmpDir
+      const error = yield* exportFailure(hub.url, hub.token, [org("mona"), user("octo-org")], dir)
+      assert.strictEqual(error.reason._tag, "NoOwnerRead")
+      if (error.reason._tag !== "NoOwnerRead") return
+      assert.deepStrictEqual(
+        error.reason.owners.map((o) => [o.login, o.actualKind]),
+        [
+          ["mona", "user"],
+          ["octo-org", "org"]
+        ]
+      )
+      assert.match(error.reason.owners[0]!.failure, /\(mona is a user, not an organization\)$/)
+      assert.match(error.reason.owners[1]!.failure, /\(octo-org is an organization, not a user\)$/)
+      // One lookup per 404, and no flag named in core's words.
+      assert.strictEqual(hub.counters.byRoute()["GET /users/{username}"], 2)
+      assert.notMatch(error.message, /--/)
+      assert.deepStrictEqual(yield* files(dir), [])
+    }).pipe(Effect.scoped)
+  )
+
+  effectIt.live("writes a partial archive when another owner was read, with the owner's kind in its failure", () =>
+    Effect.gen(function* () {
+      const hub = yield* demoHub
+      const summary = yield* exportSpaces({
+        owners: [org("octo-archive"), org("mona")],
+        outDir: yield* tmpDir,
+        concurrency: 8
+      }).pipe(Effect.provide(clientLayer(hub.url, hub.token)))
+      assert.isTrue(summary.partial)
+      assert.deepStrictEqual(
+        summary.owners.map((o) => [o.owner, o.spaces, o.failed, o.actualKind]),
+        [
+          ["octo-archive", 60, 0, undefined],
+          ["mona", 0, 1, "user"]
+        ]
+      )
+      assert.match(summary.owners[1]!.failures[0]!, /mona is a user, not an organization/)
+    }).pipe(Effect.scoped)
+  )
+
+  effectIt.live("fails the same way when the API cannot be reached", () =>
+    Effect.gen(function* () {
+      const dir = yield* tmpDir
+      // Nothing listens on port 9 (discard) of loopback: every request is refused.
+      const error = yield* exportFailure("http://127.0.0.1:9", "ghp_unused", [org("octo-org")], dir)
+      assert.strictEqual(error.reason._tag, "NoOwnerRead")
+      assert.deepStrictEqual(yield* files(dir), [])
+    })
+  )
 })

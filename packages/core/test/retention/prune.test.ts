@@ -1,8 +1,8 @@
 import { NodeServices } from "@effect/platform-node"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect, FileSystem, Layer, Path, PlatformError } from "effect"
-import { archiveFileName } from "../../src/retention/ArchiveName.ts"
-import { pruneArchives, type ReadArchiveState } from "../../src/retention/Prune.ts"
+import { archiveFileName, type ReadArchiveState } from "../../src/archive/ArchiveDirectory.ts"
+import { pruneArchives } from "../../src/retention/Prune.ts"
 
 const name = (iso: string) => archiveFileName(Date.parse(iso))
 
@@ -19,7 +19,11 @@ const fixture = (states: Record<string, { complete: boolean } | "unreadable">, e
         ? Effect.die(`unexpected read of ${p}`)
         : s === "unreadable"
           ? Effect.fail({ message: `archive ${p} is not a readable zip file: truncated` })
-          : Effect.succeed({ createdAt: undefined, complete: s.complete })
+          : Effect.succeed({
+              createdAt: undefined,
+              complete: s.complete,
+              owners: [{ login: "octo-org", complete: s.complete }]
+            })
     }
     const files = () => fs.readDirectory(dir).pipe(Effect.map((n) => [...n].sort()))
     return { dir, readState, files }
@@ -133,7 +137,11 @@ describe("pruneArchives when a delete fails", () => {
         pruneArchives(
           "/archives",
           { keepLast: 1 },
-          { dryRun: false, readState: () => Effect.succeed({ createdAt: undefined, complete: true }) }
+          {
+            dryRun: false,
+            readState: () =>
+              Effect.succeed({ createdAt: undefined, complete: true, owners: [{ login: "octo-org", complete: true }] })
+          }
         )
       )
       expect(error.message).toMatch(

@@ -1,5 +1,10 @@
-import { describe, expect, it } from "@effect/vitest"
-import { archiveFileName, compareArchiveNamesDesc, parseArchiveFileName } from "../../src/retention/ArchiveName.ts"
+import { assert, describe, expect, it } from "@effect/vitest"
+import {
+  archiveFileName,
+  baselineFor,
+  compareArchiveNamesDesc,
+  parseArchiveFileName
+} from "../../src/archive/ArchiveDirectory.ts"
 import {
   isEmptyPolicy,
   isoWeekOf,
@@ -8,8 +13,21 @@ import {
   type RetentionPolicy
 } from "../../src/retention/Retention.ts"
 
-// Archives are named by their ISO time so expectations read as dates.
-const at = (iso: string, complete = true): ArchiveInfo => ({ name: iso, createdAt: Date.parse(iso), complete })
+// Archives are named by their ISO time so expectations read as dates. One owner unless given: the rules as restic has them.
+const at = (iso: string, complete = true, owners: ReadonlyArray<string> = ["octo-org"]): ArchiveInfo => ({
+  name: iso,
+  createdAt: Date.parse(iso),
+  complete,
+  owners: owners.map((login) => ({ login, complete }))
+})
+/** An archive of several owners, each complete or not: `{ "octo-org": true, mona: false }`. */
+const of = (iso: string, owners: Readonly<Record<string, boolean>>): ArchiveInfo => ({
+  name: iso,
+  createdAt: Date.parse(iso),
+  complete: Object.values(owners).every((c) => c),
+  owners: Object.entries(owners).map(([login, complete]) => ({ login, complete }))
+})
+const names = (archives: ReadonlyArray<ArchiveInfo>) => archives.map((a) => a.name)
 const kept = (archives: ReadonlyArray<ArchiveInfo>, policy: RetentionPolicy, timeZone?: string) =>
   planRetention(archives, policy, timeZone).keep.map((d) => d.archive.name)
 
@@ -145,6 +163,136 @@ describe("planRetention", () => {
   it("keeps everything when the policy asks for more than there is, and handles no archives", () => {
     expect(planRetention(nightly.slice(0, 5), { keepLast: 10 }).remove).toEqual([])
     expect(planRetention([], { keepDaily: 7 })).toEqual({ keep: [], remove: [] })
+  })
+})
+
+describe("planRetention per owner", () => {
+  const all = { "octo-org": true, "octo-archive": true, mona: true }
+
+  it("an ad-hoc export of one owner on the same day never removes the day's only archive of the others", () => {
+    const archives = [
+      of("2026-11-25T10:00:00Z", { "octo-org": true }), // `export --org octo-org` into the nightly directory
+      of("2026-11-25T02:30:00Z", all),
+      of("2026-11-24T02:30:00Z", all)
+    ]
+    const plan = planRetention(archives, { keepDaily: 1 })
+    assert.deepStrictEqual(
+      plan.keep.map((d) => [d.archive.name, d.reasons, d.keptFor]),
+      [
+        ["2026-11-25T10:00:00Z", ["daily 2026-11-25"], ["octo-org"]],
+        ["2026-11-25T02:30:00Z", ["daily 2026-11-25 (mona, octo-archive)"], ["mona", "octo-archive"]]
+      ]
+    )
+    assert.deepStrictEqual(names(plan.remove), ["2026-11-24T02:30:00Z"])
+    // keep-last counts each owner's own archives, too.
+    assert.deepStrictEqual(names(planRetention(archives, { keepLast: 1 }).remove), ["2026-11-24T02:30:00Z"])
+  })
+
+  it("stays right when the owners change from night to night: new orgs, dropped orgs, shards", () => {
+    const changing = [
+      of("2026-11-25T02:30:00Z", { b: true, c: true }), // a dropped from the config
+      of("2026-11-24T02:30:00Z", { a: true, b: true, c: true }), // c added
+      of("2026-11-23T02:30:00Z", { a: true, b: true }),
+      of("2026-11-22T02:30:00Z", { a: true })
+    ]
+    const plan = planRetention(changing, { keepLast: 1 })
+    assert.deepStrictEqual(
+      plan.keep.map((d) => [d.archive.name, d.reasons]),
+      [
+        ["2026-11-25T02:30:00Z", ["last"]],
+        ["2026-11-24T02:30:00Z", ["last (a)"]]
+      ]
+    )
+    assert.deepStrictEqual(names(plan.remove), ["2026-11-23T02:30:00Z", "2026-11-22T02:30:00Z"])
+
+    // Two shards a night, each its own archive: every night kept keeps both.
+    const shards = ["25", "24", "23"].flatMap((d) => [
+      of(`2026-11-${d}T03:00:00Z`, { c: true, d: true }),
+      of(`2026-11-${d}T02:00:00Z`, { a: true, b: true })
+    ])
+    const sharded = planRetention(shards, { keepDaily: 2 })
+    assert.deepStrictEqual(names(sharded.keep.map((d) => d.archive)), [
+      "2026-11-25T03:00:00Z",
+      "2026-11-25T02:00:00Z",
+      "2026-11-24T03:00:00Z",
+      "2026-11-24T02:00:00Z"
+    ])
+    assert.deepStrictEqual(names(sharded.remove), ["2026-11-23T03:00:00Z", "2026-11-23T02:00:00Z"])
+  })
+
+  it("a period keeps an archive partial for an owner only when no archive covers that owner completely", () => {
+    const archives = [
+      of("2026-11-25T02:30:00Z", { a: false, b: true }), // a failed that night: the day's only archive of a
+      of("2026-11-24T12:00:00Z", { a: true }), // an ad-hoc rerun of a
+      of("2026-11-24T02:30:00Z", { a: false, b: true }),
+      of("2026-11-23T02:30:00Z", { a: true, b: true })
+    ]
+    const plan = planRetention(archives, { keepDaily: 2 })
+    assert.deepStrictEqual(
+      plan.keep.map((d) => [d.archive.name, d.reasons]),
+      [
+        ["2026-11-25T02:30:00Z", ["daily 2026-11-25"]],
+        ["2026-11-24T12:00:00Z", ["daily 2026-11-24"]],
+        ["2026-11-24T02:30:00Z", ["daily 2026-11-24 (b)"]]
+      ]
+    )
+    // b's newest complete archive is the 25th; the 23rd is no one's anymore.
+    assert.deepStrictEqual(names(plan.remove), ["2026-11-23T02:30:00Z"])
+  })
+
+  it("keeps each owner's newest complete archive however old, and with no owner's keeps what the policy says", () => {
+    const archives = [
+      of("2026-11-25T02:30:00Z", { a: false, b: true }),
+      of("2026-11-24T02:30:00Z", { a: false, b: true }),
+      of("2026-11-20T02:30:00Z", { a: true, b: true }),
+      of("2026-11-19T02:30:00Z", { a: true, b: true })
+    ]
+    const plan = planRetention(archives, { keepLast: 1 })
+    assert.deepStrictEqual(
+      plan.keep.map((d) => [d.archive.name, d.reasons]),
+      [
+        ["2026-11-25T02:30:00Z", ["last"]],
+        ["2026-11-20T02:30:00Z", ["newest complete archive (a)"]]
+      ]
+    )
+    const noneComplete = [of("2026-11-25T02:30:00Z", { a: false }), of("2026-11-24T02:30:00Z", { a: false })]
+    assert.deepStrictEqual(names(planRetention(noneComplete, { keepLast: 1 }).remove), ["2026-11-24T02:30:00Z"])
+  })
+
+  it("matches owners whatever the case of their logins", () => {
+    const archives = [
+      of("2026-11-25T02:30:00Z", { "Octo-Org": true }),
+      of("2026-11-24T02:30:00Z", { "octo-org": true, mona: true })
+    ]
+    const plan = planRetention(archives, { keepLast: 1 })
+    assert.deepStrictEqual(
+      plan.keep.map((d) => [d.archive.name, d.reasons]),
+      [
+        ["2026-11-25T02:30:00Z", ["last"]],
+        ["2026-11-24T02:30:00Z", ["last (mona)"]]
+      ]
+    )
+  })
+})
+
+describe("baselineFor", () => {
+  const night = of("2026-11-25T02:30:00Z", { "octo-org": true, mona: true })
+  const archives = [
+    night,
+    of("2026-11-24T10:00:00Z", { mona: true }), // ad-hoc export of another owner
+    of("2026-11-24T02:30:00Z", { "octo-org": false, mona: true }), // octo-org failed
+    of("2026-11-23T02:30:00Z", { "octo-org": true, mona: true }),
+    of("2026-11-26T02:30:00Z", { "octo-org": true, mona: true }) // later than `before`: never a baseline
+  ]
+
+  it("is the newest earlier archive that covers the owner completely", () => {
+    assert.strictEqual(baselineFor("octo-org", archives, night)?.name, "2026-11-23T02:30:00Z")
+    assert.strictEqual(baselineFor("MONA", archives, night)?.name, "2026-11-24T10:00:00Z")
+  })
+
+  it("is undefined for an owner no earlier archive covers completely", () => {
+    assert.strictEqual(baselineFor("octo-archive", archives, night), undefined)
+    assert.strictEqual(baselineFor("octo-org", archives, archives[3]!), undefined)
   })
 })
 

@@ -1,0 +1,178 @@
+// The archives in a directory: how they are named, which of them are ours, what each one's manifest says about its
+// time and owners, and which earlier archive covers an owner completely. The seam a later remote store replaces.
+import { Effect, FileSystem, Path, PlatformError, Schema } from "effect"
+import { openArchive } from "./ArchiveReader.ts"
+
+// Names: `spaces-vault-YYYYMMDDTHHMMSSZ.zip` (UTC), so names sort by time and a directory can be read without
+// opening every archive. A second export within the same second gets `-2`, `-3`, ...
+const PATTERN = /^spaces-vault-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z(?:-(\d+))?\.zip$/
+
+export const archiveFileName = (createdAtMs: number, sequence = 1): string => {
+  const iso = new Date(createdAtMs).toISOString() // 2026-11-25T02:10:00.000Z
+  const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`
+  return `spaces-vault-${stamp}${sequence > 1 ? `-${sequence}` : ""}.zip`
+}
+
+/** The creation time (epoch ms) encoded in an archive's name, or undefined when it is not one of ours. */
+export const parseArchiveFileName = (
+  name: string
+): { readonly createdAtMs: number; readonly sequence: number } | undefined => {
+  const m = PATTERN.exec(name)
+  if (m === null) return undefined
+  const [, y, mo, d, h, mi, s, seq] = m
+  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s))
+  return Number.isNaN(ms) ? undefined : { createdAtMs: ms, sequence: seq === undefined ? 1 : Number(seq) }
+}
+
+/** Newest first: by time, then by sequence. */
+export const compareArchiveNamesDesc = (a: string, b: string): number => {
+  const pa = parseArchiveFileName(a)
+  const pb = parseArchiveFileName(b)
+  if (pa === undefined || pb === undefined) return pa === undefined ? 1 : -1
+  return pb.createdAtMs - pa.createdAtMs || pb.sequence - pa.sequence
+}
+
+/** Our archive names among a directory's entries, newest first; anything else (status.json, temp files) is not ours. */
+export const archiveNames = (entries: ReadonlyArray<string>): ReadonlyArray<string> =>
+  entries.filter((n) => parseArchiveFileName(n) !== undefined).sort(compareArchiveNamesDesc)
+
+/** One owner of an archive, as its manifest records it. */
+export interface OwnerCoverage {
+  readonly login: string
+  /** False when the owner's listing or any of its spaces failed. */
+  readonly complete: boolean
+}
+
+/** What retention, baselines and reports need from an archive in a directory. */
+export interface ArchiveInfo {
+  readonly name: string
+  /** Creation time, epoch ms. */
+  readonly createdAt: number
+  /** False for partial archives (an owner or a repository lookup failed). */
+  readonly complete: boolean
+  readonly owners: ReadonlyArray<OwnerCoverage>
+}
+
+/** Newest first; equal times fall back to the name so that an order never depends on the input's. */
+export const newestFirst = (a: ArchiveInfo, b: ArchiveInfo): number =>
+  b.createdAt - a.createdAt || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0)
+
+/** The owner's entry in an archive (logins compare case-folded), or undefined when the archive does not hold it. */
+export const ownerIn = (archive: ArchiveInfo, login: string): OwnerCoverage | undefined =>
+  archive.owners.find((o) => o.login.toLowerCase() === login.toLowerCase())
+
+export const coversCompletely = (archive: ArchiveInfo, login: string): boolean =>
+  ownerIn(archive, login)?.complete === true
+
+/**
+ * The newest archive earlier than `before` that covers `login` completely: what a space missing from `before` is
+ * compared against. Another owner's ad-hoc export in between, or a night this owner failed, is passed over.
+ */
+export const baselineFor = (
+  login: string,
+  archives: ReadonlyArray<ArchiveInfo>,
+  before: ArchiveInfo
+): ArchiveInfo | undefined =>
+  [...archives].sort(newestFirst).find((a) => newestFirst(before, a) < 0 && coversCompletely(a, login))
+
+/** What a manifest says of an archive, for `ArchiveInfo`. */
+export interface ArchiveState {
+  /** Epoch ms from the manifest; undefined falls back to the time in the file name. */
+  readonly createdAt: number | undefined
+  readonly complete: boolean
+  readonly owners: ReadonlyArray<OwnerCoverage>
+}
+
+/** Reads an archive's state; injectable so that planning over a directory can be tested without real zips. */
+export type ReadArchiveState = (path: string) => Effect.Effect<ArchiveState, { readonly message: string }>
+
+export const readManifestState: ReadArchiveState = (path) =>
+  Effect.scoped(openArchive(path)).pipe(
+    Effect.map(({ manifest }) => {
+      const created = Date.parse(manifest.createdAt)
+      return {
+        createdAt: Number.isNaN(created) ? undefined : created,
+        complete: !manifest.partial,
+        owners: manifest.owners.map((o) => ({ login: o.login, complete: o.status === "complete" }))
+      }
+    })
+  )
+
+export class ArchiveDirectoryError extends Schema.TaggedError<ArchiveDirectoryError>()("ArchiveDirectoryError", {
+  message: Schema.String
+}) {}
+
+/** One line for people: a file-system failure by what happened ("no such file or directory"), not by its API call. */
+export const problemText = (e: { readonly message: string }): string => {
+  if (e instanceof PlatformError.PlatformError && e.reason._tag !== "BadArgument") {
+    const said = systemErrorText[e.reason._tag]
+    if (said !== undefined) return said
+  }
+  return e.message.split("\n")[0] ?? "unknown error"
+}
+
+const systemErrorText: Partial<Record<PlatformError.SystemErrorTag, string>> = {
+  NotFound: "no such file or directory",
+  PermissionDenied: "permission denied",
+  AlreadyExists: "already exists",
+  Busy: "busy"
+}
+
+/** Our archives in a directory, newest first. */
+export const listArchives = (dir: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const entries = yield* fs
+      .readDirectory(dir)
+      .pipe(Effect.mapError((e) => new ArchiveDirectoryError({ message: `cannot read ${dir}: ${problemText(e)}` })))
+    return archiveNames(entries)
+  })
+
+export interface DirectoryState {
+  /** Newest first. */
+  readonly archives: ReadonlyArray<ArchiveInfo>
+  /** Archives whose manifest could not be read: never deleted, never a baseline, always reported. */
+  readonly unreadable: ReadonlyArray<{ readonly name: string; readonly problem: string }>
+}
+
+/** Every archive of a directory with what its manifest says; an unreadable one is set aside, not a failure. */
+export const readDirectoryState = (dir: string, readState: ReadArchiveState = readManifestState) =>
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    const names = yield* listArchives(dir)
+    const archives: Array<ArchiveInfo> = []
+    const unreadable: Array<{ name: string; problem: string }> = []
+    for (const name of names) {
+      const state = yield* readState(path.join(dir, name)).pipe(
+        Effect.catch((e) => Effect.sync(() => void unreadable.push({ name, problem: problemText(e) })))
+      )
+      if (state === undefined) continue
+      // The manifest's time has milliseconds; the name's has seconds (and a -N suffix for ties).
+      archives.push({
+        name,
+        createdAt: state.createdAt ?? parseArchiveFileName(name)!.createdAtMs,
+        complete: state.complete,
+        owners: state.owners
+      })
+    }
+    return { archives, unreadable } satisfies DirectoryState
+  })
+
+/**
+ * The earlier archive an export takes ETags from when none is named: the newest complete one among the last few,
+ * else the newest. A partial one may hold nothing at all (a night GitHub could not be reached), and then every
+ * space would cost a full request again; an older complete one still answers 304 for all that has not changed.
+ */
+export const defaultSince = (dir: string) =>
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    const names = yield* listArchives(dir)
+    for (const name of names.slice(0, 10)) {
+      const complete = yield* readManifestState(path.join(dir, name)).pipe(
+        Effect.map((state) => state.complete),
+        Effect.orElseSucceed(() => false)
+      )
+      if (complete) return path.join(dir, name)
+    }
+    return names[0] === undefined ? undefined : path.join(dir, names[0])
+  })

@@ -1,0 +1,280 @@
+// The flow inside an export: owners -> list pages -> one GET and one collaborator list per space, and one lookup per
+// distinct repository as spaces reference it -> archive entries, in list order. Unchanged spaces come back as 304
+// (free) and are copied from the earlier archive. `exportSpaces` (ExportSpaces.ts) is the entry that wires it to files.
+import { DateTime, Effect, Stream } from "effect"
+import { FailureScope, type ManifestOwner, type RepositoryIndex, type SpaceEtags } from "../archive/ArchiveFormat.ts"
+import type { Owner, OwnerKind } from "../domain/owner.ts"
+import type { SpaceListItem } from "../domain/space.ts"
+import { GitHubClient, type Conditional } from "../github/GitHubClient.ts"
+import type { GitHubError } from "../github/GitHubError.ts"
+import { abortOnUnauthorized, ExportError } from "./ExportError.ts"
+import type { ExportProgress, OwnerSummary } from "./ExportTypes.ts"
+import { forEachOrdered } from "./OrderedWorkers.ts"
+import {
+  failureOf,
+  finishOwner,
+  mayBeOtherKind,
+  notRead,
+  type OwnerRun,
+  recordListFailure,
+  startOwnerRun,
+  wasRead
+} from "./OwnerRun.ts"
+import { makeRepositoryLookups, referencedRepositoryIds } from "./RepositoryLookups.ts"
+
+/** Where the new archive goes; narrow so that the flow is testable in memory. */
+export interface ArchiveSink {
+  /** `raw` is the space as GET returned it, plus `collaborators` and `etags`. */
+  readonly addSpace: (
+    ownerLogin: string,
+    number: number,
+    raw: Record<string, unknown>
+  ) => Effect.Effect<void, ExportSinkError>
+  readonly setRepositories: (index: RepositoryIndex) => Effect.Effect<void, ExportSinkError>
+  readonly finish: (manifest: {
+    readonly createdAt: string
+    readonly sourceApiUrl: string
+    readonly partial: boolean
+    readonly owners: ReadonlyArray<ManifestOwner>
+  }) => Effect.Effect<string, ExportSinkError>
+}
+
+export interface ExportSinkError {
+  readonly _tag: string
+  readonly message: string
+}
+
+/** An earlier archive: small per-space bookkeeping in memory, contents read back lazily on 304. */
+export interface PreviousArchive {
+  readonly path: string
+  readonly etags: (ownerLogin: string, number: number) => SpaceEtags | undefined
+  readonly readSpace: (ownerLogin: string, number: number) => Effect.Effect<Record<string, unknown>, ExportSinkError>
+  readonly repositories: RepositoryIndex
+}
+
+export interface ArchiveOwnersOptions {
+  readonly owners: ReadonlyArray<Owner>
+  readonly concurrency: number
+  readonly sink: ArchiveSink
+  readonly previous: PreviousArchive | undefined
+  readonly onProgress?: ((event: ExportProgress) => Effect.Effect<void>) | undefined
+  /** Called for things the user must hear even in scripts (e.g. fine-grained token caveats). */
+  readonly onWarning?: ((message: string) => Effect.Effect<void>) | undefined
+}
+
+export interface ArchiveOwnersResult {
+  readonly archive: string
+  readonly partial: boolean
+  readonly owners: ReadonlyArray<OwnerSummary>
+  readonly createdAt: string
+}
+
+type SpaceOutcome =
+  | {
+      readonly _tag: "Archived"
+      readonly number: number
+      readonly entry: Record<string, unknown>
+      readonly repositoryIds: ReadonlyArray<number>
+    }
+  | { readonly _tag: "Vanished"; readonly number: number }
+  | { readonly _tag: "Failed"; readonly failure: ManifestOwner["failures"][number] }
+
+type Work =
+  | { readonly _tag: "OwnerStart"; readonly run: OwnerRun }
+  | { readonly _tag: "Space"; readonly run: OwnerRun; readonly item: SpaceListItem }
+  | { readonly _tag: "OwnerEnd"; readonly run: OwnerRun }
+type Done =
+  | Exclude<Work, { _tag: "Space" }>
+  | { readonly _tag: "Space"; readonly run: OwnerRun; readonly outcome: SpaceOutcome }
+
+/** 404 between list and get means the space was deleted meanwhile: recorded, not fatal. */
+const isGone = (e: GitHubError) => e.reason._tag === "NotFound"
+
+const sinkFailed = (e: ExportSinkError) => ExportError.fileFailed(e.message)
+
+const etagOf = <A>(res: Conditional<A>, before: string | undefined, key: "space" | "collaborators") => {
+  const etag = res._tag === "Modified" ? res.etag : before
+  return etag === undefined ? {} : { [key]: etag }
+}
+
+/** One space: its GET and collaborator list, conditional on the earlier archive's ETags; a failure is recorded. */
+const archiveSpace = (client: GitHubClient["Service"], previous: PreviousArchive | undefined) => {
+  /** The earlier archive's copy of a space, for 304 answers. */
+  const previousCopy = (owner: Owner, number: number) =>
+    // Lazy: built for every space but run only after a 304, so no error is constructed on the common path.
+    Effect.suspend(() =>
+      previous === undefined
+        ? Effect.fail(ExportError.fileFailed(`no earlier copy of ${owner.login}/${number}`))
+        : previous.readSpace(owner.login, number).pipe(Effect.mapError(sinkFailed))
+    )
+  const bodyOf = <A>(res: Conditional<A>, fromPrevious: () => Effect.Effect<unknown, ExportError>) =>
+    res._tag === "Modified" ? Effect.succeed(res.raw) : fromPrevious()
+
+  return (owner: Owner, item: SpaceListItem) =>
+    Effect.gen(function* () {
+      const before: SpaceEtags | undefined = previous?.etags(owner.login, item.number)
+      const space = yield* client.getSpace(owner, item.number, before?.space).pipe(Effect.mapError(abortOnUnauthorized))
+      const collaborators = yield* client
+        .listCollaborators(owner, item.number, before?.collaborators)
+        .pipe(Effect.mapError(abortOnUnauthorized))
+      // Read the earlier copy at most once, and only when something answered 304.
+      const earlier = yield* Effect.cached(previousCopy(owner, item.number))
+      const spaceRaw = (yield* bodyOf(space, () =>
+        earlier.pipe(Effect.map(({ collaborators: _c, etags: _e, ...rest }) => rest))
+      )) as Record<string, unknown>
+      const collaboratorsRaw = yield* bodyOf(collaborators, () =>
+        earlier.pipe(Effect.map((copy) => ({ collaborators: copy.collaborators })))
+      )
+      const etags: SpaceEtags = {
+        ...etagOf(space, before?.space, "space"),
+        ...etagOf(collaborators, before?.collaborators, "collaborators")
+      }
+      const entry = {
+        ...spaceRaw,
+        collaborators: (collaboratorsRaw as { collaborators?: unknown }).collaborators ?? [],
+        etags
+      }
+      return {
+        _tag: "Archived",
+        number: item.number,
+        entry,
+        repositoryIds: referencedRepositoryIds(spaceRaw)
+      } as SpaceOutcome
+    }).pipe(
+      Effect.catchTag("GitHubError", (e: GitHubError) =>
+        Effect.succeed<SpaceOutcome>(
+          isGone(e)
+            ? { _tag: "Vanished", number: item.number }
+            : { _tag: "Failed", failure: failureOf(FailureScope.space(item.number), e) }
+        )
+      )
+    )
+}
+
+/**
+ * What GitHub knows the login as, asked only after the owner's listing answered 404: a user given as an
+ * organization (or the other way round) then says so instead of "not found". A failed lookup says nothing.
+ */
+const actualKindOf = (client: GitHubClient["Service"], login: string) =>
+  client.getUser(login).pipe(
+    Effect.map((u): OwnerKind | undefined =>
+      u.type === "Organization" ? "org" : u.type === "User" ? "user" : undefined
+    ),
+    Effect.orElseSucceed(() => undefined)
+  )
+
+/**
+ * Every owner's spaces as one stream, so the next owner's first list page is read while the previous owner's
+ * last spaces are still in flight. A list that fails part-way keeps the spaces listed before the failure.
+ */
+const workOf = (client: GitHubClient["Service"], runs: ReadonlyArray<OwnerRun>): Stream.Stream<Work, ExportError> =>
+  Stream.fromIterable(runs).pipe(
+    Stream.flatMap((run) =>
+      Stream.succeed<Work>({ _tag: "OwnerStart", run }).pipe(
+        Stream.concat(
+          client.listSpaces(run.owner).pipe(
+            Stream.map((item): Work => {
+              run.listed++
+              return { _tag: "Space", run, item }
+            }),
+            Stream.mapError(abortOnUnauthorized),
+            Stream.catchTag("GitHubError", (e: GitHubError) =>
+              Stream.fromEffectDrain(
+                (mayBeOtherKind(e) && run.listed === 0
+                  ? actualKindOf(client, run.owner.login)
+                  : Effect.succeed(undefined)
+                ).pipe(Effect.map((actualKind) => recordListFailure(run, e, actualKind)))
+              )
+            )
+          )
+        ),
+        Stream.concat(Stream.succeed<Work>({ _tag: "OwnerEnd", run }))
+      )
+    )
+  )
+
+export const archiveOwners = Effect.fn("ArchiveOwners.run")(function* (options: ArchiveOwnersOptions) {
+  const client = yield* GitHubClient
+  const createdAt = DateTime.formatIso(yield* DateTime.now)
+  const warn = options.onWarning ?? (() => Effect.void)
+  const progress = options.onProgress ?? (() => Effect.void)
+  const { sink, previous } = options
+
+  if (client.tokenKind === "fine-grained") {
+    yield* warn(
+      "this is a fine-grained token: GitHub omits from lists every space whose resources reference a repository the token cannot access, so the archive may be silently incomplete"
+    )
+  }
+
+  const runs = options.owners.map((owner) => startOwnerRun(owner, client.tokenKind))
+  const finished: Array<ReturnType<typeof finishOwner>> = []
+  // Each distinct repository is looked up once, by the worker that meets it first, between its spaces.
+  const repositoryLookups = makeRepositoryLookups(client, previous)
+  const spaceOf = archiveSpace(client, previous)
+
+  const deliver = (done: Done) =>
+    Effect.gen(function* () {
+      const run = done.run
+      if (done._tag === "OwnerStart") {
+        yield* progress({ _tag: "OwnerStarted", owner: run.owner })
+        if (run.tokenProblem !== undefined) yield* warn(`${run.owner.login}: ${run.tokenProblem}`)
+        return
+      }
+      if (done._tag === "OwnerEnd") {
+        const record = finishOwner(run)
+        finished.push(record)
+        return yield* progress({
+          _tag: "OwnerDone",
+          owner: run.owner,
+          spaces: record.summary.spaces,
+          failed: record.summary.failed
+        })
+      }
+      const outcome = done.outcome
+      if (outcome._tag === "Archived") {
+        // Written here, in list order, so archives are deterministic whatever order the GETs finish in.
+        yield* sink.addSpace(run.owner.login, outcome.number, outcome.entry).pipe(Effect.mapError(sinkFailed))
+        run.archived++
+      } else if (outcome._tag === "Failed") {
+        run.failures.push(outcome.failure)
+      } else {
+        run.vanished.push(outcome.number)
+      }
+      run.done++
+      yield* progress({ _tag: "SpaceDone", owner: run.owner, done: run.done, listed: run.listed })
+    })
+
+  yield* forEachOrdered(workOf(client, runs), {
+    concurrency: options.concurrency,
+    // Room for a slow space to finish while the others go on; results held meanwhile are a few KB each.
+    window: 4 * options.concurrency,
+    // One list page ahead, so the next page is read while this one's spaces are in flight.
+    readAhead: 100,
+    work: (w): Effect.Effect<Done, ExportError> =>
+      w._tag !== "Space"
+        ? Effect.succeed(w)
+        : spaceOf(w.run.owner, w.item).pipe(
+            Effect.tap((outcome) =>
+              outcome._tag === "Archived" ? repositoryLookups.lookUp(outcome.repositoryIds) : Effect.void
+            ),
+            Effect.map((outcome) => ({ _tag: "Space", run: w.run, outcome }) as const)
+          ),
+    deliver
+  })
+
+  // An archive of owners none of which could be read holds nothing: no archive, and the export fails.
+  if (!runs.some(wasRead)) {
+    return yield* new ExportError({ reason: { _tag: "NoOwnerRead", owners: runs.map(notRead) } })
+  }
+
+  const repositories = repositoryLookups.result()
+  for (const failure of repositories.failures) yield* warn(`could not resolve ${failure}`)
+  yield* sink.setRepositories(repositories.index).pipe(Effect.mapError(sinkFailed))
+
+  const manifestOwners = finished.map((f) => f.manifest)
+  const partial = manifestOwners.some((o) => o.status === "partial") || repositories.failures.length > 0
+  const archive = yield* sink
+    .finish({ createdAt, sourceApiUrl: client.apiUrl, partial, owners: manifestOwners })
+    .pipe(Effect.mapError(sinkFailed))
+  return { archive, partial, owners: finished.map((f) => f.summary), createdAt } satisfies ArchiveOwnersResult
+})
