@@ -70,11 +70,42 @@ describe("spaces-vault export", () => {
     })
     expect(Object.keys(r.json().owners[1]).sort()).toEqual(["failed", "kind", "owner", "spaces"])
     // On a terminal or in a log, the summary says why the owner failed.
-    const human = await runCli(["export", "--org", "ghost-org", "--out", await tmp()], env)
+    const human = await runCli(["export", "--user", "mona", "--org", "ghost-org", "--out", await tmp()], env)
     expect(human.code).toBe(1)
     expect(human.stdout.join("\n")).toMatch(
       /org ghost-org: 0 spaces, 1 failed\n {4}list: GET \/orgs\/ghost-org\/copilot-spaces was not found, or the token cannot see it/
     )
+  })
+
+  it("exits 1 with one sentence and writes no archive when no owner could be read", async () => {
+    const out = await tmp()
+    for (const json of [[], ["--json"]]) {
+      const r = await runCli(["export", "--org", "octo-orgg", "--out", out, ...json], env)
+      expect(r.code).toBe(1)
+      expect(r.stdout).toEqual([])
+      expect(r.stderr).toEqual([
+        expect.stringMatching(
+          /^error: no owner could be read, so no archive was written: octo-orgg: list: GET \/orgs\/octo-orgg\/copilot-spaces was not found/
+        )
+      ])
+    }
+    expect(await readdir(out)).toEqual([])
+  })
+
+  it("says to use --user for a user given as --org, and --org the other way round", async () => {
+    const out = await tmp()
+    const r = await runCli(["export", "--org", "mona", "--user", "octo-org", "--out", out], env)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toHaveLength(1)
+    expect(r.stderr[0]).toMatch(/mona: list: .*\(mona is a user, not an organization\): use --user mona; /)
+    expect(r.stderr[0]).toMatch(/octo-org: list: .*\(octo-org is an organization, not a user\): use --org octo-org$/)
+    expect(await readdir(out)).toEqual([])
+    // Beside an owner that was read: a partial archive, and the summary says which flag was meant.
+    const partial = await runCli(["export", "--org", "octo-migrated", "--org", "mona", "--out", out], env)
+    expect(partial.code).toBe(1)
+    expect(partial.stdout[0]).toMatch(/ {2}org mona: 0 spaces, 1 failed \(use --user mona\)\n/)
+    const json = await runCli(["export", "--org", "octo-migrated", "--org", "mona", "--out", out, "--json"], env)
+    expect(json.json().owners[1]).toEqual({ owner: "mona", kind: "org", spaces: 0, failed: 1, actualKind: "user" })
   })
 
   it("exits 2 without a token, naming both variables, and writes nothing", async () => {
@@ -165,6 +196,33 @@ describe("spaces-vault verify, inspect, diff", () => {
     expect(r.code).toBe(1)
     expect(r.stdout[0]).toMatch(/^FAILED: .*\n {2}- archive .* is not a readable zip file/)
     expect((await runCli(["verify", "/nonexistent.zip"])).code).toBe(1)
+    expect((await runCli(["verify", bad, "--json"])).json()).toMatchObject({
+      ok: false,
+      intact: false,
+      complete: false
+    })
+  })
+
+  it("verify exits 1 on an intact archive of a partial export, naming the owners that failed", async () => {
+    const partial = (
+      await runCli(["export", "--user", "mona", "--org", "ghost-org", "--out", await tmp(), "--json"], env)
+    ).json().archive
+    const j = await runCli(["verify", partial, "--json"])
+    expect(j.code).toBe(1)
+    expect(j.json()).toMatchObject({
+      ok: false,
+      intact: true,
+      complete: false,
+      problems: [],
+      failedOwners: [
+        { login: "ghost-org", kind: "org", failures: [expect.stringMatching(/^list: GET \/orgs\/ghost-org/)] }
+      ]
+    })
+    const text = await runCli(["verify", partial])
+    expect(text.code).toBe(1)
+    expect(text.stdout[0]).toMatch(
+      /^PARTIAL: .* is intact \(format 1, 2 owners, 8 spaces, .*\), but its export did not read everything:\n {2}- org ghost-org: 1 failed\n {6}list: GET /
+    )
   })
 
   it("inspect lists owners and spaces", async () => {
@@ -191,7 +249,8 @@ describe("spaces-vault verify, inspect, diff", () => {
   })
 
   it("diff never calls removed what the newer archive did not cover", async () => {
-    const other = (await runCli(["export", "--org", "ghost-org", "--out", await tmp(), "--json"], env)).json().archive
+    const other = (await runCli(["export", "--org", "octo-migrated", "--out", await tmp(), "--json"], env)).json()
+      .archive
     const r = await runCli(["diff", first, other, "--json"])
     expect(r.code).toBe(0)
     expect(r.json().removed).toEqual([])
@@ -205,6 +264,80 @@ describe("spaces-vault verify, inspect, diff", () => {
     expect((await runCli(["diff", first, other])).stdout[0]).toMatch(
       /unverified: missing from NEW, which could not check them \(60\):\n {2}octo-archive: 60 spaces \(#1, #2, #3, #4, #5, #6, #7, #8, #9, #10 and 50 more\): the newer archive does not include octo-archive\nunchanged: 0$/
     )
+  })
+})
+
+describe("spaces-vault diff DIR and prune, per owner", () => {
+  // A hub of their own: these exports would push the shared one over its per-minute points.
+  let own: FakeHub
+  let ownEnv: Record<string, string>
+  beforeAll(async () => {
+    own = await startFakeHub({ seed: "demo" })
+    ownEnv = { GH_TOKEN: own.token, GITHUB_API_URL: own.url }
+  })
+  afterAll(async () => {
+    expect(own.counters.contractViolations).toEqual([])
+    await own.close()
+  })
+  const exportTo = async (out: string, owners: ReadonlyArray<string>) =>
+    (await runCli(["export", ...owners, "--out", out, "--json"], ownEnv)).json().archive as string
+  const base = (p: string) => p.split("/").pop()
+
+  it("diff DIR compares the newest archive with each owner's newest earlier complete archive", async () => {
+    const out = await tmp()
+    const first = await exportTo(out, ["--org", "octo-migrated", "--user", "mona"])
+    const gone = own.state.listSpaces("mona")[0]!.number
+    own.state.deleteSpace("mona", gone)
+    // An ad-hoc export of one owner, into the same directory, is the newest archive.
+    const adHoc = await exportTo(out, ["--user", "mona"])
+    const r = await runCli(["diff", out, "--json"])
+    expect(r.code).toBe(0)
+    expect(r.json()).toMatchObject({
+      newest: adHoc,
+      baselines: [{ owner: "mona", baseline: first }],
+      removed: [{ owner: "mona", number: gone }],
+      added: [],
+      unverified: []
+    })
+    const text = await runCli(["diff", out])
+    expect(text.stdout[0]).toMatch(
+      new RegExp(`^newest: .*\\n {2}mona: compared with .*\\nremoved \\(1\\):\\n {2}mona/${gone} `)
+    )
+  })
+
+  it("diff DIR reports an owner no earlier archive covers completely; one archive alone is a usage error", async () => {
+    const out = await tmp()
+    const only = await exportTo(out, ["--org", "octo-migrated"])
+    const r = await runCli(["diff", out, "--json"])
+    expect(r.code).toBe(0)
+    expect(r.json()).toMatchObject({ baselines: [{ owner: "octo-migrated", baseline: null }], removed: [], added: [] })
+    expect((await runCli(["diff", out])).stdout[0]).toMatch(
+      /octo-migrated: no earlier archive covers it completely; not compared/
+    )
+    const single = await runCli(["diff", only])
+    expect(single.code).toBe(2)
+    expect(single.stderr).toEqual([
+      expect.stringMatching(/is not a directory: give a directory of archives, or two archives/)
+    ])
+    const empty = await runCli(["diff", await tmp()])
+    expect(empty.code).toBe(1)
+    expect(empty.stderr).toEqual([expect.stringMatching(/holds no archives$/)])
+  })
+
+  it("prune keeps the day's only archive of the other owners when an ad-hoc export of one owner is newer", async () => {
+    const out = await tmp()
+    const older = await exportTo(out, ["--org", "octo-migrated", "--user", "mona"])
+    const night = await exportTo(out, ["--org", "octo-migrated", "--user", "mona"])
+    const adHoc = await exportTo(out, ["--user", "mona"])
+    const r = await runCli(["prune", out, "--keep-daily", "1", "--json"])
+    expect(r.code).toBe(0)
+    expect(r.json().keep.map((k: { name: string; keptFor: Array<string> }) => [k.name, k.keptFor])).toEqual([
+      [base(adHoc), ["mona"]],
+      [base(night), ["octo-migrated"]]
+    ])
+    expect(r.json().keep[1].reasons).toEqual([expect.stringMatching(/^daily \d{4}-\d{2}-\d{2} \(octo-migrated\)$/)])
+    expect(r.json().remove.map((a: { name: string }) => a.name)).toEqual([base(older)])
+    expect((await readdir(out)).sort()).toEqual([base(night), base(adHoc)].sort())
   })
 })
 

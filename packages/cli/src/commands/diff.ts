@@ -1,5 +1,7 @@
-// `spaces-vault diff OLD NEW`: spaces added, removed (deleted since OLD: what a restore starts from) and changed.
-import { Effect } from "effect"
+// `spaces-vault diff OLD NEW` / `diff DIR`: spaces added, removed (deleted since: what a restore starts from) and
+// changed. With a directory, its newest archive is compared owner by owner with the newest earlier archive that
+// covers that owner completely.
+import { Effect, FileSystem, Option } from "effect"
 import { Argument, Command } from "effect/cli"
 import {
   type ArchiveDiff,
@@ -7,7 +9,8 @@ import {
   diffArchives,
   type UnverifiedSpace
 } from "@spaces-vault/core/archive/Diff"
-import { RunFailed } from "../ExitCode.ts"
+import { type DirectoryDiff, diffDirectory } from "@spaces-vault/core/archive/DirectoryDiff"
+import { RunFailed, UsageError } from "../ExitCode.ts"
 import { Output } from "../Output.ts"
 import { jsonFlag } from "./shared.ts"
 
@@ -61,19 +64,54 @@ export const renderDiff = (d: ArchiveDiff): string => {
   return lines.join("\n")
 }
 
+/** Which archive each owner was compared against, then the diff. */
+export const renderDirectoryDiff = (d: DirectoryDiff): string =>
+  [
+    `newest: ${d.newest}`,
+    ...d.baselines.map((b) =>
+      b.baseline === null
+        ? `  ${b.owner}: no earlier archive covers it completely; not compared`
+        : `  ${b.owner}: compared with ${b.baseline}`
+    ),
+    ...d.unreadable.map((u) => `  unreadable, never a baseline: ${u.name} (${u.problem})`),
+    renderDiff(d)
+  ].join("\n")
+
+const runFailed = (e: { readonly message: string }) =>
+  Effect.fail(new RunFailed({ message: e.message, reported: false }))
+
 export const diffCommand = Command.make(
   "diff",
-  { old: Argument.String("old"), new: Argument.String("new"), json: jsonFlag },
+  {
+    old: Argument.String("old").pipe(
+      Argument.withDescription("the older archive; or, alone, a directory of archives (see the description)")
+    ),
+    new: Argument.String("new").pipe(Argument.withDescription("the newer archive"), Argument.optional),
+    json: jsonFlag
+  },
   (f) =>
     Effect.gen(function* () {
       const out = (yield* Output)(f.json)
-      const diff = yield* diffArchives(f.old, f.new).pipe(
-        Effect.catchTag("ArchiveError", (e) => Effect.fail(new RunFailed({ message: e.message, reported: false })))
+      if (Option.isSome(f.new)) {
+        const diff = yield* diffArchives(f.old, f.new.value).pipe(Effect.catchTag("ArchiveError", runFailed))
+        return yield* out.result(renderDiff(diff), diff)
+      }
+      const fs = yield* FileSystem.FileSystem
+      const info = yield* fs.stat(f.old).pipe(Effect.option)
+      if (Option.isNone(info) || info.value.type !== "Directory") {
+        return yield* new UsageError({
+          message: `${f.old} is not a directory: give a directory of archives, or two archives (diff OLD NEW)`
+        })
+      }
+      const diff = yield* diffDirectory(f.old).pipe(
+        Effect.catchTags({ ArchiveError: runFailed, ArchiveDirectoryError: runFailed })
       )
-      yield* out.result(renderDiff(diff), diff)
+      yield* out.result(renderDirectoryDiff(diff), diff)
     })
 ).pipe(
   Command.withDescription(
-    "Compare two archives: spaces added, removed (deleted since OLD) and changed, with what changed (old and new texts)."
+    "Compare two archives: spaces added, removed (deleted since OLD) and changed, with what changed (old and new " +
+      "texts). Given a directory instead, compare its newest archive with, owner by owner, the newest earlier " +
+      "archive that covers that owner completely (an owner with none is reported, not compared)."
   )
 )

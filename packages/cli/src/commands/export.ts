@@ -2,6 +2,8 @@
 import { Clock, Duration, Effect, FileSystem, Fiber, Option, Result, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
 import { ownerList } from "@spaces-vault/core/domain/owner"
+import type { OwnerKind } from "@spaces-vault/core/domain/owner"
+import type { ExportError } from "@spaces-vault/core/export/ExportError"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import type { ExportProgress, ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
@@ -72,10 +74,16 @@ const checkPaths = (out: string, since: string | undefined) =>
 /** Failures shown per owner on a terminal; the manifest has them all. */
 const FAILURES_SHOWN = 3
 
+/** The flag that names a login as what GitHub says it is: `--user mona`. */
+const kindFlag = (kind: OwnerKind, login: string) => `--${kind} ${login}`
+
 export const renderSummary = (s: ExportSummary): string => {
   const lines = [`archive: ${s.archive}${s.partial ? " (PARTIAL)" : ""}`]
   for (const o of s.owners) {
-    lines.push(`  ${o.kind} ${o.owner}: ${formatCount(o.spaces)} spaces${o.failed > 0 ? `, ${o.failed} failed` : ""}`)
+    const hint = o.actualKind === undefined ? "" : ` (use ${kindFlag(o.actualKind, o.owner)})`
+    lines.push(
+      `  ${o.kind} ${o.owner}: ${formatCount(o.spaces)} spaces${o.failed > 0 ? `, ${o.failed} failed` : ""}${hint}`
+    )
     for (const f of o.failures.slice(0, FAILURES_SHOWN)) lines.push(`    ${f}`)
     if (o.failures.length > FAILURES_SHOWN) {
       lines.push(
@@ -87,6 +95,24 @@ export const renderSummary = (s: ExportSummary): string => {
     `requests: ${formatCount(s.requests)} (${formatCount(s.notModified)} not modified), ${(s.durationMs / 1000).toFixed(1)} s`
   )
   return lines.join("\n")
+}
+
+/** Core's failure in the command's words: the flags it names are this command's. */
+export const renderExportError = (e: ExportError): string => {
+  const r = e.reason
+  switch (r._tag) {
+    case "PreviousUnreadable":
+      return `--since: ${r.detail}`
+    case "NoOwnerRead":
+      return `no owner could be read, so no archive was written: ${r.owners
+        .map(
+          (o) =>
+            `${o.login}: ${o.failure}${o.actualKind === undefined ? "" : `: use ${kindFlag(o.actualKind, o.login)}`}`
+        )
+        .join("; ")}`
+    default:
+      return e.message
+  }
 }
 
 /** A live status line: owner, spaces done/listed, budget left, current wait. Redrawn every second while waiting. */
@@ -139,14 +165,23 @@ export const exportCommand = Command.make("export", flags, (f) =>
       if (ticker !== undefined) yield* Fiber.interrupt(ticker)
       return result
     }).pipe(
-      Effect.provide(githubLayer({ apiUrl: f.apiUrl, concurrency: Option.fromUndefinedOr(concurrency), maxWait }))
+      Effect.provide(githubLayer({ apiUrl: f.apiUrl, concurrency: Option.fromUndefinedOr(concurrency), maxWait })),
+      Effect.catchTag("ExportError", (e) =>
+        Effect.fail(new RunFailed({ message: renderExportError(e), reported: false }))
+      )
     )
 
     yield* out.result(renderSummary(summary), {
       archive: summary.archive,
       partial: summary.partial,
       // The documented shape: counts per owner (the messages are in the manifest).
-      owners: summary.owners.map(({ owner, kind, spaces, failed }) => ({ owner, kind, spaces, failed })),
+      owners: summary.owners.map(({ owner, kind, spaces, failed, actualKind }) => ({
+        owner,
+        kind,
+        spaces,
+        failed,
+        ...(actualKind === undefined ? {} : { actualKind })
+      })),
       requests: summary.requests
     })
     if (summary.partial) {

@@ -3,7 +3,7 @@
 import { DateTime, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { pruneArchives, type PruneResult } from "@spaces-vault/core/retention/Prune"
-import { isEmptyPolicy, type ArchiveInfo } from "@spaces-vault/core/retention/Retention"
+import { type ArchiveInfo, isEmptyPolicy } from "@spaces-vault/core/retention/Retention"
 import { RunFailed, UsageError } from "../ExitCode.ts"
 import { Output } from "../Output.ts"
 import { jsonFlag } from "./shared.ts"
@@ -11,13 +11,18 @@ import { jsonFlag } from "./shared.ts"
 const keep = (name: string, what: string) => Flag.Int(name).pipe(Flag.withDescription(what), Flag.withDefault(0))
 
 const iso = (ms: number) => new Date(ms).toISOString()
-const describeArchive = (a: ArchiveInfo) => ({ name: a.name, createdAt: iso(a.createdAt), complete: a.complete })
+const describeArchive = (a: ArchiveInfo) => ({
+  name: a.name,
+  createdAt: iso(a.createdAt),
+  complete: a.complete,
+  owners: a.owners.map(({ login, complete }) => ({ login, complete }))
+})
 
 /** The --json object. */
 export const pruneJson = (dir: string, r: PruneResult) => ({
   dir,
   dryRun: r.dryRun,
-  keep: r.keep.map((d) => ({ ...describeArchive(d.archive), reasons: d.reasons })),
+  keep: r.keep.map((d) => ({ ...describeArchive(d.archive), reasons: d.reasons, keptFor: d.keptFor })),
   remove: r.remove.map(describeArchive),
   unreadable: r.unreadable
 })
@@ -90,7 +95,8 @@ export const pruneCommand = Command.make(
     })
 ).pipe(
   Command.withDescription(
-    "Delete old archives by a retention policy (restic forget semantics). Never deletes the newest complete archive " +
+    "Delete old archives by a retention policy (restic forget semantics), applied to each owner over the archives " +
+      "holding it; an archive is kept while any owner keeps it. Never deletes an owner's newest complete archive " +
       "or an archive it cannot read (exit 1 when there is one)."
   )
 )

@@ -1,10 +1,27 @@
-// `spaces-vault verify ARCHIVE`: checks an archive end to end; exit 1 when anything is wrong.
+// `spaces-vault verify ARCHIVE`: checks an archive end to end; exit 1 when anything is wrong, and when the archive
+// is intact but partial (an owner failed), since a backup that misses an owner is not a good backup.
 import { Effect } from "effect"
 import { Argument, Command } from "effect/cli"
-import { verifyArchive } from "@spaces-vault/core/archive/Verify"
+import { verifyArchive, type VerifyReport } from "@spaces-vault/core/archive/Verify"
 import { RunFailed } from "../ExitCode.ts"
 import { Output } from "../Output.ts"
 import { jsonFlag } from "./shared.ts"
+
+const FAILURES_SHOWN = 3
+
+export const renderVerify = (report: VerifyReport): string => {
+  const counts = `format ${report.formatVersion}, ${report.counts.owners} owners, ${report.counts.spaces} spaces, ${report.counts.entries} entries verified`
+  if (!report.intact) return [`FAILED: ${report.archive}`, ...report.problems.map((p) => `  - ${p}`)].join("\n")
+  if (report.complete) return `ok: ${report.archive} (${counts})`
+  const lines = [`PARTIAL: ${report.archive} is intact (${counts}), but its export did not read everything:`]
+  for (const o of report.failedOwners) {
+    lines.push(`  - ${o.kind} ${o.login}: ${o.failures.length} failed`)
+    for (const failure of o.failures.slice(0, FAILURES_SHOWN)) lines.push(`      ${failure}`)
+    if (o.failures.length > FAILURES_SHOWN) lines.push(`      … and ${o.failures.length - FAILURES_SHOWN} more`)
+  }
+  if (report.failedOwners.length === 0) lines.push("  - some repositories it references could not be looked up")
+  return lines.join("\n")
+}
 
 export const verifyCommand = Command.make(
   "verify",
@@ -14,18 +31,19 @@ export const verifyCommand = Command.make(
       const out = (yield* Output)(f.json)
       const report = yield* verifyArchive(f.archive).pipe(
         Effect.catchTag("ArchiveError", (e) =>
-          Effect.succeed({
+          Effect.succeed<VerifyReport>({
             archive: f.archive,
             ok: false,
+            intact: false,
+            complete: false,
+            failedOwners: [],
             formatVersion: 0,
             problems: [e.message],
             counts: { entries: 0, spaces: 0, owners: 0 }
           })
         )
       )
-      const text = report.ok
-        ? `ok: ${report.archive} (format ${report.formatVersion}, ${report.counts.owners} owners, ${report.counts.spaces} spaces, ${report.counts.entries} entries verified)`
-        : [`FAILED: ${report.archive}`, ...report.problems.map((p) => `  - ${p}`)].join("\n")
+      const text = renderVerify(report)
       yield* out.result(text, report)
       if (!report.ok) return yield* new RunFailed({ message: "verification failed", reported: true })
     })

@@ -1,14 +1,37 @@
 // `verify`: trusts nothing it reads. Zip structure and CRCs, every manifest entry's size and sha256, no entry
-// outside the manifest, safe entry names, the schema of every file, and counts that agree with the manifest.
+// outside the manifest, safe entry names, the schema of every file, and counts that agree with the manifest. An
+// intact archive of a partial export is not "ok" either: the report says which owners failed.
 import { createHash } from "node:crypto"
 import { Cause, Effect, Result, Schema } from "effect"
-import { ArchivedSpaceV1, MANIFEST_PATH, REPOSITORIES_PATH, RepositoryIndexV1 } from "./ArchiveFormat.ts"
+import {
+  ArchivedSpaceV1,
+  describeFailure,
+  MANIFEST_PATH,
+  type Manifest,
+  REPOSITORIES_PATH,
+  RepositoryIndexV1
+} from "./ArchiveFormat.ts"
 import type { ArchiveError } from "./ArchiveError.ts"
 import { firstLine, openArchive, parseSpacePath } from "./ArchiveReader.ts"
 
+/** An owner the export could not read completely, as the manifest records it. */
+export interface FailedOwner {
+  readonly login: string
+  readonly kind: string
+  /** "scope: message", one per failure. */
+  readonly failures: ReadonlyArray<string>
+}
+
 export interface VerifyReport {
   readonly archive: string
+  /** Intact and complete: the archive is what its manifest says, and the export it records read everything. */
   readonly ok: boolean
+  /** The archive is what its manifest says (no problems). */
+  readonly intact: boolean
+  /** The export it records was complete; false for a partial archive, whatever its integrity. */
+  readonly complete: boolean
+  /** Owners whose listing or spaces failed; empty for a complete archive. */
+  readonly failedOwners: ReadonlyArray<FailedOwner>
   readonly formatVersion: number
   readonly problems: ReadonlyArray<string>
   readonly counts: { readonly entries: number; readonly spaces: number; readonly owners: number }
@@ -73,9 +96,14 @@ export const verifyArchive = (path: string): Effect.Effect<VerifyReport, Archive
       }
       for (const [login, n] of spacesPerOwner)
         problems.push(`${n} spaces of ${login} belong to no owner in the manifest`)
+      const intact = problems.length === 0
+      const complete = !archive.manifest.partial
       return {
         archive: path,
-        ok: problems.length === 0,
+        ok: intact && complete,
+        intact,
+        complete,
+        failedOwners: failedOwnersOf(archive.manifest),
         formatVersion: archive.manifest.formatVersion,
         problems,
         counts: {
@@ -86,3 +114,8 @@ export const verifyArchive = (path: string): Effect.Effect<VerifyReport, Archive
       }
     })
   )
+
+const failedOwnersOf = (manifest: Manifest): ReadonlyArray<FailedOwner> =>
+  manifest.owners
+    .filter((o) => o.status === "partial" || o.failures.length > 0)
+    .map((o) => ({ login: o.login, kind: o.kind, failures: o.failures.map(describeFailure) }))

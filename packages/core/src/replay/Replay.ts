@@ -104,7 +104,7 @@ const readArchive = (archive: string, selection: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const invalid = (problem: string) => replayError({ _tag: "ArchiveInvalid", archive, problem })
     const report = yield* verifyArchive(archive).pipe(Effect.mapError((e) => invalid(e.message)))
-    if (!report.ok) return yield* invalid(`archive ${archive} failed verification: ${report.problems[0]}`)
+    if (!report.intact) return yield* invalid(`archive ${archive} failed verification: ${report.problems[0]}`)
     return yield* readSelection(archive, selection).pipe(
       Effect.catchTag("ArchiveError", (e) => Effect.fail(invalid(e.message)))
     )

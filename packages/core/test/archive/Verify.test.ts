@@ -17,8 +17,10 @@ import {
   writeBytes,
   zipLayout
 } from "./archives.ts"
+import { writeOwnersArchive } from "../support/archives.ts"
 
 const verifyError = (path: string) => Effect.flip(verifyArchive(path))
+const notFound = { scope: "list", status: 404, message: "GET /orgs/octo-orgg/copilot-spaces was not found" }
 
 describe("verify", () => {
   it.effect("reports a missing file and a file that is not a zip as unreadable", () =>
@@ -178,6 +180,51 @@ describe("verify", () => {
       const path = yield* writeArchive(join(yield* tmp, "a.zip"), 2, [completeOwner("octo-org", 5)])
       const report = yield* verifyArchive(path)
       assert.deepStrictEqual(report.problems, ["owner octo-org: the manifest says 5 spaces, the archive holds 2"])
+    })
+  )
+})
+
+describe("verify of a partial export", () => {
+  it.effect("a complete, intact archive is ok", () =>
+    Effect.gen(function* () {
+      const path = join(yield* tmp, "a.zip")
+      yield* writeOwnersArchive(path, "2026-11-25T02:30:00Z", [{ login: "octo-org", spaces: [1, 2] }])
+      const report = yield* verifyArchive(path)
+      assert.deepStrictEqual(
+        [report.ok, report.intact, report.complete, report.failedOwners, report.problems],
+        [true, true, true, [], []]
+      )
+    })
+  )
+
+  it.effect("an empty partial archive is intact but not ok, and names the owner that failed and why", () =>
+    Effect.gen(function* () {
+      const path = join(yield* tmp, "a.zip")
+      yield* writeOwnersArchive(path, "2026-11-25T02:30:00Z", [
+        { login: "octo-orgg", spaces: [], failures: [notFound] }
+      ])
+      const report = yield* verifyArchive(path)
+      assert.deepStrictEqual([report.ok, report.intact, report.complete], [false, true, false])
+      assert.deepStrictEqual(report.failedOwners, [
+        { login: "octo-orgg", kind: "org", failures: [`list: ${notFound.message}`] }
+      ])
+      assert.deepStrictEqual(report.problems, [])
+    })
+  )
+
+  it.effect("a partial archive lists only the owners that failed", () =>
+    Effect.gen(function* () {
+      const path = join(yield* tmp, "a.zip")
+      yield* writeOwnersArchive(path, "2026-11-25T02:30:00Z", [
+        { login: "octo-org", spaces: [1] },
+        { login: "mona", kind: "user", spaces: [3], failures: [{ scope: "space 4", status: 500, message: "boom" }] }
+      ])
+      const report = yield* verifyArchive(path)
+      assert.isFalse(report.ok)
+      assert.deepStrictEqual(
+        report.failedOwners.map((o) => [o.login, o.kind, o.failures]),
+        [["mona", "user", ["space 4: boom"]]]
+      )
     })
   )
 })
