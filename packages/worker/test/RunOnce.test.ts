@@ -65,6 +65,31 @@ describe("runOnce", () => {
     }).pipe(Effect.scoped, Effect.provide(runLayer()))
   )
 
+  it.live("an export that could read no owner fails the run, writes no archive and runs no retention", () =>
+    Effect.gen(function* () {
+      const hub = yield* Effect.acquireRelease(
+        Effect.promise(() => startFakeHub({ seed: "demo" })),
+        (h) => Effect.promise(() => h.close())
+      )
+      const client = GitHubClient.layer(testClientOptions({ hub, concurrency: 8 }))
+      const dir = yield* tmp
+      const zips = Effect.map(ls(dir), (names) => names.filter((n) => n.endsWith(".zip")))
+      // Two good nights kept (no retention yet), then a night with a typo'd owner and keep-last 1.
+      const good = configFor(dir, { owners: { users: ["mona"] }, retention: {} })
+      yield* runOnce(good, undefined, liveExport).pipe(Effect.provide(client))
+      yield* runOnce(good, undefined, liveExport).pipe(Effect.provide(client))
+      const before = yield* zips
+      assert.strictEqual(before.length, 2)
+      const typo = configFor(dir, { owners: { orgs: ["octo-orgg"] }, retention: { keepLast: 1 } })
+      const status = yield* runOnce(typo, undefined, liveExport).pipe(Effect.provide(client))
+      assert.deepStrictEqual([status.result, status.archive, status.removedArchives], ["failed", null, []])
+      assert.match(status.error ?? "", /^no owner could be read, so no archive was written: octo-orgg: list: /)
+      assert.deepStrictEqual(yield* zips, before)
+      assert.strictEqual((yield* statusOf(typo)).result, "failed")
+      assert.deepStrictEqual(hub.counters.contractViolations, [])
+    }).pipe(Effect.scoped, Effect.provide(runLayer()))
+  )
+
   it.effect("deletes nothing after a failed, typed-failed, dead or partial export", () =>
     Effect.gen(function* () {
       const dir = yield* tmp
