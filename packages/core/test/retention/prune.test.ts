@@ -1,5 +1,5 @@
 import { NodeServices } from "@effect/platform-node"
-import { describe, expect, it, layer } from "@effect/vitest"
+import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect, FileSystem, Layer, Path, PlatformError } from "effect"
 import { archiveFileName, type ReadArchiveState } from "../../src/archive/ArchiveDirectory.ts"
 import { pruneArchives } from "../../src/retention/Prune.ts"
@@ -41,8 +41,11 @@ layer(NodeServices.layer)("pruneArchives", (it) => {
       const { dir, readState, files } = yield* fixture(three)
       const before = yield* files()
       const result = yield* pruneArchives(dir, { keepLast: 1 }, { dryRun: true, readState })
-      expect(result.remove.map((a) => a.name)).toEqual([name("2026-11-24T02:30:00Z"), name("2026-11-23T02:30:00Z")])
-      expect(yield* files()).toEqual(before)
+      assert.deepStrictEqual(
+        result.remove.map((a) => a.name),
+        [name("2026-11-24T02:30:00Z"), name("2026-11-23T02:30:00Z")]
+      )
+      assert.deepStrictEqual(yield* files(), before)
     }).pipe(Effect.scoped)
   )
 
@@ -54,10 +57,14 @@ layer(NodeServices.layer)("pruneArchives", (it) => {
         `.${name("2026-11-22T02:30:00Z")}.tmp-1`
       ])
       const result = yield* pruneArchives(dir, { keepLast: 1 }, { dryRun: false, readState })
-      expect(result.keep.map((d) => d.archive.name)).toEqual([name("2026-11-25T02:30:00Z")])
+      assert.deepStrictEqual(
+        result.keep.map((d) => d.archive.name),
+        [name("2026-11-25T02:30:00Z")]
+      )
       // The time comes from the file name when the manifest gives none.
-      expect(result.keep[0]!.archive.createdAt).toBe(Date.parse("2026-11-25T02:30:00Z"))
-      expect(yield* files()).toEqual(
+      assert.strictEqual(result.keep[0]!.archive.createdAt, Date.parse("2026-11-25T02:30:00Z"))
+      assert.deepStrictEqual(
+        yield* files(),
         [`.${name("2026-11-22T02:30:00Z")}.tmp-1`, "notes.zip", "status.json", name("2026-11-25T02:30:00Z")].sort()
       )
     }).pipe(Effect.scoped)
@@ -72,14 +79,19 @@ layer(NodeServices.layer)("pruneArchives", (it) => {
         [name("2026-11-22T02:30:00Z")]: { complete: true }
       })
       const result = yield* pruneArchives(dir, { keepLast: 1 }, { dryRun: false, readState })
-      expect(result.unreadable).toEqual([
-        { name: name("2026-11-24T02:30:00Z"), problem: expect.stringMatching(/truncated/) }
-      ])
-      expect(result.keep.map((d) => [d.archive.name, d.reasons])).toEqual([
-        [name("2026-11-25T02:30:00Z"), ["last"]],
-        [name("2026-11-23T02:30:00Z"), ["newest complete archive"]]
-      ])
-      expect(yield* files()).toEqual([
+      assert.deepStrictEqual(
+        result.unreadable.map((u) => u.name),
+        [name("2026-11-24T02:30:00Z")]
+      )
+      assert.match(result.unreadable[0]!.problem, /truncated/)
+      assert.deepStrictEqual(
+        result.keep.map((d) => [d.archive.name, d.reasons]),
+        [
+          [name("2026-11-25T02:30:00Z"), ["last"]],
+          [name("2026-11-23T02:30:00Z"), ["newest complete archive"]]
+        ]
+      )
+      assert.deepStrictEqual(yield* files(), [
         name("2026-11-23T02:30:00Z"),
         name("2026-11-24T02:30:00Z"),
         name("2026-11-25T02:30:00Z")
@@ -94,17 +106,20 @@ layer(NodeServices.layer)("pruneArchives", (it) => {
         [name("2026-11-24T02:30:00Z")]: "unreadable"
       })
       const result = yield* pruneArchives(dir, { keepLast: 1 }, { dryRun: false })
-      expect(result.unreadable.map((u) => u.name)).toEqual([name("2026-11-25T02:30:00Z"), name("2026-11-24T02:30:00Z")])
-      expect(result.remove).toEqual([])
-      expect(yield* files()).toHaveLength(2)
+      assert.deepStrictEqual(
+        result.unreadable.map((u) => u.name),
+        [name("2026-11-25T02:30:00Z"), name("2026-11-24T02:30:00Z")]
+      )
+      assert.deepStrictEqual(result.remove, [])
+      assert.strictEqual((yield* files()).length, 2)
     }).pipe(Effect.scoped)
   )
 
   it.effect("a missing directory is a PruneError naming it", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(pruneArchives("/nonexistent/sv-prune", { keepLast: 1 }, { dryRun: false }))
-      expect(error._tag).toBe("PruneError")
-      expect(error.message).toBe("cannot read /nonexistent/sv-prune: no such file or directory")
+      assert.strictEqual(error._tag, "PruneError")
+      assert.strictEqual(error.message, "cannot read /nonexistent/sv-prune: no such file or directory")
     })
   )
 })
@@ -144,12 +159,13 @@ describe("pruneArchives when a delete fails", () => {
           }
         )
       )
-      expect(error.message).toMatch(
+      assert.match(
+        error.message,
         new RegExp(
           `^could not delete ${name("2026-11-23T02:30:00Z")}: .*\\(already removed: ${name("2026-11-24T02:30:00Z")}\\)$`
         )
       )
-      expect(removed).toEqual([`/archives/${name("2026-11-24T02:30:00Z")}`])
+      assert.deepStrictEqual(removed, [`/archives/${name("2026-11-24T02:30:00Z")}`])
     }).pipe(Effect.provide(Layer.mergeAll(fs, Path.layer)))
   })
 })

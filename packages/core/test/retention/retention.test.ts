@@ -1,4 +1,4 @@
-import { assert, describe, expect, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import {
   archiveFileName,
   baselineFor,
@@ -41,27 +41,27 @@ for (let d = Date.parse("2026-09-28T02:30:00Z"); d <= Date.parse("2026-11-25T02:
 describe("planRetention", () => {
   it("keep-last keeps the N newest, whatever the input order", () => {
     const expected = ["2026-11-25T02:30:00.000Z", "2026-11-24T02:30:00.000Z", "2026-11-23T02:30:00.000Z"]
-    expect(kept(nightly, { keepLast: 3 })).toEqual(expected)
-    expect(kept([...nightly].reverse(), { keepLast: 3 })).toEqual(expected)
+    assert.deepStrictEqual(kept(nightly, { keepLast: 3 }), expected)
+    assert.deepStrictEqual(kept([...nightly].reverse(), { keepLast: 3 }), expected)
   })
 
   it("keep-daily keeps the newest archive of each of the last N days that have archives", () => {
     const withGap = nightly.filter((a) => !a.name.startsWith("2026-11-24"))
     // The 24th has no archive, so the third day kept is the 22nd, not nothing.
-    expect(kept(withGap, { keepDaily: 3 })).toEqual([
+    assert.deepStrictEqual(kept(withGap, { keepDaily: 3 }), [
       "2026-11-25T02:30:00.000Z",
       "2026-11-23T02:30:00.000Z",
       "2026-11-22T02:30:00.000Z"
     ])
     const sixDays = kept(nightly, { keepDaily: 6 })
-    expect(sixDays).toContain("2026-11-20T03:30:00.000Z") // two on the 20th: the later one is that day's
-    expect(sixDays).not.toContain("2026-11-20T02:30:00.000Z")
-    expect(sixDays).toHaveLength(6)
+    assert.include(sixDays, "2026-11-20T03:30:00.000Z") // two on the 20th: the later one is that day's
+    assert.notInclude(sixDays, "2026-11-20T02:30:00.000Z")
+    assert.strictEqual(sixDays.length, 6)
   })
 
   it("keep-weekly uses ISO weeks (Monday to Sunday)", () => {
     // Wed 25 Nov is in W48; Sun 22 Nov closes W47; Sun 15 Nov closes W46.
-    expect(kept(nightly, { keepWeekly: 3 })).toEqual([
+    assert.deepStrictEqual(kept(nightly, { keepWeekly: 3 }), [
       "2026-11-25T02:30:00.000Z",
       "2026-11-22T02:30:00.000Z",
       "2026-11-15T02:30:00.000Z"
@@ -69,7 +69,7 @@ describe("planRetention", () => {
   })
 
   it("keep-monthly keeps the newest archive of each calendar month", () => {
-    expect(kept(nightly, { keepMonthly: 3 })).toEqual([
+    assert.deepStrictEqual(kept(nightly, { keepMonthly: 3 }), [
       "2026-11-25T02:30:00.000Z",
       "2026-10-31T02:30:00.000Z",
       "2026-09-30T03:30:00.000Z"
@@ -78,18 +78,21 @@ describe("planRetention", () => {
 
   it("an archive kept by several rules appears once, with every reason", () => {
     const plan = planRetention(nightly, { keepLast: 1, keepDaily: 2, keepWeekly: 1, keepMonthly: 1 })
-    expect(plan.keep.map((d) => [d.archive.name, d.reasons])).toEqual([
-      ["2026-11-25T02:30:00.000Z", ["last", "daily 2026-11-25", "weekly 2026-W48", "monthly 2026-11"]],
-      ["2026-11-24T02:30:00.000Z", ["daily 2026-11-24"]]
-    ])
-    expect(plan.keep.length + plan.remove.length).toBe(nightly.length)
-    expect(plan.remove[0]!.name).toBe("2026-11-23T02:30:00.000Z") // newest first
+    assert.deepStrictEqual(
+      plan.keep.map((d) => [d.archive.name, d.reasons]),
+      [
+        ["2026-11-25T02:30:00.000Z", ["last", "daily 2026-11-25", "weekly 2026-W48", "monthly 2026-11"]],
+        ["2026-11-24T02:30:00.000Z", ["daily 2026-11-24"]]
+      ]
+    )
+    assert.strictEqual(plan.keep.length + plan.remove.length, nightly.length)
+    assert.strictEqual(plan.remove[0]!.name, "2026-11-23T02:30:00.000Z") // newest first
   })
 
   it("the rules combine as a union, like restic forget", () => {
     const names = kept(nightly, { keepDaily: 7, keepWeekly: 4, keepMonthly: 3 })
     // 7 days (19..25 Nov) + Sundays 15 and 8 Nov + month ends 31 Oct and 30 Sep; the 22nd and the 25th are shared.
-    expect(names).toEqual([
+    assert.deepStrictEqual(names, [
       "2026-11-25T02:30:00.000Z",
       "2026-11-24T02:30:00.000Z",
       "2026-11-23T02:30:00.000Z",
@@ -107,12 +110,15 @@ describe("planRetention", () => {
   it("days, weeks and months begin in the given time zone", () => {
     // 23:30Z on the 24th is 00:30 on the 25th in Berlin (CET, UTC+1).
     const archives = [at("2026-11-25T02:30:00Z"), at("2026-11-24T23:30:00Z"), at("2026-11-24T02:30:00Z")]
-    expect(kept(archives, { keepDaily: 2 })).toEqual(["2026-11-25T02:30:00Z", "2026-11-24T23:30:00Z"])
-    expect(kept(archives, { keepDaily: 2 }, "Europe/Berlin")).toEqual(["2026-11-25T02:30:00Z", "2026-11-24T02:30:00Z"])
+    assert.deepStrictEqual(kept(archives, { keepDaily: 2 }), ["2026-11-25T02:30:00Z", "2026-11-24T23:30:00Z"])
+    assert.deepStrictEqual(kept(archives, { keepDaily: 2 }, "Europe/Berlin"), [
+      "2026-11-25T02:30:00Z",
+      "2026-11-24T02:30:00Z"
+    ])
     // 00:30Z on 1 Nov is still 31 Oct in New York (20:30 EDT): month boundaries move with the zone too.
     const monthEnd = [at("2026-11-01T00:30:00Z"), at("2026-10-31T22:30:00Z")]
-    expect(kept(monthEnd, { keepMonthly: 2 }, "America/New_York")).toEqual(["2026-11-01T00:30:00Z"])
-    expect(kept(monthEnd, { keepMonthly: 2 }, "UTC")).toEqual(["2026-11-01T00:30:00Z", "2026-10-31T22:30:00Z"])
+    assert.deepStrictEqual(kept(monthEnd, { keepMonthly: 2 }, "America/New_York"), ["2026-11-01T00:30:00Z"])
+    assert.deepStrictEqual(kept(monthEnd, { keepMonthly: 2 }, "UTC"), ["2026-11-01T00:30:00Z", "2026-10-31T22:30:00Z"])
   })
 
   it("never removes the newest complete archive, even when only partial ones are newer", () => {
@@ -123,46 +129,61 @@ describe("planRetention", () => {
       at("2026-11-22T02:30:00Z")
     ]
     const plan = planRetention(archives, { keepLast: 1 })
-    expect(plan.keep.map((d) => [d.archive.name, d.reasons])).toEqual([
-      ["2026-11-25T02:30:00Z", ["last"]],
-      ["2026-11-23T02:30:00Z", ["newest complete archive"]]
-    ])
-    expect(plan.remove.map((a) => a.name)).toEqual(["2026-11-24T02:30:00Z", "2026-11-22T02:30:00Z"])
+    assert.deepStrictEqual(
+      plan.keep.map((d) => [d.archive.name, d.reasons]),
+      [
+        ["2026-11-25T02:30:00Z", ["last"]],
+        ["2026-11-23T02:30:00Z", ["newest complete archive"]]
+      ]
+    )
+    assert.deepStrictEqual(
+      plan.remove.map((a) => a.name),
+      ["2026-11-24T02:30:00Z", "2026-11-22T02:30:00Z"]
+    )
   })
 
   it("keeps a day's complete archive rather than a newer partial one of the same day", () => {
     // The nightly run was complete; a manual run later that day was partial (an owner failed).
     const archives = [at("2026-11-25T10:00:00Z", false), at("2026-11-25T02:30:00Z"), at("2026-11-24T02:30:00Z")]
     const plan = planRetention(archives, { keepDaily: 2 })
-    expect(plan.keep.map((d) => [d.archive.name, d.reasons])).toEqual([
-      ["2026-11-25T02:30:00Z", ["daily 2026-11-25"]],
-      ["2026-11-24T02:30:00Z", ["daily 2026-11-24"]]
-    ])
-    expect(plan.remove.map((a) => a.name)).toEqual(["2026-11-25T10:00:00Z"])
+    assert.deepStrictEqual(
+      plan.keep.map((d) => [d.archive.name, d.reasons]),
+      [
+        ["2026-11-25T02:30:00Z", ["daily 2026-11-25"]],
+        ["2026-11-24T02:30:00Z", ["daily 2026-11-24"]]
+      ]
+    )
+    assert.deepStrictEqual(
+      plan.remove.map((a) => a.name),
+      ["2026-11-25T10:00:00Z"]
+    )
     // A day with only a partial archive still counts, and keeps it.
     const onlyPartial = [at("2026-11-25T02:30:00Z"), at("2026-11-24T02:30:00Z", false), at("2026-11-23T02:30:00Z")]
-    expect(kept(onlyPartial, { keepDaily: 2 })).toEqual(["2026-11-25T02:30:00Z", "2026-11-24T02:30:00Z"])
+    assert.deepStrictEqual(kept(onlyPartial, { keepDaily: 2 }), ["2026-11-25T02:30:00Z", "2026-11-24T02:30:00Z"])
   })
 
   it("with no complete archive at all, the policy alone decides", () => {
     const archives = [at("2026-11-25T02:30:00Z", false), at("2026-11-24T02:30:00Z", false)]
-    expect(planRetention(archives, { keepLast: 1 }).remove.map((a) => a.name)).toEqual(["2026-11-24T02:30:00Z"])
+    assert.deepStrictEqual(
+      planRetention(archives, { keepLast: 1 }).remove.map((a) => a.name),
+      ["2026-11-24T02:30:00Z"]
+    )
   })
 
   it("an empty policy keeps everything instead of deleting all", () => {
     for (const policy of [{}, { keepLast: 0, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 }, { keepLast: -3 }]) {
-      expect(isEmptyPolicy(policy)).toBe(true)
+      assert.isTrue(isEmptyPolicy(policy))
       const plan = planRetention(nightly, policy)
-      expect(plan.remove).toEqual([])
-      expect(plan.keep).toHaveLength(nightly.length)
-      expect(plan.keep[0]!.reasons).toEqual(["no retention policy"])
+      assert.deepStrictEqual(plan.remove, [])
+      assert.strictEqual(plan.keep.length, nightly.length)
+      assert.deepStrictEqual(plan.keep[0]!.reasons, ["no retention policy"])
     }
-    expect(isEmptyPolicy({ keepMonthly: 1 })).toBe(false)
+    assert.isFalse(isEmptyPolicy({ keepMonthly: 1 }))
   })
 
   it("keeps everything when the policy asks for more than there is, and handles no archives", () => {
-    expect(planRetention(nightly.slice(0, 5), { keepLast: 10 }).remove).toEqual([])
-    expect(planRetention([], { keepDaily: 7 })).toEqual({ keep: [], remove: [] })
+    assert.deepStrictEqual(planRetention(nightly.slice(0, 5), { keepLast: 10 }).remove, [])
+    assert.deepStrictEqual(planRetention([], { keepDaily: 7 }), { keep: [], remove: [] })
   })
 })
 
@@ -298,39 +319,36 @@ describe("baselineFor", () => {
 
 describe("isoWeekOf", () => {
   it("follows ISO 8601 across year boundaries", () => {
-    expect(isoWeekOf(2026, 1, 1)).toBe("2026-W01") // a Thursday
-    expect(isoWeekOf(2027, 1, 1)).toBe("2026-W53") // a Friday: still the last week of 2026
-    expect(isoWeekOf(2024, 12, 30)).toBe("2025-W01") // a Monday: the first week of 2025
-    expect(isoWeekOf(2026, 11, 22)).toBe("2026-W47") // Sunday ends the week
-    expect(isoWeekOf(2026, 11, 23)).toBe("2026-W48") // Monday starts the next
+    assert.strictEqual(isoWeekOf(2026, 1, 1), "2026-W01") // a Thursday
+    assert.strictEqual(isoWeekOf(2027, 1, 1), "2026-W53") // a Friday: still the last week of 2026
+    assert.strictEqual(isoWeekOf(2024, 12, 30), "2025-W01") // a Monday: the first week of 2025
+    assert.strictEqual(isoWeekOf(2026, 11, 22), "2026-W47") // Sunday ends the week
+    assert.strictEqual(isoWeekOf(2026, 11, 23), "2026-W48") // Monday starts the next
   })
 })
 
 describe("archive names", () => {
   it("encode UTC time, sort newest first and round-trip", () => {
     const ms = Date.parse("2026-11-25T02:30:05.123Z")
-    expect(archiveFileName(ms)).toBe("spaces-vault-20261125T023005Z.zip")
-    expect(archiveFileName(ms, 2)).toBe("spaces-vault-20261125T023005Z-2.zip")
-    expect(parseArchiveFileName(archiveFileName(ms))).toEqual({
+    assert.strictEqual(archiveFileName(ms), "spaces-vault-20261125T023005Z.zip")
+    assert.strictEqual(archiveFileName(ms, 2), "spaces-vault-20261125T023005Z-2.zip")
+    assert.deepStrictEqual(parseArchiveFileName(archiveFileName(ms)), {
       createdAtMs: Date.parse("2026-11-25T02:30:05Z"),
       sequence: 1
     })
-    expect(parseArchiveFileName("spaces-vault-20261125T023005Z-2.zip")).toEqual({
+    assert.deepStrictEqual(parseArchiveFileName("spaces-vault-20261125T023005Z-2.zip"), {
       createdAtMs: Date.parse("2026-11-25T02:30:05Z"),
       sequence: 2
     })
-    expect(parseArchiveFileName("notes.zip")).toBeUndefined()
-    expect(parseArchiveFileName(".spaces-vault-20261125T023005Z.zip.tmp-abc")).toBeUndefined()
-    expect(
+    assert.isUndefined(parseArchiveFileName("notes.zip"))
+    assert.isUndefined(parseArchiveFileName(".spaces-vault-20261125T023005Z.zip.tmp-abc"))
+    assert.deepStrictEqual(
       [
         "spaces-vault-20261124T000000Z.zip",
         "spaces-vault-20261125T023005Z.zip",
         "spaces-vault-20261125T023005Z-2.zip"
-      ].sort(compareArchiveNamesDesc)
-    ).toEqual([
-      "spaces-vault-20261125T023005Z-2.zip",
-      "spaces-vault-20261125T023005Z.zip",
-      "spaces-vault-20261124T000000Z.zip"
-    ])
+      ].sort(compareArchiveNamesDesc),
+      ["spaces-vault-20261125T023005Z-2.zip", "spaces-vault-20261125T023005Z.zip", "spaces-vault-20261124T000000Z.zip"]
+    )
   })
 })
