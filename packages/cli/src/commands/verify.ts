@@ -48,5 +48,8 @@ export const verifyCommand = Command.make(
       if (!report.ok) return yield* new RunFailed({ message: "verification failed", reported: true })
     })
 ).pipe(
-  Command.withDescription("Check an archive: zip integrity, sizes, sha256, the schema of every file, safe entry names.")
+  Command.withDescription(
+    "Check an archive: zip integrity, sizes, sha256, the schema of every file, safe entry names. Exit 1 when it is " +
+      "damaged, and when it is intact but partial (an owner failed: PARTIAL names them)."
+  )
 )
