@@ -86,7 +86,8 @@ describe("--json shapes", () => {
           "export",
           [
             { args: ["--org", "octo-archive", "--user", "mona", "--out", out], code: 0 },
-            { args: ["--org", "ghost-org", "--out", out], code: 1 }
+            // mona is a user given as an organization: the partial owner says what she is.
+            { args: ["--org", "octo-migrated", "--org", "mona", "--out", out], code: 1 }
           ],
           env
         )
@@ -99,12 +100,14 @@ describe("--json shapes", () => {
       Effect.gen(function* () {
         const out = yield* tmp()
         const archive = yield* exportTo(env, out, "--user", "mona")
+        const partial = yield* exportTo(env, yield* tmp(), "--user", "mona", "--org", "ghost-org")
         const damaged = join(out, "damaged.zip")
         yield* Effect.promise(() => writeFile(damaged, "not a zip"))
         yield* checkCommand(
           "verify",
           [
             { args: [archive], code: 0 },
+            { args: [partial], code: 1 },
             { args: [damaged], code: 1 }
           ],
           env
@@ -134,8 +137,27 @@ describe("--json shapes", () => {
         hub.state.deleteSpace("octo-archive", 1)
         hub.state.updateSpace("octo-archive", 2, { name: "Renamed" })
         // NEW leaves mona out: her spaces are missing from it without having been checked.
-        const newer = yield* exportTo(env, yield* tmp(), "--org", "octo-archive")
-        yield* checkCommand("diff", [{ args: [old, newer], code: 0 }], env)
+        const newerDir = yield* tmp()
+        const newer = yield* exportTo(env, newerDir, "--org", "octo-archive")
+        // A directory: the newest archive, a new owner with no baseline, and an unreadable archive.
+        yield* Effect.promise(() => copyFile(old, join(newerDir, "spaces-vault-20200101T000000Z.zip")))
+        yield* Effect.promise(() => writeFile(join(newerDir, "spaces-vault-20200102T000000Z.zip"), "not a zip"))
+        yield* exportTo(env, newerDir, "--org", "octo-archive", "--org", "octo-migrated")
+        const [, dir] = yield* checkCommand(
+          "diff",
+          [
+            { args: [old, newer], code: 0 },
+            { args: [newerDir], code: 0 }
+          ],
+          env
+        )
+        assert.deepStrictEqual(
+          dir!.json().baselines.map((b: { owner: string; baseline: string | null }) => [b.owner, b.baseline === null]),
+          [
+            ["octo-archive", false],
+            ["octo-migrated", true]
+          ]
+        )
       })
     )
   )
