@@ -202,7 +202,8 @@ const forEachDigest = (archive: ArchiveHandle, f: (d: SpaceDigest) => void): Eff
     Effect.asVoid
   )
 
-const changesText = (c: ChangedSpace) => c.changes.includes("description") || c.changes.includes("general_instructions")
+export const changesText = (c: ChangedSpace) =>
+  c.changes.includes("description") || c.changes.includes("general_instructions")
 
 /**
  * The diff of two archives; what the newer one failed to read is "unverified", never "removed". Only the older

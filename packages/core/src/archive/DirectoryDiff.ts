@@ -11,8 +11,8 @@ import {
 } from "./ArchiveDirectory.ts"
 import type { Manifest } from "./ArchiveFormat.ts"
 import type { ArchiveError } from "./ArchiveError.ts"
-import { openArchive } from "./ArchiveReader.ts"
-import { type ArchiveDiff, coverageOf, startDiff } from "./Diff.ts"
+import { type ArchiveHandle, openArchive } from "./ArchiveReader.ts"
+import { type ArchiveDiff, type ChangedSpace, changesText, coverageOf, startDiff, textChanges } from "./Diff.ts"
 import { digestSpace, type SpaceDigest } from "./SpaceDigest.ts"
 
 export interface OwnerBaseline {
@@ -57,6 +57,40 @@ export const baselinesOf = (
 ): ReadonlyArray<{ readonly owner: string; readonly baseline: ArchiveInfo | undefined }> =>
   newest.owners.map((o) => ({ owner: o.login, baseline: baselineFor(o.login, archives, newest) }))
 
+/**
+ * The old and new texts of the changed spaces whose description or instructions changed, read back by name at the
+ * end (as `diffArchives` does), each from the archive its owner was compared with.
+ */
+const withTexts = (result: ArchiveDiff, newestPath: string, baselinePath: (owner: string) => string) =>
+  !result.changed.some(changesText)
+    ? Effect.succeed(result)
+    : Effect.scoped(
+        Effect.gen(function* () {
+          const newer = yield* openArchive(newestPath)
+          const opened = new Map<string, ArchiveHandle>()
+          const older = (owner: string) =>
+            Effect.suspend(() => {
+              const path = baselinePath(owner)
+              const open = opened.get(path)
+              return open !== undefined
+                ? Effect.succeed(open)
+                : Effect.tap(openArchive(path), (a) => Effect.sync(() => void opened.set(path, a)))
+            })
+          const changed = yield* Effect.forEach(result.changed, (c) =>
+            changesText(c)
+              ? Effect.map(
+                  Effect.all([
+                    Effect.flatMap(older(c.owner), (a) => a.readSpaceRaw(c.owner, c.number)),
+                    newer.readSpaceRaw(c.owner, c.number)
+                  ]),
+                  ([before, after]): ChangedSpace => ({ ...c, texts: textChanges(c.changes, before, after) })
+                )
+              : Effect.succeed(c)
+          )
+          return { ...result, changed }
+        })
+      )
+
 export const diffDirectory = (dir: string) =>
   Effect.gen(function* () {
     const { archives, unreadable } = yield* readDirectoryState(dir)
@@ -85,8 +119,14 @@ export const diffDirectory = (dir: string) =>
     }
     const compared = new Set([...byBaseline.values()].flatMap((owners) => [...owners]))
     const manifest = yield* forEachDigest(pathOf(newest), (login) => compared.has(login.toLowerCase()), diff.see)
+    const baselineOf = new Map(
+      baselines.flatMap(({ owner, baseline }) => (baseline === undefined ? [] : [[owner.toLowerCase(), baseline]]))
+    )
+    const result = yield* withTexts(diff.finish(coverageOf(manifest.owners)), pathOf(newest), (owner) =>
+      pathOf(baselineOf.get(owner.toLowerCase())!)
+    )
     return {
-      ...diff.finish(coverageOf(manifest.owners)),
+      ...result,
       newest: pathOf(newest),
       baselines: baselines.map(({ owner, baseline }) => ({
         owner,

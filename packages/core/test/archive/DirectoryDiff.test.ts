@@ -26,7 +26,9 @@ const history = (dir: string) =>
       { login: "octo-org", spaces: [1, 2] },
       { login: "mona", kind: "user", spaces: [], failures: listFailed }
     ])
-    yield* put(dir, "2026-11-25T10:00:00Z", [{ login: "octo-org", spaces: [1, [2, { name: "renamed" }]] }])
+    yield* put(dir, "2026-11-25T10:00:00Z", [
+      { login: "octo-org", spaces: [1, [2, { name: "renamed", general_instructions: "be kind" }]] }
+    ])
   })
 
 layer(NodeServices.layer)("diffDirectory", (it) => {
@@ -40,6 +42,11 @@ layer(NodeServices.layer)("diffDirectory", (it) => {
         { owner: "octo-org", baseline: join(dir, archiveFileName(Date.parse("2026-11-25T02:30:00Z"))) }
       ])
       assert.deepStrictEqual(refs(d.changed), ["octo-org/2"])
+      // Old and new texts, the old one read back from the owner's baseline.
+      assert.deepStrictEqual(
+        d.changed[0]!.texts?.map((t) => [t.field, t.old, t.new]),
+        [["general_instructions", "be nice", "be kind"]]
+      )
       assert.deepStrictEqual(refs(d.removed), []) // 3 was already gone the night before
       assert.deepStrictEqual([d.added, d.unverified, d.unchanged], [[], [], 1])
     })
@@ -50,7 +57,7 @@ layer(NodeServices.layer)("diffDirectory", (it) => {
       const dir = yield* tmpDir
       yield* history(dir)
       yield* put(dir, "2026-11-26T02:30:00Z", [
-        { login: "octo-org", spaces: [1, [2, { name: "renamed" }]] },
+        { login: "octo-org", spaces: [1, [2, { name: "renamed", general_instructions: "be kind" }]] },
         { login: "mona", kind: "user", spaces: [7] },
         { login: "new-org", spaces: [5] }
       ])
@@ -72,7 +79,7 @@ layer(NodeServices.layer)("diffDirectory", (it) => {
       const dir = yield* tmpDir
       yield* history(dir)
       yield* put(dir, "2026-11-26T02:30:00Z", [
-        { login: "octo-org", spaces: [1, [2, { name: "renamed" }]] },
+        { login: "octo-org", spaces: [1, [2, { name: "renamed", general_instructions: "be kind" }]] },
         { login: "mona", kind: "user", spaces: [], failures: listFailed }
       ])
       const d = yield* diffDirectory(dir)
