@@ -37,11 +37,15 @@ describe("spaces-vault export --max-wait", () => {
     expect(summary.owners[1]).toMatchObject({ owner: "mona", spaces: 0 })
     expect(summary.owners[1].failed).toBeGreaterThan(0)
     expect(await readdir(out)).toEqual([summary.archive.split("/").pop()])
-    const human = await runCli(["export", "--user", "mona", "--out", await tmp(), "--max-wait", "10m"], env)
+    // mona alone: nothing could be read, so no archive at all, and the reason on stderr.
+    const humanOut = await tmp()
+    const human = await runCli(["export", "--user", "mona", "--out", humanOut, "--max-wait", "10m"], env)
     expect(human.code).toBe(1)
-    expect(human.stdout.join("\n")).toMatch(
-      /user mona: 0 spaces, 1 failed\n {4}list: GET \/users\/mona\/copilot-spaces gave up: requests are paused until \d\d:\d\d UTC \(primary rate limit on GET [^)]+\), longer than the maximum wait of 10 min/
+    expect(human.stdout).toEqual([])
+    expect(human.stderr.join("\n")).toMatch(
+      /^error: no owner could be read, so no archive was written: mona: list: GET \/users\/mona\/copilot-spaces gave up: requests are paused until \d\d:\d\d UTC \(primary rate limit on GET [^)]+\), longer than the maximum wait of 10 min/
     )
+    expect(await readdir(humanOut)).toEqual([])
   })
 
   it("exits 2 for a value that is not a duration, before any request", async () => {
