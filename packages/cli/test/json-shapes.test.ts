@@ -135,7 +135,11 @@ describe("--json shapes", () => {
         const old = yield* exportTo(env, out, "--org", "octo-archive", "--user", "mona")
         hub.state.createSpace("octo-archive", { name: "Added later" })
         hub.state.deleteSpace("octo-archive", 1)
-        hub.state.updateSpace("octo-archive", 2, { name: "Renamed" })
+        hub.state.updateSpace("octo-archive", 2, {
+          name: "Renamed",
+          description: "New description",
+          general_instructions: "New instructions."
+        })
         // NEW leaves mona out: her spaces are missing from it without having been checked.
         const newerDir = yield* tmp()
         const newer = yield* exportTo(env, newerDir, "--org", "octo-archive")
@@ -172,10 +176,17 @@ describe("--json shapes", () => {
         hub.state.deleteSpace("octo-archive", 6)
         hub.state.updateSpace("octo-archive", 3, { general_instructions: "Changed since the backup." })
         const fast = ["--write-rate", "6000"]
+        // Space 5's two user collaborators (linus, hubot) merged into one account: a note and two mappings.
+        const userMap = join(out, "users.json")
+        yield* Effect.promise(() => writeFile(userMap, JSON.stringify({ linus: "ada", hubot: "ada" })))
         const [dry] = yield* checkCommand(
           "replay",
           [
             { args: [archive, "--space", "octo-archive/5", "--dry-run", ...fast], code: 0 },
+            {
+              args: [archive, "--space", "octo-archive/5", "--to", "octo-migrated", "--user-map", userMap, "--dry-run"],
+              code: 0
+            },
             { args: [archive, "--space", "octo-archive/5", ...fast], code: 0 },
             { args: [archive, "--space", "octo-archive/3", "--on-conflict", "update", ...fast], code: 0 },
             { args: [archive, "--space", "octo-archive/4", ...fast], code: 0 },
@@ -196,7 +207,11 @@ describe("--json shapes", () => {
                 })
             }
           ],
-          env
+          env,
+          {
+            "interrupted?":
+              "only a signal reaches it; cli/test/commands/replay.test.ts stops a replay with SIGINT and checks it"
+          }
         )
         assert.strictEqual(dry!.json().dryRun, true)
       })
