@@ -9,28 +9,20 @@ import { ZipArchive } from "archiver"
 import { Effect } from "effect"
 import type { ManifestOwner } from "../../src/archive/ArchiveFormat.ts"
 import { openArchiveWriter } from "../../src/archive/ArchiveWriter.ts"
+import { archivedSpace } from "../support/archives.ts"
 
-export const space = (number: number, extra: Record<string, unknown> = {}) => ({
-  id: 100 + number,
-  number,
-  name: `Space ${number}`,
-  description: null,
-  general_instructions: "be nice",
-  base_role: "reader",
-  owner: { login: "octo-org", id: 1, type: "Organization" },
-  creator: { login: "octocat", id: 2 },
-  created_at: "2024-01-01T00:00:00Z",
-  updated_at: "2024-01-02T00:00:00Z",
-  html_url: "https://github.com/copilot/spaces/octo-org/1",
-  api_url: "https://api.github.com/organizations/1/copilot-spaces/1",
-  resources_attributes: [
-    { id: 9, resource_type: "repository", metadata: { repository_id: 42 }, copilot_chat_attachment_id: null }
-  ],
-  collaborators: [{ actor_type: "User", role: "writer", login: "hubot", id: 5 }],
-  etags: { space: `"e${number}"` },
-  future_field: { kept: true },
-  ...extra
-})
+/** A space of octo-org with one repository resource, one collaborator and a field newer than the format. */
+export const space = (number: number, extra: Record<string, unknown> = {}) =>
+  archivedSpace("octo-org", number, {
+    html_url: "https://github.com/copilot/spaces/octo-org/1",
+    api_url: "https://api.github.com/organizations/1/copilot-spaces/1",
+    resources_attributes: [
+      { id: 9, resource_type: "repository", metadata: { repository_id: 42 }, copilot_chat_attachment_id: null }
+    ],
+    collaborators: [{ actor_type: "User", role: "writer", login: "hubot", id: 5 }],
+    future_field: { kept: true },
+    ...extra
+  })
 
 export const tmp = Effect.promise(() => mkdtemp(join(tmpdir(), "sv-archive-")))
 
