@@ -34,6 +34,11 @@ export const liveOutput = (json: boolean): OutputShape => {
       drawn = false
     }
   }
+  const stderrLine = (text: string) =>
+    Effect.sync(() => {
+      clear()
+      process.stderr.write(text)
+    })
   return {
     json,
     interactive,
@@ -49,9 +54,9 @@ export const liveOutput = (json: boolean): OutputShape => {
             drawn = true
           })
         : Effect.void,
-    warn: (line) => Effect.sync(() => (clear(), process.stderr.write(`warning: ${line}\n`))),
-    error: (line) => Effect.sync(() => (clear(), process.stderr.write(`error: ${line}\n`))),
-    usage: (text) => Effect.sync(() => (clear(), process.stderr.write(text.endsWith("\n") ? text : `${text}\n`)))
+    warn: (line) => stderrLine(`warning: ${line}\n`),
+    error: (line) => stderrLine(`error: ${line}\n`),
+    usage: (text) => stderrLine(text.endsWith("\n") ? text : `${text}\n`)
   }
 }
 

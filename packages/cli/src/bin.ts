@@ -3,7 +3,7 @@
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { applyLeanHeap } from "@spaces-vault/core/runtime/LeanHeap"
 import { Effect } from "effect"
-import { ExitCode, interruptedTeardown, stdoutWriteFailure, type StopSignal } from "./ExitCode.ts"
+import { ExitCode, interruptedTeardown, stdoutWriteFailure, type StopSignal } from "@spaces-vault/program/ExitCode"
 import { run } from "./main.ts"
 
 applyLeanHeap()

@@ -1,39 +1,69 @@
 // The spaces-vault command line: the command tree, and `run`, which turns any outcome into an exit code.
-import { Effect, Logger } from "effect"
-import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
-import { presenter } from "./CliPresenter.ts"
-import { classify, ExitCode } from "./ExitCode.ts"
+import { Effect, Logger, Option } from "effect"
+import { Argument, type CliError, Command } from "effect/cli"
+import { classify, ExitCode } from "@spaces-vault/program/ExitCode"
+import { type ExitCodeTable, makePresenter } from "@spaces-vault/program/Presenter"
+import { runCommand } from "@spaces-vault/program/Program"
 import { Output } from "./Output.ts"
 import { commands } from "./commands/index.ts"
-import { VERSION } from "./version.ts"
 
 const description = `Back up, verify, restore and migrate GitHub Copilot Spaces.
 
 Token: GH_TOKEN, else GITHUB_TOKEN. API URL: --api-url, else GITHUB_API_URL, else https://api.github.com.`
 
-export const rootCommand = Command.make("spaces-vault").pipe(
-  Command.withDescription(description),
-  Command.withSubcommands(commands)
+export const exitCodes: ExitCodeTable = [
+  ["0", "all done"],
+  ["1", "something failed at run time (partial export, verification failure, unreadable archive, failed replay items)"],
+  ["2", "usage or configuration error (unknown flag, bad value, missing token, unreadable map file)"],
+  ["130, 143", "stopped by SIGINT or SIGTERM (an export's temporary file is removed)"]
+]
+
+/** effect/cli's words go where a command's do: help and --version to stdout, a parse error to stderr. */
+export const presenter = makePresenter(
+  exitCodes,
+  Effect.gen(function* () {
+    const out = (yield* Output)(false)
+    return { result: (text: string) => out.result(text, undefined), usage: out.usage, error: out.error }
+  })
 )
 
-/**
- * effect/cli's built-in global flags, without --wizard. The wizard is an interactive menu that builds a command
- * line; effect/cli starts it without checking that stdin is a terminal (under cron or in a container it draws the
- * menu and blocks, or says "Wizard cancelled." and exits 0), and it cannot be configured, only left out. spaces-vault
- * never prompts and its commands are a few documented flags, so the wizard has no use here: `--wizard` is an
- * unknown flag, a usage error (exit 2). --help, --version, --completions and --log-level never read stdin.
- */
-const cliConfig = CliConfig.make({
-  builtIns: GlobalFlag.BuiltIns.filter((flag) => flag !== GlobalFlag.Wizard)
-})
+const commandNames = [...commands.map((c) => c.name), "help"]
+
+/** `spaces-vault help [COMMAND]`: the same page as `spaces-vault [COMMAND] --help`. */
+const helpCommand = Command.make(
+  "help",
+  {
+    command: Argument.Literals("command", commandNames).pipe(
+      Argument.withDescription("the command to explain (default: the list of commands)"),
+      Argument.optional
+    )
+  },
+  // Typed by hand: the page comes from the root command, which lists this one.
+  (f): Effect.Effect<void, CliError.CliError, Command.Environment> =>
+    Effect.suspend(() => runCommand(helpOnly(), presenter)([...Option.toArray(f.command), "--help"]))
+).pipe(
+  Command.withDescription("Show the help of a command, or of spaces-vault."),
+  Command.withExamples([
+    { command: "spaces-vault help export", description: "the flags of export, with examples" },
+    { command: "spaces-vault help", description: "the list of commands" }
+  ])
+)
+
+export const rootCommand = Command.make("spaces-vault").pipe(
+  Command.withDescription(description),
+  Command.withSubcommands([...commands, helpCommand])
+)
+
+/** The root command, asked only for help pages: `--help` runs no handler, so it needs nothing and fails with none. */
+const helpOnly = () => rootCommand as unknown as Command.Command<"spaces-vault", object, object, never, never>
 
 /** Runs the CLI on `args` (without node and script) and returns the exit code; never fails. */
 export const run = (args: ReadonlyArray<string>) =>
-  Command.runWith(rootCommand, { version: VERSION })(args).pipe(
+  runCommand(
+    rootCommand,
+    presenter
+  )(args).pipe(
     Effect.as<ExitCode>(ExitCode.Ok),
-    Effect.provideService(CliConfig.CliConfig, cliConfig),
-    // Help and --version on stdout; a parse error on stderr only, in one line (CliPresenter.ts).
-    Effect.provideService(CliOutput.Presenter, presenter),
     // stdout carries only results (one JSON object with --json); logs such as rate-limit waits go to stderr.
     Effect.provideService(Logger.LogToStderr, true),
     Effect.catchCause((cause) => {

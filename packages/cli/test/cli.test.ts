@@ -4,7 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { VERSION } from "../src/version.ts"
+import { VERSION } from "@spaces-vault/program/Version"
 import { runCli } from "./harness.ts"
 
 let hub: FakeHub
@@ -229,7 +229,10 @@ describe("spaces-vault verify, inspect, diff", () => {
     const r = await runCli(["inspect", first])
     expect(r.code).toBe(0)
     expect(r.stdout[0]).toMatch(/org octo-archive: 60 spaces, complete/)
-    expect(r.stdout[0]).toMatch(/#1 +Incident response 1 +\[\d+ resources, \d+ collaborators\]/)
+    expect(r.stdout[0]).toMatch(/#1 +Incident response 1 +\[\d+ resources?, \d+ collaborators?\]/)
+    // Counts agree with their nouns: "1 resource", "2 collaborators".
+    expect(r.stdout[0]).toMatch(/\[1 resource, \d+ collaborators\]/)
+    expect(r.stdout[0]).toMatch(/\[\d+ resources, 1 collaborator\]/)
     const j = await runCli(["inspect", first, "--json"])
     expect(j.json().owners[0].spaces).toHaveLength(60)
     expect((await runCli(["inspect", "/nonexistent.zip"])).code).toBe(1)

@@ -3,15 +3,20 @@
 // SIGTERM/SIGINT); 1 the --once run failed or was partial; 2 bad config, missing token or health port unavailable;
 // 143 / 130 a --once run stopped by SIGTERM / SIGINT (bin.ts).
 import { Cause, Console, Context, Effect, Layer, Option, Result } from "effect"
-import { CliConfig, CliError, CliOutput, Command, Flag, GlobalFlag } from "effect/cli"
+import { Command, Flag } from "effect/cli"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
-import { GitHubConfigError, loadClientOptions, parseWaitDuration } from "@spaces-vault/core/github/GitHubConfig"
+import { loadClientOptions, parseWaitDuration } from "@spaces-vault/core/github/GitHubConfig"
+import { classify } from "@spaces-vault/program/ExitCode"
+import { userAgent } from "@spaces-vault/program/GitHubLayer"
+import { type ExitCodeTable, makePresenter, stdioSink } from "@spaces-vault/program/Presenter"
+import { runCommand } from "@spaces-vault/program/Program"
+import { userPathFlag } from "@spaces-vault/program/UserPaths"
 import { nextRun, runOnSchedule } from "./Scheduler.ts"
-import { HealthPortError, serveHealth } from "./Health.ts"
+import { serveHealth } from "./Health.ts"
 import { RunHistory } from "./RunHistory.ts"
 import { liveExport, RunIncomplete, runOnce, type ExportStep } from "./RunOnce.ts"
 import { readLastStatus } from "./StatusFile.ts"
-import { ConfigFileError, loadConfig, type WorkerConfig } from "./WorkerConfig.ts"
+import { loadConfig, type WorkerConfig } from "./WorkerConfig.ts"
 import { loggerLayer } from "./WorkerLogger.ts"
 
 export { loggerLayer } from "./WorkerLogger.ts"
@@ -43,8 +48,10 @@ const seededHistory = (config: WorkerConfig) =>
 const command = Command.make(
   "spaces-vault-worker",
   {
-    config: Flag.String("config").pipe(
-      Flag.withDescription("worker config file (JSON or YAML); the token comes from GH_TOKEN or GITHUB_TOKEN")
+    config: userPathFlag(
+      Flag.String("config").pipe(
+        Flag.withDescription("worker config file (JSON or YAML); the token comes from GH_TOKEN or GITHUB_TOKEN")
+      )
     ),
     once: Flag.Boolean("once").pipe(
       Flag.withDescription("run one export now and exit (for CronJobs and timers)"),
@@ -66,7 +73,7 @@ const command = Command.make(
           maxWait: Option.fromUndefinedOr(config.maxWait).pipe(
             Option.flatMap((text) => Result.getSuccess(parseWaitDuration(text)))
           ),
-          userAgent: "spaces-vault-worker"
+          userAgent: userAgent("spaces-vault-worker")
         })
         // The client is built inside the run, so a failure to build it is a failed run (metrics, health, status.json).
         const step: ExportStep<never> = (c) => liveExport(c).pipe(Effect.provide(GitHubClient.layer(options)))
@@ -87,58 +94,38 @@ const command = Command.make(
   Command.withDescription("Nightly spaces-vault exports on a cron schedule, with a lock, retention and a status file.")
 )
 
-/** effect/cli's built-in flags without --wizard: an interactive menu that would prompt under cron or systemd. */
-const cliConfig = CliConfig.make({ builtIns: GlobalFlag.BuiltIns.filter((flag) => flag !== GlobalFlag.Wizard) })
+export const exitCodes: ExitCodeTable = [
+  ["0", "done, or the scheduler stopped by SIGTERM/SIGINT"],
+  ["1", "the --once run failed or was partial"],
+  ["2", "bad config, flag or settings (missing token, busy health port)"],
+  ["130, 143", "a --once run stopped by SIGINT or SIGTERM"]
+]
 
-const exitCodes = `EXIT CODES
-  0  done, or stopped by SIGTERM/SIGINT
-  1  the --once run failed or was partial
-  2  bad config, flag or settings (missing token, busy health port)`
+/** The worker's own errors that mean "change the settings" (config file, health port): exit 2. */
+const USAGE_TAGS = ["ConfigFileError", "HealthPortError"]
 
-/**
- * effect/cli's words: help (with the exit codes) and --version on stdout; a parse error as one line on stderr,
- * since stdout carries the worker's JSON log lines and effect/cli would print the whole help there.
- */
-const presenter: CliOutput.Presenter = {
-  present: (event) =>
-    Effect.sync(() => {
-      const format = CliOutput.defaultFormatter({ colors: false })
-      if (event._tag === "Version") process.stdout.write(`${format.formatVersion(event.name, event.version)}\n`)
-      else if (event._tag === "Help") {
-        const help = `${format.formatHelpDoc(event.helpDoc)}\n\n${exitCodes}\n`
-        if (event.reason === "Requested") process.stdout.write(help)
-        else process.stderr.write(help)
-      } else {
-        const first = event.errors.map((e) => e.message.split("\n")[0]).join("; ")
-        process.stderr.write(`error: ${first}; see ${event.commandPath.join(" ")} --help\n`)
-      }
-    })
-}
-
-/** Settings the user must change (config file, token, API URL, health port): exit 2. */
-const isUsageError = (e: unknown) =>
-  e instanceof ConfigFileError || e instanceof GitHubConfigError || e instanceof HealthPortError
+/** Help and --version on stdout; a parse error as one line on stderr, since stdout carries the JSON log lines. */
+const presenter = makePresenter(exitCodes, Effect.succeed(stdioSink))
 
 /**
  * Runs the worker with `args`; the exit code. `mode` is filled in for the process edge, which sees a stop by a
  * signal as an interruption and nothing else (bin.ts).
  */
 export const run = (args: ReadonlyArray<string>, mode: RunMode = { once: false }) =>
-  Command.runWith(command, { version: "0.1.0" })(args).pipe(
+  runCommand(
+    command,
+    presenter
+  )(args).pipe(
     Effect.as(0),
-    Effect.provideService(CliConfig.CliConfig, cliConfig),
-    Effect.provideService(CliOutput.Presenter, presenter),
     Effect.provideService(CurrentRunMode, mode),
     Effect.catchCause((cause) => {
       // A stop by SIGTERM/SIGINT: scopes are closed; bin.ts turns it into the exit code.
       if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause)
-      const error = Cause.squash(cause)
-      // Already said: the parse error by the presenter, the run's outcome by its log lines and status.json.
-      if (CliError.isCliError(error)) return Effect.succeed(2)
-      if (error instanceof RunIncomplete) return Effect.succeed(1)
+      // Already said: the run's outcome by its log lines and status.json (a parse error by the presenter).
+      if (Cause.squash(cause) instanceof RunIncomplete) return Effect.succeed(1)
+      const { code, message } = classify(cause, USAGE_TAGS)
       // Not a log line: the logs may go to a collector nobody reads when the worker does not even start.
-      const message = error instanceof Error ? error.message : String(error)
-      return Console.error(`error: ${message.split("\n")[0]}`).pipe(Effect.as(isUsageError(error) ? 2 : 1))
+      return message === undefined ? Effect.succeed(code) : Console.error(`error: ${message}`).pipe(Effect.as(code))
     })
   )
 

@@ -10,7 +10,8 @@ import {
   type UnverifiedSpace
 } from "@spaces-vault/core/archive/Diff"
 import { type DirectoryDiff, diffDirectory } from "@spaces-vault/core/archive/DirectoryDiff"
-import { RunFailed, UsageError } from "../ExitCode.ts"
+import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
+import { userPathArgument } from "@spaces-vault/program/UserPaths"
 import { Output } from "../Output.ts"
 import { jsonFlag } from "./shared.ts"
 
@@ -83,10 +84,14 @@ const runFailed = (e: { readonly message: string }) =>
 export const diffCommand = Command.make(
   "diff",
   {
-    old: Argument.String("old").pipe(
-      Argument.withDescription("the older archive; or, alone, a directory of archives (see the description)")
+    old: userPathArgument(
+      Argument.String("old").pipe(
+        Argument.withDescription("the older archive; or, alone, a directory of archives (see the description)")
+      )
     ),
-    new: Argument.String("new").pipe(Argument.withDescription("the newer archive"), Argument.optional),
+    new: userPathArgument(Argument.String("new").pipe(Argument.withDescription("the newer archive"))).pipe(
+      Argument.optional
+    ),
     json: jsonFlag
   },
   (f) =>
@@ -113,5 +118,12 @@ export const diffCommand = Command.make(
     "Compare two archives: spaces added, removed (deleted since OLD) and changed, with what changed (old and new " +
       "texts). Given a directory instead, compare its newest archive with, owner by owner, the newest earlier " +
       "archive that covers that owner completely (an owner with none is reported, not compared)."
-  )
+  ),
+  Command.withExamples([
+    {
+      command: "spaces-vault diff backups/spaces-vault-20261124T021000Z.zip backups/spaces-vault-20261125T021000Z.zip",
+      description: "what changed overnight; a removed space is one to restore"
+    },
+    { command: "spaces-vault diff backups", description: "the newest archive in backups against the ones before it" }
+  ])
 )

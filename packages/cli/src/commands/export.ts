@@ -9,16 +9,21 @@ import type { ExportProgress, ExportSummary } from "@spaces-vault/core/export/Ex
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
 import { DEFAULT_CONCURRENCY, parseWaitDuration } from "@spaces-vault/core/github/GitHubConfig"
 import { describeWait } from "@spaces-vault/core/github/WaitText"
-import { RunFailed, UsageError } from "../ExitCode.ts"
-import { githubLayer } from "../GitHubLayer.ts"
+import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
+import { githubLayer } from "@spaces-vault/program/GitHubLayer"
+import { userPathFlag } from "@spaces-vault/program/UserPaths"
 import { Output, type OutputShape } from "../Output.ts"
-import { apiUrlFlag, checkRange, formatCount, jsonFlag, splitList } from "./shared.ts"
+import { apiUrlFlag, checkRange, formatCount, jsonFlag, plural, repeatable, splitList } from "./shared.ts"
 
 const flags = {
-  org: Flag.String("org").pipe(Flag.withDescription("organization to export (repeatable)"), Flag.atLeast(0)),
-  user: Flag.String("user").pipe(Flag.withDescription("user whose own spaces to export (repeatable)"), Flag.atLeast(0)),
-  out: Flag.String("out").pipe(Flag.withDescription("directory the archive is written to")),
-  since: Flag.String("since").pipe(
+  org: repeatable(
+    Flag.String("org").pipe(Flag.withDescription("organization to export (repeatable; at least one --org or --user)"))
+  ),
+  user: repeatable(Flag.String("user").pipe(Flag.withDescription("user whose own spaces to export (repeatable)"))),
+  out: userPathFlag(
+    Flag.String("out").pipe(Flag.withDescription("directory the archive is written to (created if missing)"))
+  ),
+  since: userPathFlag(Flag.String("since")).pipe(
     Flag.withDescription(
       "earlier archive whose ETags make unchanged spaces free (default: the newest complete archive in --out)"
     ),
@@ -82,7 +87,7 @@ export const renderSummary = (s: ExportSummary): string => {
   for (const o of s.owners) {
     const hint = o.actualKind === undefined ? "" : ` (use ${kindFlag(o.actualKind, o.owner)})`
     lines.push(
-      `  ${o.kind} ${o.owner}: ${formatCount(o.spaces)} spaces${o.failed > 0 ? `, ${o.failed} failed` : ""}${hint}`
+      `  ${o.kind} ${o.owner}: ${plural(o.spaces, "space")}${o.failed > 0 ? `, ${o.failed} failed` : ""}${hint}`
     )
     for (const f of o.failures.slice(0, FAILURES_SHOWN)) lines.push(`    ${f}`)
     if (o.failures.length > FAILURES_SHOWN) {
@@ -134,7 +139,7 @@ const progressReporter = (out: OutputShape) =>
         if (e._tag === "OwnerStarted") line = `${e.owner.login}: listing`
         else if (e._tag === "SpaceDone")
           line = `${e.owner.login}: ${formatCount(e.done)}/${formatCount(e.listed)} spaces`
-        else line = `${e.owner.login}: ${formatCount(e.spaces)} spaces done`
+        else line = `${e.owner.login}: ${plural(e.spaces, "space")} done`
         return draw
       })
     return { onProgress, ticker: draw.pipe(Effect.repeat(Schedule.spaced(Duration.seconds(1)))) }
@@ -165,7 +170,9 @@ export const exportCommand = Command.make("export", flags, (f) =>
       if (ticker !== undefined) yield* Fiber.interrupt(ticker)
       return result
     }).pipe(
-      Effect.provide(githubLayer({ apiUrl: f.apiUrl, concurrency: Option.fromUndefinedOr(concurrency), maxWait })),
+      Effect.provide(
+        githubLayer("spaces-vault", { apiUrl: f.apiUrl, concurrency: Option.fromUndefinedOr(concurrency), maxWait })
+      ),
       Effect.catchTag("ExportError", (e) =>
         Effect.fail(new RunFailed({ message: renderExportError(e), reported: false }))
       )
@@ -188,4 +195,17 @@ export const exportCommand = Command.make("export", flags, (f) =>
       return yield* new RunFailed({ message: "the export is partial: some owners or spaces failed", reported: true })
     }
   })
-).pipe(Command.withDescription("Export every space of the given orgs and users into a verifiable archive."))
+).pipe(
+  Command.withDescription("Export every space of the given orgs and users into a verifiable archive."),
+  Command.withExamples([
+    { command: "spaces-vault export --org octo-org --out backups", description: "back up an organization's spaces" },
+    {
+      command: "spaces-vault export --org octo-org,octo-archive --user mona --out backups --json",
+      description: "several owners (a user's own spaces need a classic token), one JSON summary on stdout"
+    },
+    {
+      command: "GITHUB_API_URL=https://api.acme.ghe.com spaces-vault export --org acme --out backups",
+      description: "GitHub Enterprise Cloud with data residency (GHE.com)"
+    }
+  ])
+)

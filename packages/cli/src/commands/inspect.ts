@@ -4,9 +4,10 @@ import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { describeFailure } from "@spaces-vault/core/archive/ArchiveFormat"
 import { inspectArchive, inspectSpace, type Inspection, type SpaceInspection } from "@spaces-vault/core/archive/Inspect"
-import { RunFailed, UsageError } from "../ExitCode.ts"
+import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
+import { userPathArgument } from "@spaces-vault/program/UserPaths"
 import { Output } from "../Output.ts"
-import { jsonFlag, splitList } from "./shared.ts"
+import { jsonFlag, plural, repeatable, splitList } from "./shared.ts"
 
 export const renderInspection = (i: Inspection): string => {
   const lines = [
@@ -15,12 +16,12 @@ export const renderInspection = (i: Inspection): string => {
     `repositories referenced: ${i.repositories}`
   ]
   for (const o of i.owners) {
-    lines.push("", `${o.kind} ${o.login}: ${o.spaces.length} spaces, ${o.status}`)
+    lines.push("", `${o.kind} ${o.login}: ${plural(o.spaces.length, "space")}, ${o.status}`)
     for (const f of o.failures) lines.push(`  ! ${describeFailure(f)}`)
     if (o.vanished.length > 0) lines.push(`  (deleted during the export: ${o.vanished.map((n) => `#${n}`).join(", ")})`)
     for (const s of o.spaces) {
       lines.push(
-        `  #${String(s.number).padEnd(5)} ${s.name}  [${s.resources} resources, ${s.collaborators} collaborators]`
+        `  #${String(s.number).padEnd(5)} ${s.name}  [${plural(s.resources, "resource")}, ${plural(s.collaborators, "collaborator")}]`
       )
     }
   }
@@ -70,10 +71,9 @@ const notReadable = Effect.mapError(
 export const inspectCommand = Command.make(
   "inspect",
   {
-    archive: Argument.String("archive").pipe(Argument.withDescription("archive to list")),
-    owner: Flag.String("owner").pipe(
-      Flag.withDescription("list only the spaces of OWNER (repeatable, or comma-separated)"),
-      Flag.atLeast(0)
+    archive: userPathArgument(Argument.String("archive").pipe(Argument.withDescription("archive to list"))),
+    owner: repeatable(
+      Flag.String("owner").pipe(Flag.withDescription("list only the spaces of OWNER (repeatable, or comma-separated)"))
     ),
     space: Flag.String("space").pipe(
       Flag.withDescription("show one space in full, as OWNER/NUMBER: texts, resources, collaborators"),
@@ -98,5 +98,16 @@ export const inspectCommand = Command.make(
 ).pipe(
   Command.withDescription(
     "List the owners and spaces of an archive (number, name, resource and collaborator counts), or show one space."
-  )
+  ),
+  Command.withExamples([
+    { command: "spaces-vault inspect backups/spaces-vault-20261125T021000Z.zip", description: "owners and spaces" },
+    {
+      command: "spaces-vault inspect backups/spaces-vault-20261125T021000Z.zip --space octo-org/42",
+      description: "one space in full: its texts, resources and collaborators"
+    },
+    {
+      command: "spaces-vault inspect backups/spaces-vault-20261125T021000Z.zip --owner mona --json",
+      description: "one owner's spaces, as one JSON object"
+    }
+  ])
 )

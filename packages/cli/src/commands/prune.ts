@@ -4,7 +4,8 @@ import { DateTime, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { pruneArchives, type PruneResult } from "@spaces-vault/core/retention/Prune"
 import { type ArchiveInfo, isEmptyPolicy } from "@spaces-vault/core/retention/Retention"
-import { RunFailed, UsageError } from "../ExitCode.ts"
+import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
+import { userPathArgument } from "@spaces-vault/program/UserPaths"
 import { Output } from "../Output.ts"
 import { jsonFlag } from "./shared.ts"
 
@@ -45,7 +46,9 @@ const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowe
 export const pruneCommand = Command.make(
   "prune",
   {
-    dir: Argument.String("dir").pipe(Argument.withDescription("directory holding spaces-vault archives")),
+    dir: userPathArgument(
+      Argument.String("dir").pipe(Argument.withDescription("directory holding spaces-vault archives"))
+    ),
     keepLast: keep("keep-last", "keep the N newest archives"),
     keepDaily: keep("keep-daily", "keep the newest archive of each of the last N days that have archives"),
     keepWeekly: keep("keep-weekly", "keep the newest archive of each of the last N ISO weeks that have archives"),
@@ -98,5 +101,12 @@ export const pruneCommand = Command.make(
     "Delete old archives by a retention policy (restic forget semantics), applied to each owner over the archives " +
       "holding it; an archive is kept while any owner keeps it. Never deletes an owner's newest complete archive " +
       "or an archive it cannot read (exit 1 when there is one)."
-  )
+  ),
+  Command.withExamples([
+    {
+      command: "spaces-vault prune backups --keep-daily 7 --keep-weekly 4 --keep-monthly 12 --dry-run",
+      description: "see what a week, a month and a year of history would remove"
+    },
+    { command: "spaces-vault prune backups --keep-last 3", description: "keep the three newest archives" }
+  ])
 )

@@ -6,15 +6,17 @@ import { loadMaps, type MapFileError } from "@spaces-vault/core/replay/MapFiles"
 import { type ReplayError, replayArchive, type ReplaySummary } from "@spaces-vault/core/replay/Replay"
 import { estimateSeconds } from "@spaces-vault/core/replay/ReplayPlan"
 import { resolveStateDir } from "@spaces-vault/core/runtime/StateDir"
-import { RunFailed, UsageError } from "../ExitCode.ts"
-import { githubLayer } from "../GitHubLayer.ts"
+import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
+import { githubLayer } from "@spaces-vault/program/GitHubLayer"
+import { userPathArgument, userPathFlag } from "@spaces-vault/program/UserPaths"
 import { Output } from "../Output.ts"
-import { apiUrlFlag, jsonFlag } from "./shared.ts"
+import { apiUrlFlag, jsonFlag, plural, repeatable } from "./shared.ts"
 
-const file = (name: string, what: string) => Flag.String(name).pipe(Flag.withDescription(what), Flag.optional)
+const file = (name: string, what: string) =>
+  userPathFlag(Flag.String(name).pipe(Flag.withDescription(what))).pipe(Flag.optional)
 
 const flags = {
-  archive: Argument.String("archive").pipe(Argument.withDescription("archive to replay")),
+  archive: userPathArgument(Argument.String("archive").pipe(Argument.withDescription("archive to replay"))),
   to: Flag.String("to").pipe(
     Flag.withDescription(
       "migrate into this owner: an organization login, or user:LOGIN (default: restore into the original owners)"
@@ -24,13 +26,17 @@ const flags = {
   repoMap: file("repo-map", "JSON file mapping archived repository names or ids to target names or ids"),
   teamMap: file("team-map", "JSON file mapping archived team slugs to target slugs"),
   userMap: file("user-map", "JSON file mapping archived logins to target logins"),
-  space: Flag.String("space").pipe(
-    Flag.withDescription("replay only OWNER/NUMBER, or OWNER/* for all of an owner's spaces (repeatable; default all)"),
-    Flag.atLeast(0)
+  space: repeatable(
+    Flag.String("space").pipe(
+      Flag.withDescription(
+        "replay only OWNER/NUMBER, or OWNER/* for all of an owner's spaces (repeatable; default all)"
+      )
+    )
   ),
-  owner: Flag.String("owner").pipe(
-    Flag.withDescription("replay every space of this archived owner (repeatable; the same as --space OWNER/*)"),
-    Flag.atLeast(0)
+  owner: repeatable(
+    Flag.String("owner").pipe(
+      Flag.withDescription("replay every space of this archived owner (repeatable; the same as --space OWNER/*)")
+    )
   ),
   onConflict: Flag.Literals("on-conflict", ["skip", "update", "fail"]).pipe(
     Flag.withDescription(
@@ -54,7 +60,7 @@ const flags = {
     Flag.withDescription("also list the spaces skipped because they already exist or already equal the archive"),
     Flag.withDefault(false)
   ),
-  stateDir: Flag.String("state-dir").pipe(
+  stateDir: userPathFlag(Flag.String("state-dir")).pipe(
     Flag.withDescription(
       "where replay journals and locks live (default: SPACES_VAULT_STATE_DIR, else $XDG_STATE_HOME/spaces-vault, else ~/.local/state/spaces-vault)"
     ),
@@ -116,7 +122,7 @@ const spaceLines = (s: ReplaySummary, verbose: boolean): Array<string> => {
   for (const c of s.created) {
     const { resources, collaborators, baseRole } = c.contents
     lines.push(
-      `  ${verb("created", "create")}  ${ref(c)}: ${resources} resource(s), ${collaborators} collaborator(s), base role ${baseRole}`
+      `  ${verb("created", "create")}  ${ref(c)}: ${plural(resources, "resource")}, ${plural(collaborators, "collaborator")}, base role ${baseRole}`
     )
   }
   for (const u of s.updated)
@@ -139,13 +145,15 @@ export const renderReplay = (s: ReplaySummary, options: { verbose: boolean; writ
   const hidden = options.verbose ? 0 : s.skipped.filter((k) => k.kind !== "stopped").length
   const notCarried = s.unmapped.reduce((n, u) => n + u.items.length, 0)
   lines.push(
-    `${s.created.length} ${verb("created", "to create")}, ${s.updated.length} ${verb("updated", "to update")}, ${s.skipped.length} skipped, ${s.failed.length} failed, ${notCarried} item(s) not carried over`
+    `${s.created.length} ${verb("created", "to create")}, ${s.updated.length} ${verb("updated", "to update")}, ${s.skipped.length} skipped, ${s.failed.length} failed, ${plural(notCarried, "item")} not carried over`
   )
   if (hidden > 0)
-    lines.push(`(${hidden} skipped space(s) already there or already equal are not listed; --verbose lists them)`)
+    lines.push(
+      `(${plural(hidden, "skipped space")} already there or already equal ${hidden === 1 ? "is" : "are"} not listed; --verbose lists them)`
+    )
   if (s.dryRun && s.writes.total > 0) {
     const time = formatDuration(estimateSeconds(s.writes, options.writesPerMinute))
-    lines.push(`${s.writes.total} write(s): ${time} at --write-rate ${options.writesPerMinute}`)
+    lines.push(`${plural(s.writes.total, "write")}: ${time} at --write-rate ${options.writesPerMinute}`)
   }
   return lines.join("\n")
 }
@@ -249,7 +257,7 @@ export const replayCommand = Command.make("replay", flags, (f) =>
           ? out.result("", { ...summaryJson(soFar, writesPerMinute), interrupted: true })
           : out.warn(renderInterrupted(soFar))
     }).pipe(
-      Effect.provide(githubLayer({ apiUrl: f.apiUrl, writesPerMinute: f.writeRate })),
+      Effect.provide(githubLayer("spaces-vault", { apiUrl: f.apiUrl, writesPerMinute: f.writeRate })),
       Effect.catchTag("ReplayError", (e) => Effect.fail(replayFailure(e, f.owner)))
     )
     yield* out.result(
@@ -261,5 +269,19 @@ export const replayCommand = Command.make("replay", flags, (f) =>
 ).pipe(
   Command.withDescription(
     "Restore archived spaces into their owners, or migrate them into another owner (--to), remapping repositories, teams and users."
-  )
+  ),
+  Command.withExamples([
+    {
+      command: "spaces-vault replay backups/spaces-vault-20261125T021000Z.zip --space octo-org/42 --dry-run",
+      description: "plan the restore of one deleted space; change nothing"
+    },
+    {
+      command: "spaces-vault replay backups/spaces-vault-20261125T021000Z.zip --space octo-org/42",
+      description: "restore it into its owner"
+    },
+    {
+      command: "spaces-vault replay backups/spaces-vault-20261125T021000Z.zip --to octo-new --repo-map repos.json",
+      description: "migrate every space into another organization (docs/migrate.md)"
+    }
+  ])
 )

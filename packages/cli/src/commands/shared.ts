@@ -1,7 +1,7 @@
 // Flags several commands share, and parsing helpers that turn bad values into UsageError (exit 2).
 import { Effect, Option } from "effect"
 import { Flag } from "effect/cli"
-import { UsageError } from "../ExitCode.ts"
+import { UsageError } from "@spaces-vault/program/ExitCode"
 
 export const jsonFlag = Flag.Boolean("json").pipe(
   Flag.withDescription("print one JSON object on stdout and nothing else"),
@@ -30,3 +30,10 @@ export const checkRange = (name: string, value: Option.Option<number>, min: numb
   })
 
 export const formatCount = (n: number): string => n.toLocaleString("en-US")
+
+/** A count and its noun, singular for one: "1 space", "2,000 spaces", "1 entry". */
+export const plural = (n: number, one: string, many = `${one}s`): string => `${formatCount(n)} ${n === 1 ? one : many}`
+
+/** A flag given any number of times (none included): its values, never marked required in the help. */
+export const repeatable = (flag: Flag.Flag<string>) =>
+  flag.pipe(Flag.atLeast(0), Flag.withDefault([] as ReadonlyArray<string>))

@@ -3,14 +3,15 @@
 import { Effect } from "effect"
 import { Argument, Command } from "effect/cli"
 import { verifyArchive, type VerifyReport } from "@spaces-vault/core/archive/Verify"
-import { RunFailed } from "../ExitCode.ts"
+import { RunFailed } from "@spaces-vault/program/ExitCode"
+import { userPathArgument } from "@spaces-vault/program/UserPaths"
 import { Output } from "../Output.ts"
-import { jsonFlag } from "./shared.ts"
+import { jsonFlag, plural } from "./shared.ts"
 
 const FAILURES_SHOWN = 3
 
 export const renderVerify = (report: VerifyReport): string => {
-  const counts = `format ${report.formatVersion}, ${report.counts.owners} owners, ${report.counts.spaces} spaces, ${report.counts.entries} entries verified`
+  const counts = `format ${report.formatVersion}, ${plural(report.counts.owners, "owner")}, ${plural(report.counts.spaces, "space")}, ${plural(report.counts.entries, "entry", "entries")} verified`
   if (!report.intact) return [`FAILED: ${report.archive}`, ...report.problems.map((p) => `  - ${p}`)].join("\n")
   if (report.complete) return `ok: ${report.archive} (${counts})`
   const lines = [`PARTIAL: ${report.archive} is intact (${counts}), but its export did not read everything:`]
@@ -25,7 +26,10 @@ export const renderVerify = (report: VerifyReport): string => {
 
 export const verifyCommand = Command.make(
   "verify",
-  { archive: Argument.String("archive").pipe(Argument.withDescription("archive to check")), json: jsonFlag },
+  {
+    archive: userPathArgument(Argument.String("archive").pipe(Argument.withDescription("archive to check"))),
+    json: jsonFlag
+  },
   (f) =>
     Effect.gen(function* () {
       const out = (yield* Output)(f.json)
@@ -51,5 +55,15 @@ export const verifyCommand = Command.make(
   Command.withDescription(
     "Check an archive: zip integrity, sizes, sha256, the schema of every file, safe entry names. Exit 1 when it is " +
       "damaged, and when it is intact but partial (an owner failed: PARTIAL names them)."
-  )
+  ),
+  Command.withExamples([
+    {
+      command: "spaces-vault verify backups/spaces-vault-20261125T021000Z.zip",
+      description: "exit 0 when it is whole"
+    },
+    {
+      command: "spaces-vault verify backups/spaces-vault-20261125T021000Z.zip --json",
+      description: "every problem, as JSON"
+    }
+  ])
 )

@@ -66,7 +66,7 @@ describe("spaces-vault replay: the plan", () => {
           assert.include(text, "1 to create, 0 to update, 59 skipped, 0 failed")
           assert.include(
             text,
-            "(59 skipped space(s) already there or already equal are not listed; --verbose lists them)"
+            "(59 skipped spaces already there or already equal are not listed; --verbose lists them)"
           )
           assert.match(text, /\n\d+ write\(s\): about \d+ s at --write-rate 60$/)
 

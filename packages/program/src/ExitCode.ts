@@ -1,4 +1,5 @@
-// The one place failures become exit codes: 0 all done, 1 something failed at run time, 2 usage or configuration.
+// The one place failures become exit codes, for both programs: 0 all done, 1 something failed at run time,
+// 2 usage or configuration; and the process's last words (a failed write to stdout, a stop by signal).
 import { getSystemErrorMessage } from "node:util"
 import { Cause, Exit, Runtime, Schema } from "effect"
 import { CliError } from "effect/cli"
@@ -20,33 +21,40 @@ export class RunFailed extends Schema.TaggedError<RunFailed>()("RunFailed", {
 
 export interface Classified {
   readonly code: ExitCode
-  /** One sentence for stderr, or undefined when already shown. */
+  /** One sentence for stderr (or the log), or undefined when already shown. */
   readonly message: string | undefined
 }
 
-const isTagged = (u: unknown, tag: string): u is { readonly _tag: string; readonly message: string } =>
-  typeof u === "object" && u !== null && "_tag" in u && (u as { _tag: unknown })._tag === tag
+/** Errors of any program that mean "change the invocation or the settings": exit 2. */
+const USAGE_TAGS: ReadonlyArray<string> = ["UsageError", "ConfigError", "GitHubConfigError"]
 
-/** Maps whatever a command failed with to an exit code and a one-line message — never a stack trace. */
-export const classify = (cause: Cause.Cause<unknown>): Classified => {
+const tagOf = (u: unknown): string | undefined =>
+  typeof u === "object" && u !== null && "_tag" in u && typeof u._tag === "string" ? u._tag : undefined
+
+const firstLine = (u: unknown): string => {
+  const message = typeof u === "object" && u !== null && "message" in u ? u.message : u
+  return String(message).split("\n")[0] ?? ""
+}
+
+/**
+ * Maps whatever a program failed with to an exit code and a one-line message — never a stack trace.
+ * `usageTags` names a program's own errors that are usage or configuration errors (the worker's config file).
+ */
+export const classify = (cause: Cause.Cause<unknown>, usageTags: ReadonlyArray<string> = []): Classified => {
   if (Cause.hasInterruptsOnly(cause)) return { code: ExitCode.Failed, message: "interrupted" }
   const error = Cause.squash(cause)
-  if (CliError.isCliError(error)) {
-    // The parse error is already on stderr (CliPresenter.ts), or the help, when no command was given.
-    return { code: ExitCode.Usage, message: undefined }
+  // A parse error is already on stderr (Presenter.ts), or the help, when no command was given.
+  if (CliError.isCliError(error)) return { code: ExitCode.Usage, message: undefined }
+  const tag = tagOf(error)
+  // By tag, not instanceof: a program and its tests may load two copies of this module.
+  if (tag === "RunFailed") {
+    const e = error as RunFailed
+    return { code: ExitCode.Failed, message: e.reported ? undefined : firstLine(e) }
   }
-  if (isTagged(error, "UsageError")) return { code: ExitCode.Usage, message: error.message }
-  if (isTagged(error, "RunFailed")) {
-    const e = error as unknown as RunFailed
-    return { code: ExitCode.Failed, message: e.reported ? undefined : e.message }
+  if (tag !== undefined && (USAGE_TAGS.includes(tag) || usageTags.includes(tag))) {
+    return { code: ExitCode.Usage, message: firstLine(error) }
   }
-  if (isTagged(error, "ConfigError") || isTagged(error, "GitHubConfigError")) {
-    return { code: ExitCode.Usage, message: error.message }
-  }
-  if (error instanceof Error || (typeof error === "object" && error !== null && "message" in error)) {
-    return { code: ExitCode.Failed, message: String((error as { message: unknown }).message).split("\n")[0] }
-  }
-  return { code: ExitCode.Failed, message: String(error) }
+  return { code: ExitCode.Failed, message: firstLine(error) }
 }
 
 /**
