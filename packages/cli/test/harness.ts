@@ -1,6 +1,11 @@
-// Runs the CLI in-process, as a user would from a shell, with a recording Output and environment variables
-// supplied through a ConfigProvider (never process.env), and returns the exit code and what was printed.
+// Runs the CLI in-process, as a user would from a shell, with a recording Output, environment variables supplied
+// through a ConfigProvider (never process.env) and a chosen working directory, and returns the exit code and what
+// was printed.
+import { mkdtemp } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { NodeServices } from "@effect/platform-node"
+import { UserDirectory } from "@spaces-vault/program/UserPaths"
 import { ConfigProvider, Effect, Layer } from "effect"
 import { run } from "../src/main.ts"
 import { makeRecordingOutput, Output, type RecordedOutput } from "../src/Output.ts"
@@ -11,19 +16,28 @@ export interface CliResult extends RecordedOutput {
   readonly json: () => any
 }
 
-export const runCli = (
+export interface CliOptions {
+  /** The directory the command is run in, which relative paths mean (default: the process's). */
+  readonly cwd?: string
+}
+
+export const cli = (
   args: ReadonlyArray<string>,
-  env: Record<string, string | undefined> = {}
-): Promise<CliResult> => {
+  env: Record<string, string | undefined> = {},
+  options: CliOptions = {}
+): Effect.Effect<CliResult> => {
   const recorded: RecordedOutput = { stdout: [], stderr: [] }
   const layer = Layer.mergeAll(
     NodeServices.layer,
     ConfigProvider.layer(ConfigProvider.fromEnvRecord(env)),
-    Layer.succeed(Output, (json: boolean) => makeRecordingOutput(json, recorded))
+    Layer.succeed(Output, (json: boolean) => makeRecordingOutput(json, recorded)),
+    options.cwd === undefined ? Layer.empty : Layer.succeed(UserDirectory, options.cwd)
   )
-  return Effect.runPromise(run(args).pipe(Effect.provide(layer))).then((code) => ({
-    code,
-    ...recorded,
-    json: () => JSON.parse(recorded.stdout.join("\n"))
-  }))
+  return run(args).pipe(
+    Effect.provide(layer),
+    Effect.map((code) => ({ code, ...recorded, json: () => JSON.parse(recorded.stdout.join("\n")) }))
+  )
 }
+
+/** A fresh temporary directory. */
+export const tmp = Effect.promise(() => mkdtemp(join(tmpdir(), "sv-cli-")))

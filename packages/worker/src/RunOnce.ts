@@ -4,12 +4,13 @@
 // SIGTERM/SIGINT is an interrupted run: monitoring reads metrics, health and status.json, so both must show there.
 import { mkdir } from "node:fs/promises"
 import { Cause, Clock, Effect, Result, Schema } from "effect"
+import { isoTime as iso } from "@spaces-vault/core/domain/canonical"
 import { ownerList } from "@spaces-vault/core/domain/owner"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import type { ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import type { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
 import { pruneArchives } from "@spaces-vault/core/retention/Prune"
-import { isEmptyPolicy } from "@spaces-vault/core/retention/Retention"
+import { policyOf } from "@spaces-vault/core/retention/Retention"
 import { errorText } from "@spaces-vault/core/runtime/ErrorText"
 import { acquireLock } from "./Lock.ts"
 import { RunHistory } from "./RunHistory.ts"
@@ -52,8 +53,6 @@ export class RunIncomplete extends Schema.TaggedError<RunIncomplete>()("RunIncom
 
 /** What status.json says of a run stopped before it finished. */
 export const INTERRUPTED = "interrupted by SIGTERM or SIGINT before it finished (a deadline, a stop or a deploy)"
-
-const iso = (ms: number) => new Date(ms).toISOString()
 
 interface RunContext {
   readonly config: WorkerConfig
@@ -183,13 +182,8 @@ const unfinishedRun = (run: RunContext, result: "failed" | "interrupted", error:
 /** Retention after a complete export: what was removed, and the archives kept because they cannot be read. */
 const applyRetention = (config: WorkerConfig) =>
   Effect.gen(function* () {
-    const policy = {
-      keepLast: config.retention?.keepLast ?? 0,
-      keepDaily: config.retention?.keepDaily ?? 0,
-      keepWeekly: config.retention?.keepWeekly ?? 0,
-      keepMonthly: config.retention?.keepMonthly ?? 0
-    }
-    if (isEmptyPolicy(policy)) return { removed: [], unreadable: [] }
+    const policy = policyOf(config.retention ?? {})
+    if (policy === undefined) return { removed: [], unreadable: [] }
     const pruned = yield* pruneArchives(config.outputDir, policy, {
       dryRun: false,
       timeZone: config.schedule.timeZone

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest"
 import { parse } from "yaml"
 import { NodeServices } from "@effect/platform-node"
 import { Effect } from "effect"
-import { runCli } from "../../cli/test/harness.ts"
+import { cli } from "../../cli/test/harness.ts"
 import { programs } from "../../../scripts/build.ts"
 import { run as runWorker } from "../src/main.ts"
 
@@ -27,7 +27,8 @@ const captured = async (f: () => Promise<unknown>) => {
   }
   return text
 }
-const help = async (args: ReadonlyArray<string>) => (await runCli([...args, "--help"])).stdout.join("\n")
+const help = async (args: ReadonlyArray<string>) =>
+  (await Effect.runPromise(cli([...args, "--help"]))).stdout.join("\n")
 const workerHelp = () =>
   captured(() => Effect.runPromise(runWorker(["--help"]).pipe(Effect.provide(NodeServices.layer))))
 

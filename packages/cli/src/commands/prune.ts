@@ -3,7 +3,8 @@
 import { DateTime, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { pruneArchives, type PruneResult } from "@spaces-vault/core/retention/Prune"
-import { type ArchiveInfo, isEmptyPolicy } from "@spaces-vault/core/retention/Retention"
+import { isoTime } from "@spaces-vault/core/domain/canonical"
+import { type ArchiveInfo, policyOf } from "@spaces-vault/core/retention/Retention"
 import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
 import { userPathArgument } from "@spaces-vault/program/UserPaths"
 import { Output } from "../Output.ts"
@@ -11,10 +12,9 @@ import { jsonFlag } from "./shared.ts"
 
 const keep = (name: string, what: string) => Flag.Int(name).pipe(Flag.withDescription(what), Flag.withDefault(0))
 
-const iso = (ms: number) => new Date(ms).toISOString()
 const describeArchive = (a: ArchiveInfo) => ({
   name: a.name,
-  createdAt: iso(a.createdAt),
+  createdAt: isoTime(a.createdAt),
   complete: a.complete,
   owners: a.owners.map(({ login, complete }) => ({ login, complete }))
 })
@@ -66,17 +66,18 @@ export const pruneCommand = Command.make(
   (f) =>
     Effect.gen(function* () {
       const out = (yield* Output)(f.json)
-      const policy = {
+      const counts = {
         keepLast: f.keepLast,
         keepDaily: f.keepDaily,
         keepWeekly: f.keepWeekly,
         keepMonthly: f.keepMonthly
       }
-      for (const [key, n] of Object.entries(policy)) {
+      for (const [key, n] of Object.entries(counts)) {
         if (!Number.isInteger(n) || n < 0)
           return yield* new UsageError({ message: `${flagName(key)} must be 0 or more, got ${n}` })
       }
-      if (isEmptyPolicy(policy)) {
+      const policy = policyOf(counts)
+      if (policy === undefined) {
         return yield* new UsageError({
           message:
             "give at least one of --keep-last, --keep-daily, --keep-weekly, --keep-monthly (a policy that keeps nothing is refused)"

@@ -42,6 +42,20 @@ const count = (n: number | undefined): number =>
 export const isEmptyPolicy = (p: RetentionPolicy): boolean =>
   count(p.keepLast) + count(p.keepDaily) + count(p.keepWeekly) + count(p.keepMonthly) === 0
 
+/**
+ * The policy of a command's flags or a config's `retention` (absent counts keep nothing), or undefined when it keeps
+ * nothing at all: the CLI refuses that and the worker skips retention, and neither ever applies it.
+ */
+export const policyOf = (counts: RetentionPolicy): Required<RetentionPolicy> | undefined =>
+  isEmptyPolicy(counts)
+    ? undefined
+    : {
+        keepLast: count(counts.keepLast),
+        keepDaily: count(counts.keepDaily),
+        keepWeekly: count(counts.keepWeekly),
+        keepMonthly: count(counts.keepMonthly)
+      }
+
 const pad = (n: number, width = 2) => String(n).padStart(width, "0")
 
 /** The calendar date of an instant in a time zone (IANA name, default UTC). */
