@@ -1,13 +1,14 @@
 // The programs as installed: bundled by `pnpm build` and run by Node as their bins are, in child processes.
 // Bundling can break what the sources' tests cannot see (a dependency's require(), a JSON import), so the
 // bundles run the real job here: export against fakehub, verify, the usage exit code, the worker's help.
-import { execFile, spawn, type StdioOptions } from "node:child_process"
+import { execFile, execFileSync, spawn, type StdioOptions } from "node:child_process"
 import { closeSync, existsSync, openSync } from "node:fs"
-import { mkdtemp, readdir, rm, stat } from "node:fs/promises"
+import { copyFile, mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { VERSION } from "@spaces-vault/program/Version"
 import { buildPrograms } from "../../../scripts/build.ts"
 
 let hub: FakeHub
@@ -24,13 +25,20 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-const run = (program: string, args: ReadonlyArray<string>) =>
+const run = (
+  program: string,
+  args: ReadonlyArray<string>,
+  options: { env?: Record<string, string>; cwd?: string; node?: string } = {}
+) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
     // The bin itself, not `node bin`: its #! line and mode are part of what an install runs.
     execFile(
-      program,
-      args,
-      { env: { PATH: process.env.PATH, GH_TOKEN: hub.token, GITHUB_API_URL: hub.url } },
+      options.node ?? program,
+      options.node === undefined ? args : [program, ...args],
+      {
+        env: { PATH: process.env.PATH, GH_TOKEN: hub.token, GITHUB_API_URL: hub.url, ...options.env },
+        ...(options.cwd === undefined ? {} : { cwd: options.cwd })
+      },
       (error, stdout, stderr) =>
         resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr })
     )
@@ -181,9 +189,83 @@ describe("bundled programs", () => {
     }
   })
 
-  it("spaces-vault-worker: starts and documents its flags", async () => {
+  it("spaces-vault: under `pnpm spaces-vault`, relative paths mean the directory pnpm was run in", async () => {
+    const checkout = join(dir, "checkout")
+    const sub = join(checkout, "docs")
+    await mkdir(sub, { recursive: true })
+    // What pnpm sets when a user in checkout/docs runs the root script: the script itself runs in the root.
+    const pnpmEnv = (event: string) => ({
+      INIT_CWD: sub,
+      npm_package_name: "spaces-vault-workspace",
+      npm_lifecycle_event: event
+    })
+    const exported = await run(cli, ["export", "--user", "mona", "--out", "backups", "--json"], {
+      cwd: checkout,
+      env: pnpmEnv("spaces-vault")
+    })
+    expect(exported.code).toBe(0)
+    expect(JSON.parse(exported.stdout).archive).toMatch(
+      new RegExp(`^${sub}/backups/spaces-vault-\\d{8}T\\d{6}Z\\.zip$`)
+    )
+    expect(await readdir(checkout)).toEqual(["docs"])
+    // Inherited by a child of another script (the demo's), INIT_CWD is not the child's directory.
+    const child = await run(cli, ["inspect", "nosuch.zip"], { cwd: checkout, env: pnpmEnv("demo") })
+    expect(child.stderr).toContain(`${checkout}/nosuch.zip`)
+  })
+
+  const oldNode = ["/usr/bin/node", "/usr/local/bin/node"].find(
+    (node) =>
+      existsSync(node) &&
+      Number(execFileSync(node, ["-p", "process.versions.node.split('.')[0]"], { encoding: "utf8" })) < 22
+  )
+  it.skipIf(oldNode === undefined)("both programs refuse an old Node in one sentence, exit 2", async () => {
+    const version = execFileSync(oldNode!, ["--version"], { encoding: "utf8" }).trim()
+    for (const [program, name] of [
+      [cli, "spaces-vault"],
+      [worker, "spaces-vault-worker"]
+    ] as const) {
+      expect(await run(program, ["--version"], { node: oldNode! })).toEqual({
+        code: 2,
+        stdout: "",
+        stderr: `${name} needs Node 22.19 or newer, found ${version}\n`
+      })
+    }
+  })
+
+  it("the launcher loads its bundle, and says so in one line when the bundle is missing", async () => {
+    const lonely = join(dir, "lonely")
+    await mkdir(lonely)
+    await copyFile(cli, join(lonely, "spaces-vault.mjs"))
+    expect(await run(join(lonely, "spaces-vault.mjs"), ["--version"])).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: expect.stringMatching(
+        /^spaces-vault: cannot load \.\/spaces-vault\.bundle\.mjs: Cannot find module .*\n$/
+      )
+    })
+  })
+
+  it("spaces-vault-worker: starts and documents its flags, with the project's version", async () => {
     const r = await run(worker, ["--help"])
     expect(r.code).toBe(0)
     expect(r.stdout).toContain("--once")
+    expect(r.stdout).toMatch(/--config string +worker config file .*\(required\)\n/)
+    expect(r.stdout).toMatch(/\nEXIT CODES\n {2}0 {2}done, or stopped by SIGTERM\/SIGINT\n/)
+    expect(await run(worker, ["--version"])).toEqual({
+      code: 0,
+      stdout: `spaces-vault-worker v${VERSION}\n`,
+      stderr: ""
+    })
+  })
+
+  it("spaces-vault-worker: under `pnpm worker`, --config is relative to the directory pnpm was run in", async () => {
+    const sub = join(dir, "worker-cwd")
+    await mkdir(sub, { recursive: true })
+    const r = await run(worker, ["--config", "nosuch.yaml", "--once"], {
+      cwd: dir,
+      env: { INIT_CWD: sub, npm_package_name: "spaces-vault-workspace", npm_lifecycle_event: "worker" }
+    })
+    expect(r.code).toBe(2)
+    expect(JSON.parse(r.stdout).message).toMatch(new RegExp(`^config ${sub}/nosuch\\.yaml cannot be read`))
   })
 })

@@ -9,6 +9,7 @@ import {
   isEmptyPolicy,
   isoWeekOf,
   planRetention,
+  policyOf,
   type ArchiveInfo,
   type RetentionPolicy
 } from "../../src/retention/Retention.ts"
@@ -179,6 +180,18 @@ describe("planRetention", () => {
       assert.deepStrictEqual(plan.keep[0]!.reasons, ["no retention policy"])
     }
     assert.isFalse(isEmptyPolicy({ keepMonthly: 1 }))
+  })
+
+  it("policyOf: the four counts of a command or a config, absent ones 0, and nothing for a policy that keeps nothing", () => {
+    assert.deepStrictEqual(policyOf({ keepDaily: 7, keepMonthly: 12 }), {
+      keepLast: 0,
+      keepDaily: 7,
+      keepWeekly: 0,
+      keepMonthly: 12
+    })
+    // The CLI refuses an empty policy and the worker skips retention: neither can apply one.
+    assert.strictEqual(policyOf({}), undefined)
+    assert.strictEqual(policyOf({ keepLast: 0, keepDaily: 0, keepWeekly: 0, keepMonthly: 0 }), undefined)
   })
 
   it("keeps everything when the policy asks for more than there is, and handles no archives", () => {
