@@ -1,6 +1,7 @@
 // Every command's --json output against docs/json.md: run in-process against fakehub, in the cases that fill every
 // documented field (failures, empty and non-empty lists, dry runs), each field present with its documented type.
-// Fields the document does not name are allowed, so fields added later keep these tests green.
+// Fields the document does not name are allowed, so fields added later keep these tests green. `it.live`: the
+// commands run on the real clock (archive names carry the time, replay paces its writes).
 import { copyFile, mkdtemp, readFile, writeFile } from "node:fs/promises"
 import { writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -9,7 +10,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
 import { checkShape, readShapes } from "@spaces-vault/fixtures/jsonShapes"
 import { Effect } from "effect"
-import { runCli, type CliResult } from "./harness.ts"
+import { cli, type CliResult } from "./harness.ts"
 
 const shapes = Effect.promise(() => readFile(new URL("../../../docs/json.md", import.meta.url), "utf8")).pipe(
   Effect.map(readShapes)
@@ -51,7 +52,7 @@ const checkCommand = (
     const outputs: Array<CliResult> = []
     for (const c of cases) {
       c.before?.()
-      const r = yield* Effect.promise(() => runCli([command, ...c.args, "--json"], env))
+      const r = yield* cli([command, ...c.args, "--json"], env)
       assert.strictEqual(r.code, c.code, `${command} ${c.args.join(" ")}: ${r.stderr.join("\n")}`)
       assert.strictEqual(r.stdout.length, 1, `${command} ${c.args.join(" ")} prints one JSON object`)
       assert.deepStrictEqual(checkShape(rules!, r.json(), seen), [], `${command} ${c.args.join(" ")}`)
@@ -63,12 +64,10 @@ const checkCommand = (
   })
 
 const exportTo = (env: Record<string, string>, out: string, ...owners: Array<string>) =>
-  Effect.promise(() => runCli(["export", ...owners, "--out", out, "--json"], env)).pipe(
-    Effect.map((r) => r.json().archive as string)
-  )
+  cli(["export", ...owners, "--out", out, "--json"], env).pipe(Effect.map((r) => r.json().archive as string))
 
 describe("docs/json.md", () => {
-  it.effect("documents every command and the worker's status file", () =>
+  it.live("documents every command and the worker's status file", () =>
     Effect.gen(function* () {
       const documented = [...(yield* shapes).keys()]
       for (const section of ["export", "verify", "inspect", "diff", "replay", "prune", "status.json"])
@@ -78,7 +77,7 @@ describe("docs/json.md", () => {
 })
 
 describe("--json shapes", () => {
-  it.effect("export: a complete and a partial run", () =>
+  it.live("export: a complete and a partial run", () =>
     withHub((_hub, env) =>
       Effect.gen(function* () {
         const out = yield* tmp()
@@ -95,7 +94,7 @@ describe("--json shapes", () => {
     )
   )
 
-  it.effect("verify: a sound archive and a damaged one", () =>
+  it.live("verify: a sound archive and a damaged one", () =>
     withHub((_hub, env) =>
       Effect.gen(function* () {
         const out = yield* tmp()
@@ -116,7 +115,7 @@ describe("--json shapes", () => {
     )
   )
 
-  it.effect("inspect: an archive with a failed owner and a space deleted during the export", () =>
+  it.live("inspect: an archive with a failed owner and a space deleted during the export", () =>
     withHub((hub, env) =>
       Effect.gen(function* () {
         const out = yield* tmp()
@@ -128,7 +127,7 @@ describe("--json shapes", () => {
     )
   )
 
-  it.effect("diff: added, removed, changed and unverified spaces", () =>
+  it.live("diff: added, removed, changed and unverified spaces", () =>
     withHub((hub, env) =>
       Effect.gen(function* () {
         const out = yield* tmp()
@@ -166,7 +165,7 @@ describe("--json shapes", () => {
     )
   )
 
-  it.effect("replay: created, updated, skipped, failed and unmapped spaces, and a dry run", () =>
+  it.live("replay: created, updated, skipped, failed and unmapped spaces, and a dry run", () =>
     withHub((hub, env) =>
       Effect.gen(function* () {
         const out = yield* tmp()
@@ -218,7 +217,7 @@ describe("--json shapes", () => {
     )
   )
 
-  it.effect("prune: kept, removed and unreadable archives", () =>
+  it.live("prune: kept, removed and unreadable archives", () =>
     withHub((_hub, env) =>
       Effect.gen(function* () {
         const out = yield* tmp()
