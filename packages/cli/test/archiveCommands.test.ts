@@ -1,13 +1,14 @@
 // inspect and diff as a user types them, on archives written here (no GitHub needed): one space in full, some
 // owners only, old and new texts in a diff, and damaged archives through verify, inspect and diff: exit 1, one
-// sentence on stderr, and nothing on stdout with --json where no result exists.
+// sentence on stderr, and nothing on stdout with --json where no result exists. (`it.live`: the commands run on the
+// real clock.)
 import { mkdtemp, readFile, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { openArchiveWriter } from "@spaces-vault/core/archive/ArchiveWriter"
 import { Effect } from "effect"
-import { beforeAll, describe, expect, it } from "vitest"
-import { runCli } from "./harness.ts"
+import { beforeAll, describe, expect, it } from "@effect/vitest"
+import { cli } from "./harness.ts"
 
 const space = (number: number, extra: Record<string, unknown> = {}) => ({
   id: 100 + number,
@@ -86,114 +87,124 @@ beforeAll(async () => {
 })
 
 describe("spaces-vault inspect", () => {
-  it("--space OWNER/N shows one space readably, and as one JSON object", async () => {
-    const r = await runCli(["inspect", newer, "--space", "octo-org/2"])
-    expect(r.code).toBe(0)
-    expect(r.stderr).toEqual([])
-    expect(r.stdout[0]).toBe(
-      [
-        "space octo-org/2: Space 2",
-        `  in archive ${newer} (created 2026-01-01T00:00:00Z)`,
-        "  https://github.com/copilot/spaces/octo-org/2",
-        "  created 2024-01-01T00:00:00Z by octocat, updated 2024-01-02T00:00:00Z",
-        "  base role: reader",
-        "",
-        "description:",
-        "  On-call runbooks",
-        "",
-        "general instructions:",
-        "  Answer in English.",
-        "  Cite the runbook.",
-        "",
-        "resources (2):",
-        "  repository  octo-org/api",
-        "  free_text   Escalation",
-        "      page the on-call",
-        "",
-        "collaborators (2):",
-        "  User hubot     writer",
-        "  Team platform  reader"
-      ].join("\n")
-    )
-    const j = await runCli(["inspect", newer, "--space", "OCTO-ORG/2", "--json"])
-    expect(j.code).toBe(0)
-    expect(j.stdout).toHaveLength(1)
-    expect(j.json()).toMatchObject({
-      owner: "octo-org",
-      number: 2,
-      generalInstructions: "Answer in English.\nCite the runbook.",
-      resources: [{ id: 9, type: "repository", repository: "octo-org/api" }, { id: 10 }],
-      collaborators: [{ type: "User", name: "hubot", role: "writer" }, { type: "Team" }]
+  it.live("--space OWNER/N shows one space readably, and as one JSON object", () =>
+    Effect.gen(function* () {
+      const r = yield* cli(["inspect", newer, "--space", "octo-org/2"])
+      expect(r.code).toBe(0)
+      expect(r.stderr).toEqual([])
+      expect(r.stdout[0]).toBe(
+        [
+          "space octo-org/2: Space 2",
+          `  in archive ${newer} (created 2026-01-01T00:00:00Z)`,
+          "  https://github.com/copilot/spaces/octo-org/2",
+          "  created 2024-01-01T00:00:00Z by octocat, updated 2024-01-02T00:00:00Z",
+          "  base role: reader",
+          "",
+          "description:",
+          "  On-call runbooks",
+          "",
+          "general instructions:",
+          "  Answer in English.",
+          "  Cite the runbook.",
+          "",
+          "resources (2):",
+          "  repository  octo-org/api",
+          "  free_text   Escalation",
+          "      page the on-call",
+          "",
+          "collaborators (2):",
+          "  User hubot     writer",
+          "  Team platform  reader"
+        ].join("\n")
+      )
+      const j = yield* cli(["inspect", newer, "--space", "OCTO-ORG/2", "--json"])
+      expect(j.code).toBe(0)
+      expect(j.stdout).toHaveLength(1)
+      expect(j.json()).toMatchObject({
+        owner: "octo-org",
+        number: 2,
+        generalInstructions: "Answer in English.\nCite the runbook.",
+        resources: [{ id: 9, type: "repository", repository: "octo-org/api" }, { id: 10 }],
+        collaborators: [{ type: "User", name: "hubot", role: "writer" }, { type: "Team" }]
+      })
     })
-  })
+  )
 
-  it("--owner lists only that owner's spaces", async () => {
-    const r = await runCli(["inspect", newer, "--owner", "mona", "--json"])
-    expect(r.code).toBe(0)
-    expect(r.json().owners.map((o: { login: string }) => o.login)).toEqual(["mona"])
-    const text = await runCli(["inspect", newer, "--owner", "MONA"])
-    expect(text.stdout[0]).toMatch(/\norg mona: 1 spaces, complete\n {2}#3 +Space 3 /)
-    expect(text.stdout[0]).not.toMatch(/octo-org:/)
-  })
+  it.live("--owner lists only that owner's spaces", () =>
+    Effect.gen(function* () {
+      const r = yield* cli(["inspect", newer, "--owner", "mona", "--json"])
+      expect(r.code).toBe(0)
+      expect(r.json().owners.map((o: { login: string }) => o.login)).toEqual(["mona"])
+      const text = yield* cli(["inspect", newer, "--owner", "MONA"])
+      expect(text.stdout[0]).toMatch(/\norg mona: 1 space, complete\n {2}#3 +Space 3 /)
+      expect(text.stdout[0]).not.toMatch(/octo-org:/)
+    })
+  )
 
-  it("exits 1 with one sentence, and nothing on stdout, for what the archive does not hold", async () => {
-    for (const args of [
-      ["--space", "octo-org/9"],
-      ["--owner", "hubot"]
-    ]) {
-      const r = await runCli(["inspect", newer, ...args, "--json"])
-      expect(r.code).toBe(1)
-      expect(r.stdout).toEqual([])
-      expect(r.stderr).toEqual([
-        expect.stringMatching(/^error: archive \S+new\.zip holds no (space octo-org\/9|owner hubot)$/)
-      ])
-    }
-  })
+  it.live("exits 1 with one sentence, and nothing on stdout, for what the archive does not hold", () =>
+    Effect.gen(function* () {
+      for (const args of [
+        ["--space", "octo-org/9"],
+        ["--owner", "hubot"]
+      ]) {
+        const r = yield* cli(["inspect", newer, ...args, "--json"])
+        expect(r.code).toBe(1)
+        expect(r.stdout).toEqual([])
+        expect(r.stderr).toEqual([
+          expect.stringMatching(/^error: archive \S+new\.zip holds no (space octo-org\/9|owner hubot)$/)
+        ])
+      }
+    })
+  )
 
-  it("exits 2 for a --space that is not OWNER/NUMBER, or given with --owner", async () => {
-    const bad = await runCli(["inspect", newer, "--space", "octo-org#2"])
-    expect(bad.code).toBe(2)
-    expect(bad.stderr).toEqual(["error: --space octo-org#2: expected OWNER/NUMBER"])
-    const both = await runCli(["inspect", newer, "--space", "octo-org/2", "--owner", "mona"])
-    expect(both.code).toBe(2)
-    expect(both.stderr).toEqual(["error: --space and --owner cannot be combined"])
-  })
+  it.live("exits 2 for a --space that is not OWNER/NUMBER, or given with --owner", () =>
+    Effect.gen(function* () {
+      const bad = yield* cli(["inspect", newer, "--space", "octo-org#2"])
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toEqual(["error: --space octo-org#2: expected OWNER/NUMBER"])
+      const both = yield* cli(["inspect", newer, "--space", "octo-org/2", "--owner", "mona"])
+      expect(both.code).toBe(2)
+      expect(both.stderr).toEqual(["error: --space and --owner cannot be combined"])
+    })
+  )
 })
 
 describe("spaces-vault diff", () => {
-  it("shows the old and new values of changed texts, the instructions as a unified diff", async () => {
-    const r = await runCli(["diff", older, newer])
-    expect(r.code).toBe(0)
-    expect(r.stdout[0]).toContain(
-      [
-        "changed (1):",
-        "  octo-org/2  Space 2",
-        '      description: null -> "On-call runbooks"',
-        "      general_instructions:",
-        "        @@ -1,1 +1,2 @@",
-        "         Answer in English.",
-        "        +Cite the runbook."
-      ].join("\n")
-    )
-    const j = await runCli(["diff", older, newer, "--json"])
-    expect(j.json().changed).toEqual([
-      {
-        owner: "octo-org",
-        number: 2,
-        name: "Space 2",
-        changes: ["description", "general_instructions"],
-        texts: [
-          { field: "description", old: null, new: "On-call runbooks" },
-          {
-            field: "general_instructions",
-            old: "Answer in English.",
-            new: "Answer in English.\nCite the runbook.",
-            diff: "@@ -1,1 +1,2 @@\n Answer in English.\n+Cite the runbook."
-          }
-        ]
-      }
-    ])
-  })
+  it.live("shows the old and new values of changed texts, the instructions as a unified diff", () =>
+    Effect.gen(function* () {
+      const r = yield* cli(["diff", older, newer])
+      expect(r.code).toBe(0)
+      expect(r.stdout[0]).toContain(
+        [
+          "changed (1):",
+          "  octo-org/2  Space 2",
+          '      description: null -> "On-call runbooks"',
+          "      general_instructions:",
+          "        @@ -1,1 +1,2 @@",
+          "         Answer in English.",
+          "        +Cite the runbook."
+        ].join("\n")
+      )
+      const j = yield* cli(["diff", older, newer, "--json"])
+      expect(j.json().changed).toEqual([
+        {
+          owner: "octo-org",
+          number: 2,
+          name: "Space 2",
+          changes: ["description", "general_instructions"],
+          texts: [
+            { field: "description", old: null, new: "On-call runbooks" },
+            {
+              field: "general_instructions",
+              old: "Answer in English.",
+              new: "Answer in English.\nCite the runbook.",
+              diff: "@@ -1,1 +1,2 @@\n Answer in English.\n+Cite the runbook."
+            }
+          ]
+        }
+      ])
+    })
+  )
 })
 
 describe("a damaged archive, through the commands", () => {
@@ -216,33 +227,37 @@ describe("a damaged archive, through the commands", () => {
   const entryData = (path: string) =>
     `entry spaces/octo-org/2.json of archive ${path} is damaged: its compressed data is corrupt; use the previous archive instead`
 
-  it("inspect and diff exit 1 with one sentence on stderr and nothing on stdout with --json", async () => {
-    const cases: Array<[ReadonlyArray<string>, string]> = [
-      [["inspect", truncated], tableOfContents(truncated)],
-      [["inspect", corrupt], entryData(corrupt)],
-      [["inspect", corrupt, "--space", "octo-org/2"], entryData(corrupt)],
-      [["diff", truncated, newer], tableOfContents(truncated)],
-      [["diff", older, corrupt], entryData(corrupt)]
-    ]
-    for (const [args, sentence] of cases) {
-      for (const json of [[], ["--json"]]) {
-        const r = await runCli([...args, ...json])
-        expect(r.code).toBe(1)
-        expect(r.stdout).toEqual([])
-        expect(r.stderr).toEqual([`error: ${sentence}`])
+  it.live("inspect and diff exit 1 with one sentence on stderr and nothing on stdout with --json", () =>
+    Effect.gen(function* () {
+      const cases: Array<[ReadonlyArray<string>, string]> = [
+        [["inspect", truncated], tableOfContents(truncated)],
+        [["inspect", corrupt], entryData(corrupt)],
+        [["inspect", corrupt, "--space", "octo-org/2"], entryData(corrupt)],
+        [["diff", truncated, newer], tableOfContents(truncated)],
+        [["diff", older, corrupt], entryData(corrupt)]
+      ]
+      for (const [args, sentence] of cases) {
+        for (const json of [[], ["--json"]]) {
+          const r = yield* cli([...args, ...json])
+          expect(r.code).toBe(1)
+          expect(r.stdout).toEqual([])
+          expect(r.stderr).toEqual([`error: ${sentence}`])
+        }
       }
-    }
-  })
-
-  it("verify exits 1 and names the damage in its report", async () => {
-    const cut = await runCli(["verify", truncated])
-    expect(cut.code).toBe(1)
-    expect(cut.stdout).toEqual([`FAILED: ${truncated}\n  - ${tableOfContents(truncated)}`])
-    const r = await runCli(["verify", corrupt, "--json"])
-    expect(r.code).toBe(1)
-    expect(r.json()).toMatchObject({
-      ok: false,
-      problems: ["entry spaces/octo-org/2.json is damaged: its compressed data is corrupt"]
     })
-  })
+  )
+
+  it.live("verify exits 1 and names the damage in its report", () =>
+    Effect.gen(function* () {
+      const cut = yield* cli(["verify", truncated])
+      expect(cut.code).toBe(1)
+      expect(cut.stdout).toEqual([`FAILED: ${truncated}\n  - ${tableOfContents(truncated)}`])
+      const r = yield* cli(["verify", corrupt, "--json"])
+      expect(r.code).toBe(1)
+      expect(r.json()).toMatchObject({
+        ok: false,
+        problems: ["entry spaces/octo-org/2.json is damaged: its compressed data is corrupt"]
+      })
+    })
+  )
 })
