@@ -250,6 +250,7 @@ describe("bundled programs", () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toContain("--once")
     expect(r.stdout).toMatch(/--config string +worker config file .*\(required\)\n/)
+    expect(r.stdout).toMatch(/\nEXAMPLES\n {2}# run on the config.s schedule\n {2}spaces-vault-worker --config /)
     expect(r.stdout).toMatch(/\nEXIT CODES\n {2}0 {2}done, or stopped by SIGTERM\/SIGINT\n/)
     expect(await run(worker, ["--version"])).toEqual({
       code: 0,

@@ -91,7 +91,17 @@ const command = Command.make(
       })
     )
 ).pipe(
-  Command.withDescription("Nightly spaces-vault exports on a cron schedule, with a lock, retention and a status file.")
+  Command.withDescription("Nightly spaces-vault exports on a cron schedule, with a lock, retention and a status file."),
+  Command.withExamples([
+    {
+      command: "spaces-vault-worker --config /etc/spaces-vault/worker.yaml",
+      description: "run on the config's schedule"
+    },
+    {
+      command: "spaces-vault-worker --config worker.yaml --once",
+      description: "one export now, for a CronJob, a systemd timer or GitHub Actions"
+    }
+  ])
 )
 
 export const exitCodes: ExitCodeTable = [
