@@ -41,3 +41,10 @@ export const cli = (
 
 /** A fresh temporary directory. */
 export const tmp = Effect.promise(() => mkdtemp(join(tmpdir(), "sv-cli-")))
+
+/** `cli` as a Promise, for async tests not yet written as `it.live` Effects. */
+export const runCli = (
+  args: ReadonlyArray<string>,
+  env: Record<string, string | undefined> = {},
+  options?: CliOptions
+) => Effect.runPromise(cli(args, env, options))
