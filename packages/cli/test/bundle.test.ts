@@ -251,7 +251,9 @@ describe("bundled programs", () => {
     expect(r.stdout).toContain("--once")
     expect(r.stdout).toMatch(/--config string +worker config file .*\(required\)\n/)
     expect(r.stdout).toMatch(/\nEXAMPLES\n {2}# run on the config.s schedule\n {2}spaces-vault-worker --config /)
-    expect(r.stdout).toMatch(/\nEXIT CODES\n {2}0 {2}done, or stopped by SIGTERM\/SIGINT\n/)
+    expect(r.stdout).toMatch(
+      /\nEXIT CODES\n {2}0 {2}done, or the scheduler stopped by SIGTERM\/SIGINT\n[\s\S]* {2}130, 143 {2}a --once run/
+    )
     expect(await run(worker, ["--version"])).toEqual({
       code: 0,
       stdout: `spaces-vault-worker v${VERSION}\n`,
@@ -267,6 +269,6 @@ describe("bundled programs", () => {
       env: { INIT_CWD: sub, npm_package_name: "spaces-vault-workspace", npm_lifecycle_event: "worker" }
     })
     expect(r.code).toBe(2)
-    expect(JSON.parse(r.stdout).message).toMatch(new RegExp(`^config ${sub}/nosuch\\.yaml cannot be read`))
+    expect(r.stderr).toMatch(new RegExp(`^error: config ${sub}/nosuch\\.yaml cannot be read`))
   })
 })
