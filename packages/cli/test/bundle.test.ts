@@ -269,6 +269,6 @@ describe("bundled programs", () => {
       env: { INIT_CWD: sub, npm_package_name: "spaces-vault-workspace", npm_lifecycle_event: "worker" }
     })
     expect(r.code).toBe(2)
-    expect(r.stderr).toMatch(new RegExp(`^error: config ${sub}/nosuch\\.yaml cannot be read`))
+    expect(r.stderr).toMatch(new RegExp(`^error: config ${sub}/nosuch\\.yaml: cannot be read`))
   })
 })
