@@ -13,7 +13,7 @@ import { type DirectoryDiff, diffDirectory } from "@spaces-vault/core/archive/Di
 import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
 import { userPathArgument } from "@spaces-vault/program/UserPaths"
 import { Output } from "../Output.ts"
-import { jsonFlag } from "./shared.ts"
+import { jsonFlag, plural } from "./shared.ts"
 
 /** Numbers shown on an owner's line of unverified spaces before "and N more". */
 const UNVERIFIED_SHOWN = 10
@@ -39,8 +39,7 @@ const unverifiedLines = (items: ReadonlyArray<UnverifiedSpace>): ReadonlyArray<s
   return [...groups.values()].map(({ owner, reason, numbers }) => {
     const shown = numbers.slice(0, UNVERIFIED_SHOWN).map((n) => `#${n}`)
     const more = numbers.length > UNVERIFIED_SHOWN ? ` and ${numbers.length - UNVERIFIED_SHOWN} more` : ""
-    const count = numbers.length === 1 ? "1 space" : `${numbers.length} spaces`
-    return `  ${owner}: ${count} (${shown.join(", ")}${more}): ${reason}`
+    return `  ${owner}: ${plural(numbers.length, "space")} (${shown.join(", ")}${more}): ${reason}`
   })
 }
 
