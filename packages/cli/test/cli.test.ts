@@ -525,7 +525,7 @@ describe("spaces-vault help", () => {
       assert.notInclude((yield* cli(["replay", "--help"])).stdout[0]!, "(required)")
       assert.match(
         (yield* cli(["diff", "--help"])).stdout[0]!,
-        /ARGUMENTS\n {2}old string +the older archive\n {2}new string +the newer/
+        /ARGUMENTS\n {2}old string +the older archive.*\n {2}new string +the newer archive \(optional\)\n/
       )
     })
   )
