@@ -1,7 +1,7 @@
 // Runs one export in its own process and reports its peak RSS: the benchmark's memory figure must not
 // include fakehub's state, which lives in the parent.
 import { Effect, Redacted } from "effect"
-import { org } from "@spaces-vault/core/domain/owner"
+import { org } from "@spaces-vault/core/domain/Owner"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
 import { defaultRetryOptions } from "@spaces-vault/core/github/RetryPolicy"

@@ -4,8 +4,8 @@
 // SIGTERM/SIGINT is an interrupted run: monitoring reads metrics, health and status.json, so both must show there.
 import { mkdir } from "node:fs/promises"
 import { Cause, Clock, Effect, Result, Schema } from "effect"
-import { isoTime as iso } from "@spaces-vault/core/domain/canonical"
-import { ownerList } from "@spaces-vault/core/domain/owner"
+import { isoTime as iso } from "@spaces-vault/core/domain/Canonical"
+import { ownerList } from "@spaces-vault/core/domain/Owner"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import type { ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import type { GitHubClient } from "@spaces-vault/core/github/GitHubClient"

@@ -1,8 +1,8 @@
 // `spaces-vault export`: back up every space of the given orgs and users into one archive.
 import { Clock, Duration, Effect, FileSystem, Fiber, Option, Result, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
-import { ownerList } from "@spaces-vault/core/domain/owner"
-import type { OwnerKind } from "@spaces-vault/core/domain/owner"
+import { ownerList } from "@spaces-vault/core/domain/Owner"
+import type { OwnerKind } from "@spaces-vault/core/domain/Owner"
 import type { ExportError } from "@spaces-vault/core/export/ExportError"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import type { ExportProgress, ExportSummary } from "@spaces-vault/core/export/ExportTypes"

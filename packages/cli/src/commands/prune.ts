@@ -3,7 +3,7 @@
 import { DateTime, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { pruneArchives, type PruneResult } from "@spaces-vault/core/retention/Prune"
-import { isoTime } from "@spaces-vault/core/domain/canonical"
+import { isoTime } from "@spaces-vault/core/domain/Canonical"
 import { type ArchiveInfo, policyOf } from "@spaces-vault/core/retention/Retention"
 import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
 import { userPathArgument } from "@spaces-vault/program/UserPaths"

@@ -1,7 +1,7 @@
 // `spaces-vault replay ARCHIVE`: restore spaces into their original owners, or migrate them with --to.
 import { Config, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { isLogin, org, user, type Owner } from "@spaces-vault/core/domain/owner"
+import { isLogin, org, user, type Owner } from "@spaces-vault/core/domain/Owner"
 import { loadMaps, type MapFileError } from "@spaces-vault/core/replay/MapFiles"
 import { type ReplayError, replayArchive, type ReplaySummary } from "@spaces-vault/core/replay/Replay"
 import { estimateSeconds } from "@spaces-vault/core/replay/ReplayPlan"

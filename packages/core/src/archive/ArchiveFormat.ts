@@ -2,8 +2,8 @@
 // Readers decode any supported version and upgrade it to the current in-memory shape, so a format-2 reader
 // only adds a migration step from 1 to 2.
 import { Schema } from "effect"
-import { OwnerKind } from "../domain/owner.ts"
-import { Collaborator, Space } from "../domain/space.ts"
+import { OwnerKind } from "../domain/Owner.ts"
+import { Collaborator, Space } from "../domain/Space.ts"
 
 export const CURRENT_FORMAT_VERSION = 1 as const
 export const TOOL_NAME = "spaces-vault"

@@ -1,8 +1,8 @@
 // `inspect`: what an archive holds, for people. The inventory of its owners and spaces (optionally of some owners
 // only), or one space in full: its texts, its resources with the repositories they name, and its collaborators.
 import { Effect, Schema, Stream } from "effect"
-import { sameLogin } from "../domain/owner.ts"
-import { isTeamCollaborator, isUserCollaborator, type Collaborator, type Resource } from "../domain/space.ts"
+import { sameLogin } from "../domain/Owner.ts"
+import { isTeamCollaborator, isUserCollaborator, type Collaborator, type Resource } from "../domain/Space.ts"
 import { FailureScope, type Manifest, type RepositoryIndex, spaceEntryPath } from "./ArchiveFormat.ts"
 import type { ArchiveError } from "./ArchiveError.ts"
 import { openArchive } from "./ArchiveReader.ts"

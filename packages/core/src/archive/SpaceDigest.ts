@@ -3,8 +3,8 @@
 // archive, so texts are hashed and the resource and collaborator tables are kept as one string each (~0.4 KB per
 // space instead of ~1 KB as objects), turned back into tables only for a space that changed.
 import { createHash } from "node:crypto"
-import { canonicalJson as canonical } from "../domain/canonical.ts"
-import { isTeamCollaborator, isUserCollaborator } from "../domain/space.ts"
+import { canonicalJson as canonical } from "../domain/Canonical.ts"
+import { isTeamCollaborator, isUserCollaborator } from "../domain/Space.ts"
 import type { ArchivedSpace } from "./ArchiveFormat.ts"
 
 export interface SpaceDigest {

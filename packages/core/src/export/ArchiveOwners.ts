@@ -3,8 +3,8 @@
 // (free) and are copied from the earlier archive. `exportSpaces` (ExportSpaces.ts) is the entry that wires it to files.
 import { DateTime, Effect, Stream } from "effect"
 import { FailureScope, type ManifestOwner, type RepositoryIndex, type SpaceEtags } from "../archive/ArchiveFormat.ts"
-import type { Owner, OwnerKind } from "../domain/owner.ts"
-import type { SpaceListItem } from "../domain/space.ts"
+import type { Owner, OwnerKind } from "../domain/Owner.ts"
+import type { SpaceListItem } from "../domain/Space.ts"
 import { GitHubClient, type Conditional } from "../github/GitHubClient.ts"
 import type { GitHubError } from "../github/GitHubError.ts"
 import { abortOnUnauthorized, ExportError } from "./ExportError.ts"

@@ -1,7 +1,7 @@
 // Why an export wrote no archive: one error whose reason says what happened, with the message derived from it.
 // Core words only; the CLI adds its flags (`--since`, `--user`) when it renders a reason.
 import { Schema } from "effect"
-import { OwnerKind } from "../domain/owner.ts"
+import { OwnerKind } from "../domain/Owner.ts"
 import type { GitHubError } from "../github/GitHubError.ts"
 
 /** GitHub rejected the token: every request that follows would fail too. */

@@ -1,5 +1,5 @@
 // The export's inputs and its summary: what the CLI and the worker pass in and render.
-import type { Owner, OwnerKind } from "../domain/owner.ts"
+import type { Owner, OwnerKind } from "../domain/Owner.ts"
 
 export interface ExportOptions {
   readonly owners: ReadonlyArray<Owner>

@@ -1,7 +1,7 @@
 // One owner's bookkeeping during an export: what was listed, archived, failed and vanished, and what it comes to
 // at the end — the manifest's record, the summary's line, and whether the owner could be read at all.
 import { describeFailure, FailureScope, type ManifestOwner, type OwnerFailure } from "../archive/ArchiveFormat.ts"
-import type { Owner, OwnerKind } from "../domain/owner.ts"
+import type { Owner, OwnerKind } from "../domain/Owner.ts"
 import type { TokenKind } from "../github/GitHubClient.ts"
 import type { GitHubError } from "../github/GitHubError.ts"
 import { kindWord, type OwnerNotRead } from "./ExportError.ts"

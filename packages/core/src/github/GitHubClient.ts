@@ -2,8 +2,8 @@
 // rate-limited and paced. Layers: `layer` (over HTTP), `layerConfig` (from Config), `layerNoDeps` (over a given
 // Transport) and `layerTest` (a double that dies on any method a test did not set up).
 import { Context, Effect, Layer, Stream } from "effect"
-import type { Owner } from "../domain/owner.ts"
-import type { Collaborator, CollaboratorRole, Repository, Space, SpaceInput, SpaceListItem } from "../domain/space.ts"
+import type { Owner } from "../domain/Owner.ts"
+import type { Collaborator, CollaboratorRole, Repository, Space, SpaceInput, SpaceListItem } from "../domain/Space.ts"
 import { makeGitHubClient } from "./GitHubClientLive.ts"
 import { loadClientOptions, type ConfigOverrides, type GitHubClientOptions } from "./GitHubConfig.ts"
 import type { GitHubError } from "./GitHubError.ts"

@@ -1,8 +1,8 @@
 // The live GitHub client: each endpoint as a typed route through the RequestExecutor (gate, retries, pauses),
 // decoded with the domain Schemas. Conditional GETs send If-None-Match and map 304 to NotModified.
 import { Effect, Redacted, Schema } from "effect"
-import type { Owner } from "../domain/owner.ts"
-import { Collaborator, Repository, Space, SpaceListItem, type SpaceInput } from "../domain/space.ts"
+import type { Owner } from "../domain/Owner.ts"
+import { Collaborator, Repository, Space, SpaceListItem, type SpaceInput } from "../domain/Space.ts"
 import type { GitHubClientShape } from "./GitHubClient.ts"
 import type { GitHubClientOptions } from "./GitHubConfig.ts"
 import { GitHubError } from "./GitHubError.ts"

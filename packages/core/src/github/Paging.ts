@@ -1,7 +1,7 @@
 // Link-header paging: every page of a list as a Stream, following GitHub's rel="next" URL verbatim (never one of
 // another host), and the collaborators list read to its end should GitHub page it.
 import { Effect, Option, type Schema, Stream } from "effect"
-import type { Collaborator } from "../domain/space.ts"
+import type { Collaborator } from "../domain/Space.ts"
 import type { Conditional } from "./GitHubClient.ts"
 import { GitHubError } from "./GitHubError.ts"
 import { nextLink } from "./Link.ts"

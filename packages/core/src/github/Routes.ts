@@ -1,6 +1,6 @@
 // Routes of the REST API as octokit templates ("GET /orgs/{org}/copilot-spaces"), and the paths they name: the
 // owner's half of a Copilot Spaces route, and the path an error reports (never a host, a query or a token).
-import type { Owner } from "../domain/owner.ts"
+import type { Owner } from "../domain/Owner.ts"
 
 /** "GET" of "GET /orgs/{org}". */
 export const methodOf = (route: string): string => route.slice(0, route.indexOf(" "))

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto"
 import { readFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Effect, Schema } from "effect"
-import type { Owner } from "../domain/owner.ts"
+import type { Owner } from "../domain/Owner.ts"
 import { writeJsonAtomic } from "../runtime/AtomicFile.ts"
 import { errorText } from "../runtime/ErrorText.ts"
 

@@ -2,7 +2,7 @@
 // an explicit map entry, which wins), teams by slug, users by login. What cannot be carried over is returned item
 // by item as `unmapped`, never dropped silently; the renames it applied are returned too, for the plan to show.
 import type { ArchivedSpace, RepositoryIndex } from "../archive/ArchiveFormat.ts"
-import type { Owner } from "../domain/owner.ts"
+import type { Owner } from "../domain/Owner.ts"
 import {
   isBaseRole,
   isCollaboratorRole,
@@ -15,7 +15,7 @@ import {
   type CollaboratorRole,
   type ResourceInput,
   type ResourceType
-} from "../domain/space.ts"
+} from "../domain/Space.ts"
 import type { Maps } from "./MapFiles.ts"
 
 export interface UnmappedItem {

@@ -1,7 +1,7 @@
 // Carries out a replay plan through the GitHub client (which paces writes and shares the rate-limit gate),
 // recording every step in the journal. One space failing does not stop the others.
 import { Effect } from "effect"
-import type { Owner } from "../domain/owner.ts"
+import type { Owner } from "../domain/Owner.ts"
 import { GitHubClient } from "../github/GitHubClient.ts"
 import type { GitHubError } from "../github/GitHubError.ts"
 import type { Journal, JournalError, JournalSource } from "./Journal.ts"

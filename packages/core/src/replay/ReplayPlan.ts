@@ -2,16 +2,16 @@
 // archive, skip it, or stop — from the remapped space, the conflict policy and strict mode — and what a dry run
 // reports for it. An update uses the nested resources_attributes semantics: `id` + `_destroy` deletes, no `id`
 // creates; unchanged resources stay.
-import { canonicalJson as canonical } from "../domain/canonical.ts"
-import type { Collaborator, Resource, Space } from "../domain/space.ts"
+import { canonicalJson as canonical } from "../domain/Canonical.ts"
+import type { Collaborator, Resource, Space } from "../domain/Space.ts"
 import {
   collaboratorKey,
   isResourceType,
   isTeamCollaborator,
   isUserCollaborator,
   uploadOnlyResourceTypes
-} from "../domain/space.ts"
-import type { Owner } from "../domain/owner.ts"
+} from "../domain/Space.ts"
+import type { Owner } from "../domain/Owner.ts"
 import type { JournalEntry } from "./Journal.ts"
 import { desiredCollaboratorKey, type DesiredCollaborator, type DesiredResource, type RemappedSpace } from "./Remap.ts"
 

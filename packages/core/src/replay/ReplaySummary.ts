@@ -1,6 +1,6 @@
 // The result of a replay, built space by space: what was (in a dry run, would be) created, updated, skipped or
 // failed; what could not be carried over; notes; the renames applied; and the writes sent (or planned).
-import type { Owner } from "../domain/owner.ts"
+import type { Owner } from "../domain/Owner.ts"
 import type { AppliedMapping, UnmappedItem } from "./Remap.ts"
 import {
   type FailureKind,

@@ -2,7 +2,7 @@
 // selected spaces need (looked up once per distinct name), and a matched space in full when an update needs it.
 import { Effect, Stream } from "effect"
 import type { ArchivedSpace, RepositoryIndex } from "../archive/ArchiveFormat.ts"
-import type { Owner } from "../domain/owner.ts"
+import type { Owner } from "../domain/Owner.ts"
 import { GitHubClient } from "../github/GitHubClient.ts"
 import type { GitHubError } from "../github/GitHubError.ts"
 import type { Maps } from "./MapFiles.ts"

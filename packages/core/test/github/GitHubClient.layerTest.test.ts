@@ -1,7 +1,7 @@
 // GitHubClient.layerTest: the methods a test gives, and a loud death naming any other member it reaches.
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Stream } from "effect"
-import { org } from "../../src/domain/owner.ts"
+import { org } from "../../src/domain/Owner.ts"
 import { GitHubClient } from "../../src/github/GitHubClient.ts"
 
 const defectMessage = <A, E>(exit: Exit.Exit<A, E>): string => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { org } from "../../src/domain/owner.ts"
+import { org } from "../../src/domain/Owner.ts"
 import { GitHubClient } from "../../src/github/GitHubClient.ts"
 import { TransportFailure } from "../../src/github/Transport.ts"
 import { ok, scripted, space, status } from "./scripted.ts"

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Duration, Effect, Fiber, Layer, Logger, Stream } from "effect"
 import { TestClock } from "effect/testing"
-import { org } from "../../src/domain/owner.ts"
+import { org } from "../../src/domain/Owner.ts"
 import { GitHubClient } from "../../src/github/GitHubClient.ts"
 import { Transport, TransportFailure, type TransportRequest } from "../../src/github/Transport.ts"
 import { ok, options, scripted, space, status } from "./scripted.ts"

@@ -1,6 +1,6 @@
 // Route templates and the paths they name: what errors report and what the rate gate counts per endpoint.
 import { assert, describe, it } from "@effect/vitest"
-import { org, user } from "../../src/domain/owner.ts"
+import { org, user } from "../../src/domain/Owner.ts"
 import { methodOf, ownerParams, ownerRoute, pathOf, spaceParams } from "../../src/github/Routes.ts"
 
 describe("Routes", () => {

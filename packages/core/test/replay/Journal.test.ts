@@ -4,7 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { org, user } from "../../src/domain/owner.ts"
+import { org, user } from "../../src/domain/Owner.ts"
 import { journalPath, legacyJournalPath, openJournal } from "../../src/replay/Journal.ts"
 
 const scratch = Effect.promise(() => mkdtemp(join(tmpdir(), "sv-journal-")))

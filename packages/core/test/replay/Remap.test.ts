@@ -1,7 +1,7 @@
 // Remap on plain data: no GitHub, no files.
 import { assert, describe, it } from "@effect/vitest"
 import type { ArchivedSpace } from "../../src/archive/ArchiveFormat.ts"
-import { user } from "../../src/domain/owner.ts"
+import { user } from "../../src/domain/Owner.ts"
 import { emptyMaps } from "../../src/replay/MapFiles.ts"
 import { mapSlug, remapSpace } from "../../src/replay/Remap.ts"
 import { planSpace } from "../../src/replay/ReplayPlan.ts"

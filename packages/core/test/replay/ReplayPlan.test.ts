@@ -1,7 +1,7 @@
 // ReplayPlan on plain data: matching what exists, planning, what a dry run reports, and the write estimate.
 import { assert, describe, it } from "@effect/vitest"
-import { org } from "../../src/domain/owner.ts"
-import type { Space } from "../../src/domain/space.ts"
+import { org } from "../../src/domain/Owner.ts"
+import type { Space } from "../../src/domain/Space.ts"
 import { emptyMaps } from "../../src/replay/MapFiles.ts"
 import { remapSpace } from "../../src/replay/Remap.ts"
 import {

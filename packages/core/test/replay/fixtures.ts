@@ -1,6 +1,6 @@
 // One archived space and a target directory, as plain data, for the pure replay tests.
 import type { ArchivedSpace } from "../../src/archive/ArchiveFormat.ts"
-import { org } from "../../src/domain/owner.ts"
+import { org } from "../../src/domain/Owner.ts"
 import type { TargetDirectory } from "../../src/replay/Remap.ts"
 
 export const archived = {

@@ -1,7 +1,7 @@
 // Owners as the command line and the worker's config give them: checked and de-duplicated before any request.
 import { Result } from "effect"
 import { describe, expect, it } from "vitest"
-import { isLogin, org, ownerList, user } from "../../src/domain/owner.ts"
+import { isLogin, org, ownerList, user } from "../../src/domain/Owner.ts"
 
 describe("ownerList", () => {
   it("keeps each owner once, in the order given, whatever the case of a repeat", () => {
