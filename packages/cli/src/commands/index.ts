@@ -2,6 +2,7 @@
 import { diffCommand } from "./diff.ts"
 import { exportCommand } from "./export.ts"
 import { inspectCommand } from "./inspect.ts"
+import { keygenCommand } from "./keygen.ts"
 import { pruneCommand } from "./prune.ts"
 import { replayCommand } from "./replay.ts"
 import { verifyCommand } from "./verify.ts"
@@ -12,5 +13,6 @@ export const commands = [
   inspectCommand,
   diffCommand,
   replayCommand,
-  pruneCommand
+  pruneCommand,
+  keygenCommand
 ] as const
