@@ -2,7 +2,7 @@
 // lines), read as `age -i` reads them. Keys stay Redacted, and no error ever quotes a line of such a file.
 import { readFile } from "node:fs/promises"
 import { Decrypter, identityToRecipient } from "age-encryption"
-import { Effect, Redacted } from "effect"
+import { Config, Effect, Option, Redacted } from "effect"
 import { errorText } from "../runtime/ErrorText.ts"
 import { CryptoError } from "./CryptoError.ts"
 
@@ -80,3 +80,24 @@ export const readIdentityFile = (path: string): Effect.Effect<ReadonlyArray<Iden
 /** Every identity of every file, in order (a reader tries each on every entry, as `age -d -i A -i B` does). */
 export const readIdentityFiles = (paths: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<Identity>, CryptoError> =>
   Effect.forEach(paths, readIdentityFile).pipe(Effect.map((sets) => sets.flat()))
+
+/** Names an identity file for runs given none explicitly (a path, never a key: secrets stay in files). */
+export const IDENTITY_FILE_VARIABLE = "SPACES_VAULT_IDENTITY_FILE"
+
+/**
+ * The identity files to read: those given explicitly, else the one SPACES_VAULT_IDENTITY_FILE names (read through
+ * Config, so tests and the worker supply it without process.env), else none.
+ */
+export const identityFilePaths = (given: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<string>> =>
+  given.length > 0
+    ? Effect.succeed(given)
+    : Config.option(Config.String(IDENTITY_FILE_VARIABLE)).pipe(
+        Effect.map((path) =>
+          Option.match(
+            Option.filter(path, (p) => p.trim() !== ""),
+            { onNone: () => [], onSome: (p) => [p] }
+          )
+        ),
+        // An unset or unreadable variable means "no identity file named": the caller says that none was given.
+        Effect.orElseSucceed(() => [])
+      )

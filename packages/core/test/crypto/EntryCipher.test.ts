@@ -1,9 +1,9 @@
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import { ConfigProvider, Effect, Redacted } from "effect"
 import { isConfigProblem } from "../../src/crypto/CryptoError.ts"
 import { encryptedEntryName, entryDecrypter, entryEncrypter } from "../../src/crypto/EntryCipher.ts"
-import { parseIdentitiesText, readIdentityFiles } from "../../src/crypto/Identities.ts"
+import { identityFilePaths, parseIdentitiesText, readIdentityFiles } from "../../src/crypto/Identities.ts"
 import { recipientSet } from "../../src/crypto/Recipients.ts"
 import { bytes, newKey, scratch, text, type TestKey, writeText } from "./keys.ts"
 
@@ -25,6 +25,8 @@ describe("EntryCipher", () => {
         assert.deepStrictEqual(opened, space)
       }
       assert.strictEqual(encryptedEntryName("repositories.json"), "repositories.json.age")
+      const empty = yield* enc.encrypt(new Uint8Array(0))
+      assert.strictEqual((yield* entryDecrypter(yield* identitiesOf(online)).decrypt("empty.age", empty)).length, 0)
     })
   )
 
@@ -143,6 +145,20 @@ describe("identity files", () => {
       const path = join(yield* scratch, "gone.txt")
       const error = yield* Effect.flip(readIdentityFiles([path]))
       assert.strictEqual(error.message, `${path} cannot be read: no such file or directory`)
+    })
+  )
+})
+
+describe("identityFilePaths", () => {
+  const withEnv = (env: Record<string, string>) =>
+    Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env)))
+  it.effect("files given win; else SPACES_VAULT_IDENTITY_FILE names one; else none", () =>
+    Effect.gen(function* () {
+      const env = { SPACES_VAULT_IDENTITY_FILE: "/keys/restore.key" }
+      assert.deepStrictEqual(yield* identityFilePaths(["a.key", "b.key"]).pipe(withEnv(env)), ["a.key", "b.key"])
+      assert.deepStrictEqual(yield* identityFilePaths([]).pipe(withEnv(env)), ["/keys/restore.key"])
+      assert.deepStrictEqual(yield* identityFilePaths([]).pipe(withEnv({ SPACES_VAULT_IDENTITY_FILE: " " })), [])
+      assert.deepStrictEqual(yield* identityFilePaths([]).pipe(withEnv({})), [])
     })
   )
 })
