@@ -4,15 +4,18 @@ import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { isConfigProblem } from "@spaces-vault/core/crypto/CryptoError"
 import { generateIdentityFile } from "@spaces-vault/core/crypto/Keygen"
-import { RunFailed, UsageError } from "../ExitCode.ts"
+import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
+import { userPathFlag } from "@spaces-vault/program/UserPaths"
 import { Output } from "../Output.ts"
 import { jsonFlag } from "./shared.ts"
 
 export const keygenCommand = Command.make(
   "keygen",
   {
-    out: Flag.String("out").pipe(
-      Flag.withDescription("identity file to create (private, 0600); an existing file is never replaced")
+    out: userPathFlag(
+      Flag.String("out").pipe(
+        Flag.withDescription("identity file to create (private, 0600); an existing file is never replaced")
+      )
     ),
     json: jsonFlag
   },
@@ -35,5 +38,12 @@ export const keygenCommand = Command.make(
   Command.withDescription(
     "Create an age X25519 identity file (as age-keygen does) and print its recipient (age1…), the public key that " +
       "archives are encrypted to. Keep the file secret and backed up: without it, nothing encrypted to it opens."
-  )
+  ),
+  Command.withExamples([
+    {
+      command: "spaces-vault keygen --out ~/.config/spaces-vault/restore.key >> recipients.txt",
+      description: "a new key; its recipient added to a recipients file"
+    },
+    { command: "spaces-vault keygen --out offline.key --json", description: "the file and the recipient, as JSON" }
+  ])
 )
