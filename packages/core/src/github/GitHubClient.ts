@@ -6,6 +6,7 @@ import type { Owner } from "../domain/Owner.ts"
 import type { Collaborator, CollaboratorRole, Repository, Space, SpaceInput, SpaceListItem } from "../domain/Space.ts"
 import { makeGitHubClient } from "./GitHubClientLive.ts"
 import { loadClientOptions, type ConfigOverrides, type GitHubClientOptions } from "./GitHubConfig.ts"
+import type { Installation } from "./GitHubAuth.ts"
 import type { GitHubError } from "./GitHubError.ts"
 import type { TokenKind } from "./TokenKind.ts"
 import { Transport } from "./Transport.ts"
@@ -41,6 +42,12 @@ export interface RequestStats {
 export interface GitHubClientShape {
   readonly apiUrl: string
   readonly tokenKind: TokenKind
+  /** One personal token for everything, or a GitHub App (a token per installation). */
+  readonly authMode: "token" | "app"
+  /** The kind of token requests about `owner` carry. */
+  readonly tokenKindFor: (owner: Owner) => TokenKind
+  /** Every installation of the App (organizations and users); none with a personal token. */
+  readonly installations: Effect.Effect<ReadonlyArray<Installation>, GitHubError>
 
   /** Every space of an owner, following Link rel="next" (per_page 100). */
   readonly listSpaces: (owner: Owner) => Stream.Stream<SpaceListItem, GitHubError>
@@ -89,6 +96,10 @@ export interface GitHubClientShape {
 
   /** The budget the last response reported, if any response came yet. */
   readonly budget: Effect.Effect<RateBudget | undefined>
+  /** The budget requests about `owner` spend (its App installation's), as their last answer reported it. */
+  readonly budgetOf: (owner: Owner) => Effect.Effect<RateBudget | undefined>
+  /** When the requests about `owner` wait for a rate limit, until when (epoch ms). */
+  readonly pausedUntilOf: (owner: Owner) => Effect.Effect<number | undefined>
   readonly stats: Effect.Effect<RequestStats>
   /** When a rate-limit wait is in progress, until when (epoch ms); for progress displays. */
   readonly pausedUntil: Effect.Effect<number | undefined>
@@ -129,6 +140,9 @@ const testDouble = (partial: Partial<GitHubClientShape>): GitHubClientShape => {
   return {
     apiUrl: "https://api.github.com",
     tokenKind: "classic",
+    authMode: "token",
+    tokenKindFor: () => partial.tokenKind ?? "classic",
+    installations: Effect.succeed([]),
     listSpaces: () => Stream.die(new Error(notSetUp("listSpaces"))),
     getSpace: dies("getSpace"),
     listCollaborators: dies("listCollaborators"),
@@ -145,6 +159,8 @@ const testDouble = (partial: Partial<GitHubClientShape>): GitHubClientShape => {
     updateCollaborator: dies("updateCollaborator"),
     removeCollaborator: dies("removeCollaborator"),
     budget: Effect.die(new Error(notSetUp("budget"))),
+    budgetOf: () => partial.budget ?? Effect.die(new Error(notSetUp("budgetOf"))),
+    pausedUntilOf: () => partial.pausedUntil ?? Effect.die(new Error(notSetUp("pausedUntilOf"))),
     stats: Effect.die(new Error(notSetUp("stats"))),
     pausedUntil: Effect.die(new Error(notSetUp("pausedUntil"))),
     ...partial

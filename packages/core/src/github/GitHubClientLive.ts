@@ -7,6 +7,7 @@ import type { GitHubClientShape } from "./GitHubClient.ts"
 import type { GitHubClientOptions } from "./GitHubConfig.ts"
 import { GitHubError } from "./GitHubError.ts"
 import { allCollaborators, pagesFrom, type Paged } from "./Paging.ts"
+import { makeGitHubAuth, type GitHubAuth } from "./GitHubAuth.ts"
 import { makeRateGate, type Lane } from "./RateGate.ts"
 import { makeRequestExecutor, type RequestExecutor } from "./RequestExecutor.ts"
 import { methodOf, ownerParams, ownerRoute, pathOf, spaceParams } from "./Routes.ts"
@@ -75,13 +76,29 @@ export const makeGitHubClient = (options: GitHubClientOptions) =>
   Effect.gen(function* () {
     const transport = yield* Transport
     const gate = yield* makeRateGate(options)
-    const executor = yield* makeRequestExecutor(options, transport, gate)
+    const userToken = Redacted.value(options.token) === "" ? undefined : options.token
+    // The auth sends the App's own requests through the executor it serves: built once both exist.
+    let auth: GitHubAuth | undefined
+    const executor = yield* makeRequestExecutor(options, transport, gate, (owner) => auth!.credentialFor(owner))
+    auth = makeGitHubAuth(userToken, options.app, (request) => executor.execute("read", request))
+    const authOf = auth
     const origin = new URL(options.apiUrl).origin
     const [get, call, send] = [conditional(executor), decoded(executor), done(executor)]
 
     const client: GitHubClientShape = {
       apiUrl: options.apiUrl,
-      tokenKind: tokenKindOf(Redacted.value(options.token)),
+      tokenKind: options.app === undefined ? tokenKindOf(Redacted.value(options.token)) : "app-installation",
+      authMode: authOf.mode,
+      tokenKindFor: authOf.tokenKindFor,
+      installations: authOf.installations,
+      budgetOf: (owner) => {
+        const key = authOf.budgetFor(owner)
+        return key === undefined ? Effect.succeed(undefined) : gate.budgetOf(key)
+      },
+      pausedUntilOf: (owner) => {
+        const key = authOf.budgetFor(owner)
+        return key === undefined ? gate.pausedUntil : gate.pausedUntilOf(key)
+      },
       listSpaces: (owner) => {
         const route = `GET ${ownerRoute(owner, "")}`
         const start = { route, params: { ...ownerParams(owner), per_page: 100 } }

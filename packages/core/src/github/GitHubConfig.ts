@@ -1,6 +1,7 @@
 // Settings of the GitHub client, read once when its layer is built: token from GH_TOKEN else GITHUB_TOKEN
 // (as the gh CLI does), API URL from the caller (a flag) else GITHUB_API_URL else https://api.github.com.
 import { Config, Duration, Effect, Option, Redacted, Result, Schema } from "effect"
+import type { AppCredentials } from "./GitHubAuth.ts"
 import { githubSecondaryLimits, type RateGateOptions } from "./RateGate.ts"
 import { defaultRetryOptions, type RetryOptions } from "./RetryPolicy.ts"
 
@@ -12,7 +13,13 @@ export class GitHubConfigError extends Schema.TaggedError<GitHubConfigError>()("
 
 export interface GitHubClientOptions extends RetryOptions, RateGateOptions {
   readonly apiUrl: string
+  /**
+   * The personal token: every request's, or with `app` only users' own spaces' (which installation tokens cannot
+   * read); blank for none.
+   */
   readonly token: Redacted.Redacted<string>
+  /** Authenticate as this GitHub App: each organization's requests carry its installation's token. */
+  readonly app?: AppCredentials | undefined
   readonly userAgent: string
 }
 

@@ -34,6 +34,22 @@ export const WaitTooLong = Schema.TaggedStruct("WaitTooLong", {
   why: Schema.String,
   maxWaitMs: Schema.Number
 })
+/** The GitHub App is not installed on the account (or its installation is suspended): nothing to read with it. */
+export const NotInstalled = Schema.TaggedStruct("NotInstalled", { account: Schema.String, suspended: Schema.Boolean })
+/**
+ * The App's installation on `account` was not granted `permission` (GitHub's title, e.g. "Copilot Spaces") with
+ * at least `access`: the request was not sent, since GitHub would refuse it or, for membership checks, answer as
+ * if real members were not members.
+ */
+export const MissingPermission = Schema.TaggedStruct("MissingPermission", {
+  account: Schema.String,
+  permission: Schema.String,
+  access: Schema.Literals(["read", "write"])
+})
+/** A user's own spaces, with App credentials and no personal token: installation tokens cannot read them. */
+export const NeedsUserToken = Schema.TaggedStruct("NeedsUserToken", { account: Schema.String })
+/** GitHub refused the App's JWT: a wrong App id, or a key that is not the App's. */
+export const AppRejected = Schema.TaggedStruct("AppRejected", {})
 /** Any other status we did not expect (e.g. 400 for an unsupported API version). */
 export const UnexpectedStatus = Schema.TaggedStruct("UnexpectedStatus", {})
 /** GitHub answered 2xx with a body that does not match the documented schema. */
@@ -50,7 +66,11 @@ export const GitHubErrorReason = Schema.Union([
   Unreachable,
   WaitTooLong,
   UnexpectedStatus,
-  InvalidResponse
+  InvalidResponse,
+  NotInstalled,
+  MissingPermission,
+  NeedsUserToken,
+  AppRejected
 ])
 export type GitHubErrorReason = typeof GitHubErrorReason.Type
 
@@ -93,6 +113,16 @@ export class GitHubError extends Schema.TaggedError<GitHubError>()("GitHubError"
         return `${where} answered with unexpected status ${this.status ?? "?"}${said}`
       case "InvalidResponse":
         return `${where} returned a response that does not match GitHub's documented schema: ${r.detail}`
+      case "NotInstalled":
+        return r.suspended
+          ? `the GitHub App's installation on ${r.account} is suspended: an owner of ${r.account} must unsuspend it`
+          : `the GitHub App is not installed on ${r.account}: an owner of ${r.account} must install it${said}`
+      case "MissingPermission":
+        return `the GitHub App's installation on ${r.account} lacks the "${r.permission}" permission (${r.access}), which ${where} needs: grant it in the App's settings and have ${r.account} accept it`
+      case "NeedsUserToken":
+        return `${r.account}'s own spaces cannot be read with a GitHub App installation token: set GH_TOKEN to a classic personal access token of ${r.account} (GITHUB_TOKEN is not used with App credentials)`
+      case "AppRejected":
+        return `GitHub rejected the App's credentials for ${where}: check the App id and that the private key is the App's${said}`
     }
   }
 }

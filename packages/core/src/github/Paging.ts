@@ -5,9 +5,9 @@ import type { Collaborator } from "../domain/Space.ts"
 import type { Conditional } from "./GitHubClient.ts"
 import { GitHubError } from "./GitHubError.ts"
 import { nextLink } from "./Link.ts"
-import type { RequestExecutor } from "./RequestExecutor.ts"
+
 import { pathOf } from "./Routes.ts"
-import type { TransportRequest } from "./Transport.ts"
+import type { ExecutorRequest as TransportRequest, RequestExecutor } from "./RequestExecutor.ts"
 
 /** A conditional answer with its Link header, for the lists that may have more pages. */
 export type Paged<A> =

@@ -1,5 +1,7 @@
 // The one gate every request of the process passes: a cap on concurrent requests, a write lane that lets
-// POST/PUT/DELETE out one at a time and spaced apart, and a shared pause — when GitHub says "wait", every fiber waits, not just the one told.
+// POST/PUT/DELETE out one at a time and spaced apart, and shared pauses — when GitHub says "wait", every fiber waits,
+// not just the one told. A secondary limit pauses every request; a primary limit pauses only the requests that spend
+// the same budget (one token's, e.g. one App installation's), so one org spending its budget never stops the others.
 // https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
 import { Clock, Duration, Effect, Ref, Schema, Semaphore } from "effect"
 import type { RateBudget } from "./GitHubClient.ts"
@@ -45,37 +47,68 @@ const NEW_PAUSE_MS = 60_000
 
 export const githubSecondaryLimits = { pointsPerMinute: 900, contentPerMinute: 80, contentPerHour: 500 } as const
 
+/**
+ * Whose primary budget a request spends: one per token holder. `key` is stable (e.g. "token", "installation:42");
+ * `label` names it in log lines ("octo-org's installation"), undefined when the process has a single budget.
+ */
+export interface BudgetKey {
+  readonly key: string
+  readonly label?: string | undefined
+}
+
+/** The budget of a process with one token: every request spends it. */
+export const singleBudget: BudgetKey = { key: "token" }
+
+/** The pause every request waits for (secondary limits, and `pauseUntil` without a budget). */
+const EVERY = "*"
+
 export interface RateGate {
   /**
    * Runs `send` once the pause is over and the endpoint's points budget allows it, holding one concurrency
    * permit. Writes also wait their turn in the write lane (one in flight, each leaving at least
    * 60000 / writesPerMinute ms after the previous one) and for the content-creation budget.
    * `endpoint` is "METHOD /path/{template}". Fails with PauseTooLong, without sending, when the pause in force
-   * ends later than `maxWait` from now.
+   * ends later than `maxWait` from now. `budget` (default: the single budget) picks the primary pause it waits for.
    */
   readonly run: <A, E, R>(
     lane: Lane,
     endpoint: string,
-    send: Effect.Effect<A, E, R>
+    send: Effect.Effect<A, E, R>,
+    budget?: BudgetKey
   ) => Effect.Effect<A, E | PauseTooLong, R>
-  /** Holds every request until `untilMs` (epoch ms). Pauses only ever extend; each is logged once. */
-  readonly pauseUntil: (untilMs: number, why: string) => Effect.Effect<void>
-  /** Records the x-ratelimit-* headers of an answer. */
-  readonly observe: (headers: Readonly<Record<string, string | undefined>>) => Effect.Effect<void>
+  /**
+   * Holds requests until `untilMs` (epoch ms): every request, or only those spending `budget` (a primary limit).
+   * Pauses only ever extend; each is logged once.
+   */
+  readonly pauseUntil: (untilMs: number, why: string, budget?: BudgetKey) => Effect.Effect<void>
+  /** Records the x-ratelimit-* headers of an answer, as the state of `budget` (default: the single budget). */
+  readonly observe: (headers: Readonly<Record<string, string | undefined>>, budget?: BudgetKey) => Effect.Effect<void>
+  /** The single budget (or the one named) as the last answer reported it. */
   readonly budget: Effect.Effect<RateBudget | undefined>
+  readonly budgetOf: (budget: BudgetKey) => Effect.Effect<RateBudget | undefined>
+  /** Until when requests of the single budget (or the one named) wait, every-request pauses included. */
   readonly pausedUntil: Effect.Effect<number | undefined>
+  readonly pausedUntilOf: (budget: BudgetKey) => Effect.Effect<number | undefined>
   readonly waits: Effect.Effect<number>
 }
 
 export const makeRateGate = (options: RateGateOptions) =>
   Effect.gen(function* () {
     const permits = yield* Semaphore.make(Math.max(1, options.concurrency))
-    const paused = yield* Ref.make({ until: 0, why: "" })
+    // Pauses by budget key; EVERY holds the pause all requests wait for. Read and written synchronously.
+    const paused = new Map<string, { readonly until: number; readonly why: string }>()
+    const pauseOf = (key: string) => paused.get(key) ?? { until: 0, why: "" }
+    /** The pause a request spending `key` waits for: the longer of its budget's and the every-request one. */
+    const pauseFor = (key: string) => {
+      const own = pauseOf(key)
+      const every = pauseOf(EVERY)
+      return own.until > every.until ? own : every
+    }
     const maxWaitMs = options.maxWait === undefined ? undefined : Duration.toMillis(options.maxWait)
     const writeLane = yield* Semaphore.make(1)
     // When the previous write left (epoch ms); -Infinity so the first write never waits.
     const lastWrite = yield* Ref.make(Number.NEGATIVE_INFINITY)
-    const budget = yield* Ref.make<RateBudget | undefined>(undefined)
+    const budgets = new Map<string, RateBudget>()
     const waits = yield* Ref.make(0)
     const minute = 60_000 * (options.timeScale ?? 1)
     const writeInterval = options.writesPerMinute > 0 ? minute / options.writesPerMinute : 0
@@ -101,16 +134,17 @@ export const makeRateGate = (options: RateGateOptions) =>
       Math.max(...windows.map(([w, units]) => (Number.isFinite(w.limit) ? nextFree(w, now, units) : now)))
 
     /** Sleeps until no pause is in force; loops because a pause may be extended while we sleep. */
-    const awaitPause: Effect.Effect<void, PauseTooLong> = Effect.gen(function* () {
-      while (true) {
-        const now = yield* Clock.currentTimeMillis
-        const { until, why } = yield* Ref.get(paused)
-        if (until <= now) return
-        if (maxWaitMs !== undefined && until - now > maxWaitMs)
-          return yield* new PauseTooLong({ until, why, maxWaitMs })
-        yield* Effect.sleep(Duration.millis(until - now))
-      }
-    })
+    const awaitPause = (key: string): Effect.Effect<void, PauseTooLong> =>
+      Effect.gen(function* () {
+        while (true) {
+          const now = yield* Clock.currentTimeMillis
+          const { until, why } = pauseFor(key)
+          if (until <= now) return
+          if (maxWaitMs !== undefined && until - now > maxWaitMs)
+            return yield* new PauseTooLong({ until, why, maxWaitMs })
+          yield* Effect.sleep(Duration.millis(until - now))
+        }
+      })
 
     /**
      * Sleeps until every window the request counts against has room. Queueing for a permit (`take` false), it only
@@ -119,10 +153,10 @@ export const makeRateGate = (options: RateGateOptions) =>
      * more than the limit arrive within one of GitHub's minutes however long requests queued. Check and take are
      * one synchronous step, so concurrent fibers never oversubscribe a window.
      */
-    const awaitRoom = (windows: ReadonlyArray<readonly [SlidingWindow, number]>, take: boolean) =>
+    const awaitRoom = (windows: ReadonlyArray<readonly [SlidingWindow, number]>, take: boolean, key: string) =>
       Effect.gen(function* () {
         while (true) {
-          if (take) yield* awaitPause
+          if (take) yield* awaitPause(key)
           const now = yield* Clock.currentTimeMillis
           const at = freeAt(windows, now)
           if (at <= now) {
@@ -144,47 +178,59 @@ export const makeRateGate = (options: RateGateOptions) =>
     const sendWhenClear = <A, E, R>(
       lane: Lane,
       windows: ReadonlyArray<readonly [SlidingWindow, number]>,
-      send: Effect.Effect<A, E, R>
+      send: Effect.Effect<A, E, R>,
+      key: string
     ) =>
       Effect.gen(function* () {
-        yield* awaitRoom(windows, true)
+        yield* awaitRoom(windows, true, key)
         if (lane === "write") yield* Ref.set(lastWrite, yield* Clock.currentTimeMillis)
         return yield* send
       })
 
+    function pausedUntilOf(budget: BudgetKey) {
+      return Effect.gen(function* () {
+        const { until } = pauseFor(budget.key)
+        const now = yield* Clock.currentTimeMillis
+        return until > now ? until : undefined
+      })
+    }
+
     const gate: RateGate = {
-      run: (lane, endpoint, send) => {
+      run: (lane, endpoint, send, budget = singleBudget) => {
+        const key = budget.key
         const windows = windowsOf(endpoint, lane)
-        const inPermit = permits.withPermits(1)(sendWhenClear(lane, windows, send))
-        if (lane === "read") return Effect.andThen(Effect.andThen(awaitPause, awaitRoom(windows, false)), inPermit)
+        const inPermit = permits.withPermits(1)(sendWhenClear(lane, windows, send, key))
+        if (lane === "read")
+          return Effect.andThen(Effect.andThen(awaitPause(key), awaitRoom(windows, false, key)), inPermit)
         // The write lane, as octokit's throttling plugin has it: one write at a time, each leaving at least
         // `writeInterval` after the previous one left — also after a pause, when queued writes would otherwise
         // all leave together. https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#pause-between-mutative-requests
         return writeLane.withPermits(1)(
           Effect.gen(function* () {
-            yield* awaitPause
+            yield* awaitPause(key)
             yield* awaitWriteSpacing
-            yield* awaitRoom(windows, false)
+            yield* awaitRoom(windows, false, key)
             return yield* inPermit
           })
         )
       },
-      pauseUntil: (untilMs, why) =>
+      pauseUntil: (untilMs, why, budget) =>
         Effect.gen(function* () {
           const now = yield* Clock.currentTimeMillis
-          const before = yield* Ref.modify(paused, (current) =>
-            untilMs > current.until ? [current.until, { until: untilMs, why }] : [current.until, current]
-          )
+          const key = budget?.key ?? EVERY
+          const before = pauseOf(key).until
+          if (untilMs > before) paused.set(key, { until: untilMs, why })
           yield* Ref.update(waits, (n) => n + 1)
           if (untilMs <= before || (before > now && untilMs - before <= NEW_PAUSE_MS)) return
           const wait = describeWait(now, untilMs)
+          const whom = budget?.label === undefined ? "all requests" : `the requests of ${budget.label}`
           yield* Effect.logWarning(
             maxWaitMs !== undefined && untilMs - now > maxWaitMs
-              ? `rate limit: GitHub asks to pause all requests for ${wait} (${why}), longer than the maximum wait of ${formatWait(maxWaitMs)}: the requests waiting fail instead`
-              : `rate limit: pausing all requests for ${wait} (${why})`
+              ? `rate limit: GitHub asks to pause ${whom} for ${wait} (${why}), longer than the maximum wait of ${formatWait(maxWaitMs)}: the requests waiting fail instead`
+              : `rate limit: pausing ${whom} for ${wait} (${why})`
           )
         }),
-      observe: (headers) =>
+      observe: (headers, budget = singleBudget) =>
         Effect.gen(function* () {
           const limit = Number(headers["x-ratelimit-limit"])
           const remaining = Number(headers["x-ratelimit-remaining"])
@@ -192,14 +238,17 @@ export const makeRateGate = (options: RateGateOptions) =>
           const resetAt = Number(headers["x-ratelimit-reset"])
           if (![limit, remaining, resetAt].every(Number.isFinite) || headers["x-ratelimit-remaining"] === undefined)
             return
-          yield* Ref.set(budget, { limit, remaining, used: Number.isFinite(used) ? used : limit - remaining, resetAt })
+          budgets.set(budget.key, {
+            limit,
+            remaining,
+            used: Number.isFinite(used) ? used : limit - remaining,
+            resetAt
+          })
         }),
-      budget: Ref.get(budget),
-      pausedUntil: Effect.gen(function* () {
-        const { until } = yield* Ref.get(paused)
-        const now = yield* Clock.currentTimeMillis
-        return until > now ? until : undefined
-      }),
+      budget: Effect.sync(() => budgets.get(singleBudget.key)),
+      budgetOf: (budget) => Effect.sync(() => budgets.get(budget.key)),
+      pausedUntil: pausedUntilOf(singleBudget),
+      pausedUntilOf,
       waits: Ref.get(waits)
     }
     return gate

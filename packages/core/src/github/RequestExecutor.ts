@@ -1,6 +1,9 @@
 // Sends one request the way GitHub asks to be called: through the RateGate, cut when silent, judged by RetryPolicy,
 // pausing every request on a rate limit, retried when that is safe, and counted. Decoding is the caller's.
 import { Clock, Duration, Effect, Ref, Schema } from "effect"
+import { missingPermission } from "./AppPermissions.ts"
+import { ownerOfPath, RequestOwner, type Credential } from "./GitHubAuth.ts"
+import type { Owner } from "../domain/Owner.ts"
 import type { RequestStats } from "./GitHubClient.ts"
 import type { GitHubClientOptions } from "./GitHubConfig.ts"
 import { GitHubError } from "./GitHubError.ts"
@@ -49,11 +52,7 @@ export interface RequestExecutor {
    * Sends `request` until it succeeds or may not be tried again. `endpoint` names the route template for
    * per-endpoint budgets (a Link URL belongs to its list route).
    */
-  readonly execute: (
-    lane: Lane,
-    request: TransportRequest,
-    endpoint?: string
-  ) => Effect.Effect<RawResponse, GitHubError>
+  readonly execute: (lane: Lane, request: ExecutorRequest, endpoint?: string) => Effect.Effect<RawResponse, GitHubError>
   /** Decodes a 2xx body; a body that does not match is an InvalidResponse. */
   readonly decode: <A>(
     schema: Schema.Decoder<A>,
@@ -132,7 +131,18 @@ const decode = <A>(schema: Schema.Decoder<A>, res: RawResponse, method: string, 
     )
   )
 
-export const makeRequestExecutor = (options: GitHubClientOptions, transport: TransportShape, gate: RateGate) =>
+/** Where the credential of a request comes from: the auth of the client, given the owner the request is about. */
+/** A request for the executor: its credential, when the caller chose it (the App's JWT), else the owner's. */
+export type ExecutorRequest = Omit<TransportRequest, "credential"> & { readonly credential?: Credential | undefined }
+
+export type CredentialFor = (owner: Owner | undefined) => Effect.Effect<Credential, GitHubError>
+
+export const makeRequestExecutor = (
+  options: GitHubClientOptions,
+  transport: TransportShape,
+  gate: RateGate,
+  credentialFor: CredentialFor
+) =>
   Effect.gen(function* () {
     const stats = yield* Ref.make<RequestStats>({ sent: 0, notModified: 0, retries: 0, rateLimitWaits: 0 })
     const count = (f: (s: RequestStats) => Partial<RequestStats>) => Ref.update(stats, (s) => ({ ...s, ...f(s) }))
@@ -156,48 +166,117 @@ export const makeRequestExecutor = (options: GitHubClientOptions, transport: Tra
       )
 
     /** Judges an answer. A rate limit pauses the gate for every fiber before this request fails (and retries). */
-    const judge = (res: RawResponse, method: string, path: string, secondary: SecondaryBackoff) =>
+    const judge = (
+      res: RawResponse,
+      method: string,
+      path: string,
+      secondary: SecondaryBackoff,
+      credential: Credential
+    ) =>
       Effect.gen(function* () {
-        yield* gate.observe(res.headers)
+        const budget = credential.budget
+        yield* gate.observe(res.headers, budget)
         const now = yield* Clock.currentTimeMillis
         if ((res.status >= 200 && res.status < 300) || res.status === 304) {
           const until = budgetSpentUntil(res, now)
-          if (until !== undefined) yield* gate.pauseUntil(until, "primary budget used up")
+          if (until !== undefined) yield* gate.pauseUntil(until, "primary budget used up", budget)
           return res
         }
-        const error = errorOf(method, path, res, options)
+        const judged = errorOf(method, path, res, options)
+        // A JWT refused is the App's id or key, not a token to set.
+        const error =
+          credential.scheme === "bearer" && judged.reason._tag === "Unauthorized"
+            ? new GitHubError({ ...judged, reason: { _tag: "AppRejected" } })
+            : judged
         const until = pauseAfter(error, res, now, secondary, options)
         if (until !== undefined) {
           yield* count((s) => ({ rateLimitWaits: s.rateLimitWaits + 1 }))
-          const limit = error.reason._tag === "SecondaryRateLimited" ? "secondary" : "primary"
-          yield* gate.pauseUntil(until, `${limit} rate limit on ${method} ${path}`)
+          const secondaryLimit = error.reason._tag === "SecondaryRateLimited"
+          // Secondary limits are not documented per principal: they pause every request. A primary limit is
+          // the budget of the token that met it.
+          yield* gate.pauseUntil(
+            until,
+            `${secondaryLimit ? "secondary" : "primary"} rate limit on ${method} ${path}`,
+            secondaryLimit ? undefined : budget
+          )
         }
         return yield* error
       })
 
-    /** One try: through the gate (counted as sent when it leaves), then judged. */
-    const attempt = (
+    /**
+     * One try with `credential`: through the gate of its budget (counted as sent when it leaves), then judged. A 401
+     * is sent once more with the credential's renewal (a new installation token, a JWT on GitHub's clock): the
+     * request did nothing, so no work is lost or repeated.
+     */
+    const attemptWith = (
       lane: Lane,
       endpoint: string,
-      request: TransportRequest,
+      request: ExecutorRequest,
       where: Where,
-      secondary: SecondaryBackoff
-    ) =>
-      gate
+      secondary: SecondaryBackoff,
+      credential: Credential
+    ): Effect.Effect<RawResponse, GitHubError> => {
+      const installation = credential.installation
+      const missing =
+        installation === undefined ? undefined : missingPermission(where.method, where.path, installation.permissions)
+      if (installation !== undefined && missing !== undefined) {
+        return Effect.fail(
+          new GitHubError({
+            reason: {
+              _tag: "MissingPermission",
+              account: installation.account,
+              permission: missing.title,
+              access: missing.access
+            },
+            method: where.method,
+            path: where.path
+          })
+        )
+      }
+      const sent = { ...request, credential }
+      return gate
         .run(
           lane,
           endpoint,
           Effect.andThen(
             count((s) => ({ sent: s.sent + 1 })),
-            exchange(request, where.method, where.path)
-          )
+            exchange(sent, where.method, where.path)
+          ),
+          credential.budget
         )
         .pipe(
           Effect.mapError((e) => notSent(e, where.method, where.path)),
-          Effect.flatMap((res) => judge(res, where.method, where.path, secondary))
+          Effect.flatMap((res) =>
+            res.status === 401 && credential.renew !== undefined
+              ? credential
+                  .renew(res)
+                  .pipe(
+                    Effect.flatMap((renewed) =>
+                      renewed === undefined
+                        ? judge(res, where.method, where.path, secondary, credential)
+                        : attemptWith(lane, endpoint, request, where, secondary, renewed)
+                    )
+                  )
+              : judge(res, where.method, where.path, secondary, credential)
+          )
         )
+    }
 
-    const execute = (lane: Lane, request: TransportRequest, endpoint = request.route) => {
+    /** One try: the credential of the owner the request is about (renewed when due), then `attemptWith`. */
+    const attempt = (
+      lane: Lane,
+      endpoint: string,
+      request: ExecutorRequest,
+      where: Where,
+      secondary: SecondaryBackoff
+    ) =>
+      Effect.gen(function* () {
+        const credential =
+          request.credential ?? (yield* credentialFor(ownerOfPath(where.path) ?? (yield* RequestOwner)))
+        return yield* attemptWith(lane, endpoint, request, where, secondary, credential)
+      })
+
+    const execute = (lane: Lane, request: ExecutorRequest, endpoint = request.route) => {
       const method = methodOf(request.route)
       const where: Where = { method, path: pathOf(request.route, request.params) }
       let attempts = 0

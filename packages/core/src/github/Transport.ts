@@ -11,6 +11,8 @@ export interface TransportRequest {
   readonly route: string
   readonly params?: Record<string, unknown>
   readonly headers?: Record<string, string>
+  /** Sent as the Authorization header (a personal or installation token, or the App's JWT); kept out of `headers`. */
+  readonly credential?: { readonly scheme: "token" | "bearer"; readonly token: Redacted.Redacted<string> } | undefined
 }
 
 export interface RawResponse {
@@ -40,7 +42,7 @@ export class Transport extends Context.Service<Transport, TransportShape>()("@sp
    */
   static readonly layer = (options: {
     readonly apiUrl: string
-    readonly token: Redacted.Redacted<string>
+    readonly token?: Redacted.Redacted<string> | undefined
     readonly userAgent: string
   }) =>
     Layer.effect(
@@ -60,11 +62,15 @@ const headersOf = (h: unknown): Record<string, string | undefined> => {
 }
 
 const makeOctokitTransport = (
-  options: { readonly apiUrl: string; readonly token: Redacted.Redacted<string>; readonly userAgent: string },
+  options: {
+    readonly apiUrl: string
+    readonly token?: Redacted.Redacted<string> | undefined
+    readonly userAgent: string
+  },
   fetch: ReturnType<typeof makeUndiciFetch>
 ): TransportShape => {
+  // No `auth` for Octokit: each request carries its own credential (one token per App installation).
   const octokit = new Octokit({
-    auth: Redacted.value(options.token),
     baseUrl: options.apiUrl,
     userAgent: options.userAgent,
     // Success bodies come back unparsed and go through the native JSON.parse: Octokit's own parser
@@ -80,9 +86,16 @@ const makeOctokitTransport = (
       Effect.tryPromise({
         try: async (signal) => {
           try {
+            const credential =
+              request.credential ??
+              (options.token === undefined ? undefined : { scheme: "token" as const, token: options.token })
+            const headers =
+              credential === undefined
+                ? request.headers
+                : { ...request.headers, authorization: `${credential.scheme} ${Redacted.value(credential.token)}` }
             const res = await send(request.route, {
               ...request.params,
-              ...(request.headers !== undefined ? { headers: request.headers } : {}),
+              ...(headers !== undefined ? { headers } : {}),
               request: { signal }
             })
             return {
