@@ -152,8 +152,8 @@ const appAuth = (
   const tokens = new Map<number, Minted>()
   const locks = new Map<string, Semaphore.Semaphore>()
   const lockOf = (key: string) => {
-    let lock = locks.get(key)
-    if (lock === undefined) locks.set(key, (lock = Semaphore.makeUnsafe(1)))
+    const lock = locks.get(key) ?? Semaphore.makeUnsafe(1)
+    locks.set(key, lock)
     return lock
   }
 

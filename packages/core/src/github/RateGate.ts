@@ -231,7 +231,7 @@ export const makeRateGate = (options: RateGateOptions) =>
           )
         }),
       observe: (headers, budget = singleBudget) =>
-        Effect.gen(function* () {
+        Effect.sync(() => {
           const limit = Number(headers["x-ratelimit-limit"])
           const remaining = Number(headers["x-ratelimit-remaining"])
           const used = Number(headers["x-ratelimit-used"])

@@ -172,4 +172,39 @@ describe("RateGate", () => {
       ])
     })
   )
+
+  it.effect("a primary pause holds only its budget's requests; an every-request pause holds them all", () =>
+    Effect.gen(function* () {
+      const gate = yield* makeRateGate(gateOptions())
+      const a = { key: "installation:1", label: "a's installation" }
+      const b = { key: "installation:2", label: "b's installation" }
+      const { left, send } = recorder()
+      const warnings: Array<string> = []
+      const logger = Logger.make((o) => {
+        if (o.logLevel === "Warn") warnings.push(String(o.message))
+      })
+      yield* gate.pauseUntil(60_000, "primary rate limit on GET /x", a).pipe(Effect.provide(Logger.layer([logger])))
+      const waiting = yield* Effect.forkChild(gate.run("read", "GET /x", send("read"), a))
+      const going = yield* Effect.forkChild(gate.run("read", "GET /x", send("read"), b))
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(going)
+      expect(left.map((l) => l.at)).toEqual([0])
+      expect(yield* gate.pausedUntilOf(a)).toBe(60_000)
+      expect(yield* gate.pausedUntilOf(b)).toBeUndefined()
+      expect(warnings).toEqual([
+        "rate limit: pausing the requests of a's installation for 60 s (primary rate limit on GET /x)"
+      ])
+      // A secondary limit is not documented per token: it holds b too.
+      yield* gate.pauseUntil(30_000, "secondary rate limit on GET /x")
+      const held = yield* Effect.forkChild(gate.run("read", "GET /x", send("read"), b))
+      yield* TestClock.adjust("28 seconds")
+      expect(left.length).toBe(1)
+      yield* TestClock.adjust("2 seconds")
+      yield* Fiber.join(held)
+      expect(left.map((l) => l.at)).toEqual([0, 30_000])
+      yield* TestClock.adjust("30 seconds")
+      yield* Fiber.join(waiting)
+      expect(left.map((l) => l.at)).toEqual([0, 30_000, 60_000])
+    })
+  )
 })
