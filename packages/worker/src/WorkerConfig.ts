@@ -1,5 +1,5 @@
 // The worker's config file (JSON or YAML), validated with Effect Schema. The token never lives here: it comes
-// from GH_TOKEN / GITHUB_TOKEN in the environment. A bad file is a ConfigFileError naming the exact field; relative
+// from GH_TOKEN / GITHUB_TOKEN in the environment; a GitHub App is named by its id and key file, never the key. A bad file is a ConfigFileError naming the exact field; relative
 // paths in it are relative to the file's own directory.
 import { readFile } from "node:fs/promises"
 import { dirname, join, resolve } from "node:path"
@@ -36,6 +36,14 @@ export const WorkerConfigSchema = Schema.Struct({
   apiUrl: Schema.optionalKey(Schema.String),
   /** The longest rate-limit pause to wait out ("10m"); the owners still to do fail instead of waiting longer. */
   maxWait: Schema.optionalKey(Schema.String),
+  /** Authenticate as a GitHub App: its id and the path of its PEM private key (the key itself never lives here). */
+  app: Schema.optionalKey(
+    Schema.Struct({
+      id: Schema.Union([Schema.String, Schema.Int]),
+      privateKeyFile: Schema.String,
+      installationId: Schema.optionalKey(Schema.Int)
+    })
+  ),
   /** Opt-in /healthz and /metrics on 127.0.0.1:port. */
   health: Schema.optionalKey(
     Schema.Struct({ port: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))) })
@@ -75,8 +83,13 @@ export const decodeConfig = (path: string, raw: unknown) =>
       return yield* fail(`stateDir: give a directory for the lock and status.json, or leave the key out`)
     const base = dirname(resolve(path))
     const outputDir = resolve(base, decoded.outputDir)
+    if (decoded.app !== undefined && decoded.app.privateKeyFile.trim() === "")
+      return yield* fail("app.privateKeyFile: give the path of the App's PEM private key")
     const config: WorkerConfig = {
       ...decoded,
+      ...(decoded.app === undefined
+        ? {}
+        : { app: { ...decoded.app, privateKeyFile: resolve(base, decoded.app.privateKeyFile) } }),
       outputDir,
       stateDir: decoded.stateDir === undefined ? join(outputDir, DEFAULT_STATE_DIR) : resolve(base, decoded.stateDir)
     }

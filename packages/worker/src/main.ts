@@ -50,7 +50,9 @@ const command = Command.make(
   {
     config: userPathFlag(
       Flag.String("config").pipe(
-        Flag.withDescription("worker config file (JSON or YAML); the token comes from GH_TOKEN or GITHUB_TOKEN")
+        Flag.withDescription(
+          "worker config file (JSON or YAML); the token comes from GH_TOKEN or GITHUB_TOKEN, or the config's app (docs/github-app.md)"
+        )
       )
     ),
     once: Flag.Boolean("once").pipe(
@@ -73,7 +75,10 @@ const command = Command.make(
           maxWait: Option.fromUndefinedOr(config.maxWait).pipe(
             Option.flatMap((text) => Result.getSuccess(parseWaitDuration(text)))
           ),
-          userAgent: userAgent("spaces-vault-worker")
+          userAgent: userAgent("spaces-vault-worker"),
+          appId: Option.fromUndefinedOr(config.app === undefined ? undefined : String(config.app.id)),
+          appKeyFile: Option.fromUndefinedOr(config.app?.privateKeyFile),
+          installationId: Option.fromUndefinedOr(config.app?.installationId)
         })
         // The client is built inside the run, so a failure to build it is a failed run (metrics, health, status.json).
         const step: ExportStep<never> = (c) => liveExport(c).pipe(Effect.provide(GitHubClient.layer(options)))

@@ -1,8 +1,8 @@
 // `spaces-vault export`: back up every space of the given orgs and users into one archive.
 import { Clock, Duration, Effect, FileSystem, Fiber, Option, Result, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
-import { ownerList } from "@spaces-vault/core/domain/Owner"
-import type { OwnerKind } from "@spaces-vault/core/domain/Owner"
+import { org, ownerList } from "@spaces-vault/core/domain/Owner"
+import type { Owner, OwnerKind } from "@spaces-vault/core/domain/Owner"
 import type { ExportError } from "@spaces-vault/core/export/ExportError"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import type { ExportProgress, ExportSummary } from "@spaces-vault/core/export/ExportTypes"
@@ -13,7 +13,17 @@ import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
 import { githubLayer } from "@spaces-vault/program/GitHubLayer"
 import { userPathFlag } from "@spaces-vault/program/UserPaths"
 import { Output, type OutputShape } from "../Output.ts"
-import { apiUrlFlag, checkRange, formatCount, jsonFlag, plural, repeatable, splitList } from "./shared.ts"
+import {
+  apiUrlFlag,
+  appFlags,
+  appSettings,
+  checkRange,
+  formatCount,
+  jsonFlag,
+  plural,
+  repeatable,
+  splitList
+} from "./shared.ts"
 
 const flags = {
   org: repeatable(
@@ -39,6 +49,13 @@ const flags = {
     ),
     Flag.optional
   ),
+  allInstallations: Flag.Boolean("all-installations").pipe(
+    Flag.withDescription(
+      "also export every organization the GitHub App is installed on (with --app-id), so a new one is backed up the night it installs the App"
+    ),
+    Flag.withDefault(false)
+  ),
+  ...appFlags,
   apiUrl: apiUrlFlag,
   json: jsonFlag
 }
@@ -120,14 +137,18 @@ export const renderExportError = (e: ExportError): string => {
   }
 }
 
-/** A live status line: owner, spaces done/listed, budget left, current wait. Redrawn every second while waiting. */
+/**
+ * A live status line: owner, spaces done/listed, that owner's budget left (its installation's, with an App), current
+ * wait. Redrawn every second while waiting.
+ */
 const progressReporter = (out: OutputShape) =>
   Effect.gen(function* () {
     const client = yield* GitHubClient
     let line = "starting"
+    let current: Owner | undefined
     const draw = Effect.gen(function* () {
-      const budget = yield* client.budget
-      const paused = yield* client.pausedUntil
+      const budget = current === undefined ? yield* client.budget : yield* client.budgetOf(current)
+      const paused = current === undefined ? yield* client.pausedUntil : yield* client.pausedUntilOf(current)
       const now = yield* Clock.currentTimeMillis
       const parts = [line]
       if (budget !== undefined) parts.push(`budget ${formatCount(budget.remaining)}/${formatCount(budget.limit)}`)
@@ -136,6 +157,7 @@ const progressReporter = (out: OutputShape) =>
     })
     const onProgress = (e: ExportProgress) =>
       Effect.suspend(() => {
+        current = e.owner
         if (e._tag === "OwnerStarted") line = `${e.owner.login}: listing`
         else if (e._tag === "SpaceDone")
           line = `${e.owner.login}: ${formatCount(e.done)}/${formatCount(e.listed)} spaces`
@@ -145,18 +167,62 @@ const progressReporter = (out: OutputShape) =>
     return { onProgress, ticker: draw.pipe(Effect.repeat(Schedule.spaced(Duration.seconds(1)))) }
   })
 
+/** The owners given plus every organization the App is installed on, each once, in the order given then listed. */
+const withInstallations = (given: ReadonlyArray<Owner>) =>
+  Effect.gen(function* () {
+    const client = yield* GitHubClient
+    if (client.authMode !== "app")
+      return yield* new UsageError({ message: "--all-installations needs a GitHub App: give --app-id and --app-key" })
+    const installations = yield* client.installations.pipe(
+      Effect.mapError(
+        (e) => new RunFailed({ message: `cannot list the App's installations: ${e.message}`, reported: false })
+      )
+    )
+    const seen = new Set(given.map((o) => o.login.toLowerCase()))
+    const added = installations
+      .filter((i) => i.kind === "org" && !seen.has(i.account.toLowerCase()))
+      .map((i) => org(i.account))
+    const owners = [...given, ...added]
+    if (owners.length === 0)
+      return yield* new RunFailed({ message: "the GitHub App is installed on no organization", reported: false })
+    return owners
+  })
+
+/**
+ * With a GitHub App, each owner's primary budget (its installation's) as its last answer reported it. With one
+ * personal token every owner shares one budget, which the summary does not repeat per owner.
+ */
+const budgetsOf = (owners: ReadonlyArray<Owner>) =>
+  Effect.gen(function* () {
+    const client = yield* GitHubClient
+    const budgets = new Map<string, { readonly limit: number; readonly remaining: number; readonly resetAt: string }>()
+    if (client.authMode !== "app") return budgets
+    for (const owner of owners) {
+      const b = yield* client.budgetOf(owner)
+      if (b !== undefined)
+        budgets.set(`${owner.kind}:${owner.login.toLowerCase()}`, {
+          limit: b.limit,
+          remaining: b.remaining,
+          resetAt: new Date(b.resetAt * 1000).toISOString()
+        })
+    }
+    return budgets
+  })
+
 export const exportCommand = Command.make("export", flags, (f) =>
   Effect.gen(function* () {
     const out = (yield* Output)(f.json)
     const listed = ownerList(splitList(f.org), splitList(f.user))
     if (Result.isFailure(listed)) return yield* new UsageError({ message: listed.failure })
-    const owners = listed.success
-    if (owners.length === 0) return yield* new UsageError({ message: "give at least one --org or --user to export" })
+    const given = listed.success
+    if (given.length === 0 && !f.allInstallations)
+      return yield* new UsageError({ message: "give at least one --org or --user to export" })
     const concurrency = yield* checkRange("concurrency", f.concurrency, 1, 100)
     const maxWait = yield* maxWaitOf(f.maxWait)
     yield* checkPaths(f.out, Option.getOrUndefined(f.since))
 
     const summary = yield* Effect.gen(function* () {
+      const owners = f.allInstallations ? yield* withInstallations(given) : given
       const reporter = yield* progressReporter(out)
       const ticker = out.interactive ? yield* Effect.forkChild(reporter.ticker) : undefined
       const result = yield* exportSpaces({
@@ -168,10 +234,15 @@ export const exportCommand = Command.make("export", flags, (f) =>
         onWarning: out.warn
       })
       if (ticker !== undefined) yield* Fiber.interrupt(ticker)
-      return result
+      return { ...result, budgets: yield* budgetsOf(owners) }
     }).pipe(
       Effect.provide(
-        githubLayer("spaces-vault", { apiUrl: f.apiUrl, concurrency: Option.fromUndefinedOr(concurrency), maxWait })
+        githubLayer("spaces-vault", {
+          apiUrl: f.apiUrl,
+          concurrency: Option.fromUndefinedOr(concurrency),
+          maxWait,
+          app: appSettings(f)
+        })
       ),
       Effect.catchTag("ExportError", (e) =>
         Effect.fail(new RunFailed({ message: renderExportError(e), reported: false }))
@@ -182,13 +253,17 @@ export const exportCommand = Command.make("export", flags, (f) =>
       archive: summary.archive,
       partial: summary.partial,
       // The documented shape: counts per owner (the messages are in the manifest).
-      owners: summary.owners.map(({ owner, kind, spaces, failed, actualKind }) => ({
-        owner,
-        kind,
-        spaces,
-        failed,
-        ...(actualKind === undefined ? {} : { actualKind })
-      })),
+      owners: summary.owners.map(({ owner, kind, spaces, failed, actualKind }) => {
+        const budget = summary.budgets.get(`${kind}:${owner.toLowerCase()}`)
+        return {
+          owner,
+          kind,
+          spaces,
+          failed,
+          ...(actualKind === undefined ? {} : { actualKind }),
+          ...(budget === undefined ? {} : { budget })
+        }
+      }),
       requests: summary.requests
     })
     if (summary.partial) {
@@ -202,6 +277,10 @@ export const exportCommand = Command.make("export", flags, (f) =>
     {
       command: "spaces-vault export --org octo-org,octo-archive --user mona --out backups --json",
       description: "several owners (a user's own spaces need a classic token), one JSON summary on stdout"
+    },
+    {
+      command: "spaces-vault export --app-id 123456 --app-key app.pem --all-installations --out backups",
+      description: "as a GitHub App: every organization it is installed on, each on its own installation's budget"
     },
     {
       command: "GITHUB_API_URL=https://api.acme.ghe.com spaces-vault export --org acme --out backups",

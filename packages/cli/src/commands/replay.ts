@@ -10,7 +10,7 @@ import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
 import { githubLayer } from "@spaces-vault/program/GitHubLayer"
 import { userPathArgument, userPathFlag } from "@spaces-vault/program/UserPaths"
 import { Output } from "../Output.ts"
-import { apiUrlFlag, jsonFlag, plural, repeatable } from "./shared.ts"
+import { apiUrlFlag, appFlags, appSettings, jsonFlag, plural, repeatable } from "./shared.ts"
 
 const file = (name: string, what: string) =>
   userPathFlag(Flag.String(name).pipe(Flag.withDescription(what))).pipe(Flag.optional)
@@ -66,6 +66,7 @@ const flags = {
     ),
     Flag.optional
   ),
+  ...appFlags,
   apiUrl: apiUrlFlag,
   json: jsonFlag
 }
@@ -257,7 +258,9 @@ export const replayCommand = Command.make("replay", flags, (f) =>
           ? out.result("", { ...summaryJson(soFar, writesPerMinute), interrupted: true })
           : out.warn(renderInterrupted(soFar))
     }).pipe(
-      Effect.provide(githubLayer("spaces-vault", { apiUrl: f.apiUrl, writesPerMinute: f.writeRate })),
+      Effect.provide(
+        githubLayer("spaces-vault", { apiUrl: f.apiUrl, writesPerMinute: f.writeRate, app: appSettings(f) })
+      ),
       Effect.catchTag("ReplayError", (e) => Effect.fail(replayFailure(e, f.owner)))
     )
     yield* out.result(

@@ -2,6 +2,8 @@
 import { Effect, Option } from "effect"
 import { Flag } from "effect/cli"
 import { UsageError } from "@spaces-vault/program/ExitCode"
+import type { AppSettings } from "@spaces-vault/program/GitHubLayer"
+import { userPathFlag } from "@spaces-vault/program/UserPaths"
 
 export const jsonFlag = Flag.Boolean("json").pipe(
   Flag.withDescription("print one JSON object on stdout and nothing else"),
@@ -12,6 +14,33 @@ export const apiUrlFlag = Flag.String("api-url").pipe(
   Flag.withDescription("GitHub API base URL (default: GITHUB_API_URL, else https://api.github.com)"),
   Flag.optional
 )
+
+/** A GitHub App instead of a personal token (each falls back to its GH_APP_* variable). */
+export const appFlags = {
+  appId: Flag.String("app-id").pipe(
+    Flag.withDescription(
+      "authenticate as this GitHub App (its id; default GH_APP_ID): a token per organization's installation"
+    ),
+    Flag.optional
+  ),
+  appKey: userPathFlag(Flag.String("app-key")).pipe(
+    Flag.withDescription(
+      "the App's private key, a PEM file (PKCS#1 or PKCS#8; default GH_APP_PRIVATE_KEY_FILE, or the PEM text in GH_APP_PRIVATE_KEY)"
+    ),
+    Flag.optional
+  ),
+  installationId: Flag.Int("installation-id").pipe(
+    Flag.withDescription("the App's installation to use (default: each organization's own, looked up)"),
+    Flag.optional
+  )
+}
+
+/** The App settings of `appFlags`, for the GitHub layer. */
+export const appSettings = (f: {
+  readonly appId: Option.Option<string>
+  readonly appKey: Option.Option<string>
+  readonly installationId: Option.Option<number>
+}): AppSettings => ({ appId: f.appId, appKeyFile: f.appKey, installationId: f.installationId })
 
 /** `--org a --org b` and `--org a,b` both work. */
 export const splitList = (values: ReadonlyArray<string>): ReadonlyArray<string> =>

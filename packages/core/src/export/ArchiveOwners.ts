@@ -5,6 +5,7 @@ import { DateTime, Effect, Stream } from "effect"
 import { FailureScope, type ManifestOwner, type RepositoryIndex, type SpaceEtags } from "../archive/ArchiveFormat.ts"
 import type { Owner, OwnerKind } from "../domain/Owner.ts"
 import type { SpaceListItem } from "../domain/Space.ts"
+import { asOwner } from "../github/GitHubAuth.ts"
 import { GitHubClient, type Conditional } from "../github/GitHubClient.ts"
 import type { GitHubError } from "../github/GitHubError.ts"
 import { abortOnUnauthorized, ExportError } from "./ExportError.ts"
@@ -181,7 +182,7 @@ const workOf = (client: GitHubClient["Service"], runs: ReadonlyArray<OwnerRun>):
             Stream.catchTag("GitHubError", (e: GitHubError) =>
               Stream.fromEffectDrain(
                 (mayBeOtherKind(e) && run.listed === 0
-                  ? actualKindOf(client, run.owner.login)
+                  ? actualKindOf(client, run.owner.login).pipe(asOwner(run.owner))
                   : Effect.succeed(undefined)
                 ).pipe(Effect.map((actualKind) => recordListFailure(run, e, actualKind)))
               )
@@ -206,7 +207,7 @@ export const archiveOwners = Effect.fn("ArchiveOwners.run")(function* (options: 
     )
   }
 
-  const runs = options.owners.map((owner) => startOwnerRun(owner, client.tokenKind))
+  const runs = options.owners.map((owner) => startOwnerRun(owner, client.tokenKindFor(owner)))
   const finished: Array<ReturnType<typeof finishOwner>> = []
   // Each distinct repository is looked up once, by the worker that meets it first, between its spaces.
   const repositoryLookups = makeRepositoryLookups(client, previous)
@@ -255,7 +256,10 @@ export const archiveOwners = Effect.fn("ArchiveOwners.run")(function* (options: 
         ? Effect.succeed(w)
         : spaceOf(w.run.owner, w.item).pipe(
             Effect.tap((outcome) =>
-              outcome._tag === "Archived" ? repositoryLookups.lookUp(outcome.repositoryIds) : Effect.void
+              // A repository is looked up with the token of the owner whose space references it (its installation's).
+              outcome._tag === "Archived"
+                ? repositoryLookups.lookUp(outcome.repositoryIds).pipe(asOwner(w.run.owner))
+                : Effect.void
             ),
             Effect.map((outcome) => ({ _tag: "Space", run: w.run, outcome }) as const)
           ),

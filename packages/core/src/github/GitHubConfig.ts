@@ -1,7 +1,9 @@
 // Settings of the GitHub client, read once when its layer is built: token from GH_TOKEN else GITHUB_TOKEN
-// (as the gh CLI does), API URL from the caller (a flag) else GITHUB_API_URL else https://api.github.com.
+// (as the gh CLI does), or a GitHub App (id and private key, from the caller or GH_APP_*), API URL from the caller
+// (a flag) else GITHUB_API_URL else https://api.github.com.
+import { readFile } from "node:fs/promises"
 import { Config, Duration, Effect, Option, Redacted, Result, Schema } from "effect"
-import type { AppCredentials } from "./GitHubAuth.ts"
+import { checkPrivateKey, type AppCredentials } from "./GitHubAuth.ts"
 import { githubSecondaryLimits, type RateGateOptions } from "./RateGate.ts"
 import { defaultRetryOptions, type RetryOptions } from "./RetryPolicy.ts"
 
@@ -77,7 +79,61 @@ export interface ConfigOverrides {
   /** The longest rate-limit pause to wait out; requests facing a longer one fail instead. */
   readonly maxWait?: Option.Option<Duration.Duration> | undefined
   readonly userAgent?: string | undefined
+  /** The GitHub App's id (else GH_APP_ID); with it, the App authenticates instead of a personal token. */
+  readonly appId?: Option.Option<string> | undefined
+  /** The App's private key file, PEM (else GH_APP_PRIVATE_KEY_FILE, or the PEM text in GH_APP_PRIVATE_KEY). */
+  readonly appKeyFile?: Option.Option<string> | undefined
+  /** One installation for every organization, instead of looking up each one's. */
+  readonly installationId?: Option.Option<number> | undefined
 }
+
+/**
+ * The App's credentials, when an App id is given (by the caller or GH_APP_ID): its key from a file (the caller's,
+ * else GH_APP_PRIVATE_KEY_FILE) or GH_APP_PRIVATE_KEY's text. A key that cannot be used is a GitHubConfigError
+ * that says why, never quoting the key.
+ */
+export const loadAppCredentials = (overrides: ConfigOverrides) =>
+  Effect.gen(function* () {
+    const envId = yield* optionalString("GH_APP_ID")
+    const appId = Option.orElse(overrides.appId ?? Option.none(), () => Option.filter(envId, (s) => s.trim() !== ""))
+    const envFile = Option.filter(yield* optionalString("GH_APP_PRIVATE_KEY_FILE"), (s) => s.trim() !== "")
+    const keyFile = Option.orElse(overrides.appKeyFile ?? Option.none(), () => envFile)
+    const envKey = yield* optionalToken("GH_APP_PRIVATE_KEY")
+    if (Option.isNone(appId)) {
+      if (Option.isSome(keyFile) || Option.isSome(envKey))
+        return yield* new GitHubConfigError({
+          message: "a GitHub App private key is given without the App's id (GH_APP_ID)"
+        })
+      return undefined
+    }
+    const id = appId.value.trim()
+    if (!/^(\d+|Iv[0-9A-Za-z.]+)$/.test(id))
+      return yield* new GitHubConfigError({
+        message: `the GitHub App id must be the App's number (or its client id, Iv…), got "${id}"`
+      })
+    const where = Option.isSome(keyFile) ? `the private key file ${keyFile.value}` : "GH_APP_PRIVATE_KEY"
+    const pem = Option.isSome(keyFile)
+      ? yield* Effect.tryPromise({
+          try: () => readFile(keyFile.value, "utf8"),
+          catch: (e) =>
+            new GitHubConfigError({
+              message: `${where} cannot be read: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : ((e as NodeJS.ErrnoException).code ?? "error")}`
+            })
+        })
+      : Option.isSome(envKey)
+        ? Redacted.value(envKey.value).replace(/\\n/g, "\n")
+        : yield* new GitHubConfigError({
+            message: "the GitHub App has an id but no private key: set GH_APP_PRIVATE_KEY_FILE or GH_APP_PRIVATE_KEY"
+          })
+    const problem = checkPrivateKey(pem)
+    if (problem !== undefined) return yield* new GitHubConfigError({ message: `${where} ${problem}` })
+    const installationId = Option.getOrUndefined(overrides.installationId ?? Option.none())
+    if (installationId !== undefined && (!Number.isInteger(installationId) || installationId < 1))
+      return yield* new GitHubConfigError({
+        message: `the installation id must be a positive integer, got ${installationId}`
+      })
+    return { appId: id, privateKey: Redacted.make(pem), installationId } satisfies AppCredentials
+  })
 
 const optionalString = (name: string) => Config.option(Config.String(name))
 /** A token variable, unless unset or blank. */
@@ -104,9 +160,15 @@ export const parseWaitDuration = (text: string): Result.Result<Duration.Duration
 /** Reads the client options from Config (the environment by default). A missing token is a GitHubConfigError. */
 export const loadClientOptions = (overrides: ConfigOverrides = {}) =>
   Effect.gen(function* () {
+    const app = yield* loadAppCredentials(overrides)
     const ghToken = yield* optionalToken("GH_TOKEN")
     const githubToken = yield* optionalToken("GITHUB_TOKEN")
-    const token = Option.orElse(ghToken, () => githubToken)
+    // With an App, the personal token serves only users' own spaces: GH_TOKEN, never GITHUB_TOKEN (in Actions a
+    // repository's token, which cannot read them).
+    const token =
+      app !== undefined
+        ? Option.some(Option.getOrElse(ghToken, () => Redacted.make("")))
+        : Option.orElse(ghToken, () => githubToken)
     if (Option.isNone(token)) {
       return yield* new GitHubConfigError({ message: "no GitHub token: set GH_TOKEN or GITHUB_TOKEN" })
     }
@@ -141,6 +203,7 @@ export const loadClientOptions = (overrides: ConfigOverrides = {}) =>
       ...githubSecondaryLimits,
       apiUrl,
       token: Redacted.make(Redacted.value(token.value).trim()),
+      app,
       concurrency,
       writesPerMinute,
       maxRetries,

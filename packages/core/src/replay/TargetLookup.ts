@@ -3,6 +3,7 @@
 import { Effect, Stream } from "effect"
 import type { ArchivedSpace, RepositoryIndex } from "../archive/ArchiveFormat.ts"
 import type { Owner } from "../domain/Owner.ts"
+import { asOwner } from "../github/GitHubAuth.ts"
 import { GitHubClient } from "../github/GitHubClient.ts"
 import type { GitHubError } from "../github/GitHubError.ts"
 import type { Maps } from "./MapFiles.ts"
@@ -60,7 +61,8 @@ export const lookUpTarget = (target: Owner, spaces: ReadonlyArray<ArchivedSpace>
       }
     }
     return { owner: target, repositories, repositoryIds, teams, users } satisfies TargetDirectory
-  })
+    // Lookups whose path names no owner (a repository, a user) go with the target's token (its App installation's).
+  }).pipe(asOwner(target))
 
 /** The spaces the target holds now: their numbers, and the first number listed under each name. */
 export const listExisting = (target: Owner) =>
