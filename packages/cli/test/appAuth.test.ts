@@ -1,0 +1,65 @@
+// The CLI with GitHub App credentials: what is wrong with them is one sentence and exit 2, before any request,
+// and never quotes the key.
+import { writeFile } from "node:fs/promises"
+import { join } from "node:path"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { cli, tmp } from "./harness.ts"
+
+const secret = "MIIEsecretsecretsecret"
+
+describe("spaces-vault export with a GitHub App", () => {
+  it.live("a key file that is not a PEM private key: one sentence naming the file, exit 2, never the key", () =>
+    Effect.gen(function* () {
+      const dir = yield* tmp
+      const key = join(dir, "app.pem")
+      yield* Effect.promise(() =>
+        writeFile(key, `-----BEGIN RSA PRIVATE KEY-----\n${secret}\n-----END RSA PRIVATE KEY-----\n`)
+      )
+      const out = join(dir, "out")
+      const r = yield* cli(["export", "--org", "octo-org", "--out", out, "--app-id", "123", "--app-key", key], {
+        GITHUB_API_URL: "http://127.0.0.1:9"
+      })
+      expect(r.code).toBe(2)
+      expect(r.stderr).toEqual([
+        `error: the private key file ${key} is not a readable PEM private key (PKCS#1 or PKCS#8, unencrypted)`
+      ])
+      expect(r.stderr.join("") + r.stdout.join("")).not.toContain(secret)
+    })
+  )
+
+  it.live("a key file that does not exist, or an App id without a key, is exit 2", () =>
+    Effect.gen(function* () {
+      const dir = yield* tmp
+      const missing = join(dir, "nope.pem")
+      const r = yield* cli(["export", "--org", "o", "--out", dir, "--app-id", "123", "--app-key", missing])
+      expect(r.code).toBe(2)
+      expect(r.stderr).toEqual([`error: the private key file ${missing} cannot be read: no such file`])
+      const noKey = yield* cli(["export", "--org", "o", "--out", dir], { GH_APP_ID: "123" })
+      expect(noKey.code).toBe(2)
+      expect(noKey.stderr).toEqual([
+        "error: the GitHub App has an id but no private key: set GH_APP_PRIVATE_KEY_FILE or GH_APP_PRIVATE_KEY"
+      ])
+      const pemInVariable = yield* cli(["export", "--org", "o", "--out", dir], {
+        GH_APP_ID: "123",
+        GH_APP_PRIVATE_KEY: `-----BEGIN PRIVATE KEY-----\\n${secret}\\n-----END PRIVATE KEY-----`
+      })
+      expect(pemInVariable.code).toBe(2)
+      expect(pemInVariable.stderr).toEqual([
+        "error: GH_APP_PRIVATE_KEY is not a readable PEM private key (PKCS#1 or PKCS#8, unencrypted)"
+      ])
+    })
+  )
+
+  it.live("--all-installations needs App credentials", () =>
+    Effect.gen(function* () {
+      const dir = yield* tmp
+      const r = yield* cli(["export", "--all-installations", "--out", dir], {
+        GH_TOKEN: "ghp_x",
+        GITHUB_API_URL: "http://127.0.0.1:9"
+      })
+      expect(r.code).toBe(2)
+      expect(r.stderr).toEqual(["error: --all-installations needs a GitHub App: give --app-id and --app-key"])
+    })
+  )
+})
