@@ -10,6 +10,21 @@ const ok = { owners: { orgs: ["octo-org"] }, schedule: { cron: "30 2 * * *", tim
 const problem = (raw: unknown) => Effect.flip(decodeConfig("w.yaml", raw)).pipe(Effect.map((e) => e.message))
 
 describe("WorkerConfig", () => {
+  it.effect("names a GitHub App by its id and key file (relative to the config file), never the key", () =>
+    Effect.gen(function* () {
+      const { config } = yield* decodeConfig("/etc/sv/w.yaml", {
+        ...ok,
+        app: { id: 123456, privateKeyFile: "app.pem" }
+      })
+      assert.deepStrictEqual(config.app, { id: 123456, privateKeyFile: "/etc/sv/app.pem" })
+      assert.match(yield* problem({ ...ok, app: { id: 1, privateKey: "-----BEGIN" } }), /app\.privateKey: unknown key/)
+      assert.match(
+        yield* problem({ ...ok, app: { id: 1, privateKeyFile: " " } }),
+        /app\.privateKeyFile: give the path of the App's PEM private key/
+      )
+    })
+  )
+
   it.effect("accepts a valid file and names the exact field of a bad one", () =>
     Effect.gen(function* () {
       assert.strictEqual((yield* decodeConfig("w.yaml", ok)).config.outputDir, "/tmp/x")
