@@ -271,9 +271,11 @@ const appAuth = (
         token: Redacted.make(body.token),
         budget: { key: `installation:${installation.id}`, label: `${installation.account}'s installation` },
         installation: { account: installation.account, permissions: body.permissions ?? {} },
-        renew: () => renewAfter401(installation)
+        renew: () => renewAfter401(installation, body.token)
       }
-      const minted: Minted = { credential, renewAt: now + Math.max(lifetime - RENEW_BEFORE_MS, 0) }
+      // A token shorter-lived than usual (a test server) is still renewed before its end, not before every request.
+      const margin = Math.min(RENEW_BEFORE_MS, lifetime / 4)
+      const minted: Minted = { credential, renewAt: now + Math.max(lifetime - margin, 0) }
       tokens.set(installation.id, minted)
       return minted
     })
@@ -296,13 +298,14 @@ const appAuth = (
    * A token GitHub refused (revoked, or expired early by its clock): mint a new one, once, unless another request
    * already replaced it. The request that met the 401 did nothing, so sending it again repeats no work.
    */
-  const renewAfter401 = (installation: { readonly id: number; readonly account: string }) =>
+  const renewAfter401 = (installation: { readonly id: number; readonly account: string }, refused: string) =>
     Effect.gen(function* () {
-      const refused = tokens.get(installation.id)
       return yield* lockOf(`token:${installation.id}`).withPermits(1)(
         Effect.gen(function* () {
+          // Requests in flight meet the same 401 together: the first mints, the others take its token.
           const current = tokens.get(installation.id)
-          if (current !== undefined && current !== refused) return { ...current.credential, renew: undefined }
+          if (current !== undefined && Redacted.value(current.credential.token) !== refused)
+            return { ...current.credential, renew: undefined }
           const minted = yield* mint(installation)
           return { ...minted.credential, renew: undefined }
         })
@@ -314,13 +317,7 @@ const appAuth = (
       if (userCredential !== undefined) return Effect.succeed(userCredential)
       if (app.installationId !== undefined)
         return tokenOf({ id: app.installationId, account: `installation ${app.installationId}` })
-      return Effect.fail(
-        new GitHubError({
-          reason: { _tag: "InvalidResponse", detail: "a request about no owner needs a personal token (GH_TOKEN)" },
-          method: "GET",
-          path: "/"
-        })
-      )
+      return Effect.fail(new GitHubError({ reason: { _tag: "NoInstallationFor" }, method: "GET", path: "(no owner)" }))
     }
     if (owner.kind === "user") {
       return userCredential !== undefined

@@ -48,6 +48,8 @@ export const MissingPermission = Schema.TaggedStruct("MissingPermission", {
 })
 /** A user's own spaces, with App credentials and no personal token: installation tokens cannot read them. */
 export const NeedsUserToken = Schema.TaggedStruct("NeedsUserToken", { account: Schema.String })
+/** With App credentials and no personal token, a request that names no owner has no installation to go with. */
+export const NoInstallationFor = Schema.TaggedStruct("NoInstallationFor", {})
 /** GitHub refused the App's JWT: a wrong App id, or a key that is not the App's. */
 export const AppRejected = Schema.TaggedStruct("AppRejected", {})
 /** Any other status we did not expect (e.g. 400 for an unsupported API version). */
@@ -70,6 +72,7 @@ export const GitHubErrorReason = Schema.Union([
   NotInstalled,
   MissingPermission,
   NeedsUserToken,
+  NoInstallationFor,
   AppRejected
 ])
 export type GitHubErrorReason = typeof GitHubErrorReason.Type
@@ -121,6 +124,8 @@ export class GitHubError extends Schema.TaggedError<GitHubError>()("GitHubError"
         return `the GitHub App's installation on ${r.account} lacks the "${r.permission}" permission (${r.access}), which ${where} needs: grant it in the App's settings and have ${r.account} accept it`
       case "NeedsUserToken":
         return `${r.account}'s own spaces cannot be read with a GitHub App installation token: set GH_TOKEN to a classic personal access token of ${r.account} (GITHUB_TOKEN is not used with App credentials)`
+      case "NoInstallationFor":
+        return `${where} names no organization, so no App installation's token fits it: set GH_TOKEN for such requests`
       case "AppRejected":
         return `GitHub rejected the App's credentials for ${where}: check the App id and that the private key is the App's${said}`
     }

@@ -272,7 +272,14 @@ export const makeRequestExecutor = (
     ) =>
       Effect.gen(function* () {
         const credential =
-          request.credential ?? (yield* credentialFor(ownerOfPath(where.path) ?? (yield* RequestOwner)))
+          request.credential ??
+          (yield* credentialFor(ownerOfPath(where.path) ?? (yield* RequestOwner)).pipe(
+            Effect.mapError((e) =>
+              e.reason._tag === "NoInstallationFor"
+                ? new GitHubError({ ...e, method: where.method, path: where.path })
+                : e
+            )
+          ))
         return yield* attemptWith(lane, endpoint, request, where, secondary, credential)
       })
 

@@ -3,10 +3,10 @@
 // before sending, users' own spaces on the personal token, and each installation's primary budget its own.
 import { generateKeyPairSync } from "node:crypto"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Redacted } from "effect"
+import { Duration, Effect, Fiber, Redacted } from "effect"
 import { TestClock } from "effect/testing"
 import { org, user } from "../../src/domain/Owner.ts"
-import { checkPrivateKey } from "../../src/github/GitHubAuth.ts"
+import { asOwner, checkPrivateKey } from "../../src/github/GitHubAuth.ts"
 import { GitHubClient } from "../../src/github/GitHubClient.ts"
 import { pathOf } from "../../src/github/Routes.ts"
 import type { RawResponse, TransportRequest } from "../../src/github/Transport.ts"
@@ -158,6 +158,47 @@ describe("GitHub App authentication", () => {
       const e = yield* Effect.flip(client.getSpace(org("a"), 3))
       assert.strictEqual(e.reason._tag, "Unauthorized")
       assert.strictEqual(fake.minted.length, 3)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("requests in flight that meet the same 401 together mint one new token between them", () => {
+    const fake = fakeApp({ a: { id: 1 } })
+    // Each request in flight for 10 ms, so the four overlap.
+    const { layer } = scripted(fake.script, noUserToken, Duration.millis(10))
+    return Effect.gen(function* () {
+      const client = yield* GitHubClient
+      const first = yield* Effect.forkChild(client.getSpace(org("a"), 1))
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(first)
+      fake.revoked.add("ghs_1_0")
+      const four = yield* Effect.forkChild(
+        Effect.all(
+          [1, 2, 3, 4].map((n) => client.getSpace(org("a"), n)),
+          { concurrency: 4 }
+        )
+      )
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(four)
+      assert.strictEqual(fake.minted.length, 2)
+      assert.deepStrictEqual(fake.dataTokens.slice(1), [
+        ...["ghs_1_0", "ghs_1_0", "ghs_1_0", "ghs_1_0"],
+        ...["ghs_1_1", "ghs_1_1", "ghs_1_1", "ghs_1_1"]
+      ])
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a request whose path names no owner goes with the owner the caller is working for", () => {
+    const fake = fakeApp({ a: { id: 1 } })
+    const { layer } = scripted(fake.script, noUserToken)
+    return Effect.gen(function* () {
+      const client = yield* GitHubClient
+      const e = yield* Effect.flip(client.getRepositoryById(7))
+      assert.strictEqual(e.reason._tag, "NoInstallationFor")
+      assert.match(e.message, /^GET \/repositories\/7 names no organization/)
+      const repo = yield* Effect.flip(client.getRepositoryById(7).pipe(asOwner(org("a"))))
+      // The fake answers with a space, not a repository: what matters is the token it was sent with.
+      assert.strictEqual(repo.reason._tag, "InvalidResponse")
+      assert.deepStrictEqual(fake.dataTokens, ["ghs_1_0"])
     }).pipe(Effect.provide(layer))
   })
 
