@@ -1,8 +1,9 @@
 // The CLI with GitHub App credentials: what is wrong with them is one sentence and exit 2, before any request,
-// and never quotes the key.
+// and never quotes the key; against fakehub's App side, every installation exported and replay on the target's.
 import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import { describe, expect, it } from "@effect/vitest"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
 import { Effect } from "effect"
 import { cli, tmp } from "./harness.ts"
 
@@ -60,6 +61,60 @@ describe("spaces-vault export with a GitHub App", () => {
       })
       expect(r.code).toBe(2)
       expect(r.stderr).toEqual(["error: --all-installations needs a GitHub App: give --app-id and --app-key"])
+    })
+  )
+})
+
+describe("spaces-vault as a GitHub App against fakehub", () => {
+  let hub: FakeHub
+  let env: Record<string, string>
+  beforeAll(async () => {
+    hub = await startFakeHub({ seed: "demo" })
+    const dir = await Effect.runPromise(tmp)
+    const key = join(dir, "app.pem")
+    await writeFile(key, hub.app!.privateKeyPem, { mode: 0o600 })
+    env = {
+      GITHUB_API_URL: hub.url,
+      GH_APP_ID: String(hub.app!.id),
+      GH_APP_PRIVATE_KEY_FILE: key,
+      // In Actions a repository's token: never used for users' own spaces.
+      GITHUB_TOKEN: hub.tokens.mona,
+      SPACES_VAULT_STATE_DIR: join(dir, "state")
+    }
+  })
+  afterAll(async () => {
+    expect(hub.counters.contractViolations).toEqual([])
+    await hub.close()
+  })
+
+  it.live("--all-installations exports every organization the App is installed on, each with its budget", () =>
+    Effect.gen(function* () {
+      const out = yield* tmp
+      const r = yield* cli(["export", "--all-installations", "--out", out, "--json"], env)
+      expect(r.code).toBe(0)
+      const owners = r.json().owners as Array<{ owner: string; budget: { limit: number; resetAt: string } }>
+      expect(owners.map((o) => o.owner)).toEqual(["octo-org", "octo-archive", "octo-migrated"])
+      for (const o of owners) {
+        expect(o.budget.limit).toBe(5000)
+        expect(o.budget.resetAt).toMatch(/^\d{4}-\d\d-\d\dT/)
+      }
+      // A user's own spaces: GITHUB_TOKEN is not used with an App, and the owner says why it failed.
+      const mona = yield* cli(["export", "--org", "octo-org", "--user", "mona", "--out", out, "--json"], env)
+      expect(mona.code).toBe(1)
+      expect(mona.json().owners[1]).toMatchObject({ owner: "mona", failed: 1 })
+    })
+  )
+
+  it.live("replay plans into the target organization with its installation's token", () =>
+    Effect.gen(function* () {
+      const out = yield* tmp
+      const exported = yield* cli(["export", "--org", "octo-org", "--out", out, "--json"], env)
+      const archive = exported.json().archive as string
+      const r = yield* cli(["replay", archive, "--to", "octo-archive", "--dry-run", "--json"], env)
+      expect(r.stderr).toEqual([])
+      expect(r.code).toBe(0)
+      expect(r.json().dryRun).toBe(true)
+      expect(r.json().created.length).toBeGreaterThan(0)
     })
   )
 })

@@ -39,6 +39,8 @@ const checkCommand = (
     readonly code: number
     /** Sets the scene for this case (a fault, a change on the hub). */
     readonly before?: () => void
+    /** Variables this case adds to the command's environment (e.g. a GitHub App's). */
+    readonly env?: Record<string, string>
   }>,
   env: Record<string, string>,
   /** Optional fields no case can reach today, each with the reason. */
@@ -52,7 +54,7 @@ const checkCommand = (
     const outputs: Array<CliResult> = []
     for (const c of cases) {
       c.before?.()
-      const r = yield* cli([command, ...c.args, "--json"], env)
+      const r = yield* cli([command, ...c.args, "--json"], { ...env, ...c.env })
       assert.strictEqual(r.code, c.code, `${command} ${c.args.join(" ")}: ${r.stderr.join("\n")}`)
       assert.strictEqual(r.stdout.length, 1, `${command} ${c.args.join(" ")} prints one JSON object`)
       assert.deepStrictEqual(checkShape(rules!, r.json(), seen), [], `${command} ${c.args.join(" ")}`)
@@ -78,7 +80,7 @@ describe("docs/json.md", () => {
 
 describe("--json shapes", () => {
   it.live("export: a complete and a partial run", () =>
-    withHub((_hub, env) =>
+    withHub((hub, env) =>
       Effect.gen(function* () {
         const out = yield* tmp()
         yield* checkCommand(
@@ -86,7 +88,13 @@ describe("--json shapes", () => {
           [
             { args: ["--org", "octo-archive", "--user", "mona", "--out", out], code: 0 },
             // mona is a user given as an organization: the partial owner says what she is.
-            { args: ["--org", "octo-migrated", "--org", "mona", "--out", out], code: 1 }
+            { args: ["--org", "octo-migrated", "--org", "mona", "--out", out], code: 1 },
+            // As a GitHub App: each owner's budget is its installation's.
+            {
+              args: ["--org", "octo-org", "--out", out],
+              code: 0,
+              env: { GH_APP_ID: String(hub.app!.id), GH_APP_PRIVATE_KEY: hub.app!.privateKeyPem }
+            }
           ],
           env
         )

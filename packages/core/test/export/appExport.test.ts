@@ -33,8 +33,7 @@ const appLayer = (h: FakeHub, userToken = "", pkcs8 = false) =>
     })
   )
 
-const exportAs = (owners: ReadonlyArray<Owner>, outDir: string) =>
-  exportSpaces({ owners, outDir, concurrency: 8 })
+const exportAs = (owners: ReadonlyArray<Owner>, outDir: string) => exportSpaces({ owners, outDir, concurrency: 8 })
 
 /** Every line the program logs at warning level or above, to prove none carries a token. */
 const logged = () => {
@@ -135,7 +134,11 @@ describe("export as a GitHub App (fakehub)", () => {
       yield* Effect.gen(function* () {
         const client = yield* GitHubClient
         const installations = yield* client.installations
-        assert.deepStrictEqual(installations.map((i) => i.account).sort(), ["octo-archive", "octo-migrated", "octo-org"])
+        assert.deepStrictEqual(installations.map((i) => i.account).sort(), [
+          "octo-archive",
+          "octo-migrated",
+          "octo-org"
+        ])
         yield* exportAs([org("octo-org"), org("octo-archive")], out)
         const octo = (yield* client.budgetOf(org("octo-org")))!
         const archive = (yield* client.budgetOf(org("octo-archive")))!
