@@ -1,7 +1,7 @@
 // The flow inside an export: owners -> list pages -> one GET and one collaborator list per space, and one lookup per
 // distinct repository as spaces reference it -> archive entries, in list order. Unchanged spaces come back as 304
 // (free) and are copied from the earlier archive. `exportSpaces` (ExportSpaces.ts) is the entry that wires it to files.
-import { DateTime, Effect, Stream } from "effect"
+import { DateTime, Effect, Semaphore, Stream } from "effect"
 import { FailureScope, type ManifestOwner, type RepositoryIndex, type SpaceEtags } from "../archive/ArchiveFormat.ts"
 import type { Owner, OwnerKind } from "../domain/Owner.ts"
 import type { SpaceListItem } from "../domain/Space.ts"
@@ -87,6 +87,9 @@ type Work =
 type Done =
   | Exclude<Work, { _tag: "Space" }>
   | { readonly _tag: "Space"; readonly run: OwnerRun; readonly outcome: SpaceOutcome }
+
+/** With a GitHub App (a budget per owner), how many owners are exported side by side. */
+const OWNERS_SIDE_BY_SIDE = 16
 
 /** 404 between list and get means the space was deleted meanwhile: recorded, not fatal. */
 const isGone = (e: GitHubError) => e.reason._tag === "NotFound"
@@ -208,6 +211,9 @@ export const archiveOwners = Effect.fn("ArchiveOwners.run")(function* (options: 
   }
 
   const runs = options.owners.map((owner) => startOwnerRun(owner, client.tokenKindFor(owner)))
+  const order = new Map(runs.map((run, i) => [run.owner.login, i]))
+  // Deliveries write the archive: one at a time, also when owners go side by side.
+  const delivering = yield* Semaphore.make(1)
   const finished: Array<ReturnType<typeof finishOwner>> = []
   // Each distinct repository is looked up once, by the worker that meets it first, between its spaces.
   const repositoryLookups = makeRepositoryLookups(client, previous)
@@ -245,26 +251,40 @@ export const archiveOwners = Effect.fn("ArchiveOwners.run")(function* (options: 
       yield* progress({ _tag: "SpaceDone", owner: run.owner, done: run.done, listed: run.listed })
     })
 
-  yield* forEachOrdered(workOf(client, runs), {
-    concurrency: options.concurrency,
-    // Room for a slow space to finish while the others go on; results held meanwhile are a few KB each.
-    window: 4 * options.concurrency,
-    // One list page ahead, so the next page is read while this one's spaces are in flight.
-    readAhead: 100,
-    work: (w): Effect.Effect<Done, ExportError> =>
-      w._tag !== "Space"
-        ? Effect.succeed(w)
-        : spaceOf(w.run.owner, w.item).pipe(
-            Effect.tap((outcome) =>
-              // A repository is looked up with the token of the owner whose space references it (its installation's).
-              outcome._tag === "Archived"
-                ? repositoryLookups.lookUp(outcome.repositoryIds).pipe(asOwner(w.run.owner))
-                : Effect.void
+  const pipeline = (owners: ReadonlyArray<OwnerRun>) =>
+    forEachOrdered(workOf(client, owners), {
+      concurrency: options.concurrency,
+      // Room for a slow space to finish while the others go on; results held meanwhile are a few KB each.
+      window: 4 * options.concurrency,
+      // One list page ahead, so the next page is read while this one's spaces are in flight.
+      readAhead: 100,
+      work: (w): Effect.Effect<Done, ExportError> =>
+        w._tag !== "Space"
+          ? Effect.succeed(w)
+          : spaceOf(w.run.owner, w.item).pipe(
+              Effect.tap((outcome) =>
+                // A repository is looked up with the token of the owner whose space references it (its installation's).
+                outcome._tag === "Archived"
+                  ? repositoryLookups.lookUp(outcome.repositoryIds).pipe(asOwner(w.run.owner))
+                  : Effect.void
+              ),
+              Effect.map((outcome) => ({ _tag: "Space", run: w.run, outcome }) as const)
             ),
-            Effect.map((outcome) => ({ _tag: "Space", run: w.run, outcome }) as const)
-          ),
-    deliver
-  })
+      deliver: (done: Done) => delivering.withPermits(1)(deliver(done))
+    })
+  if (client.authMode === "app" && runs.length > 1) {
+    // Each App installation has its own primary budget: owners go side by side, so one waiting for its budget's reset
+    // leaves the others' requests going (the client still caps the requests in flight of all of them together).
+    // Each owner's spaces still reach the archive in its list order.
+    yield* Effect.forEach(runs, (run) => pipeline([run]), {
+      concurrency: Math.min(runs.length, OWNERS_SIDE_BY_SIDE),
+      discard: true
+    })
+  } else {
+    yield* pipeline(runs)
+  }
+  // Owners side by side finish in any order: the manifest keeps the order they were given in.
+  finished.sort((a, b) => order.get(a.manifest.login)! - order.get(b.manifest.login)!)
 
   // An archive of owners none of which could be read holds nothing: no archive, and the export fails.
   if (!runs.some(wasRead)) {
