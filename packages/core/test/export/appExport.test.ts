@@ -73,6 +73,9 @@ describe("export as a GitHub App (fakehub)", () => {
       assert.match(summary.owners[1]!.failures[0]!, /list: the GitHub App is not installed on octo-nowhere/)
       const none = yield* Effect.flip(exportAs([org("octo-nowhere")], out).pipe(Effect.provide(appLayer(h))))
       assert.strictEqual(none.reason._tag, "NoOwnerRead")
+      h.apps.suspend(h.apps.installationFor(h.app!.id, "octo-archive")!.id)
+      const suspended = yield* exportAs([org("octo-org"), org("octo-archive")], out).pipe(Effect.provide(appLayer(h)))
+      assert.match(suspended.owners[1]!.failures[0]!, /the GitHub App's installation on octo-archive is suspended/)
     }).pipe(Effect.scoped)
   )
 

@@ -128,6 +128,17 @@ describe("GitHub App authentication", () => {
     }).pipe(Effect.provide(layer))
   })
 
+  it.effect("a given installation id is used for every organization, without looking one up", () => {
+    const fake = fakeApp({ a: { id: 1 }, b: { id: 2 } })
+    const { layer, sent } = scripted(fake.script, { token: Redacted.make(""), app: { ...app, installationId: 2 } })
+    return Effect.gen(function* () {
+      const client = yield* GitHubClient
+      yield* client.getSpace(org("a"), 1)
+      assert.deepStrictEqual(fake.dataTokens, ["ghs_2_0"])
+      assert.isFalse(sent.some((s) => s.request.route === "GET /orgs/{org}/installation"))
+    }).pipe(Effect.provide(layer))
+  })
+
   it.effect("renews a token five minutes before it expires, so a long export never meets the hour", () => {
     const fake = fakeApp({ a: { id: 1 } })
     const { layer } = scripted(fake.script, noUserToken)
