@@ -35,8 +35,10 @@ describe("spaces-vault export", () => {
       expect(r.code).toBe(0)
       expect(r.stdout).toHaveLength(1)
       const summary = r.json()
-      expect(Object.keys(summary).sort()).toEqual(["archive", "owners", "partial", "requests"])
+      expect(Object.keys(summary).sort()).toEqual(["archive", "changes", "owners", "partial", "requests"])
       expect(summary.partial).toBe(false)
+      // The first archive of the directory: no owner has a baseline to compare with.
+      expect(summary.changes).toEqual({})
       expect(summary.owners).toEqual([
         { owner: "octo-archive", kind: "org", spaces: 60, failed: 0 },
         { owner: "mona", kind: "user", spaces: 8, failed: 0 }
