@@ -1,7 +1,8 @@
 // `pnpm bench`: export benchmarks against fakehub. Prints requests vs the minimum, wall time vs the bound
 // (requests x latency / concurrency) and against the floor (the same requests through a bare fetch, which shows
 // what this machine and fakehub allow any client), a naive sequential loop for comparison, the budget a second
-// export of unchanged spaces costs, and peak RSS at 50,000 spaces. Not part of the test suite.
+// export of unchanged spaces costs, and peak RSS at 50,000 spaces; then replay (replay.ts), and history and restore's
+// search over a year of archives (history.ts, also runnable alone). Not part of the test suite.
 import { execFile } from "node:child_process"
 import { rmSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
@@ -10,6 +11,7 @@ import { join } from "node:path"
 import { nextLink } from "@spaces-vault/core/github/Link"
 import { seedLarge, startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
 import { bundle } from "../scripts/build.ts"
+import { historyBench } from "./history.ts"
 import { replayBench } from "./replay.ts"
 
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20)
@@ -203,6 +205,7 @@ const main = async () => {
 
 main()
   .then(() => (process.env.BENCH_QUICK ? undefined : replayBench()))
+  .then(() => (process.env.BENCH_QUICK ? undefined : historyBench()))
   .catch((e: unknown) => {
     console.error(`bench: ${e instanceof Error ? e.message : String(e)}`)
     process.exitCode = 1

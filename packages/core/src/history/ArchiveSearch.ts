@@ -96,13 +96,16 @@ export const deletedSince = <A extends ArchiveSnapshot>(
   archives: ReadonlyArray<A>,
   since: number
 ): ReadonlyArray<DeletedSpace<A>> => {
-  const seen = new Map<string, { key: SpaceKey; last: A }>()
+  const seen = new Map<string, { readonly key: SpaceKey; last: A }>()
   const gone = new Map<string, DeletedSpace<A>>()
   for (const a of [...archives].sort((x, y) => x.createdAt - y.createdAt)) {
     for (const k of a.spaces.keys()) {
-      const key = parseSpaceKey(k)!
-      seen.set(k, { key, last: a })
-      gone.delete(k)
+      const known = seen.get(k)
+      if (known !== undefined) known.last = a
+      else {
+        seen.set(k, { key: parseSpaceKey(k)!, last: a })
+        gone.delete(k)
+      }
     }
     const coverage = coverageOf(a.owners)
     for (const [k, { key, last }] of seen) {
