@@ -60,7 +60,7 @@ export const indexArchives = (dir: string) =>
       names,
       (name) =>
         snapshotOf(path.join(dir, name), name).pipe(
-          Effect.map((snapshot) => void archives.push(snapshot)),
+          Effect.flatMap((snapshot) => Effect.sync(() => void archives.push(snapshot))),
           Effect.catch((e) => Effect.sync(() => void unreadable.push({ name, problem: problemText(e) })))
         ),
       { concurrency: 4, discard: true }
