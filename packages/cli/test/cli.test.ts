@@ -406,7 +406,18 @@ describe("spaces-vault diff DIR and prune, per owner", () => {
 })
 
 describe("spaces-vault", () => {
-  const commands = [[], ["export"], ["verify"], ["inspect"], ["diff"], ["replay"], ["prune"], ["help"]]
+  const commands = [
+    [],
+    ["export"],
+    ["verify"],
+    ["inspect"],
+    ["diff"],
+    ["replay"],
+    ["restore"],
+    ["history"],
+    ["prune"],
+    ["help"]
+  ]
 
   it.live("ends every command's --help, on stdout, with the exit codes", () =>
     Effect.gen(function* () {
@@ -483,7 +494,7 @@ describe("spaces-vault", () => {
 })
 
 describe("spaces-vault help", () => {
-  const names = ["export", "verify", "inspect", "diff", "replay", "prune", "help"]
+  const names = ["export", "verify", "inspect", "diff", "replay", "restore", "history", "prune", "help"]
 
   it.live("`help COMMAND` is the page of `COMMAND --help`, and `help` the list of commands", () =>
     Effect.gen(function* () {

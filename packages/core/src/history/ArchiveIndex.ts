@@ -70,7 +70,10 @@ export const indexArchives = (dir: string) =>
     return { archives, unreadable } satisfies ArchiveIndex
   })
 
-/** The asked spaces of one archive, each read by name (and checked against the manifest). */
+/**
+ * The asked spaces of one archive, each read by name (and checked against the manifest). Encrypted archives
+ * (archive-store issue) will need an identity here; the search itself (ArchiveSearch) needs only manifests.
+ */
 export const readSpaceEntries = (
   archivePath: string,
   spaces: ReadonlyArray<{ readonly owner: string; readonly number: number }>

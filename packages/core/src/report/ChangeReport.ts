@@ -8,6 +8,8 @@ import { readRestoreLinks, type RestoreLinks } from "../history/RestoreLinks.ts"
 
 export interface DeletedEntry {
   readonly number: number
+  // With encrypted archives (archive-store issue) the report must work without the identity, by number and the
+  // manifest's content digests: names would then come only when an identity is given.
   readonly name: string
   /** The archive (file name) that still holds it: what a restore reads. */
   readonly archive: string
