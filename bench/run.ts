@@ -1,8 +1,9 @@
 // `pnpm bench`: export benchmarks against fakehub. Prints requests vs the minimum, wall time vs the bound
 // (requests x latency / concurrency) and against the floor (the same requests through a bare fetch, which shows
 // what this machine and fakehub allow any client), a naive sequential loop for comparison, the budget a second
-// export of unchanged spaces costs, peak RSS at 50,000 spaces, a replay (replay.ts) and 20 orgs as a GitHub App against one
-// shared token (apps.ts). Not part of the test suite.
+// export of unchanged spaces costs, and peak RSS at 50,000 spaces; then replay (replay.ts), 20 orgs as a GitHub App
+// against one shared token (apps.ts), and history and restore's search over a year of archives (history.ts, also
+// runnable alone). Not part of the test suite.
 import { execFile } from "node:child_process"
 import { rmSync } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
@@ -12,6 +13,7 @@ import { nextLink } from "@spaces-vault/core/github/Link"
 import { seedLarge, startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
 import { bundle } from "../scripts/build.ts"
 import { appBench } from "./apps.ts"
+import { historyBench } from "./history.ts"
 import { replayBench } from "./replay.ts"
 
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20)
@@ -206,6 +208,7 @@ const main = async () => {
 main()
   .then(() => (process.env.BENCH_QUICK ? undefined : replayBench()))
   .then(() => (process.env.BENCH_QUICK ? undefined : appBench()))
+  .then(() => (process.env.BENCH_QUICK ? undefined : historyBench()))
   .catch((e: unknown) => {
     console.error(`bench: ${e instanceof Error ? e.message : String(e)}`)
     process.exitCode = 1

@@ -35,8 +35,10 @@ describe("spaces-vault export", () => {
       expect(r.code).toBe(0)
       expect(r.stdout).toHaveLength(1)
       const summary = r.json()
-      expect(Object.keys(summary).sort()).toEqual(["archive", "owners", "partial", "requests"])
+      expect(Object.keys(summary).sort()).toEqual(["archive", "changes", "owners", "partial", "requests"])
       expect(summary.partial).toBe(false)
+      // The first archive of the directory: no owner has a baseline to compare with.
+      expect(summary.changes).toEqual({})
       expect(summary.owners).toEqual([
         { owner: "octo-archive", kind: "org", spaces: 60, failed: 0 },
         { owner: "mona", kind: "user", spaces: 8, failed: 0 }
@@ -404,7 +406,18 @@ describe("spaces-vault diff DIR and prune, per owner", () => {
 })
 
 describe("spaces-vault", () => {
-  const commands = [[], ["export"], ["verify"], ["inspect"], ["diff"], ["replay"], ["prune"], ["help"]]
+  const commands = [
+    [],
+    ["export"],
+    ["verify"],
+    ["inspect"],
+    ["diff"],
+    ["replay"],
+    ["restore"],
+    ["history"],
+    ["prune"],
+    ["help"]
+  ]
 
   it.live("ends every command's --help, on stdout, with the exit codes", () =>
     Effect.gen(function* () {
@@ -481,7 +494,7 @@ describe("spaces-vault", () => {
 })
 
 describe("spaces-vault help", () => {
-  const names = ["export", "verify", "inspect", "diff", "replay", "prune", "help"]
+  const names = ["export", "verify", "inspect", "diff", "replay", "restore", "history", "prune", "help"]
 
   it.live("`help COMMAND` is the page of `COMMAND --help`, and `help` the list of commands", () =>
     Effect.gen(function* () {

@@ -72,14 +72,24 @@ describe("docs/json.md", () => {
   it.live("documents every command and the worker's status file", () =>
     Effect.gen(function* () {
       const documented = [...(yield* shapes).keys()]
-      for (const section of ["export", "verify", "inspect", "diff", "replay", "prune", "status.json"])
+      for (const section of [
+        "export",
+        "verify",
+        "inspect",
+        "diff",
+        "replay",
+        "restore",
+        "history",
+        "prune",
+        "status.json"
+      ])
         assert.include(documented, section)
     })
   )
 })
 
 describe("--json shapes", () => {
-  it.live("export: a complete and a partial run", () =>
+  it.live("export: a complete and a partial run, and the changes of the next night", () =>
     withHub((hub, env) =>
       Effect.gen(function* () {
         const out = yield* tmp()
@@ -94,9 +104,25 @@ describe("--json shapes", () => {
               args: ["--org", "octo-org", "--out", out],
               code: 0,
               env: { GH_APP_ID: String(hub.app!.id), GH_APP_PRIVATE_KEY: hub.app!.privateKeyPem }
+            },
+            // The next night against the first: one space deleted, one added, one changed.
+            {
+              args: ["--org", "octo-archive", "--out", out],
+              code: 0,
+              before: () => {
+                hub.state.deleteSpace("octo-archive", 1)
+                hub.state.createSpace("octo-archive", { name: "Added later" })
+                hub.state.updateSpace("octo-archive", 2, { name: "Renamed" })
+              }
             }
           ],
-          env
+          env,
+          Object.fromEntries(
+            ["number", "name", "as"].map((f) => [
+              `changes.*.restored[].${f}`,
+              "needs a replay journal; cli/test/commands/restore.test.ts and core/test/report/ChangeReport.test.ts check it"
+            ])
+          )
         )
       })
     )
@@ -221,6 +247,37 @@ describe("--json shapes", () => {
           }
         )
         assert.strictEqual(dry!.json().dryRun, true)
+      })
+    )
+  )
+
+  it.live("restore and history: a deleted space brought back, and its versions", () =>
+    withHub((hub, env) =>
+      Effect.gen(function* () {
+        const out = yield* tmp()
+        yield* exportTo(env, out, "--org", "octo-archive")
+        hub.state.updateSpace("octo-archive", 3, { name: "Renamed" })
+        hub.state.deleteSpace("octo-archive", 4)
+        yield* exportTo(env, out, "--org", "octo-archive")
+        // An unreadable archive is skipped, said on stderr and in history's `unreadable`.
+        yield* Effect.promise(() => writeFile(join(out, "spaces-vault-20200101T000000Z.zip"), "not a zip"))
+        const state = { ...env, SPACES_VAULT_STATE_DIR: yield* tmp() }
+        yield* checkCommand(
+          "restore",
+          [
+            { args: ["--from", out, "--space", "octo-archive/4", "--dry-run"], code: 0 },
+            { args: ["--from", out, "--deleted-since", "1d", "--write-rate", "6000"], code: 0 }
+          ],
+          state
+        )
+        yield* checkCommand(
+          "history",
+          [
+            { args: ["--from", out, "--space", "octo-archive/3"], code: 0 },
+            { args: ["--from", out, "--space", "octo-archive/4"], code: 0 }
+          ],
+          state
+        )
       })
     )
   )

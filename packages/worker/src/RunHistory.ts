@@ -16,6 +16,34 @@ const lastSuccess = Metric.gauge("spaces_vault_last_success_timestamp_seconds", 
   description: "Unix time of the last successful run"
 })
 
+const gauge = (name: string, description: string) => Metric.gauge(name, { description })
+const deleted = gauge("spaces_vault_last_run_deleted_spaces", "Spaces the last reported run found deleted")
+const added = gauge("spaces_vault_last_run_added_spaces", "Spaces the last reported run found added")
+const changed = gauge("spaces_vault_last_run_changed_spaces", "Spaces the last reported run found changed")
+const notifyFailures = counter("spaces_vault_notify_failures_total", "Webhook notifications that failed")
+
+/** The report's counts in a status, or undefined when the run made no report. */
+const changeCounts = (status: RunStatus | undefined) => {
+  if (status?.changes === undefined) return undefined
+  const owners = Object.values(status.changes)
+  const sum = (f: (o: (typeof owners)[number]) => number) => owners.reduce((n, o) => n + f(o), 0)
+  return {
+    deleted: sum((o) => o.deleted.length),
+    added: sum((o) => o.added.length),
+    changed: sum((o) => o.changed.length)
+  }
+}
+
+/** The change gauges from a status that has a report; left alone by one without (a failed run compares nothing). */
+const setChangeGauges = (status: RunStatus | undefined) =>
+  Effect.gen(function* () {
+    const counts = changeCounts(status)
+    if (counts === undefined) return
+    yield* Metric.update(deleted, counts.deleted)
+    yield* Metric.update(added, counts.added)
+    yield* Metric.update(changed, counts.changed)
+  })
+
 const seconds = (iso: string | null | undefined) => (iso == null ? 0 : Math.floor(Date.parse(iso) / 1000))
 
 /** When a run last succeeded, as far as a status says: this run, or the earlier success it carries. */
@@ -45,6 +73,9 @@ export class RunHistory extends Context.Service<RunHistory, RunHistoryShape>()("
         Effect.gen(function* () {
           for (const c of [runs, failures, spacesExported, requests, rateLimitWaits]) yield* Metric.update(c, 0)
           yield* Metric.update(lastSuccess, seconds(lastSuccessOf(seed)))
+          for (const g of [deleted, added, changed]) yield* Metric.update(g, 0)
+          yield* Metric.update(notifyFailures, 0)
+          yield* setChangeGauges(seed)
         })
       )
       return RunHistory.of({
@@ -64,6 +95,8 @@ export class RunHistory extends Context.Service<RunHistory, RunHistoryShape>()("
                 )
                 yield* Metric.update(lastSuccess, seconds(status.lastRunFinishedAt))
               } else yield* Metric.update(failures, 1)
+              yield* setChangeGauges(status)
+              if (typeof status.notifyError === "string") yield* Metric.update(notifyFailures, 1)
             })
           ),
         prometheus: withRegistry(PrometheusMetrics.format())

@@ -14,6 +14,7 @@ import { policyOf } from "@spaces-vault/core/retention/Retention"
 import { errorText } from "@spaces-vault/core/runtime/ErrorText"
 import { acquireLock } from "./Lock.ts"
 import { RunHistory } from "./RunHistory.ts"
+import { reportRun } from "./RunReport.ts"
 import { removeStaleTempArchives } from "./StaleTempArchives.ts"
 import { removeLegacyStatus, type RunResult, type RunStatus, writeStatus } from "./StatusFile.ts"
 import type { WorkerConfig } from "./WorkerConfig.ts"
@@ -102,6 +103,8 @@ const lockedRun = <R>(run: RunContext, step: ExportStep<R>) =>
       return { status, notModified: 0, rateLimitWaits: 0 }
     }
     const summary = result.success
+    // Before retention, which may remove an owner's baseline.
+    const report = yield* reportRun(config)
     // Nor after a partial one.
     const retention = summary.partial ? { removed: [], unreadable: [] } : yield* applyRetention(config)
     const status: RunStatus = {
@@ -116,7 +119,9 @@ const lockedRun = <R>(run: RunContext, step: ExportStep<R>) =>
       removedArchives: retention.removed,
       unreadableArchives: retention.unreadable,
       nextRunAt: run.nextRunAt,
-      lastSuccessAt: summary.partial ? run.lastSuccessAt : iso(finished)
+      lastSuccessAt: summary.partial ? run.lastSuccessAt : iso(finished),
+      ...(report.changes === undefined ? {} : { changes: report.changes }),
+      ...(report.notifyError === undefined ? {} : { notifyError: report.notifyError })
     }
     yield* saveStatus(config, status)
     return { status, notModified: summary.notModified, rateLimitWaits: summary.rateLimitWaits ?? 0 }

@@ -14,6 +14,16 @@ const OwnerSummary = Schema.Struct({
   failures: Schema.Array(Schema.String)
 })
 
+const Named = { number: Schema.Number, name: Schema.String }
+
+/** One owner's changes since its baseline (core/report/ChangeReport). */
+const OwnerChanges = Schema.Struct({
+  deleted: Schema.Array(Schema.Struct({ ...Named, archive: Schema.String })),
+  restored: Schema.Array(Schema.Struct({ ...Named, as: Schema.String })),
+  added: Schema.Array(Schema.Struct(Named)),
+  changed: Schema.Array(Schema.Struct({ ...Named, changes: Schema.Array(Schema.String) }))
+})
+
 export const RunResult = Schema.Literals(["success", "partial", "failed", "interrupted"])
 export type RunResult = typeof RunResult.Type
 
@@ -32,7 +42,11 @@ export const RunStatus = Schema.Struct({
   unreadableArchives: Schema.Array(Schema.Struct({ name: Schema.String, problem: Schema.String })),
   nextRunAt: Schema.NullOr(Schema.String),
   /** When a run last succeeded, this one or an earlier one: a failed run must not make the last success unknown. */
-  lastSuccessAt: Schema.optionalKey(Schema.NullOr(Schema.String))
+  lastSuccessAt: Schema.optionalKey(Schema.NullOr(Schema.String)),
+  /** Per owner, what changed since its last complete archive; absent when the run wrote no archive or no report. */
+  changes: Schema.optionalKey(Schema.Record(Schema.String, OwnerChanges)),
+  /** Why the webhook notification of this run failed, or null (absent when none was due). */
+  notifyError: Schema.optionalKey(Schema.NullOr(Schema.String))
 })
 export type RunStatus = typeof RunStatus.Type
 

@@ -47,7 +47,9 @@ export const WorkerConfigSchema = Schema.Struct({
   /** Opt-in /healthz and /metrics on 127.0.0.1:port. */
   health: Schema.optionalKey(
     Schema.Struct({ port: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))) })
-  )
+  ),
+  /** A webhook told of deleted spaces: its URL is a secret, so the config names a file holding it. */
+  notify: Schema.optionalKey(Schema.Struct({ webhookUrlFile: Schema.String }))
 })
 /** The config as the worker uses it: outputDir and stateDir absolute. */
 export type WorkerConfig = Omit<typeof WorkerConfigSchema.Type, "stateDir"> & { readonly stateDir: string }
@@ -91,7 +93,10 @@ export const decodeConfig = (path: string, raw: unknown) =>
         ? {}
         : { app: { ...decoded.app, privateKeyFile: resolve(base, decoded.app.privateKeyFile) } }),
       outputDir,
-      stateDir: decoded.stateDir === undefined ? join(outputDir, DEFAULT_STATE_DIR) : resolve(base, decoded.stateDir)
+      stateDir: decoded.stateDir === undefined ? join(outputDir, DEFAULT_STATE_DIR) : resolve(base, decoded.stateDir),
+      ...(decoded.notify === undefined
+        ? {}
+        : { notify: { webhookUrlFile: resolve(base, decoded.notify.webhookUrlFile) } })
     }
     // Checked here so the message names the field; the client normalizes the same URL again when it starts.
     if (config.apiUrl !== undefined)

@@ -58,6 +58,12 @@ const command = Command.make(
     once: Flag.Boolean("once").pipe(
       Flag.withDescription("run one export now and exit (for CronJobs and timers)"),
       Flag.withDefault(false)
+    ),
+    notifyWebhookFile: userPathFlag(Flag.String("notify-webhook-file")).pipe(
+      Flag.withDescription(
+        "file holding the webhook URL told of deleted spaces (overrides the config's notify.webhookUrlFile; else SPACES_VAULT_WEBHOOK_URL)"
+      ),
+      Flag.optional
     )
   },
   (f) =>
@@ -65,7 +71,11 @@ const command = Command.make(
       Effect.gen(function* () {
         const mode = yield* CurrentRunMode
         mode.once = f.once
-        const { config, cron } = yield* loadConfig(f.config)
+        const loaded = yield* loadConfig(f.config)
+        const { cron } = loaded
+        const config: WorkerConfig = Option.isSome(f.notifyWebhookFile)
+          ? { ...loaded.config, notify: { webhookUrlFile: f.notifyWebhookFile.value } }
+          : loaded.config
         // The token and API URL are checked now, in both modes: found only when a scheduled run fires, a missing
         // token would fail every night. The options read here serve every run.
         const options = yield* loadClientOptions({

@@ -22,6 +22,18 @@ spaces_vault_rate_limit_waits_total ${v.waits}
 # HELP spaces_vault_last_success_timestamp_seconds Unix time of the last successful run
 # TYPE spaces_vault_last_success_timestamp_seconds gauge
 spaces_vault_last_success_timestamp_seconds ${v.last}
+# HELP spaces_vault_last_run_deleted_spaces Spaces the last reported run found deleted
+# TYPE spaces_vault_last_run_deleted_spaces gauge
+spaces_vault_last_run_deleted_spaces 0
+# HELP spaces_vault_last_run_added_spaces Spaces the last reported run found added
+# TYPE spaces_vault_last_run_added_spaces gauge
+spaces_vault_last_run_added_spaces 0
+# HELP spaces_vault_last_run_changed_spaces Spaces the last reported run found changed
+# TYPE spaces_vault_last_run_changed_spaces gauge
+spaces_vault_last_run_changed_spaces 0
+# HELP spaces_vault_notify_failures_total Webhook notifications that failed
+# TYPE spaces_vault_notify_failures_total counter
+spaces_vault_notify_failures_total 0
 `
 
 describe("/metrics", () => {

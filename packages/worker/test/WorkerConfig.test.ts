@@ -163,4 +163,15 @@ describe("WorkerConfig", () => {
       assert.match((yield* Effect.flip(loadConfig(join(dir, "w.yaml")))).message, /^config .*w\.yaml: not valid YAML: /)
     })
   )
+
+  it.effect("notify.webhookUrlFile is a path relative to the config file, never the URL itself", () =>
+    Effect.gen(function* () {
+      const { config } = yield* decodeConfig("/etc/sv/w.yaml", { ...ok, notify: { webhookUrlFile: "hook-url" } })
+      assert.deepStrictEqual(config.notify, { webhookUrlFile: "/etc/sv/hook-url" })
+      // A URL put in the config by mistake is refused without being repeated.
+      const said = yield* problem({ ...ok, notify: { webhookUrl: "https://hooks.example/x" } })
+      assert.match(said, /notify\.webhookUrl: unknown key; notify\.webhookUrlFile: missing/)
+      assert.notInclude(said, "hooks.example")
+    })
+  )
 })

@@ -21,7 +21,9 @@ const config = (dir: string, orgs: ReadonlyArray<string>): WorkerConfig => ({
   schedule: { cron: "30 2 * * *" },
   outputDir: dir,
   stateDir: join(dir, ".spaces-vault"),
-  retention: { keepLast: 1 }
+  retention: { keepLast: 1 },
+  // A file that does not exist: a notice that is due fails, and status.json says why.
+  notify: { webhookUrlFile: join(dir, "no-such-webhook-url") }
 })
 
 describe("status.json", () => {
@@ -60,8 +62,14 @@ describe("status.json", () => {
           const first = yield* runAndCheck(["octo-archive"], liveExport, undefined)
           yield* Effect.promise(() => copyFile(first.archive, join(dir, "spaces-vault-20200102T000000Z.zip")))
           yield* Effect.promise(() => writeFile(join(dir, "spaces-vault-20200101T000000Z.zip"), "not a zip"))
+          hub.state.deleteSpace("octo-archive", 1)
           const complete = yield* runAndCheck(["octo-archive"], liveExport, Date.parse("2030-01-01T02:30:00Z"))
           assert.strictEqual(complete.result, "success")
+          assert.deepStrictEqual(
+            complete.changes["octo-archive"].deleted.map((d: { number: number }) => d.number),
+            [1]
+          )
+          assert.match(complete.notifyError, /cannot read the webhook URL file/)
           assert.strictEqual(complete.nextRunAt, "2030-01-01T02:30:00.000Z")
           // mona is a user listed among the orgs: a failed owner, and one GitHub knows as the other kind.
           const partial = yield* runAndCheck(["octo-archive", "mona"], liveExport, undefined)

@@ -1,5 +1,5 @@
 // `spaces-vault export`: back up every space of the given orgs and users into one archive.
-import { Clock, Duration, Effect, FileSystem, Fiber, Option, Result, Schedule } from "effect"
+import { Clock, Config, Duration, Effect, FileSystem, Fiber, Option, Result, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
 import { org, ownerList } from "@spaces-vault/core/domain/Owner"
 import type { Owner, OwnerKind } from "@spaces-vault/core/domain/Owner"
@@ -12,7 +12,12 @@ import { describeWait } from "@spaces-vault/core/github/WaitText"
 import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
 import { githubLayer } from "@spaces-vault/program/GitHubLayer"
 import { userPathFlag } from "@spaces-vault/program/UserPaths"
+import { afterExport } from "@spaces-vault/core/report/AfterExport"
+import type { ChangeReport } from "@spaces-vault/core/report/ChangeReport"
+import { deletionLines, reportCounts } from "@spaces-vault/core/report/ChangeReport"
+import { WEBHOOK_ENV, webhookUrl } from "@spaces-vault/core/report/Notify"
 import { Output, type OutputShape } from "../Output.ts"
+import { stateDirOf } from "./replay.ts"
 import {
   apiUrlFlag,
   appFlags,
@@ -56,6 +61,12 @@ const flags = {
     Flag.withDefault(false)
   ),
   ...appFlags,
+  notifyWebhookFile: userPathFlag(Flag.String("notify-webhook-file")).pipe(
+    Flag.withDescription(
+      "file holding a webhook URL told of every deleted space (default: SPACES_VAULT_WEBHOOK_URL; the URL is a secret, so never a flag)"
+    ),
+    Flag.optional
+  ),
   apiUrl: apiUrlFlag,
   json: jsonFlag
 }
@@ -136,6 +147,32 @@ export const renderExportError = (e: ExportError): string => {
       return e.message
   }
 }
+
+/** The report's lines: counts per owner, then one line per deleted or restored space. */
+export const renderChanges = (report: ChangeReport): Array<string> => {
+  const owners = Object.entries(report.changes)
+  if (owners.length === 0) return []
+  const lines = ["changes since each owner's last complete archive:"]
+  for (const [owner, c] of owners)
+    lines.push(
+      `  ${owner}: ${c.deleted.length} deleted, ${c.added.length} added, ${c.changed.length} changed${c.restored.length > 0 ? `, ${c.restored.length} restored` : ""}`
+    )
+  for (const line of deletionLines(report)) lines.push(`  ${line}`)
+  if (reportCounts(report).deleted > 0)
+    lines.push("  (spaces-vault restore --from DIR --space OWNER/NUMBER brings one back)")
+  return lines
+}
+
+/** The webhook URL from --notify-webhook-file, else the environment; a bad one is a usage error before any request. */
+const webhookOf = (file: Option.Option<string>) =>
+  Effect.gen(function* () {
+    const env = yield* Config.option(Config.String(WEBHOOK_ENV)).pipe(Effect.map(Option.getOrUndefined))
+    return yield* webhookUrl(Option.getOrUndefined(file), env).pipe(
+      Effect.mapError(
+        (e) => new UsageError({ message: Option.isSome(file) ? `--notify-webhook-file: ${e.detail}` : e.detail })
+      )
+    )
+  })
 
 /**
  * A live status line: owner, spaces done/listed, that owner's budget left (its installation's, with an App), current
@@ -220,6 +257,7 @@ export const exportCommand = Command.make("export", flags, (f) =>
     const concurrency = yield* checkRange("concurrency", f.concurrency, 1, 100)
     const maxWait = yield* maxWaitOf(f.maxWait)
     yield* checkPaths(f.out, Option.getOrUndefined(f.since))
+    const hook = yield* webhookOf(f.notifyWebhookFile)
 
     const summary = yield* Effect.gen(function* () {
       const owners = f.allInstallations ? yield* withInstallations(given) : given
@@ -249,7 +287,11 @@ export const exportCommand = Command.make("export", flags, (f) =>
       )
     )
 
-    yield* out.result(renderSummary(summary), {
+    const after = yield* afterExport({ dir: f.out, stateDir: yield* stateDirOf(Option.none()), webhookUrl: hook })
+    if (after.problem !== undefined) yield* out.warn(`no change report: ${after.problem}`)
+    if (after.notifyError !== undefined) yield* out.warn(after.notifyError)
+    const report = after.report
+    yield* out.result([renderSummary(summary), ...(report === undefined ? [] : renderChanges(report))].join("\n"), {
       archive: summary.archive,
       partial: summary.partial,
       // The documented shape: counts per owner (the messages are in the manifest).
@@ -264,7 +306,8 @@ export const exportCommand = Command.make("export", flags, (f) =>
           ...(budget === undefined ? {} : { budget })
         }
       }),
-      requests: summary.requests
+      requests: summary.requests,
+      changes: report?.changes ?? {}
     })
     if (summary.partial) {
       return yield* new RunFailed({ message: "the export is partial: some owners or spaces failed", reported: true })

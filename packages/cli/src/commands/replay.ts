@@ -15,7 +15,7 @@ import { apiUrlFlag, appFlags, appSettings, jsonFlag, plural, repeatable } from 
 const file = (name: string, what: string) =>
   userPathFlag(Flag.String(name).pipe(Flag.withDescription(what))).pipe(Flag.optional)
 
-const flags = {
+export const flags = {
   archive: userPathArgument(Argument.String("archive").pipe(Argument.withDescription("archive to replay"))),
   to: Flag.String("to").pipe(
     Flag.withDescription(
@@ -71,7 +71,7 @@ const flags = {
   json: jsonFlag
 }
 
-const parseOwner = (raw: string): Effect.Effect<Owner, UsageError> => {
+export const parseOwner = (raw: string): Effect.Effect<Owner, UsageError> => {
   const [, kind, login = ""] = /^(?:(org|user):)?(.*)$/.exec(raw.trim())!
   if (!isLogin(login))
     return Effect.fail(new UsageError({ message: `--to ${raw}: expected an organization login or user:LOGIN` }))
@@ -168,7 +168,7 @@ export const renderInterrupted = (s: ReplaySummary): string => {
 }
 
 /** The summary for --json: the keys scripts already read, and the newer ones beside them. */
-const summaryJson = (s: ReplaySummary, writesPerMinute: number) => ({
+export const summaryJson = (s: ReplaySummary, writesPerMinute: number) => ({
   created: s.created,
   updated: s.updated,
   skipped: s.skipped,
@@ -183,9 +183,9 @@ const summaryJson = (s: ReplaySummary, writesPerMinute: number) => ({
 })
 
 /** Core's errors, worded with the options that led to them, as usage errors (2) or failed runs (1). */
-const mapFileFailure = (e: MapFileError) => new UsageError({ message: e.describe(`--${e.which}-map ${e.path}`) })
+export const mapFileFailure = (e: MapFileError) => new UsageError({ message: e.describe(`--${e.which}-map ${e.path}`) })
 
-const replayFailure = (e: ReplayError, ownerFlags: ReadonlyArray<string>) => {
+export const replayFailure = (e: ReplayError, ownerFlags: ReadonlyArray<string>) => {
   const r = e.reason
   if (r._tag === "NotInArchive") {
     const owners = r.owners.map((o) =>
@@ -201,7 +201,7 @@ const replayFailure = (e: ReplayError, ownerFlags: ReadonlyArray<string>) => {
   return new RunFailed({ message: e.message, reported: false })
 }
 
-const stateDirOf = (flag: Option.Option<string>) =>
+export const stateDirOf = (flag: Option.Option<string>) =>
   Effect.gen(function* () {
     const env = (name: string) => Config.option(Config.String(name)).pipe(Effect.map(Option.getOrUndefined))
     return resolveStateDir({

@@ -1,0 +1,61 @@
+// `spaces-vault history --from DIR --space OWNER/N`: the versions of one space across a directory's archives.
+import { Effect } from "effect"
+import { Command, Flag } from "effect/cli"
+import { parseSpaceKey } from "@spaces-vault/core/history/ArchiveSearch"
+import { type SpaceHistory, spaceHistory } from "@spaces-vault/core/history/SpaceHistory"
+import { UsageError } from "@spaces-vault/program/ExitCode"
+import { userPathFlag } from "@spaces-vault/program/UserPaths"
+import { Output } from "../Output.ts"
+import { stateDirOf } from "./replay.ts"
+import { jsonFlag } from "./shared.ts"
+
+const flags = {
+  from: userPathFlag(Flag.String("from")).pipe(Flag.withDescription("the directory of archives")),
+  space: Flag.String("space").pipe(Flag.withDescription("the space, OWNER/NUMBER")),
+  stateDir: userPathFlag(Flag.String("state-dir")).pipe(
+    Flag.withDescription("where replay journals live, to say what the space was restored as (default as for replay)"),
+    Flag.optional
+  ),
+  json: jsonFlag
+}
+
+const verbs = { appeared: "first seen", changed: "changed", disappeared: "gone" } as const
+
+export const renderHistory = (h: SpaceHistory): string => {
+  const lines = [`${h.space}: ${h.events.length === 0 ? "in no archive" : ""}`.trimEnd()]
+  for (const e of h.events) {
+    const name = e.name === null ? "" : ` "${e.name}"`
+    const detail =
+      e.kind === "changed"
+        ? `: ${(e.changes ?? []).join("; ")}`
+        : e.kind === "disappeared"
+          ? " (deleted, or no longer readable by the token)"
+          : ""
+    lines.push(`  ${e.at}  ${verbs[e.kind]}${name}${detail}  [${e.archive}]`)
+  }
+  if (h.restoredAs !== null) lines.push(`  restored as ${h.restoredAs}`)
+  return lines.join("\n")
+}
+
+export const historyCommand = Command.make("history", flags, (f) =>
+  Effect.gen(function* () {
+    const out = (yield* Output)(f.json)
+    const space = parseSpaceKey(f.space)
+    if (space === undefined) return yield* new UsageError({ message: `--space ${f.space}: expected OWNER/NUMBER` })
+    const h = yield* spaceHistory(f.from, space, yield* stateDirOf(f.stateDir)).pipe(
+      Effect.mapError((e) => new UsageError({ message: `--from ${e.message}` }))
+    )
+    for (const u of h.unreadable) yield* out.warn(`skipped ${u.name}: ${u.problem}`)
+    if (h.events.length === 0)
+      return yield* new UsageError({ message: `--space ${f.space}: in no readable archive of ${f.from}` })
+    yield* out.result(renderHistory(h), h)
+  })
+).pipe(
+  Command.withDescription("Show the versions of one space across the archives: first seen, each change, when it went."),
+  Command.withExamples([
+    {
+      command: "spaces-vault history --from backups --space octo-org/12",
+      description: "when octo-org/12 appeared, changed and disappeared, archive by archive"
+    }
+  ])
+)
