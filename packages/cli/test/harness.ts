@@ -1,6 +1,7 @@
 // Runs the CLI in-process, as a user would from a shell, with a recording Output, environment variables supplied
 // through a ConfigProvider (never process.env) and a chosen working directory, and returns the exit code and what
 // was printed.
+import { mkdtempSync } from "node:fs"
 import { mkdtemp } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -21,6 +22,12 @@ export interface CliOptions {
   readonly cwd?: string
 }
 
+/**
+ * The state directory of a test that names none: a temporary one, so no test ever reads or writes the replay journals
+ * of the user running the tests (~/.local/state/spaces-vault).
+ */
+const defaultStateDir = mkdtempSync(join(tmpdir(), "sv-cli-state-"))
+
 export const cli = (
   args: ReadonlyArray<string>,
   env: Record<string, string | undefined> = {},
@@ -29,7 +36,7 @@ export const cli = (
   const recorded: RecordedOutput = { stdout: [], stderr: [] }
   const layer = Layer.mergeAll(
     NodeServices.layer,
-    ConfigProvider.layer(ConfigProvider.fromEnvRecord(env)),
+    ConfigProvider.layer(ConfigProvider.fromEnvRecord({ SPACES_VAULT_STATE_DIR: defaultStateDir, ...env })),
     Layer.succeed(Output, (json: boolean) => makeRecordingOutput(json, recorded)),
     options.cwd === undefined ? Layer.empty : Layer.succeed(UserDirectory, options.cwd)
   )

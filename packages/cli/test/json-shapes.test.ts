@@ -186,7 +186,11 @@ describe("--json shapes", () => {
             { args: [old, newer], code: 0 },
             { args: [newerDir], code: 0 }
           ],
-          env
+          env,
+          {
+            "removed[].restoredAs?":
+              "needs a replay journal; cli/test/commands/restore.test.ts restores a space and checks diff marks it"
+          }
         )
         assert.deepStrictEqual(
           dir!.json().baselines.map((b: { owner: string; baseline: string | null }) => [b.owner, b.baseline === null]),

@@ -2,7 +2,7 @@
 // changed. With a directory, its newest archive is compared owner by owner with the newest earlier archive that
 // covers that owner completely.
 import { Effect, FileSystem, Option } from "effect"
-import { Argument, Command } from "effect/cli"
+import { Argument, Command, Flag } from "effect/cli"
 import {
   type ArchiveDiff,
   type ChangedSpace,
@@ -10,9 +10,12 @@ import {
   type UnverifiedSpace
 } from "@spaces-vault/core/archive/Diff"
 import { type DirectoryDiff, diffDirectory } from "@spaces-vault/core/archive/DirectoryDiff"
+import { spaceKey } from "@spaces-vault/core/history/ArchiveSearch"
+import { readRestoreLinks, type RestoreLinks } from "@spaces-vault/core/history/RestoreLinks"
 import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
-import { userPathArgument } from "@spaces-vault/program/UserPaths"
+import { userPathArgument, userPathFlag } from "@spaces-vault/program/UserPaths"
 import { Output } from "../Output.ts"
+import { stateDirOf } from "./replay.ts"
 import { jsonFlag, plural } from "./shared.ts"
 
 /** Numbers shown on an owner's line of unverified spaces before "and N more". */
@@ -43,6 +46,18 @@ const unverifiedLines = (items: ReadonlyArray<UnverifiedSpace>): ReadonlyArray<s
   })
 }
 
+/** A removed space a replay has since restored carries where it lives now (from the replay journals). */
+export type RemovedSpace = ArchiveDiff["removed"][number] & { readonly restoredAs?: string }
+
+/** The diff with each removed space that a replay restored marked `restoredAs`: it is back, not to restore again. */
+export const withRestoreLinks = <D extends ArchiveDiff>(d: D, links: RestoreLinks): D => ({
+  ...d,
+  removed: d.removed.map((r): RemovedSpace => {
+    const as = links.get(spaceKey(r))
+    return as === undefined ? r : { ...r, restoredAs: as }
+  })
+})
+
 export const renderDiff = (d: ArchiveDiff): string => {
   const lines: Array<string> = []
   const section = (
@@ -53,7 +68,9 @@ export const renderDiff = (d: ArchiveDiff): string => {
     lines.push(`${title} (${items.length}):`)
     for (const s of items) lines.push(`  ${s.owner}/${s.number}  ${s.name}${extra ? extra(s as never) : ""}`)
   }
-  section("removed", d.removed)
+  section("removed", d.removed, (r: RemovedSpace) =>
+    r.restoredAs === undefined ? "" : `  (restored as ${r.restoredAs})`
+  )
   section("added", d.added)
   section("changed", d.changed, (c: ChangedSpace) => `\n      ${changeLines(c).join("\n      ")}`)
   if (d.unverified.length > 0) {
@@ -91,14 +108,20 @@ export const diffCommand = Command.make(
     new: userPathArgument(Argument.String("new").pipe(Argument.withDescription("the newer archive"))).pipe(
       Argument.optional
     ),
+    stateDir: userPathFlag(Flag.String("state-dir")).pipe(
+      Flag.withDescription("where replay journals live, to mark removed spaces a restore brought back (as replay's)"),
+      Flag.optional
+    ),
     json: jsonFlag
   },
   (f) =>
     Effect.gen(function* () {
       const out = (yield* Output)(f.json)
+      const links = yield* readRestoreLinks(yield* stateDirOf(f.stateDir))
       if (Option.isSome(f.new)) {
         const diff = yield* diffArchives(f.old, f.new.value).pipe(Effect.catchTag("ArchiveError", runFailed))
-        return yield* out.result(renderDiff(diff), diff)
+        const marked = withRestoreLinks(diff, links)
+        return yield* out.result(renderDiff(marked), marked)
       }
       const fs = yield* FileSystem.FileSystem
       const info = yield* fs.stat(f.old).pipe(Effect.option)
@@ -110,7 +133,8 @@ export const diffCommand = Command.make(
       const diff = yield* diffDirectory(f.old).pipe(
         Effect.catchTags({ ArchiveError: runFailed, ArchiveDirectoryError: runFailed })
       )
-      yield* out.result(renderDirectoryDiff(diff), diff)
+      const marked = withRestoreLinks(diff, links)
+      yield* out.result(renderDirectoryDiff(marked), marked)
     })
 ).pipe(
   Command.withDescription(

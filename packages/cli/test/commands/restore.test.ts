@@ -131,6 +131,16 @@ describe("the morning after", () => {
           )
           assert.strictEqual(h.restoredAs, `octo-archive/${newNumber}`)
 
+          // diff still lists the space as removed between the two nights, marked as already restored.
+          const diff = yield* cli("diff", out, "--json")
+          assert.strictEqual(diff.code, 0)
+          assert.deepStrictEqual(
+            diff.json().removed.map((x: { number: number; restoredAs?: string }) => [x.number, x.restoredAs]),
+            [[7, `octo-archive/${newNumber}`]]
+          )
+          const human = yield* cli("diff", out)
+          assert.include(human.stdout.join("\n"), `(restored as octo-archive/${newNumber})`)
+
           // A night the owner could not be read: what is missing is unverified, never deleted.
           hub.faults.failOwner("octo-archive", 403)
           yield* Effect.promise(() => new Promise((r) => setTimeout(r, 1100)))
