@@ -1,40 +1,10 @@
 // The archives in a directory: how they are named, which of them are ours, what each one's manifest says about its
 // time and owners, and which earlier archive covers an owner completely. The seam a later remote store replaces.
 import { Effect, FileSystem, Path, PlatformError, Schema } from "effect"
+import { archiveNames, parseArchiveFileName } from "./ArchiveName.ts"
 import { openArchive } from "./ArchiveReader.ts"
 
-// Names: `spaces-vault-YYYYMMDDTHHMMSSZ.zip` (UTC), so names sort by time and a directory can be read without
-// opening every archive. A second export within the same second gets `-2`, `-3`, ...
-const PATTERN = /^spaces-vault-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z(?:-(\d+))?\.zip$/
-
-export const archiveFileName = (createdAtMs: number, sequence = 1): string => {
-  const iso = new Date(createdAtMs).toISOString() // 2026-11-25T02:10:00.000Z
-  const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`
-  return `spaces-vault-${stamp}${sequence > 1 ? `-${sequence}` : ""}.zip`
-}
-
-/** The creation time (epoch ms) encoded in an archive's name, or undefined when it is not one of ours. */
-export const parseArchiveFileName = (
-  name: string
-): { readonly createdAtMs: number; readonly sequence: number } | undefined => {
-  const m = PATTERN.exec(name)
-  if (m === null) return undefined
-  const [, y, mo, d, h, mi, s, seq] = m
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s))
-  return Number.isNaN(ms) ? undefined : { createdAtMs: ms, sequence: seq === undefined ? 1 : Number(seq) }
-}
-
-/** Newest first: by time, then by sequence. */
-export const compareArchiveNamesDesc = (a: string, b: string): number => {
-  const pa = parseArchiveFileName(a)
-  const pb = parseArchiveFileName(b)
-  if (pa === undefined || pb === undefined) return pa === undefined ? 1 : -1
-  return pb.createdAtMs - pa.createdAtMs || pb.sequence - pa.sequence
-}
-
-/** Our archive names among a directory's entries, newest first; anything else (status.json, temp files) is not ours. */
-export const archiveNames = (entries: ReadonlyArray<string>): ReadonlyArray<string> =>
-  entries.filter((n) => parseArchiveFileName(n) !== undefined).sort(compareArchiveNamesDesc)
+export { archiveFileName, archiveNames, compareArchiveNamesDesc, parseArchiveFileName } from "./ArchiveName.ts"
 
 /** One owner of an archive, as its manifest records it. */
 export interface OwnerCoverage {
