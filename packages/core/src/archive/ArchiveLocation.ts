@@ -1,5 +1,6 @@
 // Where archives live, as people type it: a local path, `s3://bucket/prefix` or `s3://bucket/prefix/NAME`. Pure:
 // parsing never touches a file system or a network, and any other `SCHEME://` is refused rather than taken as a path.
+import { join } from "node:path"
 import { Result, Schema } from "effect"
 
 /** A local directory of archives. */
@@ -115,7 +116,7 @@ export const locationOf = (input: ArchiveInput, raw: string): Result.Result<Arch
   }
 }
 
-/** The directory part and the last segment of a local path, as `node:path` would split it, without importing it. */
+/** The directory part and the last segment of a local path (trailing slashes ignored). */
 const splitLocal = (path: string): { dir: string; name: string } => {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, "") : path
   const at = trimmed.lastIndexOf("/")
@@ -161,3 +162,31 @@ export const displayRef = (ref: ArchiveRef): string =>
       ? ref.name
       : `${ref.location.dir.replace(/\/+$/, "")}/${ref.name}`
     : `${displayLocation(ref.location)}/${ref.name}`
+
+/** An archive as core functions take it: a local path (kept verbatim for messages), or a reference in any store. */
+export type ArchiveSource = string | ArchiveRef
+
+/** A location as core functions take it: a local directory path, or any location. */
+export type LocationSource = string | ArchiveLocation
+
+export const refOfSource = (source: ArchiveSource): ArchiveRef => {
+  if (typeof source !== "string") return source
+  const { dir, name } = splitLocal(source)
+  return { location: { _tag: "Local", dir }, name }
+}
+
+/** How messages and reports name an archive source: a path as it was given, else `displayRef`. */
+export const sourceText = (source: ArchiveSource): string => (typeof source === "string" ? source : displayRef(source))
+
+export const locationOfSource = (source: LocationSource): ArchiveLocation =>
+  typeof source === "string" ? { _tag: "Local", dir: source } : source
+
+/** The archive `name` of a location, as a source: a joined path for a local directory (as reports always gave it). */
+export const sourceIn = (location: LocationSource, name: string): ArchiveSource => {
+  const at = locationOfSource(location)
+  return at._tag === "Local" ? join(at.dir, name) : { location: at, name }
+}
+
+/** How messages name a location source. */
+export const locationText = (source: LocationSource): string =>
+  typeof source === "string" ? source : displayLocation(source)

@@ -2,7 +2,6 @@
 // manifest's version is checked before it is decoded, and entries are read one at a time (never the whole archive
 // in memory). Every read of contents refuses an archive whose entries differ from its manifest: names and sizes
 // are compared when it is opened, and each entry is hashed as it streams and compared with its row at its end.
-import { open } from "node:fs/promises"
 import { crc32 } from "node:zlib"
 import { Effect, Schema, Stream } from "effect"
 import yauzl from "yauzl"
@@ -23,6 +22,8 @@ import {
 import { errnoWords } from "../runtime/ErrorText.ts"
 import { ArchiveError, DAMAGED_DATA, DAMAGED_HEADER, DAMAGED_TABLE_OF_CONTENTS } from "./ArchiveError.ts"
 import { checkListing, entryChecker } from "./EntryCheck.ts"
+import { type ArchiveSource, refOfSource, sourceText } from "./ArchiveLocation.ts"
+import { type ArchiveReadHandle, ArchiveStore } from "./ArchiveStore.ts"
 
 export interface ZipEntryInfo {
   readonly name: string
@@ -31,6 +32,7 @@ export interface ZipEntryInfo {
 }
 
 export interface ArchiveHandle {
+  /** How messages name the archive: the local path as given, or `s3://bucket/prefix/NAME`. */
   readonly path: string
   readonly manifest: Manifest
   readonly entries: ReadonlyMap<string, ZipEntryInfo>
@@ -109,51 +111,78 @@ export const firstLine = (s: string): string => s.split("\n").slice(0, 2).join("
 
 const ZIP_SIGNATURES = ["504b0304", "504b0506", "504b0708"]
 
-/** Whether the file begins like a zip (a local header, or the end record of an empty zip), is empty, or neither. */
-const headOf = (path: string) =>
+/** Whether the archive begins like a zip (a local header, or the end record of an empty zip), is empty, or neither. */
+const headOf = (handle: ArchiveReadHandle) =>
   Effect.promise(async () => {
-    const handle = await open(path, "r").catch(() => undefined)
-    if (handle === undefined) return "other" as const
+    if (handle.size === 0) return "empty" as const
+    const chunks: Array<Buffer> = []
     try {
-      const head = Buffer.alloc(4)
-      const { bytesRead } = await handle.read(head, 0, 4, 0)
-      if (bytesRead === 0) return "empty" as const
-      return ZIP_SIGNATURES.includes(head.toString("hex")) ? ("zip" as const) : ("other" as const)
-    } finally {
-      await handle.close()
+      for await (const c of handle.readRange(0, Math.min(4, handle.size))) chunks.push(c as Buffer)
+    } catch {
+      return "other" as const
     }
+    return ZIP_SIGNATURES.includes(Buffer.concat(chunks).toString("hex")) ? ("zip" as const) : ("other" as const)
   })
 
 /** An error with an errno code is the file system's (permissions, I/O), not damage to the archive's bytes. */
 const ioWords = (err: Error): string | undefined => errnoWords((err as NodeJS.ErrnoException).code)
 
-const openZip = (path: string) =>
-  Effect.callback<yauzl.ZipFile, Error>((resume) => {
-    yauzl.open(
-      path,
-      { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false },
-      (err, zip) => resume(err ? Effect.fail(err) : Effect.succeed(zip))
-    )
-  }).pipe(
-    Effect.catch((err) => {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT")
-        return Effect.fail(new ArchiveError({ reason: "NotFound", path, detail: "no such file" }))
-      const io = ioWords(err)
-      if (io !== undefined) return Effect.fail(new ArchiveError({ reason: "Unreadable", path, detail: io }))
-      // yauzl reads the table of contents from the end of the file, so a zip cut short or changed there fails here.
-      return Effect.flatMap(headOf(path), (head) =>
-        Effect.fail(
-          head === "zip"
-            ? new ArchiveError({ reason: "Damaged", path, detail: DAMAGED_TABLE_OF_CONTENTS })
-            : new ArchiveError({
-                reason: "Unreadable",
-                path,
-                detail: head === "empty" ? "the file is empty" : "it does not begin like a zip file"
-              })
-        )
+/** yauzl's hook for reading through a store: every range it needs comes from the store's handle. */
+class StoreReader extends yauzl.RandomAccessReader {
+  private readonly handle: ArchiveReadHandle
+  constructor(handle: ArchiveReadHandle) {
+    super()
+    this.handle = handle
+  }
+  override _readStreamForRange(start: number, end: number) {
+    return this.handle.readRange(start, end)
+  }
+}
+
+/** Opens the store's handle and yauzl over it; the store's errors become the archive's (not found, unreadable). */
+const openZip = (path: string, source: ArchiveSource) =>
+  Effect.gen(function* () {
+    const handle = yield* ArchiveStore.openRead(refOfSource(source)).pipe(
+      Effect.mapError((e) =>
+        e.reason._tag === "NotFound"
+          ? new ArchiveError({ reason: "NotFound", path, detail: "no such file" })
+          : new ArchiveError({
+              reason: "Unreadable",
+              path,
+              detail: e.reason.detail
+            })
       )
-    })
-  )
+    )
+    const zip = yield* Effect.acquireRelease(
+      Effect.callback<yauzl.ZipFile, Error>((resume) => {
+        yauzl.fromRandomAccessReader(
+          new StoreReader(handle),
+          handle.size,
+          { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false },
+          (err, zip) => resume(err ? Effect.fail(err) : Effect.succeed(zip))
+        )
+      }),
+      (z) => Effect.sync(() => z.close())
+    ).pipe(
+      Effect.catch((err) => {
+        const io = ioWords(err)
+        if (io !== undefined) return Effect.fail(new ArchiveError({ reason: "Unreadable", path, detail: io }))
+        // yauzl reads the table of contents from the end of the file, so a zip cut short or changed there fails here.
+        return Effect.flatMap(headOf(handle), (head) =>
+          Effect.fail(
+            head === "zip"
+              ? new ArchiveError({ reason: "Damaged", path, detail: DAMAGED_TABLE_OF_CONTENTS })
+              : new ArchiveError({
+                  reason: "Unreadable",
+                  path,
+                  detail: head === "empty" ? "the file is empty" : "it does not begin like a zip file"
+                })
+          )
+        )
+      })
+    )
+    return zip
+  })
 
 const listEntries = (path: string, zip: yauzl.ZipFile) =>
   Effect.callback<Map<string, yauzl.Entry>, ArchiveError>((resume) => {
@@ -231,10 +260,15 @@ const readEntry = (path: string, zip: yauzl.ZipFile, entry: yauzl.Entry, row?: M
     })
   })
 
-/** Opens an archive for reading inside a scope. Fails on unsafe entry names and unsupported versions. */
-export const openArchive = (path: string) =>
+/**
+ * Opens an archive for reading inside a scope, through the ArchiveStore (random access: the central directory and
+ * single entries, never the whole archive). A string is a local path. Fails on unsafe entry names and unsupported
+ * versions.
+ */
+export const openArchive = (source: ArchiveSource) =>
   Effect.gen(function* () {
-    const zip = yield* Effect.acquireRelease(openZip(path), (z) => Effect.sync(() => z.close()))
+    const path = sourceText(source)
+    const zip = yield* openZip(path, source)
     const raw = yield* listEntries(path, zip)
     for (const name of raw.keys()) {
       const why = unsafeEntryName(name)

@@ -1,9 +1,10 @@
 // The local-directory backend of ArchiveStore: a hidden 0600 temp file beside the final name, fsynced and hard-linked
 // to the first free name (a link fails when the name is taken, a rename would replace), reads through a file handle.
 import { randomBytes } from "node:crypto"
-import { createReadStream, createWriteStream } from "node:fs"
-import { link, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises"
+import { createWriteStream } from "node:fs"
+import { type FileHandle, link, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises"
 import { join } from "node:path"
+import { Readable } from "node:stream"
 import { Effect } from "effect"
 import { parseArchiveFileName } from "./ArchiveName.ts"
 import { type LocalLocation, displayLocation, displayRef } from "./ArchiveLocation.ts"
@@ -131,6 +132,34 @@ const create = (location: LocalLocation, nameFor: (sequence: number) => string |
   )
 }
 
+const RANGE_CHUNK = 64 * 1024
+
+/**
+ * Bytes `[start, end)` through positioned reads on a shared handle. Not `createReadStream({ fd })`: destroying such
+ * a stream (yauzl does, when it has read what it needs) closes the descriptor, whatever `autoClose` says.
+ */
+const rangeStream = (handle: FileHandle, start: number, end: number): Readable => {
+  let position = start
+  return new Readable({
+    highWaterMark: RANGE_CHUNK,
+    read() {
+      const length = Math.min(RANGE_CHUNK, end - position)
+      if (length <= 0) {
+        this.push(null)
+        return
+      }
+      handle.read(Buffer.allocUnsafe(length), 0, length, position).then(
+        ({ bytesRead, buffer }) => {
+          if (bytesRead === 0) return void this.destroy(new Error(`unexpected end of file at byte ${position}`))
+          position += bytesRead
+          this.push(buffer.subarray(0, bytesRead))
+        },
+        (e: unknown) => this.destroy(e as Error)
+      )
+    }
+  })
+}
+
 const openRead = (location: LocalLocation, name: string) => {
   const path = join(location.dir, name)
   return Effect.acquireRelease(
@@ -147,11 +176,7 @@ const openRead = (location: LocalLocation, name: string) => {
     Effect.map(
       ({ handle, size }): ArchiveReadHandle => ({
         size,
-        // Shares the descriptor: positioned reads, and the scope (not the stream) closes it.
-        readRange: (start, end) =>
-          end <= start
-            ? createReadStream("", { fd: handle.fd, autoClose: false, start: 0, end: -1, emitClose: false })
-            : createReadStream("", { fd: handle.fd, autoClose: false, start, end: end - 1 })
+        readRange: (start, end) => rangeStream(handle, start, end)
       })
     )
   )
