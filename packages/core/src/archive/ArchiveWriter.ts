@@ -1,11 +1,8 @@
-// Writes an archive atomically: entries stream into a hidden temporary file (mode 0600) beside the final name;
-// `finish` adds the manifest, fsyncs, links it to the final name without ever replacing a file, and fsyncs the
-// directory. A scope closed before `finish` removes the temporary file, so a crash or an interruption never leaves
-// a file at the final name.
-import { createHash, randomBytes } from "node:crypto"
-import { createWriteStream, type WriteStream } from "node:fs"
-import { chmod, link, open, rename, stat, unlink } from "node:fs/promises"
-import { basename, dirname, join } from "node:path"
+// Writes an archive atomically through the ArchiveStore: entries stream into the store's upload (locally a hidden
+// 0600 temp file); `finish` adds the manifest and commits it to the first free name, never replacing an archive. A
+// scope closed before `finish` aborts the upload, so a crash or an interruption never leaves an archive behind.
+import { createHash } from "node:crypto"
+import { basename, dirname } from "node:path"
 import { Readable, Transform, type TransformCallback } from "node:stream"
 import { ZipArchive } from "archiver"
 import { Effect } from "effect"
@@ -20,6 +17,8 @@ import {
 } from "./ArchiveFormat.ts"
 import { ArchiveError } from "./ArchiveError.ts"
 import { EntryTable, manifestChunks } from "./EntryTable.ts"
+import { type ArchiveLocation, sourceIn, sourceText } from "./ArchiveLocation.ts"
+import { type ArchiveStoreError, type ArchiveUpload, ArchiveStore } from "./ArchiveStore.ts"
 
 export interface ManifestFields {
   readonly toolVersion: string
@@ -49,31 +48,42 @@ const MAX_PENDING = 32
 export const entryBytes = (value: unknown): Buffer => Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8")
 
 /**
- * The final names to try, in order: `name(1)`, then `name(2)`… while a file holds the previous one. A plain path
- * has no second choice: finishing fails if a file is there.
+ * Where the archive goes. A path has no second choice: finishing fails if a file is there. A function of paths gives
+ * the names to try, in order: `name(1)`, then `name(2)`… while an archive holds the previous one (all in one
+ * directory). A location with `nameFor` does the same in any store, and `finish` returns `s3://…/NAME` there.
  */
-export type ArchiveName = string | ((sequence: number) => string)
+export type ArchiveName =
+  | string
+  | ((sequence: number) => string)
+  | { readonly location: ArchiveLocation; readonly nameFor: (sequence: number) => string | undefined }
 
-export const openArchiveWriter = (name: ArchiveName) => {
-  const nameFor = (sequence: number): string | undefined =>
-    typeof name === "string" ? (sequence === 1 ? name : undefined) : name(sequence)
-  const finalPath = nameFor(1)!
-  return Effect.acquireRelease(
-    Effect.tryPromise({
-      try: async () => {
-        const tmp = join(dirname(finalPath), `.${basename(finalPath)}.tmp-${randomBytes(6).toString("hex")}`)
-        const out = createWriteStream(tmp, { flags: "wx", mode: 0o600 })
-        await new Promise<void>((resolve, reject) => {
-          out.once("open", () => resolve())
-          out.once("error", reject)
-        })
-        return new ZipSink(finalPath, nameFor, tmp, out)
-      },
-      catch: (e) => new ArchiveError({ reason: "WriteFailed", path: finalPath, detail: errorText(e) })
-    }),
-    (sink) => Effect.promise(() => sink.discardUnlessDone())
-  ).pipe(Effect.map((sink) => sink.writer()))
+/** The location and names to try, and how `finish` names the result (a joined path locally, as callers gave it). */
+const targetOf = (name: ArchiveName) => {
+  if (typeof name === "object") return { location: name.location, nameFor: name.nameFor }
+  const first = typeof name === "string" ? name : name(1)
+  const dir = dirname(first)
+  return {
+    location: { _tag: "Local", dir } as ArchiveLocation,
+    nameFor: (sequence: number) =>
+      typeof name === "string" ? (sequence === 1 ? basename(name) : undefined) : basename(name(sequence))
+  }
 }
+
+export const openArchiveWriter = (name: ArchiveName) =>
+  Effect.gen(function* () {
+    const { location, nameFor } = targetOf(name)
+    const finalPath = sourceText(sourceIn(location, nameFor(1) ?? ""))
+    const archives = yield* ArchiveStore.forLocation(location)
+    const upload = yield* archives.create(nameFor)
+    const sink = yield* Effect.acquireRelease(
+      Effect.sync(() => new ZipSink(finalPath, upload, (taken) => sourceText(sourceIn(location, taken)))),
+      (sink) => Effect.sync(() => sink.discardUnlessDone())
+    )
+    return sink.writer()
+  }).pipe(Effect.mapError((e) => new ArchiveError({ reason: "WriteFailed", path: e.target, detail: storeDetail(e) })))
+
+const storeDetail = (e: ArchiveStoreError): string =>
+  e.reason._tag === "NotFound" ? "no such file or directory" : e.reason.detail
 
 const BLOCK_SIZE = 64 * 1024
 
@@ -125,18 +135,16 @@ class ZipSink {
   private failure: Error | undefined
   private finished = false
   private readonly finalPath: string
-  private readonly tmp: string
-  private readonly out: WriteStream
+  private readonly upload: ArchiveUpload
+  private readonly pathOf: (name: string) => string
 
-  private readonly nameFor: (sequence: number) => string | undefined
-
-  constructor(finalPath: string, nameFor: (sequence: number) => string | undefined, tmp: string, out: WriteStream) {
+  constructor(finalPath: string, upload: ArchiveUpload, pathOf: (name: string) => string) {
     this.finalPath = finalPath
-    this.nameFor = nameFor
-    this.tmp = tmp
-    this.out = out
+    this.upload = upload
+    this.pathOf = pathOf
+    const out = upload.stream
     this.done = new Promise((resolve, reject) => {
-      out.on("close", resolve)
+      out.on("finish", resolve)
       out.on("error", reject)
       this.zip.on("error", reject)
     })
@@ -200,62 +208,15 @@ class ZipSink {
     })
     await this.zip.finalize()
     await this.done
-    // The stream has closed its descriptor; fsync through a new one (fsync flushes the file, not the descriptor).
-    const handle = await open(this.tmp, "r+")
-    try {
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await chmod(this.tmp, 0o600)
-    const path = await this.moveToFreeName()
+    // The store makes the bytes durable and publishes them under the first free name, never replacing an archive.
+    const name = await Effect.runPromise(Effect.mapError(this.upload.commit, (e) => new Error(storeDetail(e))))
     this.finished = true
-    await syncDirectory(dirname(path))
-    return path
+    return this.pathOf(name)
   }
 
-  /**
-   * A hard link is atomic and fails when the name is taken, so two exports finishing in the same second into one
-   * directory get two archives; a rename would silently replace the other's. File systems without hard links get
-   * a check, then a rename.
-   */
-  private async moveToFreeName(): Promise<string> {
-    for (let sequence = 1; ; sequence++) {
-      const candidate = this.nameFor(sequence)
-      if (candidate === undefined) throw new Error(`${this.finalPath} already exists`)
-      try {
-        await link(this.tmp, candidate)
-        await unlink(this.tmp).catch(() => {}) // the archive is in place; a leftover hidden name is only clutter
-        return candidate
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code
-        if (code === "EEXIST") continue
-        if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw e
-        if (
-          await stat(candidate).then(
-            () => true,
-            () => false
-          )
-        )
-          continue
-        await rename(this.tmp, candidate)
-        return candidate
-      }
-    }
-  }
-
-  async discardUnlessDone(): Promise<void> {
+  discardUnlessDone(): void {
     if (this.finished) return
+    // The upload's own finalizer, which runs next, removes what was written.
     this.zip.abort()
-    this.out.destroy()
-    await unlink(this.tmp).catch(() => {})
   }
-}
-
-/** Makes the rename durable: fsync the directory entry (not supported on every platform, hence best effort). */
-const syncDirectory = async (dir: string) => {
-  const h = await open(dir, "r").catch(() => undefined)
-  if (h === undefined) return
-  await h.sync().catch(() => {})
-  await h.close()
 }

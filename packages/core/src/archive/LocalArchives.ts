@@ -114,6 +114,7 @@ const create = (location: LocalLocation, nameFor: (sequence: number) => string |
       (state): ArchiveUpload => ({
         stream: state.stream,
         commit: attempt("write", target, async () => {
+          if (!state.stream.closed) await new Promise<void>((resolve) => state.stream.once("close", () => resolve()))
           // The stream has closed its descriptor; fsync through a new one (fsync flushes the file, not the descriptor).
           const handle = await open(state.tmp, "r+")
           try {
