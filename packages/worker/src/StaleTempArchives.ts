@@ -1,43 +1,25 @@
-// Housekeeping at the start of a run: temporary archives that a killed export (SIGKILL, power loss) left behind.
-import { readdir, stat, unlink } from "node:fs/promises"
-import { join } from "node:path"
+// Housekeeping at the start of a run: leftovers that a killed export (SIGKILL, power loss) left in the output location.
 import { Effect } from "effect"
-import { parseArchiveFileName } from "@spaces-vault/core/archive/ArchiveDirectory"
-
-/** Not modified for this long, a temporary archive is no export's work in progress. */
-const STALE_TEMP_MS = 24 * 60 * 60 * 1000
-
-/** The archive writer's hidden temporary name: `.spaces-vault-<time>.zip.tmp-<hex>`, for one of our archive names. */
-const isTempArchive = (name: string): boolean => {
-  const m = /^\.(.+)\.tmp-[0-9a-f]+$/.exec(name)
-  return m !== null && parseArchiveFileName(m[1]!) !== undefined
-}
+import { type LocationSource, locationOfSource } from "@spaces-vault/core/archive/ArchiveLocation"
+import { ArchiveStore } from "@spaces-vault/core/archive/ArchiveStore"
 
 /**
- * Removes temporary archives that a killed export (SIGKILL, power loss) left behind; called while holding the lock,
- * so no worker is writing one. A CLI export takes no lock and may be writing into the same directory, but it writes
- * continuously, so only files untouched for a day are removed. Housekeeping: a problem is logged, never fails the run.
+ * Removes leftovers of killed exports through the store (which defines what a leftover is and when it is stale);
+ * called while holding the lock, so no worker is writing one. A CLI export takes no lock and may be writing into the
+ * same location, but it writes continuously, so only leftovers untouched for a day are removed. Housekeeping: a
+ * problem is logged, never fails the run.
  */
-export const removeStaleTempArchives = (dir: string, nowMs: number) =>
+export const removeStaleTempArchives = (dir: LocationSource, nowMs: number) =>
   Effect.gen(function* () {
-    const names = yield* Effect.promise(() => readdir(dir).catch(() => [] as Array<string>))
-    for (const name of names.filter(isTempArchive)) {
-      const path = join(dir, name)
-      const removed = yield* Effect.promise(async () => {
-        const info = await stat(path).catch(() => undefined) // gone already: an export finished with it
-        if (info === undefined || nowMs - info.mtimeMs < STALE_TEMP_MS) return undefined
-        return unlink(path).then(
-          () => ({ ok: true as const, modified: info.mtime.toISOString() }),
-          // ENOENT: an export finished with it between the stat and now.
-          (e: NodeJS.ErrnoException) =>
-            e.code === "ENOENT" ? undefined : { ok: false as const, problem: e.code ?? e.message }
-        )
-      })
-      if (removed === undefined) continue
-      yield* removed.ok
+    const outcomes = yield* ArchiveStore.forLocation(locationOfSource(dir)).pipe(
+      Effect.flatMap((archives) => archives.removeStaleTemps(nowMs)),
+      Effect.catch((e) => Effect.as(Effect.logWarning(`cannot look for temporary archives: ${e.message}`), []))
+    )
+    for (const outcome of outcomes) {
+      yield* outcome._tag === "Removed"
         ? Effect.logInfo(
-            `removed temporary archive ${name}: left by an interrupted export, last modified ${removed.modified}`
+            `removed temporary archive ${outcome.name}: left by an interrupted export, last modified ${new Date(outcome.modifiedAt).toISOString()}`
           )
-        : Effect.logWarning(`cannot remove temporary archive ${name}: ${removed.problem}`)
+        : Effect.logWarning(`cannot remove temporary archive ${outcome.name}: ${outcome.problem}`)
     }
   })

@@ -1,8 +1,10 @@
-// The archives in a directory: how they are named, which of them are ours, what each one's manifest says about its
-// time and owners, and which earlier archive covers an owner completely. The seam a later remote store replaces.
-import { Effect, FileSystem, Path, PlatformError, Schema } from "effect"
-import { archiveNames, parseArchiveFileName } from "./ArchiveName.ts"
+// The archives at a location: which of them are ours, what each one's manifest says about its time and owners, and
+// which earlier archive covers an owner completely. Listing and reading go through ArchiveStore.
+import { Effect, PlatformError, Schema } from "effect"
+import { compareArchiveNamesDesc, parseArchiveFileName } from "./ArchiveName.ts"
 import { openArchive } from "./ArchiveReader.ts"
+import { type ArchiveSource, type LocationSource, locationOfSource, sourceIn, sourceText } from "./ArchiveLocation.ts"
+import { ArchiveStore } from "./ArchiveStore.ts"
 
 export { archiveFileName, archiveNames, compareArchiveNamesDesc, parseArchiveFileName } from "./ArchiveName.ts"
 
@@ -53,11 +55,17 @@ export interface ArchiveState {
   readonly owners: ReadonlyArray<OwnerCoverage>
 }
 
-/** Reads an archive's state; injectable so that planning over a directory can be tested without real zips. */
-export type ReadArchiveState = (path: string) => Effect.Effect<ArchiveState, { readonly message: string }>
+/**
+ * Reads an archive's state; injectable so that planning over a directory can be tested without real zips. Local
+ * archives are given as joined paths, others as references.
+ */
+export type ReadArchiveState = (
+  path: string,
+  source: ArchiveSource
+) => Effect.Effect<ArchiveState, { readonly message: string }>
 
-export const readManifestState: ReadArchiveState = (path) =>
-  Effect.scoped(openArchive(path)).pipe(
+export const readManifestState: ReadArchiveState = (_path, source) =>
+  Effect.scoped(openArchive(source)).pipe(
     Effect.map(({ manifest }) => {
       const created = Date.parse(manifest.createdAt)
       return {
@@ -88,15 +96,17 @@ const systemErrorText: Partial<Record<PlatformError.SystemErrorTag, string>> = {
   Busy: "busy"
 }
 
-/** Our archives in a directory, newest first. */
-export const listArchives = (dir: string) =>
+/** Our archives at a location (a local directory path, or any store's location), newest first, with sizes. */
+export const listStoredArchives = (dir: LocationSource) =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const entries = yield* fs
-      .readDirectory(dir)
-      .pipe(Effect.mapError((e) => new ArchiveDirectoryError({ message: `cannot read ${dir}: ${problemText(e)}` })))
-    return archiveNames(entries)
-  })
+    const archives = yield* ArchiveStore.forLocation(locationOfSource(dir))
+    const listed = yield* archives.list
+    return [...listed].sort((a, b) => compareArchiveNamesDesc(a.name, b.name))
+  }).pipe(Effect.mapError((e) => new ArchiveDirectoryError({ message: e.message })))
+
+/** Our archive names at a location, newest first. */
+export const listArchives = (dir: LocationSource) =>
+  Effect.map(listStoredArchives(dir), (listed) => listed.map((a) => a.name))
 
 export interface DirectoryState {
   /** Newest first. */
@@ -105,22 +115,22 @@ export interface DirectoryState {
   readonly unreadable: ReadonlyArray<{ readonly name: string; readonly problem: string }>
 }
 
-/** Every archive of a directory with what its manifest says; an unreadable one is set aside, not a failure. */
-export const readDirectoryState = (dir: string, readState: ReadArchiveState = readManifestState) =>
+/** Every archive of a location with what its manifest says; an unreadable one is set aside, not a failure. */
+export const readDirectoryState = (dir: LocationSource, readState: ReadArchiveState = readManifestState) =>
   Effect.gen(function* () {
-    const path = yield* Path.Path
     const names = yield* listArchives(dir)
     const archives: Array<ArchiveInfo> = []
     const unreadable: Array<{ name: string; problem: string }> = []
     for (const name of names) {
-      const state = yield* readState(path.join(dir, name)).pipe(
+      const source = sourceIn(dir, name)
+      const state = yield* readState(sourceText(source), source).pipe(
         Effect.catch((e) => Effect.sync(() => void unreadable.push({ name, problem: problemText(e) })))
       )
       if (state === undefined) continue
       // The manifest's time has milliseconds; the name's has seconds (and a -N suffix for ties).
       archives.push({
         name,
-        createdAt: state.createdAt ?? parseArchiveFileName(name)!.createdAtMs,
+        createdAt: state.createdAt ?? parseArchiveFileName(name)?.createdAtMs ?? 0,
         complete: state.complete,
         owners: state.owners
       })
@@ -133,16 +143,25 @@ export const readDirectoryState = (dir: string, readState: ReadArchiveState = re
  * else the newest. A partial one may hold nothing at all (a night GitHub could not be reached), and then every
  * space would cost a full request again; an older complete one still answers 304 for all that has not changed.
  */
-export const defaultSince = (dir: string) =>
+export const defaultSince = (dir: LocationSource) =>
   Effect.gen(function* () {
-    const path = yield* Path.Path
-    const names = yield* listArchives(dir)
+    // A directory that does not exist yet holds no earlier archive.
+    const listed = yield* ArchiveStore.forLocation(locationOfSource(dir)).pipe(
+      Effect.flatMap((archives) => archives.list),
+      Effect.catchIf(
+        (e) => e.reason._tag === "NotFound",
+        () => Effect.succeed([])
+      ),
+      Effect.mapError((e) => new ArchiveDirectoryError({ message: e.message }))
+    )
+    const names = listed.map((a) => a.name).sort(compareArchiveNamesDesc)
     for (const name of names.slice(0, 10)) {
-      const complete = yield* readManifestState(path.join(dir, name)).pipe(
+      const source = sourceIn(dir, name)
+      const complete = yield* readManifestState(sourceText(source), source).pipe(
         Effect.map((state) => state.complete),
         Effect.orElseSucceed(() => false)
       )
-      if (complete) return path.join(dir, name)
+      if (complete) return sourceIn(dir, name)
     }
-    return names[0] === undefined ? undefined : path.join(dir, names[0])
+    return names[0] === undefined ? undefined : sourceIn(dir, names[0])
   })

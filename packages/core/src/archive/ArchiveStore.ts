@@ -62,8 +62,16 @@ export type StaleTempOutcome =
  */
 export interface LocationArchives {
   readonly location: ArchiveLocation
-  /** Our archives here, in no particular order; a location that does not exist yet lists as empty. */
+  /**
+   * Our archives here, in no particular order. A local directory that does not exist fails `NotFound` (operation
+   * "read", target the location); an S3 prefix without objects lists as empty.
+   */
   readonly list: Effect.Effect<ReadonlyArray<StoredArchive>, ArchiveStoreError>
+  /**
+   * Makes the location ready for writing before any work starts (a local directory is created, mode 0700; an S3
+   * layer checks the bucket), so that a location that cannot be written fails the run before GitHub is asked.
+   */
+  readonly prepare: Effect.Effect<void, ArchiveStoreError>
   /**
    * Starts a new archive (creating the location if needed, private to the user where the store has modes). See
    * `ArchiveUpload` for commit and abort.

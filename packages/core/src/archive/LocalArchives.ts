@@ -186,12 +186,7 @@ const openRead = (location: LocalLocation, name: string) => {
 const list = (location: LocalLocation) =>
   Effect.gen(function* () {
     const target = displayLocation(location)
-    const names = yield* attempt("read", target, () => readdir(location.dir)).pipe(
-      Effect.catchIf(
-        (e) => e.reason._tag === "NotFound",
-        () => Effect.succeed([] as Array<string>)
-      )
-    )
+    const names = yield* attempt("read", target, () => readdir(location.dir))
     const archives: Array<StoredArchive> = []
     for (const name of names.filter((n) => parseArchiveFileName(n) !== undefined)) {
       const info = yield* Effect.promise(() => stat(join(location.dir, name)).catch(() => undefined))
@@ -225,6 +220,9 @@ const removeStaleTemps = (location: LocalLocation, nowMs: number) =>
 export const localArchives = (location: LocalLocation): LocationArchives => ({
   location,
   list: list(location),
+  prepare: attempt("create the output directory", location.dir, () =>
+    mkdir(location.dir, { recursive: true, mode: 0o700 })
+  ).pipe(Effect.asVoid),
   create: (nameFor) => create(location, nameFor),
   openRead: (name) => openRead(location, name),
   remove: (name) => attempt("delete", displayRef({ location, name }), () => unlink(join(location.dir, name))),

@@ -1,10 +1,9 @@
-// `exportSpaces`, the export's entry: the output directory, the earlier archive whose ETags make unchanged spaces
+// `exportSpaces`, the export's entry: the output location (through ArchiveStore), the earlier archive whose ETags make unchanged spaces
 // free, and a new archive written atomically by `archiveOwners`. The CLI and the worker call this.
-import { mkdir } from "node:fs/promises"
-import { join } from "node:path"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import { Clock, Effect, Layer, Path, type Scope } from "effect"
+import { Clock, Effect, type Scope } from "effect"
 import { archiveFileName, defaultSince } from "../archive/ArchiveDirectory.ts"
+import { type ArchiveSource, locationOfSource, sourceText } from "../archive/ArchiveLocation.ts"
+import { ArchiveStore } from "../archive/ArchiveStore.ts"
 import type { SpaceEtags } from "../archive/ArchiveFormat.ts"
 import type { ArchiveError } from "../archive/ArchiveError.ts"
 import { openArchive, parseSpacePath } from "../archive/ArchiveReader.ts"
@@ -23,13 +22,10 @@ export interface ExportHooks {
   readonly onWarning?: ((message: string) => Effect.Effect<void>) | undefined
 }
 
-// The archive is written through node:fs (ArchiveWriter); the directory is read with the same file system.
-const localFiles = Layer.mergeAll(NodeFileSystem.layer, Path.layer)
-
 /** Opens the earlier archive and keeps only its ETags in memory; contents are read back on 304. */
-const loadPrevious = (path: string): Effect.Effect<PreviousArchive, ArchiveError, Scope.Scope> =>
+const loadPrevious = (source: ArchiveSource): Effect.Effect<PreviousArchive, ArchiveError, Scope.Scope> =>
   Effect.gen(function* () {
-    const archive = yield* openArchive(path)
+    const archive = yield* openArchive(source)
     const repositories = yield* archive.repositories
     const etags = new Map<string, SpaceEtags>()
     // Read each entry once for its ETags: memory holds two short strings per space.
@@ -42,7 +38,7 @@ const loadPrevious = (path: string): Effect.Effect<PreviousArchive, ArchiveError
         etags.set(`${space.ownerLogin}/${space.number}`, e)
     }
     return {
-      path,
+      path: archive.path,
       etags: (owner, number) => etags.get(`${owner.toLowerCase()}/${number}`),
       readSpace: (owner, number) => archive.readSpaceRaw(owner, number),
       repositories
@@ -61,22 +57,18 @@ export const exportSpaces = (
       const started = yield* Clock.currentTimeMillis
       const client = yield* GitHubClient
       const warn = options.onWarning ?? (() => Effect.void)
-      yield* Effect.tryPromise({
-        try: () => mkdir(options.outDir, { recursive: true, mode: 0o700 }),
-        catch: (e) =>
-          ExportError.fileFailed(
-            `cannot create the output directory ${options.outDir}: ${e instanceof Error ? e.message.replace(/^[A-Z]+: /, "") : String(e)}`
-          )
-      })
+      const out = locationOfSource(options.outDir)
+      const archives = yield* ArchiveStore.forLocation(out).pipe(
+        Effect.mapError((e) => ExportError.fileFailed(e.message))
+      )
+      // Made (or checked) before any request: a location that cannot be written is found before GitHub is asked.
+      yield* archives.prepare.pipe(Effect.mapError((e) => ExportError.fileFailed(e.message)))
 
       // The earlier archive: the one named, else the newest complete one in the output directory. An unreadable
       // one found in the directory only costs budget.
       const sincePath =
         options.since ??
-        (yield* defaultSince(options.outDir).pipe(
-          Effect.provide(localFiles),
-          Effect.mapError((e) => ExportError.fileFailed(e.message))
-        ))
+        (yield* defaultSince(options.outDir).pipe(Effect.mapError((e) => ExportError.fileFailed(e.message))))
       const previous =
         sincePath === undefined
           ? undefined
@@ -84,14 +76,17 @@ export const exportSpaces = (
               Effect.catchTag("ArchiveError", (e) =>
                 options.since !== undefined
                   ? Effect.fail(new ExportError({ reason: { _tag: "PreviousUnreadable", detail: e.message } }))
-                  : warn(`not reusing ${sincePath} for conditional requests: ${e.message}`).pipe(Effect.as(undefined))
+                  : warn(`not reusing ${sourceText(sincePath)} for conditional requests: ${e.message}`).pipe(
+                      Effect.as(undefined)
+                    )
               )
             )
 
       // The first free name of this second: another export may finish into the same directory at the same time.
-      const writer = yield* openArchiveWriter((sequence) =>
-        join(options.outDir, archiveFileName(started, sequence))
-      ).pipe(Effect.mapError((e) => ExportError.fileFailed(e.message)))
+      const writer = yield* openArchiveWriter({
+        location: out,
+        nameFor: (sequence) => archiveFileName(started, sequence)
+      }).pipe(Effect.mapError((e) => ExportError.fileFailed(e.message)))
       const result = yield* archiveOwners({
         owners: options.owners,
         concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,

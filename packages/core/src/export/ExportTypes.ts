@@ -1,12 +1,13 @@
 // The export's inputs and its summary: what the CLI and the worker pass in and render.
+import type { ArchiveSource, LocationSource } from "../archive/ArchiveLocation.ts"
 import type { Owner, OwnerKind } from "../domain/Owner.ts"
 
 export interface ExportOptions {
   readonly owners: ReadonlyArray<Owner>
-  /** Directory the archive is written to. */
-  readonly outDir: string
+  /** Where the archive is written: a local directory path, or any store's location. */
+  readonly outDir: LocationSource
   /** An earlier archive whose ETags make unchanged spaces free (304). Default: the newest complete archive in outDir. */
-  readonly since?: string | undefined
+  readonly since?: ArchiveSource | undefined
   /** Parallel GETs; capped by the client's own concurrency limit. */
   readonly concurrency?: number | undefined
 }
@@ -23,7 +24,7 @@ export interface OwnerSummary {
 }
 
 export interface ExportSummary {
-  /** Final path of the archive written. */
+  /** Final path of the archive written (`s3://bucket/prefix/NAME` in S3). */
   readonly archive: string
   readonly partial: boolean
   readonly owners: ReadonlyArray<OwnerSummary>

@@ -1,7 +1,9 @@
-// Applies a retention policy to a directory of archives: reads each archive's manifest (an unreadable archive is
-// never deleted, only reported), plans with the pure Retention, then deletes through FileSystem unless dry-run.
-import { Effect, FileSystem, Path, Schema } from "effect"
-import { problemText, readDirectoryState, type ReadArchiveState } from "../archive/ArchiveDirectory.ts"
+// Applies a retention policy to a location of archives: reads each archive's manifest (an unreadable archive is
+// never deleted, only reported), plans with the pure Retention, then deletes through ArchiveStore unless dry-run.
+import { Effect, Schema } from "effect"
+import { readDirectoryState, type ReadArchiveState } from "../archive/ArchiveDirectory.ts"
+import { type LocationSource, locationOfSource } from "../archive/ArchiveLocation.ts"
+import { ArchiveStore } from "../archive/ArchiveStore.ts"
 import { planRetention, type RetentionPlan, type RetentionPolicy } from "./Retention.ts"
 
 export class PruneError extends Schema.TaggedError<PruneError>()("PruneError", { message: Schema.String }) {}
@@ -20,24 +22,25 @@ export interface PruneResult extends RetentionPlan {
 }
 
 export const pruneArchives = Effect.fn("Prune.apply")(function* (
-  dir: string,
+  dir: LocationSource,
   policy: RetentionPolicy,
   options: PruneOptions
 ) {
-  const fs = yield* FileSystem.FileSystem
-  const path = yield* Path.Path
   const { archives, unreadable } = yield* readDirectoryState(dir, options.readState).pipe(
     Effect.mapError((e) => new PruneError({ message: e.message }))
   )
   const plan = planRetention(archives, policy, options.timeZone)
   if (!options.dryRun) {
+    const archives = yield* ArchiveStore.forLocation(locationOfSource(dir)).pipe(
+      Effect.mapError((e) => new PruneError({ message: e.message }))
+    )
     const removed: Array<string> = []
     for (const a of plan.remove) {
-      yield* fs.remove(path.join(dir, a.name)).pipe(
+      yield* archives.remove(a.name).pipe(
         Effect.mapError(
           (e) =>
             new PruneError({
-              message: `could not delete ${a.name}: ${problemText(e)}${removed.length > 0 ? ` (already removed: ${removed.join(", ")})` : ""}`
+              message: `could not delete ${a.name}: ${e.reason._tag === "NotFound" ? "no such file or directory" : e.reason.detail}${removed.length > 0 ? ` (already removed: ${removed.join(", ")})` : ""}`
             })
         )
       )

@@ -1,7 +1,9 @@
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it, layer } from "@effect/vitest"
-import { Effect, FileSystem, Layer, Path, PlatformError } from "effect"
+import { Effect, FileSystem, Layer, Path } from "effect"
 import { archiveFileName, type ReadArchiveState } from "../../src/archive/ArchiveDirectory.ts"
+import { ArchiveStore, ArchiveStoreError } from "../../src/archive/ArchiveStore.ts"
+import { localArchives } from "../../src/archive/LocalArchives.ts"
 import { pruneArchives } from "../../src/retention/Prune.ts"
 
 const name = (iso: string) => archiveFileName(Date.parse(iso))
@@ -127,26 +129,33 @@ layer(NodeServices.layer)("pruneArchives", (it) => {
 describe("pruneArchives when a delete fails", () => {
   it.effect("stops with a PruneError naming the archive and what was already removed", () => {
     const removed: Array<string> = []
-    const fs = FileSystem.layerNoop({
-      readDirectory: () =>
-        Effect.succeed([
-          name("2026-11-25T02:30:00Z"),
-          name("2026-11-24T02:30:00Z"),
-          name("2026-11-23T02:30:00Z"),
-          name("2026-11-22T02:30:00Z")
-        ]),
-      remove: (p) =>
-        p.endsWith(name("2026-11-23T02:30:00Z"))
-          ? Effect.fail(
-              PlatformError.systemError({
-                _tag: "PermissionDenied",
-                module: "FileSystem",
-                method: "remove",
-                pathOrDescriptor: p
-              })
-            )
-          : Effect.sync(() => void removed.push(p))
-    })
+    // A store whose listing is given and whose delete is refused for one archive.
+    const store = Layer.succeed(
+      ArchiveStore,
+      ArchiveStore.make({
+        local: (location) => ({
+          ...localArchives(location),
+          list: Effect.succeed(
+            [
+              name("2026-11-25T02:30:00Z"),
+              name("2026-11-24T02:30:00Z"),
+              name("2026-11-23T02:30:00Z"),
+              name("2026-11-22T02:30:00Z")
+            ].map((n) => ({ name: n, modifiedAt: 0, size: 3 }))
+          ),
+          remove: (n) =>
+            n === name("2026-11-23T02:30:00Z")
+              ? Effect.fail(
+                  new ArchiveStoreError({
+                    operation: "delete",
+                    target: `${location.dir}/${n}`,
+                    reason: { _tag: "Denied", detail: "permission denied" }
+                  })
+                )
+              : Effect.sync(() => void removed.push(`${location.dir}/${n}`))
+        })
+      })
+    )
     return Effect.gen(function* () {
       const error = yield* Effect.flip(
         pruneArchives(
@@ -166,6 +175,6 @@ describe("pruneArchives when a delete fails", () => {
         )
       )
       assert.deepStrictEqual(removed, [`/archives/${name("2026-11-24T02:30:00Z")}`])
-    }).pipe(Effect.provide(Layer.mergeAll(fs, Path.layer)))
+    }).pipe(Effect.provide(store))
   })
 })
