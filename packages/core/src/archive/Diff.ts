@@ -8,6 +8,7 @@ import { Effect, Stream } from "effect"
 import { FailureScope, type ManifestOwner } from "./ArchiveFormat.ts"
 import type { ArchiveError } from "./ArchiveError.ts"
 import { type ArchiveHandle, openArchive } from "./ArchiveReader.ts"
+import type { ArchiveSource } from "./ArchiveLocation.ts"
 import { digestSpace, tableOf, type SpaceDigest } from "./SpaceDigest.ts"
 
 export interface SpaceRef {
@@ -210,9 +211,13 @@ export const changesText = (c: ChangedSpace) =>
  * archive's digests are held while the newer archive is compared space by space as it is read; the older archive
  * is opened again at the end, only when texts changed, to read those spaces' old texts back by name.
  */
-export const diffArchives: (oldPath: string, newPath: string) => Effect.Effect<ArchiveDiff, ArchiveError> = Effect.fn(
-  "Diff.diffArchives"
-)(function* (oldPath: string, newPath: string) {
+export const diffArchives: (
+  oldPath: ArchiveSource,
+  newPath: ArchiveSource
+) => Effect.Effect<ArchiveDiff, ArchiveError> = Effect.fn("Diff.diffArchives")(function* (
+  oldPath: ArchiveSource,
+  newPath: ArchiveSource
+) {
   const diff = startDiff()
   yield* Effect.scoped(Effect.flatMap(openArchive(oldPath), (older) => forEachDigest(older, diff.remember)))
   return yield* Effect.scoped(

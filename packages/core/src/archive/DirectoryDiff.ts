@@ -1,7 +1,7 @@
 // `diff DIR`: the newest archive of a directory against, owner by owner, the newest earlier archive that covers
 // that owner completely (baselineFor). An ad-hoc export of one owner or a night an owner failed is passed over, so
 // what is "removed" is what each owner's last good backup holds and the newest archive no longer does.
-import { Effect, Path, Stream } from "effect"
+import { Effect, Stream } from "effect"
 import {
   type ArchiveInfo,
   ArchiveDirectoryError,
@@ -12,6 +12,7 @@ import {
 import type { Manifest } from "./ArchiveFormat.ts"
 import type { ArchiveError } from "./ArchiveError.ts"
 import { type ArchiveHandle, openArchive } from "./ArchiveReader.ts"
+import { type ArchiveSource, type LocationSource, locationText, sourceIn, sourceText } from "./ArchiveLocation.ts"
 import { type ArchiveDiff, type ChangedSpace, changesText, coverageOf, startDiff, textChanges } from "./Diff.ts"
 import { digestSpace, type SpaceDigest } from "./SpaceDigest.ts"
 
@@ -32,7 +33,7 @@ export interface DirectoryDiff extends ArchiveDiff {
 
 /** Hands `f` the digest of each space of the archive whose owner `keep` accepts; returns the manifest. */
 const forEachDigest = (
-  path: string,
+  path: ArchiveSource,
   keep: (ownerLogin: string) => boolean,
   f: (d: SpaceDigest) => void
 ): Effect.Effect<Manifest, ArchiveError> =>
@@ -61,7 +62,7 @@ export const baselinesOf = (
  * The old and new texts of the changed spaces whose description or instructions changed, read back by name at the
  * end (as `diffArchives` does), each from the archive its owner was compared with.
  */
-const withTexts = (result: ArchiveDiff, newestPath: string, baselinePath: (owner: string) => string) =>
+const withTexts = (result: ArchiveDiff, newestPath: ArchiveSource, baselinePath: (owner: string) => ArchiveSource) =>
   !result.changed.some(changesText)
     ? Effect.succeed(result)
     : Effect.scoped(
@@ -71,10 +72,11 @@ const withTexts = (result: ArchiveDiff, newestPath: string, baselinePath: (owner
           const older = (owner: string) =>
             Effect.suspend(() => {
               const path = baselinePath(owner)
-              const open = opened.get(path)
+              const key = sourceText(path)
+              const open = opened.get(key)
               return open !== undefined
                 ? Effect.succeed(open)
-                : Effect.tap(openArchive(path), (a) => Effect.sync(() => void opened.set(path, a)))
+                : Effect.tap(openArchive(path), (a) => Effect.sync(() => void opened.set(key, a)))
             })
           const changed = yield* Effect.forEach(result.changed, (c) =>
             changesText(c)
@@ -91,7 +93,7 @@ const withTexts = (result: ArchiveDiff, newestPath: string, baselinePath: (owner
         })
       )
 
-export const diffDirectory = (dir: string) =>
+export const diffDirectory = (dir: LocationSource) =>
   Effect.gen(function* () {
     const { archives, unreadable } = yield* readDirectoryState(dir)
     const newest = archives[0]
@@ -100,12 +102,12 @@ export const diffDirectory = (dir: string) =>
     )
     if (newerUnreadable !== undefined)
       return yield* new ArchiveDirectoryError({
-        message: `the newest archive in ${dir}, ${newerUnreadable.name}, cannot be read: ${newerUnreadable.problem}`
+        message: `the newest archive in ${locationText(dir)}, ${newerUnreadable.name}, cannot be read: ${newerUnreadable.problem}`
       })
-    if (newest === undefined) return yield* new ArchiveDirectoryError({ message: `${dir} holds no archives` })
+    if (newest === undefined)
+      return yield* new ArchiveDirectoryError({ message: `${locationText(dir)} holds no archives` })
 
-    const path = yield* Path.Path
-    const pathOf = (a: ArchiveInfo) => path.join(dir, a.name)
+    const pathOf = (a: ArchiveInfo) => sourceIn(dir, a.name)
     const baselines = baselinesOf(archives, newest)
     // Each owner is compared against one baseline, so one diff holds them all: spaces are keyed by owner.
     const diff = startDiff()
@@ -127,10 +129,10 @@ export const diffDirectory = (dir: string) =>
     )
     return {
       ...result,
-      newest: pathOf(newest),
+      newest: sourceText(pathOf(newest)),
       baselines: baselines.map(({ owner, baseline }) => ({
         owner,
-        baseline: baseline === undefined ? null : pathOf(baseline)
+        baseline: baseline === undefined ? null : sourceText(pathOf(baseline))
       })),
       unreadable
     } satisfies DirectoryDiff

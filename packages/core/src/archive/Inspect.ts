@@ -6,6 +6,7 @@ import { isTeamCollaborator, isUserCollaborator, type Collaborator, type Resourc
 import { FailureScope, type Manifest, type RepositoryIndex, spaceEntryPath } from "./ArchiveFormat.ts"
 import type { ArchiveError } from "./ArchiveError.ts"
 import { openArchive } from "./ArchiveReader.ts"
+import type { ArchiveSource } from "./ArchiveLocation.ts"
 
 /** The archive does not hold what was asked for: an owner, or one space. */
 export class NotInArchive extends Schema.TaggedError<NotInArchive>()("NotInArchive", {
@@ -59,13 +60,14 @@ const selectOwners = (path: string, manifest: Manifest, logins: ReadonlyArray<st
 
 /** The inventory of an archive, of the owners in `owners` only when it is not empty. */
 export const inspectArchive: (
-  path: string,
+  path: ArchiveSource,
   owners?: ReadonlyArray<string>
 ) => Effect.Effect<Inspection, ArchiveError | NotInArchive> = Effect.fn("Inspect.inspectArchive")(function* (
-  path: string,
+  source: ArchiveSource,
   owners: ReadonlyArray<string> = []
 ) {
-  const archive = yield* openArchive(path)
+  const archive = yield* openArchive(source)
+  const path = archive.path
   const m = archive.manifest
   const selected = yield* selectOwners(path, m, owners)
   const byOwner = new Map<string, Array<InspectedSpace>>(selected.map((o) => [o.login.toLowerCase(), []]))
@@ -159,15 +161,16 @@ const collaboratorOf = (c: Collaborator): InspectedCollaborator => ({
 
 /** One space of an archive in full; fails with NotInArchive, saying why when the manifest knows, if it is not there. */
 export const inspectSpace: (
-  path: string,
+  path: ArchiveSource,
   owner: string,
   number: number
 ) => Effect.Effect<SpaceInspection, ArchiveError | NotInArchive> = Effect.fn("Inspect.inspectSpace")(function* (
-  path: string,
+  source: ArchiveSource,
   owner: string,
   number: number
 ) {
-  const archive = yield* openArchive(path)
+  const archive = yield* openArchive(source)
+  const path = archive.path
   const [o] = yield* selectOwners(path, archive.manifest, [owner])
   if (!archive.manifest.entries.some((e) => e.path === spaceEntryPath(owner, number))) {
     const failure = o?.failures.find((f) => f.scope === FailureScope.space(number))

@@ -13,6 +13,7 @@ import {
 } from "./ArchiveFormat.ts"
 import type { ArchiveError } from "./ArchiveError.ts"
 import { firstLine, openArchive, parseSpacePath } from "./ArchiveReader.ts"
+import type { ArchiveSource } from "./ArchiveLocation.ts"
 
 /** An owner the export could not read completely, as the manifest records it. */
 export interface FailedOwner {
@@ -44,7 +45,7 @@ const why = (cause: Cause.Cause<{ readonly message: string }>) =>
   firstLine(String((Cause.squash(cause) as { message?: unknown }).message ?? cause))
 
 /** Fails with ArchiveError only when the archive cannot be read at all; everything else is a problem in the report. */
-export const verifyArchive = (path: string): Effect.Effect<VerifyReport, ArchiveError> =>
+export const verifyArchive = (path: ArchiveSource): Effect.Effect<VerifyReport, ArchiveError> =>
   Effect.scoped(
     Effect.gen(function* () {
       const archive = yield* openArchive(path)
@@ -99,7 +100,7 @@ export const verifyArchive = (path: string): Effect.Effect<VerifyReport, Archive
       const intact = problems.length === 0
       const complete = !archive.manifest.partial
       return {
-        archive: path,
+        archive: archive.path,
         ok: intact && complete,
         intact,
         complete,

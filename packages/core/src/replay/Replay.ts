@@ -6,6 +6,7 @@ import { join } from "node:path"
 import { Clock, Effect, Stream } from "effect"
 import type { ArchivedSpace, RepositoryIndex } from "../archive/ArchiveFormat.ts"
 import { openArchive } from "../archive/ArchiveReader.ts"
+import { type ArchiveSource, sourceText } from "../archive/ArchiveLocation.ts"
 import { verifyArchive } from "../archive/Verify.ts"
 import type { Owner } from "../domain/Owner.ts"
 import { GitHubClient } from "../github/GitHubClient.ts"
@@ -39,7 +40,8 @@ export { ReplayError } from "./ReplayError.ts"
 export type { ReplaySummary, SpaceResult } from "./ReplaySummary.ts"
 
 export interface ReplayOptions {
-  readonly archive: string
+  /** A local path, or an archive in any store. */
+  readonly archive: ArchiveSource
   /** Migration target; undefined restores each space into its original owner. */
   readonly to?: Owner | undefined
   /** "owner/number" or "owner/*" selections; empty means every space. */
@@ -70,7 +72,7 @@ interface Picked {
  * Reads and selects the archived spaces: `owner/number` picks one, `owner/*` all of an owner's, no selection all.
  * A selection the archive cannot meet is an error, not a silent no-op.
  */
-const readSelection = (path: string, selection: ReadonlyArray<string>) =>
+const readSelection = (path: ArchiveSource, selection: ReadonlyArray<string>) =>
   Effect.scoped(
     Effect.gen(function* () {
       const archive = yield* openArchive(path)
@@ -100,12 +102,13 @@ const readSelection = (path: string, selection: ReadonlyArray<string>) =>
     })
   )
 
-const readArchive = (archive: string, selection: ReadonlyArray<string>) =>
+const readArchive = (source: ArchiveSource, selection: ReadonlyArray<string>) =>
   Effect.gen(function* () {
+    const archive = sourceText(source)
     const invalid = (problem: string) => replayError({ _tag: "ArchiveInvalid", archive, problem })
-    const report = yield* verifyArchive(archive).pipe(Effect.mapError((e) => invalid(e.message)))
+    const report = yield* verifyArchive(source).pipe(Effect.mapError((e) => invalid(e.message)))
     if (!report.intact) return yield* invalid(`archive ${archive} failed verification: ${report.problems[0]}`)
-    return yield* readSelection(archive, selection).pipe(
+    return yield* readSelection(source, selection).pipe(
       Effect.catchTag("ArchiveError", (e) => Effect.fail(invalid(e.message)))
     )
   })
@@ -196,9 +199,13 @@ const replayInto = (
     const { stateDir, archive, dryRun } = options
     // A dry run writes nothing and needs no lock.
     if (!dryRun) yield* lockTarget(stateDir, client.apiUrl, target)
-    const journal = yield* openJournal({ stateDir, apiUrl: client.apiUrl, target, archive, dryRun }).pipe(
-      Effect.mapError((cause) => replayError({ _tag: "JournalUnusable", cause }))
-    )
+    const journal = yield* openJournal({
+      stateDir,
+      apiUrl: client.apiUrl,
+      target,
+      archive: sourceText(archive),
+      dryRun
+    }).pipe(Effect.mapError((cause) => replayError({ _tag: "JournalUnusable", cause })))
     yield* progress(`${target.login}: looking up what exists`)
     const existing = yield* listExisting(target).pipe(Effect.mapError(lookupFailed(target)))
     const needed = spaces.map((s) => s.space)
