@@ -26,7 +26,7 @@ export interface Classified {
 }
 
 /** Errors of any program that mean "change the invocation or the settings": exit 2. */
-const USAGE_TAGS: ReadonlyArray<string> = ["UsageError", "ConfigError", "GitHubConfigError"]
+const USAGE_TAGS: ReadonlyArray<string> = ["UsageError", "ConfigError", "GitHubConfigError", "ArchiveLocationError"]
 
 const tagOf = (u: unknown): string | undefined =>
   typeof u === "object" && u !== null && "_tag" in u && typeof u._tag === "string" ? u._tag : undefined

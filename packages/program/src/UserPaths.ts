@@ -4,6 +4,7 @@
 import { isAbsolute, resolve } from "node:path"
 import { Context, Effect } from "effect"
 import { Argument, Flag } from "effect/cli"
+import { parseArchiveInput } from "@spaces-vault/core/archive/ArchiveLocation"
 
 /** The root package.json's name, as pnpm exports it to the scripts it runs. */
 const WORKSPACE = "spaces-vault-workspace"
@@ -34,3 +35,20 @@ export const resolveUserPath = (path: string): Effect.Effect<string> =>
 export const userPathFlag = (flag: Flag.Flag<string>): Flag.Flag<string> => Flag.mapEffect(flag, resolveUserPath)
 export const userPathArgument = (arg: Argument.Argument<string>): Argument.Argument<string> =>
   Argument.mapEffect(arg, resolveUserPath)
+
+/**
+ * Where archives live (`--out`, an archive, a directory of archives): a local path is resolved like any user path;
+ * `s3://…`, and anything else written `SCHEME:…`, is kept verbatim for the command to accept or refuse (exit 2).
+ * Resolving `s3://vault/nightly` as a path would write a private archive into `./s3:/vault/nightly`.
+ */
+export const resolveUserLocation = (input: string): Effect.Effect<string> => {
+  const parsed = parseArchiveInput(input)
+  return parsed._tag === "Success" && parsed.success._tag === "LocalPath"
+    ? resolveUserPath(input)
+    : Effect.succeed(input)
+}
+
+export const userLocationFlag = (flag: Flag.Flag<string>): Flag.Flag<string> =>
+  Flag.mapEffect(flag, resolveUserLocation)
+export const userLocationArgument = (arg: Argument.Argument<string>): Argument.Argument<string> =>
+  Argument.mapEffect(arg, resolveUserLocation)

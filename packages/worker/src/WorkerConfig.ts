@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises"
 import { dirname, join, resolve } from "node:path"
 import { Clock, Cron, DateTime, Effect, Option, Result, Schema } from "effect"
 import { parse as parseYaml } from "yaml"
+import { parseArchiveInput } from "@spaces-vault/core/archive/ArchiveLocation"
 import { ownerList } from "@spaces-vault/core/domain/Owner"
 import { normalizeApiUrl, parseWaitDuration } from "@spaces-vault/core/github/GitHubConfig"
 import { errorText } from "@spaces-vault/core/runtime/ErrorText"
@@ -83,6 +84,11 @@ export const decodeConfig = (path: string, raw: unknown) =>
       return yield* fail(`outputDir: give the directory for the archives, not ${JSON.stringify(decoded.outputDir)}`)
     if (decoded.stateDir !== undefined && decoded.stateDir.trim() === "")
       return yield* fail(`stateDir: give a directory for the lock and status.json, or leave the key out`)
+    // A scheme is never a directory: `s3://vault/nightly` resolved as a path would put archives in `./s3:/vault`.
+    const location = parseArchiveInput(decoded.outputDir)
+    if (Result.isFailure(location)) return yield* fail(`outputDir: ${location.failure.message}`)
+    if (location.success._tag !== "LocalPath")
+      return yield* fail(`outputDir: ${decoded.outputDir}: the worker keeps archives in a local directory only`)
     const base = dirname(resolve(path))
     const outputDir = resolve(base, decoded.outputDir)
     if (decoded.app !== undefined && decoded.app.privateKeyFile.trim() === "")

@@ -13,7 +13,8 @@ import { type DirectoryDiff, diffDirectory } from "@spaces-vault/core/archive/Di
 import { spaceKey } from "@spaces-vault/core/history/ArchiveSearch"
 import { readRestoreLinks, type RestoreLinks } from "@spaces-vault/core/history/RestoreLinks"
 import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
-import { userPathArgument, userPathFlag } from "@spaces-vault/program/UserPaths"
+import { userLocationArgument, userPathFlag } from "@spaces-vault/program/UserPaths"
+import { archiveInput, isLocalPath, locationInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import { stateDirOf } from "./replay.ts"
 import { jsonFlag, plural } from "./shared.ts"
@@ -100,12 +101,12 @@ const runFailed = (e: { readonly message: string }) =>
 export const diffCommand = Command.make(
   "diff",
   {
-    old: userPathArgument(
+    old: userLocationArgument(
       Argument.String("old").pipe(
         Argument.withDescription("the older archive; or, alone, a directory of archives (see the description)")
       )
     ),
-    new: userPathArgument(Argument.String("new").pipe(Argument.withDescription("the newer archive"))).pipe(
+    new: userLocationArgument(Argument.String("new").pipe(Argument.withDescription("the newer archive"))).pipe(
       Argument.optional
     ),
     stateDir: userPathFlag(Flag.String("state-dir")).pipe(
@@ -116,12 +117,25 @@ export const diffCommand = Command.make(
   },
   (f) =>
     Effect.gen(function* () {
-      const out = (yield* Output)(f.json)
-      const links = yield* readRestoreLinks(yield* stateDirOf(f.stateDir))
+      // Where archives live is checked first: an unsupported location must never become a local path.
       if (Option.isSome(f.new)) {
-        const diff = yield* diffArchives(f.old, f.new.value).pipe(Effect.catchTag("ArchiveError", runFailed))
+        const older = yield* archiveInput(f.old)
+        const newer = yield* archiveInput(f.new.value)
+        const out = (yield* Output)(f.json)
+        const links = yield* readRestoreLinks(yield* stateDirOf(f.stateDir))
+        const diff = yield* diffArchives(older, newer).pipe(Effect.catchTag("ArchiveError", runFailed))
         const marked = withRestoreLinks(diff, links)
         return yield* out.result(renderDiff(marked), marked)
+      }
+      const location = isLocalPath(f.old) ? f.old : yield* locationInput(f.old)
+      const out = (yield* Output)(f.json)
+      const links = yield* readRestoreLinks(yield* stateDirOf(f.stateDir))
+      if (typeof location !== "string") {
+        const diff = yield* diffDirectory(location).pipe(
+          Effect.catchTags({ ArchiveError: runFailed, ArchiveDirectoryError: runFailed })
+        )
+        const marked = withRestoreLinks(diff, links)
+        return yield* out.result(renderDirectoryDiff(marked), marked)
       }
       const fs = yield* FileSystem.FileSystem
       const info = yield* fs.stat(f.old).pipe(Effect.option)

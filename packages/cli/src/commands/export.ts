@@ -3,6 +3,7 @@ import { Clock, Config, Duration, Effect, FileSystem, Fiber, Option, Result, Sch
 import { Command, Flag } from "effect/cli"
 import { org, ownerList } from "@spaces-vault/core/domain/Owner"
 import type { Owner, OwnerKind } from "@spaces-vault/core/domain/Owner"
+import type { ArchiveSource, LocationSource } from "@spaces-vault/core/archive/ArchiveLocation"
 import type { ExportError } from "@spaces-vault/core/export/ExportError"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import type { ExportProgress, ExportSummary } from "@spaces-vault/core/export/ExportTypes"
@@ -11,12 +12,13 @@ import { DEFAULT_CONCURRENCY, parseWaitDuration } from "@spaces-vault/core/githu
 import { describeWait } from "@spaces-vault/core/github/WaitText"
 import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
 import { githubLayer } from "@spaces-vault/program/GitHubLayer"
-import { userPathFlag } from "@spaces-vault/program/UserPaths"
+import { userLocationFlag, userPathFlag } from "@spaces-vault/program/UserPaths"
 import { afterExport } from "@spaces-vault/core/report/AfterExport"
 import type { ChangeReport } from "@spaces-vault/core/report/ChangeReport"
 import { deletionLines, reportCounts } from "@spaces-vault/core/report/ChangeReport"
 import { WEBHOOK_ENV, webhookUrl } from "@spaces-vault/core/report/Notify"
 import { Output, type OutputShape } from "../Output.ts"
+import { archiveInput, locationInput } from "./ArchiveInputs.ts"
 import { stateDirOf } from "./replay.ts"
 import {
   apiUrlFlag,
@@ -35,10 +37,10 @@ const flags = {
     Flag.String("org").pipe(Flag.withDescription("organization to export (repeatable; at least one --org or --user)"))
   ),
   user: repeatable(Flag.String("user").pipe(Flag.withDescription("user whose own spaces to export (repeatable)"))),
-  out: userPathFlag(
+  out: userLocationFlag(
     Flag.String("out").pipe(Flag.withDescription("directory the archive is written to (created if missing)"))
   ),
-  since: userPathFlag(Flag.String("since")).pipe(
+  since: userLocationFlag(Flag.String("since")).pipe(
     Flag.withDescription(
       "earlier archive whose ETags make unchanged spaces free (default: the newest complete archive in --out)"
     ),
@@ -86,7 +88,7 @@ const maxWaitOf = (text: Option.Option<string>) =>
  * Paths that cannot work are usage errors (exit 2), found before any request: an --out that is empty or a file,
  * a --since that does not exist or is not a file. An archive that exists but cannot be read fails at run time (1).
  */
-const checkPaths = (out: string, since: string | undefined) =>
+const checkPaths = (out: LocationSource, since: ArchiveSource | undefined) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const kind = (path: string) =>
@@ -94,11 +96,14 @@ const checkPaths = (out: string, since: string | undefined) =>
         Effect.map((info) => (info.type === "Directory" ? "directory" : info.type === "File" ? "file" : "other")),
         Effect.orElseSucceed(() => "missing" as const)
       )
-    if (out.trim() === "") return yield* new UsageError({ message: "--out must name a directory" })
-    const outKind = yield* kind(out)
-    if (outKind !== "directory" && outKind !== "missing")
-      return yield* new UsageError({ message: `--out ${out} is not a directory` })
-    if (since === undefined) return
+    if (typeof out === "string") {
+      if (out.trim() === "") return yield* new UsageError({ message: "--out must name a directory" })
+      const outKind = yield* kind(out)
+      if (outKind !== "directory" && outKind !== "missing")
+        return yield* new UsageError({ message: `--out ${out} is not a directory` })
+    }
+    // An archive in a store is looked at when the export opens it.
+    if (typeof since !== "string") return
     const sinceKind = yield* kind(since)
     if (sinceKind === "missing") return yield* new UsageError({ message: `--since ${since}: no such archive` })
     if (sinceKind !== "file") return yield* new UsageError({ message: `--since ${since} is not an archive file` })
@@ -248,6 +253,9 @@ const budgetsOf = (owners: ReadonlyArray<Owner>) =>
 
 export const exportCommand = Command.make("export", flags, (f) =>
   Effect.gen(function* () {
+    // Where archives live is checked first: an unsupported location must never become a local path.
+    const outDir = yield* locationInput(f.out, "--out")
+    const since = Option.isSome(f.since) ? yield* archiveInput(f.since.value, "--since") : undefined
     const out = (yield* Output)(f.json)
     const listed = ownerList(splitList(f.org), splitList(f.user))
     if (Result.isFailure(listed)) return yield* new UsageError({ message: listed.failure })
@@ -256,7 +264,7 @@ export const exportCommand = Command.make("export", flags, (f) =>
       return yield* new UsageError({ message: "give at least one --org or --user to export" })
     const concurrency = yield* checkRange("concurrency", f.concurrency, 1, 100)
     const maxWait = yield* maxWaitOf(f.maxWait)
-    yield* checkPaths(f.out, Option.getOrUndefined(f.since))
+    yield* checkPaths(outDir, since)
     const hook = yield* webhookOf(f.notifyWebhookFile)
 
     const summary = yield* Effect.gen(function* () {
@@ -265,8 +273,8 @@ export const exportCommand = Command.make("export", flags, (f) =>
       const ticker = out.interactive ? yield* Effect.forkChild(reporter.ticker) : undefined
       const result = yield* exportSpaces({
         owners,
-        outDir: f.out,
-        since: Option.getOrUndefined(f.since),
+        outDir,
+        since,
         concurrency,
         onProgress: out.interactive ? reporter.onProgress : undefined,
         onWarning: out.warn

@@ -5,7 +5,8 @@ import { Argument, Command, Flag } from "effect/cli"
 import { describeFailure } from "@spaces-vault/core/archive/ArchiveFormat"
 import { inspectArchive, inspectSpace, type Inspection, type SpaceInspection } from "@spaces-vault/core/archive/Inspect"
 import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
-import { userPathArgument } from "@spaces-vault/program/UserPaths"
+import { userLocationArgument } from "@spaces-vault/program/UserPaths"
+import { archiveInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import { jsonFlag, plural, repeatable, splitList } from "./shared.ts"
 
@@ -71,7 +72,7 @@ const notReadable = Effect.mapError(
 export const inspectCommand = Command.make(
   "inspect",
   {
-    archive: userPathArgument(Argument.String("archive").pipe(Argument.withDescription("archive to list"))),
+    archive: userLocationArgument(Argument.String("archive").pipe(Argument.withDescription("archive to list"))),
     owner: repeatable(
       Flag.String("owner").pipe(Flag.withDescription("list only the spaces of OWNER (repeatable, or comma-separated)"))
     ),
@@ -83,16 +84,17 @@ export const inspectCommand = Command.make(
   },
   (f) =>
     Effect.gen(function* () {
+      const archive = yield* archiveInput(f.archive)
       const out = (yield* Output)(f.json)
       const owners = splitList(f.owner)
       if (Option.isSome(f.space)) {
         const m = SPACE_ARG.exec(f.space.value)
         if (m === null) return yield* new UsageError({ message: `--space ${f.space.value}: expected OWNER/NUMBER` })
         if (owners.length > 0) return yield* new UsageError({ message: "--space and --owner cannot be combined" })
-        const space = yield* inspectSpace(f.archive, m[1]!, Number(m[2])).pipe(notReadable)
+        const space = yield* inspectSpace(archive, m[1]!, Number(m[2])).pipe(notReadable)
         return yield* out.result(renderSpace(space), space)
       }
-      const inspection = yield* inspectArchive(f.archive, owners).pipe(notReadable)
+      const inspection = yield* inspectArchive(archive, owners).pipe(notReadable)
       yield* out.result(renderInspection(inspection), inspection)
     })
 ).pipe(

@@ -6,7 +6,8 @@ import { pruneArchives, type PruneResult } from "@spaces-vault/core/retention/Pr
 import { isoTime } from "@spaces-vault/core/domain/Canonical"
 import { type ArchiveInfo, policyOf } from "@spaces-vault/core/retention/Retention"
 import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
-import { userPathArgument } from "@spaces-vault/program/UserPaths"
+import { userLocationArgument } from "@spaces-vault/program/UserPaths"
+import { locationInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import { jsonFlag } from "./shared.ts"
 
@@ -46,7 +47,7 @@ const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowe
 export const pruneCommand = Command.make(
   "prune",
   {
-    dir: userPathArgument(
+    dir: userLocationArgument(
       Argument.String("dir").pipe(Argument.withDescription("directory holding spaces-vault archives"))
     ),
     keepLast: keep("keep-last", "keep the N newest archives"),
@@ -65,6 +66,7 @@ export const pruneCommand = Command.make(
   },
   (f) =>
     Effect.gen(function* () {
+      const dir = yield* locationInput(f.dir)
       const out = (yield* Output)(f.json)
       const counts = {
         keepLast: f.keepLast,
@@ -89,7 +91,7 @@ export const pruneCommand = Command.make(
           message: `--time-zone: "${timeZone}" is not an IANA time zone (e.g. Europe/Berlin)`
         })
       }
-      const result = yield* pruneArchives(f.dir, policy, { dryRun: f.dryRun, timeZone }).pipe(
+      const result = yield* pruneArchives(dir, policy, { dryRun: f.dryRun, timeZone }).pipe(
         Effect.catchTag("PruneError", (e) => Effect.fail(new RunFailed({ message: e.message, reported: false })))
       )
       yield* out.result(renderPrune(result), pruneJson(f.dir, result))

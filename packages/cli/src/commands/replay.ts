@@ -8,7 +8,8 @@ import { estimateSeconds } from "@spaces-vault/core/replay/ReplayPlan"
 import { resolveStateDir } from "@spaces-vault/core/runtime/StateDir"
 import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
 import { githubLayer } from "@spaces-vault/program/GitHubLayer"
-import { userPathArgument, userPathFlag } from "@spaces-vault/program/UserPaths"
+import { userLocationArgument, userPathFlag } from "@spaces-vault/program/UserPaths"
+import { archiveInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import { apiUrlFlag, appFlags, appSettings, jsonFlag, plural, repeatable } from "./shared.ts"
 
@@ -16,7 +17,7 @@ const file = (name: string, what: string) =>
   userPathFlag(Flag.String(name).pipe(Flag.withDescription(what))).pipe(Flag.optional)
 
 export const flags = {
-  archive: userPathArgument(Argument.String("archive").pipe(Argument.withDescription("archive to replay"))),
+  archive: userLocationArgument(Argument.String("archive").pipe(Argument.withDescription("archive to replay"))),
   to: Flag.String("to").pipe(
     Flag.withDescription(
       "migrate into this owner: an organization login, or user:LOGIN (default: restore into the original owners)"
@@ -215,6 +216,7 @@ export const stateDirOf = (flag: Option.Option<string>) =>
 
 export const replayCommand = Command.make("replay", flags, (f) =>
   Effect.gen(function* () {
+    const archive = yield* archiveInput(f.archive)
     const out = (yield* Output)(f.json)
     const to = Option.isSome(f.to) ? yield* parseOwner(f.to.value) : undefined
     for (const s of f.space) {
@@ -243,7 +245,7 @@ export const replayCommand = Command.make("replay", flags, (f) =>
     }).pipe(Effect.mapError(mapFileFailure))
     const writesPerMinute = Option.getOrElse(f.writeRate, () => 60)
     const summary = yield* replayArchive({
-      archive: f.archive,
+      archive,
       to,
       spaces: [...f.space, ...f.owner.map((o) => `${o}/*`)],
       maps,

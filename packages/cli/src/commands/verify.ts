@@ -4,7 +4,8 @@ import { Effect } from "effect"
 import { Argument, Command } from "effect/cli"
 import { verifyArchive, type VerifyReport } from "@spaces-vault/core/archive/Verify"
 import { RunFailed } from "@spaces-vault/program/ExitCode"
-import { userPathArgument } from "@spaces-vault/program/UserPaths"
+import { userLocationArgument } from "@spaces-vault/program/UserPaths"
+import { archiveInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import { jsonFlag, plural } from "./shared.ts"
 
@@ -27,13 +28,14 @@ export const renderVerify = (report: VerifyReport): string => {
 export const verifyCommand = Command.make(
   "verify",
   {
-    archive: userPathArgument(Argument.String("archive").pipe(Argument.withDescription("archive to check"))),
+    archive: userLocationArgument(Argument.String("archive").pipe(Argument.withDescription("archive to check"))),
     json: jsonFlag
   },
   (f) =>
     Effect.gen(function* () {
+      const archive = yield* archiveInput(f.archive)
       const out = (yield* Output)(f.json)
-      const report = yield* verifyArchive(f.archive).pipe(
+      const report = yield* verifyArchive(archive).pipe(
         Effect.catchTag("ArchiveError", (e) =>
           Effect.succeed<VerifyReport>({
             archive: f.archive,
