@@ -62,9 +62,9 @@ export class ArchiveLocationError extends Schema.TaggedError<ArchiveLocationErro
   }
 }
 
-// A scheme of two or more letters, so that a drive letter (`C:/…`) is not mistaken for one; Windows paths are out of
-// scope, but they are not refused as a scheme either.
-const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]+):/
+// `SCHEME:/…` (one slash is a typo of two) or anything beginning `s3:`. Two or more letters, so that a drive letter
+// (`C:/…`) is not mistaken for a scheme (Windows paths are out of scope, but not refused); `notes:2026` stays a path.
+const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]+):(?=\/)|^(s3):/i
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/
 
 /** Whether an S3 key's last segment names an archive rather than a prefix. */
@@ -73,7 +73,8 @@ const namesArchive = (segment: string): boolean => segment.toLowerCase().endsWit
 /** Parses user input into a location or an archive; refuses any scheme but `s3`, and malformed `s3` forms. */
 export const parseArchiveInput = (input: string): Result.Result<ArchiveInput, ArchiveLocationError> => {
   const fail = (reason: ArchiveLocationReason) => Result.fail(new ArchiveLocationError({ input, reason }))
-  const scheme = SCHEME.exec(input)?.[1]
+  const m = SCHEME.exec(input)
+  const scheme = m?.[1] ?? m?.[2]
   if (scheme === undefined) return Result.succeed({ _tag: "LocalPath", path: input })
   if (scheme.toLowerCase() !== "s3") return fail({ _tag: "UnsupportedScheme", scheme: scheme.toLowerCase() })
   const rest = input.slice(scheme.length + 1)
