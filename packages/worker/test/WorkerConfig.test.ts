@@ -75,6 +75,20 @@ describe("WorkerConfig", () => {
       })
   )
 
+  it.effect("an outputDir with a scheme is refused at load, never taken as a relative path", () =>
+    Effect.gen(function* () {
+      assert.strictEqual(
+        yield* problem({ ...ok, outputDir: "ftp://host/backups" }),
+        "config w.yaml: outputDir: ftp://host/backups: archives cannot be stored at ftp:// locations; use a local directory or s3://bucket/prefix"
+      )
+      assert.strictEqual(
+        yield* problem({ ...ok, outputDir: "s3:/vault/nightly" }),
+        "config w.yaml: outputDir: s3:/vault/nightly: an S3 location is written s3://bucket/prefix"
+      )
+      assert.match(yield* problem({ ...ok, outputDir: "s3://vault/nightly" }), /outputDir: s3:\/\/vault\/nightly: /)
+    })
+  )
+
   it.effect("a bad cron says which of its fields is wrong", () =>
     Effect.gen(function* () {
       assert.strictEqual(
