@@ -187,11 +187,26 @@ class ZipSink {
       path: this.finalPath,
       addSpace: (owner, number, raw) => wrap(() => this.add(spaceEntryPath(owner, number), raw)),
       setRepositories: (index) => wrap(() => this.add(REPOSITORIES_PATH, index)),
-      finish: (fields) => wrap(() => this.finish(fields))
+      // The store makes the bytes durable and publishes them under the first free name, never replacing an archive.
+      finish: (fields) =>
+        wrap(() => this.finish(fields)).pipe(
+          Effect.andThen(
+            this.upload.commit.pipe(
+              Effect.mapError(
+                (e) => new ArchiveError({ reason: "WriteFailed", path: this.finalPath, detail: storeDetail(e) })
+              )
+            )
+          ),
+          Effect.map((name) => {
+            this.finished = true
+            return this.pathOf(name)
+          })
+        )
     }
   }
 
-  private async finish(fields: ManifestFields): Promise<string> {
+  /** Writes the manifest and ends the zip; the bytes are then all in the upload's stream. */
+  private async finish(fields: ManifestFields): Promise<void> {
     if (!this.entries.has(REPOSITORIES_PATH)) await this.add(REPOSITORIES_PATH, {})
     const head = {
       formatVersion: CURRENT_FORMAT_VERSION,
@@ -208,10 +223,6 @@ class ZipSink {
     })
     await this.zip.finalize()
     await this.done
-    // The store makes the bytes durable and publishes them under the first free name, never replacing an archive.
-    const name = await Effect.runPromise(Effect.mapError(this.upload.commit, (e) => new Error(storeDetail(e))))
-    this.finished = true
-    return this.pathOf(name)
   }
 
   discardUnlessDone(): void {
