@@ -24,7 +24,6 @@ import { ArchiveError, DAMAGED_DATA, DAMAGED_HEADER, DAMAGED_TABLE_OF_CONTENTS }
 import { checkListing, entryChecker } from "./EntryCheck.ts"
 import { type ArchiveSource, refOfSource, sourceText } from "./ArchiveLocation.ts"
 import { type ArchiveReadHandle, ArchiveStore } from "./ArchiveStore.ts"
-import { withBlockCache } from "./BlockCache.ts"
 
 export interface ZipEntryInfo {
   readonly name: string
@@ -133,7 +132,7 @@ class StoreReader extends yauzl.RandomAccessReader {
   private readonly handle: ArchiveReadHandle
   constructor(handle: ArchiveReadHandle) {
     super()
-    this.handle = withBlockCache(handle)
+    this.handle = handle
   }
   override _readStreamForRange(start: number, end: number) {
     return this.handle.readRange(start, end)
