@@ -4,13 +4,14 @@ import { Command, Flag } from "effect/cli"
 import { parseSpaceKey } from "@spaces-vault/core/history/ArchiveSearch"
 import { type SpaceHistory, spaceHistory } from "@spaces-vault/core/history/SpaceHistory"
 import { UsageError } from "@spaces-vault/program/ExitCode"
-import { userPathFlag } from "@spaces-vault/program/UserPaths"
+import { userLocationFlag, userPathFlag } from "@spaces-vault/program/UserPaths"
+import { localDirectoryInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import { stateDirOf } from "./replay.ts"
 import { jsonFlag } from "./shared.ts"
 
 const flags = {
-  from: userPathFlag(Flag.String("from")).pipe(Flag.withDescription("the directory of archives")),
+  from: userLocationFlag(Flag.String("from")).pipe(Flag.withDescription("the directory of archives")),
   space: Flag.String("space").pipe(Flag.withDescription("the space, OWNER/NUMBER")),
   stateDir: userPathFlag(Flag.String("state-dir")).pipe(
     Flag.withDescription("where replay journals live, to say what the space was restored as (default as for replay)"),
@@ -39,6 +40,8 @@ export const renderHistory = (h: SpaceHistory): string => {
 
 export const historyCommand = Command.make("history", flags, (f) =>
   Effect.gen(function* () {
+    // Refused before anything else: another scheme, or S3 while history reads only local directories.
+    yield* localDirectoryInput(f.from, "--from")
     const out = (yield* Output)(f.json)
     const space = parseSpaceKey(f.space)
     if (space === undefined) return yield* new UsageError({ message: `--space ${f.space}: expected OWNER/NUMBER` })

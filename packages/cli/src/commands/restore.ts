@@ -8,7 +8,8 @@ import { parseTimeSpec, TIME_SPEC_HELP } from "@spaces-vault/core/history/TimeSp
 import { loadMaps } from "@spaces-vault/core/replay/MapFiles"
 import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
 import { githubLayer } from "@spaces-vault/program/GitHubLayer"
-import { userPathFlag } from "@spaces-vault/program/UserPaths"
+import { userLocationFlag, userPathFlag } from "@spaces-vault/program/UserPaths"
+import { localDirectoryInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import {
   flags as replayFlags,
@@ -25,7 +26,7 @@ import { plural, repeatable } from "./shared.ts"
 const { archive: _archive, owner: _owner, space: _space, ...replayOptions } = replayFlags
 
 const flags = {
-  from: userPathFlag(Flag.String("from")).pipe(Flag.withDescription("the directory of archives to restore from")),
+  from: userLocationFlag(Flag.String("from")).pipe(Flag.withDescription("the directory of archives to restore from")),
   space: repeatable(
     Flag.String("space").pipe(
       Flag.withDescription("restore OWNER/NUMBER from the newest archive holding it (repeatable)")
@@ -87,6 +88,8 @@ const sourceLines = (plan: RestorePlan): Array<string> => {
 
 export const restoreCommand = Command.make("restore", flags, (f) =>
   Effect.gen(function* () {
+    // Refused before anything else: another scheme, or S3 while history reads only local directories.
+    yield* localDirectoryInput(f.from, "--from")
     const out = (yield* Output)(f.json)
     const selection = yield* selectionOf(f)
     const to = Option.isSome(f.to) ? yield* parseOwner(f.to.value) : undefined

@@ -54,7 +54,9 @@ describe("archive locations", () => {
         ["diff", "ftp://host/a.zip", "ftp://host/b.zip"],
         ["diff", "gs://bucket/backups"],
         ["replay", "sftp://host/a.zip", "--dry-run"],
-        ["prune", "ftp://host/backups", "--keep-last", "3"]
+        ["prune", "ftp://host/backups", "--keep-last", "3"],
+        ["history", "--from", "ftp://host/backups", "--space", "octo-org/1"],
+        ["restore", "--from", "ftp://host/backups", "--space", "octo-org/1", "--dry-run"]
       ]) {
         const r = yield* refusedIn(args)
         assert.strictEqual(r.code, 2, args.join(" "))
