@@ -1,0 +1,294 @@
+// The S3 requests the archive store makes, each one Effect with its failure said as an `S3Error`: list a prefix
+// (every page), head, ranged reads, a write-once upload from a finished file (conditional, checked afterwards,
+// aborted on interruption), delete (a locked object is retained, not a failure) and the sweep of stale multipart
+// uploads that killed runs leave behind.
+import { createHash } from "node:crypto"
+import { createReadStream } from "node:fs"
+import type { Readable } from "node:stream"
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  type PutObjectCommandInput,
+  type S3Client
+} from "@aws-sdk/client-s3"
+import { Upload } from "@aws-sdk/lib-storage"
+import { Clock, Effect } from "effect"
+import type { ObjectLockMode } from "./S3Client.ts"
+import { classifyS3Failure, S3Error, S3SetupError } from "./S3Error.ts"
+
+export interface S3ObjectInfo {
+  /** The key's last segment. */
+  readonly name: string
+  readonly size: number
+  /** Epoch ms. */
+  readonly lastModified: number
+}
+
+export interface S3Head {
+  readonly size: number
+  readonly etag: string | undefined
+  /** Epoch ms until which Object Lock keeps this version, when it does. */
+  readonly retainUntil: number | undefined
+  readonly serverSideEncryption: string | undefined
+}
+
+export interface ObjectLockRequest {
+  readonly mode: ObjectLockMode
+  /** Epoch ms. */
+  readonly retainUntil: number
+}
+
+export interface S3Objects {
+  readonly bucket: string
+  /** The first request of a run: a missing bucket, denied access, a wrong region or an unreachable endpoint. */
+  readonly probe: Effect.Effect<void, S3SetupError>
+  /** The objects directly under `prefix` (no deeper keys), all pages. */
+  readonly list: (prefix: string) => Effect.Effect<ReadonlyArray<S3ObjectInfo>, S3Error>
+  readonly head: (key: string) => Effect.Effect<S3Head, S3Error>
+  /** Bytes [start, end) of an object. */
+  readonly readRange: (key: string, start: number, end: number) => Effect.Effect<Buffer, S3Error>
+  readonly streamRange: (key: string, start: number, end: number) => Promise<Readable>
+  /** Uploads a finished file to a key that must not exist; fails with reason NameTaken when it does. */
+  readonly uploadNew: (
+    key: string,
+    file: { readonly path: string; readonly size: number },
+    lock: ObjectLockRequest | undefined
+  ) => Effect.Effect<void, S3Error>
+  /** "retained" when Object Lock keeps the object. */
+  readonly remove: (key: string) => Effect.Effect<"deleted" | "retained", S3Error>
+  /** Aborts multipart uploads under `prefix` begun before `before` (epoch ms); returns how many. */
+  readonly abortStaleUploads: (prefix: string, before: number) => Effect.Effect<number, S3Error>
+}
+
+/** Parts of 8 MiB (4 in flight: ~32 MiB of buffers), larger when needed to stay within S3's 10,000 parts. */
+export const partSizeFor = (size: number): number => Math.max(8 * 1024 * 1024, Math.ceil(size / 10_000))
+
+/**
+ * The ETags S3 gives an upload of these bytes without KMS encryption: the MD5 of a single PUT, or the MD5 of the
+ * parts' MD5s with `-N`. An exact multiple of the part size may end either way, so both are accepted.
+ */
+export const expectedEtags = (path: string, size: number, partSize: number): Promise<ReadonlyArray<string>> =>
+  new Promise((resolve, reject) => {
+    const whole = createHash("md5")
+    const partDigests: Array<Buffer> = []
+    let part = createHash("md5")
+    let inPart = 0
+    const stream = createReadStream(path)
+    stream.on("data", (chunk) => {
+      const buf = chunk as Buffer
+      whole.update(buf)
+      for (let offset = 0; offset < buf.length; ) {
+        const n = Math.min(partSize - inPart, buf.length - offset)
+        part.update(buf.subarray(offset, offset + n))
+        inPart += n
+        offset += n
+        if (inPart === partSize) {
+          partDigests.push(part.digest())
+          part = createHash("md5")
+          inPart = 0
+        }
+      }
+    })
+    stream.on("error", reject)
+    stream.on("end", () => {
+      if (inPart > 0) partDigests.push(part.digest())
+      const multipart = `${createHash("md5").update(Buffer.concat(partDigests)).digest("hex")}-${partDigests.length}`
+      const single = whole.digest("hex")
+      resolve(size <= partSize ? [single, ...(size === partSize ? [multipart] : [])] : [multipart])
+    })
+  })
+
+const unquote = (etag: string | undefined): string | undefined => etag?.replace(/^"|"$/g, "")
+
+/** The direct children of a prefix: S3 lists keys, our archives are the ones one level below it. */
+const childName = (prefix: string, key: string): string | undefined => {
+  const rest = prefix === "" ? key : key.startsWith(`${prefix}/`) ? key.slice(prefix.length + 1) : undefined
+  return rest === undefined || rest === "" || rest.includes("/") ? undefined : rest
+}
+
+export const makeS3Objects = (client: S3Client, bucket: string): S3Objects => {
+  const fail =
+    (key?: string) =>
+    (u: unknown): S3Error => {
+      const { reason, detail } = classifyS3Failure(u)
+      return new S3Error({ reason, bucket, detail, ...(key === undefined ? {} : { key }) })
+    }
+  const send = <A>(key: string | undefined, f: (signal: AbortSignal) => Promise<A>) =>
+    Effect.tryPromise({ try: f, catch: fail(key) })
+
+  const head = (key: string) =>
+    send(key, (abortSignal) => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal })).pipe(
+      Effect.map(
+        (h): S3Head => ({
+          size: h.ContentLength ?? 0,
+          etag: unquote(h.ETag),
+          retainUntil: h.ObjectLockRetainUntilDate?.getTime(),
+          serverSideEncryption: h.ServerSideEncryption
+        })
+      )
+    )
+
+  const streamRange = async (key: string, start: number, end: number, abortSignal?: AbortSignal) => {
+    const out = await client.send(
+      new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),
+      abortSignal === undefined ? {} : { abortSignal }
+    )
+    return out.Body as Readable
+  }
+
+  const readAll = async (body: Readable): Promise<Buffer> => {
+    const chunks: Array<Buffer> = []
+    for await (const chunk of body) chunks.push(chunk as Buffer)
+    return Buffer.concat(chunks)
+  }
+
+  /** Reads an object back to compare its sha256 with the file's: for stores whose ETag is not an MD5 (SSE-KMS). */
+  const sha256Of = (body: Readable) =>
+    new Promise<string>((resolve, reject) => {
+      const hash = createHash("sha256")
+      body.on("data", (c) => hash.update(c as Buffer))
+      body.on("error", reject)
+      body.on("end", () => resolve(hash.digest("hex")))
+    })
+
+  const checkUploaded = (key: string, file: { readonly path: string; readonly size: number }, partSize: number) =>
+    Effect.gen(function* () {
+      const h = yield* head(key)
+      const mismatch = (detail: string) => new S3Error({ reason: "Mismatch", bucket, key, detail })
+      if (h.size !== file.size) return yield* mismatch(`${h.size} bytes stored, ${file.size} written`)
+      if (h.serverSideEncryption?.startsWith("aws:kms") === true || h.etag === undefined) {
+        const [stored, written] = yield* send(key, async (signal) =>
+          Promise.all([sha256Of(await streamRange(key, 0, h.size, signal)), sha256Of(createReadStream(file.path))])
+        )
+        if (stored !== written) return yield* mismatch("its sha256 differs from the file written")
+        return
+      }
+      const expected = yield* send(key, () => expectedEtags(file.path, file.size, partSize))
+      if (!expected.includes(h.etag)) return yield* mismatch(`its ETag ${h.etag} is not the written bytes' checksum`)
+    })
+
+  return {
+    bucket,
+    probe: send(undefined, (abortSignal) =>
+      client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal })
+    ).pipe(
+      Effect.asVoid,
+      Effect.mapError((e) => {
+        const reason = e.reason === "NoSuchKey" ? "NoSuchBucket" : e.reason
+        return new S3SetupError({ reason, bucket, detail: e.detail })
+      })
+    ),
+    list: (prefix) =>
+      Effect.gen(function* () {
+        const out: Array<S3ObjectInfo> = []
+        let token: string | undefined
+        do {
+          const page = yield* send(undefined, (abortSignal) =>
+            client.send(
+              new ListObjectsV2Command({
+                Bucket: bucket,
+                Prefix: prefix === "" ? undefined : `${prefix}/`,
+                Delimiter: "/",
+                ContinuationToken: token
+              }),
+              { abortSignal }
+            )
+          )
+          for (const o of page.Contents ?? []) {
+            const name = o.Key === undefined ? undefined : childName(prefix, o.Key)
+            if (name !== undefined) {
+              out.push({ name, size: o.Size ?? 0, lastModified: o.LastModified?.getTime() ?? 0 })
+            }
+          }
+          token = page.IsTruncated === true ? page.NextContinuationToken : undefined
+        } while (token !== undefined)
+        return out
+      }),
+    head,
+    readRange: (key, start, end) => send(key, async (signal) => readAll(await streamRange(key, start, end, signal))),
+    streamRange: (key, start, end) => streamRange(key, start, end),
+    uploadNew: (key, file, lock) =>
+      Effect.gen(function* () {
+        const partSize = partSizeFor(file.size)
+        const params: PutObjectCommandInput = {
+          Bucket: bucket,
+          Key: key,
+          Body: createReadStream(file.path),
+          ContentLength: file.size,
+          ContentType: "application/zip",
+          // Write once: S3 and most compatible stores refuse (412) a key that exists; others ignore it, which the
+          // listing before the upload covers.
+          IfNoneMatch: "*"
+        }
+        if (lock !== undefined) {
+          params.ObjectLockMode = lock.mode
+          params.ObjectLockRetainUntilDate = new Date(lock.retainUntil)
+          // S3 requires a checksum (or Content-MD5) on every request with Object Lock parameters, parts included.
+          params.ChecksumAlgorithm = "CRC32"
+        }
+        yield* send(key, (signal) => {
+          // leavePartsOnError false: a failed or aborted multipart upload is aborted, so no parts stay billed.
+          const upload = new Upload({ client, params, partSize, queueSize: 4, leavePartsOnError: false })
+          signal.addEventListener("abort", () => void upload.abort(), { once: true })
+          return upload.done()
+        })
+        yield* checkUploaded(key, file, partSize)
+      }),
+    remove: (key) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const h = yield* head(key)
+        if (h.retainUntil !== undefined && h.retainUntil > now) return "retained" as const
+        return yield* send(key, (abortSignal) =>
+          client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal })
+        ).pipe(
+          Effect.as("deleted" as const),
+          // A lock we could not see (bucket default retention, no permission to read it) refuses the delete.
+          Effect.catchIf(
+            (e) => e.reason === "AccessDenied" || e.reason === "Locked",
+            () => Effect.succeed("retained" as const)
+          )
+        )
+      }),
+    abortStaleUploads: (prefix, before) =>
+      Effect.gen(function* () {
+        let aborted = 0
+        let keyMarker: string | undefined
+        let uploadIdMarker: string | undefined
+        do {
+          const page = yield* send(undefined, (abortSignal) =>
+            client.send(
+              new ListMultipartUploadsCommand({
+                Bucket: bucket,
+                Prefix: prefix === "" ? undefined : `${prefix}/`,
+                KeyMarker: keyMarker,
+                UploadIdMarker: uploadIdMarker
+              }),
+              { abortSignal }
+            )
+          )
+          for (const u of page.Uploads ?? []) {
+            if (u.Key === undefined || u.UploadId === undefined) continue
+            if ((u.Initiated?.getTime() ?? Number.POSITIVE_INFINITY) >= before) continue
+            const key = u.Key
+            const uploadId = u.UploadId
+            yield* send(key, (abortSignal) =>
+              client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), {
+                abortSignal
+              })
+            )
+            aborted++
+          }
+          const more = page.IsTruncated === true
+          keyMarker = more ? page.NextKeyMarker : undefined
+          uploadIdMarker = more ? page.NextUploadIdMarker : undefined
+        } while (keyMarker !== undefined)
+        return aborted
+      })
+  }
+}
