@@ -90,7 +90,7 @@ const networkCode = (e: SdkErrorLike): string | undefined => {
   return undefined
 }
 
-const firstLine = (s: string | undefined): string => (s ?? "").split("\n")[0]!.slice(0, 300)
+const firstLine = (s: string | undefined): string => (s ?? "").split("\n")[0]?.slice(0, 300) ?? ""
 
 /** An AWS SDK (or network) failure as a reason and its detail; the bucket and key are the caller's. */
 export const classifyS3Failure = (u: unknown): { readonly reason: S3ErrorReason; readonly detail: string } => {

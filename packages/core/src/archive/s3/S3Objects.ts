@@ -37,6 +37,14 @@ export interface S3Head {
   readonly serverSideEncryption: string | undefined
 }
 
+/** An incomplete multipart upload a killed run left: aborted, or why it could not be. */
+export interface StaleUpload {
+  readonly key: string
+  /** Epoch ms. */
+  readonly initiated: number
+  readonly problem?: string
+}
+
 export interface ObjectLockRequest {
   readonly mode: ObjectLockMode
   /** Epoch ms. */
@@ -61,8 +69,8 @@ export interface S3Objects {
   ) => Effect.Effect<void, S3Error>
   /** "retained" when Object Lock keeps the object. */
   readonly remove: (key: string) => Effect.Effect<"deleted" | "retained", S3Error>
-  /** Aborts multipart uploads under `prefix` begun before `before` (epoch ms); returns how many. */
-  readonly abortStaleUploads: (prefix: string, before: number) => Effect.Effect<number, S3Error>
+  /** Aborts multipart uploads under `prefix` begun before `before` (epoch ms); one outcome per upload found. */
+  readonly abortStaleUploads: (prefix: string, before: number) => Effect.Effect<ReadonlyArray<StaleUpload>, S3Error>
 }
 
 /** Parts of 8 MiB (4 in flight: ~32 MiB of buffers), larger when needed to stay within S3's 10,000 parts. */
@@ -257,7 +265,7 @@ export const makeS3Objects = (client: S3Client, bucket: string): S3Objects => {
       }),
     abortStaleUploads: (prefix, before) =>
       Effect.gen(function* () {
-        let aborted = 0
+        const outcomes: Array<StaleUpload> = []
         let keyMarker: string | undefined
         let uploadIdMarker: string | undefined
         do {
@@ -273,22 +281,27 @@ export const makeS3Objects = (client: S3Client, bucket: string): S3Objects => {
             )
           )
           for (const u of page.Uploads ?? []) {
-            if (u.Key === undefined || u.UploadId === undefined) continue
-            if ((u.Initiated?.getTime() ?? Number.POSITIVE_INFINITY) >= before) continue
+            const initiated = u.Initiated?.getTime()
+            if (u.Key === undefined || u.UploadId === undefined || initiated === undefined || initiated >= before) {
+              continue
+            }
             const key = u.Key
             const uploadId = u.UploadId
-            yield* send(key, (abortSignal) =>
+            const problem = yield* send(key, (abortSignal) =>
               client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), {
                 abortSignal
               })
+            ).pipe(
+              Effect.as(undefined),
+              Effect.catch((e) => Effect.succeed(e.message))
             )
-            aborted++
+            outcomes.push({ key, initiated, ...(problem === undefined ? {} : { problem }) })
           }
           const more = page.IsTruncated === true
           keyMarker = more ? page.NextKeyMarker : undefined
           uploadIdMarker = more ? page.NextUploadIdMarker : undefined
         } while (keyMarker !== undefined)
-        return aborted
+        return outcomes
       })
   }
 }
