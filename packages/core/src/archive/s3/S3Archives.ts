@@ -88,7 +88,8 @@ const create = (
   settings: S3Settings
 ) => {
   const target = displayRef({ location, name: nameFor(1) ?? "archive.zip" })
-  const failed = (detail: string) => new ArchiveStoreError({ operation: "write", target, reason: { _tag: "Failed", detail } })
+  const failed = (detail: string) =>
+    new ArchiveStoreError({ operation: "write", target, reason: { _tag: "Failed", detail } })
   return Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {

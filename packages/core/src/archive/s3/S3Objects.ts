@@ -239,12 +239,22 @@ export const makeS3Objects = (client: S3Client, bucket: string): S3Objects => {
           // S3 requires a checksum (or Content-MD5) on every request with Object Lock parameters, parts included.
           params.ChecksumAlgorithm = "CRC32"
         }
-        yield* send(key, (signal) => {
-          // leavePartsOnError false: a failed or aborted multipart upload is aborted, so no parts stay billed.
-          const upload = new Upload({ client, params, partSize, queueSize: 4, leavePartsOnError: false })
-          signal.addEventListener("abort", () => void upload.abort(), { once: true })
-          return upload.done()
-        })
+        // leavePartsOnError false: a failed multipart upload is aborted, so no parts stay behind.
+        const upload = new Upload({ client, params, partSize, queueSize: 4, leavePartsOnError: false })
+        yield* send(key, () => upload.done()).pipe(
+          // Interrupted (a signal, a stopped worker): abort it ourselves and wait for that, because the SDK's own
+          // abort request leaves only after the parts in flight, which a stopping process does not wait for.
+          Effect.onInterrupt(() =>
+            Effect.promise(async () => {
+              await upload.abort()
+              const uploadId = (upload as unknown as { readonly uploadId?: string }).uploadId
+              if (uploadId === undefined) return
+              await client
+                .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+                .catch(() => undefined)
+            })
+          )
+        )
         yield* checkUploaded(key, file, partSize)
       }),
     remove: (key) =>
