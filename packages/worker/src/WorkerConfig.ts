@@ -8,6 +8,9 @@ import { parse as parseYaml } from "yaml"
 import { parseArchiveInput } from "@spaces-vault/core/archive/ArchiveLocation"
 import { ownerList } from "@spaces-vault/core/domain/Owner"
 import { normalizeApiUrl, parseWaitDuration } from "@spaces-vault/core/github/GitHubConfig"
+import { parseLocation } from "@spaces-vault/core/archive/ArchiveLocation"
+import { endpointProblem } from "@spaces-vault/core/archive/s3/S3Client"
+import { lockLongerThanRetention } from "@spaces-vault/core/retention/LockPeriod"
 import { errorText } from "@spaces-vault/core/runtime/ErrorText"
 import { configProblems } from "./ConfigIssue.ts"
 
@@ -22,9 +25,15 @@ export const WorkerConfigSchema = Schema.Struct({
     cron: Schema.String,
     timeZone: Schema.optionalKey(Schema.String)
   }),
+  /** A directory, or `s3://bucket/prefix`. */
   outputDir: Schema.String,
-  /** The worker's lock and status.json; `.spaces-vault/` inside outputDir unless given. */
+  /** The worker's lock and status.json; `.spaces-vault/` inside outputDir unless given (required for S3). */
   stateDir: Schema.optionalKey(Schema.String),
+  /** A custom S3 endpoint (MinIO, R2, Ceph); AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL otherwise. */
+  s3Endpoint: Schema.optionalKey(Schema.String),
+  /** A per-object Object Lock retain-until this many days after the upload, on top of the bucket's default. */
+  objectLockDays: Schema.optionalKey(Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 1, maximum: 36500 })))),
+  objectLockMode: Schema.optionalKey(Schema.Literals(["governance", "compliance"])),
   retention: Schema.optionalKey(
     Schema.Struct({
       keepLast: Schema.optionalKey(Count),
@@ -90,7 +99,9 @@ export const decodeConfig = (path: string, raw: unknown) =>
     if (location.success._tag !== "LocalPath")
       return yield* fail(`outputDir: ${decoded.outputDir}: the worker keeps archives in a local directory only`)
     const base = dirname(resolve(path))
-    const outputDir = resolve(base, decoded.outputDir)
+    const inS3 = isS3Url(decoded.outputDir)
+    yield* checkS3Keys(decoded, inS3).pipe(Effect.mapError(fail))
+    const outputDir = inS3 ? decoded.outputDir : resolve(base, decoded.outputDir)
     if (decoded.app !== undefined && decoded.app.privateKeyFile.trim() === "")
       return yield* fail("app.privateKeyFile: give the path of the App's PEM private key")
     const config: WorkerConfig = {
@@ -112,7 +123,40 @@ export const decodeConfig = (path: string, raw: unknown) =>
       if (Result.isFailure(maxWait)) return yield* fail(`maxWait: ${maxWait.failure}`)
     }
     const cron = yield* parseSchedule(config.schedule).pipe(Effect.mapError(fail))
+    if (config.objectLockDays !== undefined) {
+      const now = yield* Clock.currentTimeMillis
+      const first = Cron.next(cron, new Date(now))
+      const interval = Cron.next(cron, first).getTime() - first.getTime()
+      const problem = lockLongerThanRetention(config.objectLockDays, config.retention ?? {}, interval)
+      if (problem !== undefined) return yield* fail(`objectLockDays: ${problem}`)
+    }
     return { config, cron }
+  })
+
+const isS3Url = (s: string): boolean => /^s3:\/\//i.test(s.trim())
+
+/** The S3 keys fit the output: a state directory on a local disk for S3, S3's own settings only with S3. */
+const checkS3Keys = (decoded: typeof WorkerConfigSchema.Type, inS3: boolean) =>
+  Effect.gen(function* () {
+    if (inS3) {
+      const location = parseLocation(decoded.outputDir)
+      if (Result.isFailure(location)) return yield* Effect.fail(`outputDir: ${location.failure.message}`)
+      if (decoded.stateDir === undefined)
+        return yield* Effect.fail(
+          "stateDir: required when outputDir is in S3: the lock and status.json live in a local directory"
+        )
+      if (decoded.s3Endpoint !== undefined) {
+        const problem = endpointProblem(decoded.s3Endpoint)
+        if (problem !== undefined) return yield* Effect.fail(`s3Endpoint: "${decoded.s3Endpoint}" ${problem}`)
+      }
+      if (decoded.objectLockMode !== undefined && decoded.objectLockDays === undefined)
+        return yield* Effect.fail("objectLockMode: set objectLockDays too, or leave the key out")
+      return
+    }
+    for (const key of ["s3Endpoint", "objectLockDays", "objectLockMode"] as const) {
+      if (decoded[key] !== undefined)
+        return yield* Effect.fail(`${key}: only for an outputDir in S3 (s3://bucket/prefix)`)
+    }
   })
 
 /** The schedule as a Cron, refusing a time zone that does not exist and a cron that never fires ("0 0 31 2 *"). */

@@ -188,4 +188,48 @@ describe("WorkerConfig", () => {
       assert.notInclude(said, "hooks.example")
     })
   )
+
+  it.effect("an outputDir in S3 is kept as given and needs a local stateDir; its S3 keys are checked", () =>
+    Effect.gen(function* () {
+      const s3 = { ...ok, outputDir: "s3://vault/nightly", stateDir: "/var/lib/spaces-vault" }
+      const { config } = yield* decodeConfig("w.yaml", { ...s3, s3Endpoint: "http://127.0.0.1:9000" })
+      assert.deepStrictEqual([config.outputDir, config.stateDir], ["s3://vault/nightly", "/var/lib/spaces-vault"])
+      assert.strictEqual(
+        yield* problem({ ...ok, outputDir: "s3://vault/nightly" }),
+        "config w.yaml: stateDir: required when outputDir is in S3: the lock and status.json live in a local directory"
+      )
+      assert.match(yield* problem({ ...s3, outputDir: "s3://V/x" }), /^config w\.yaml: outputDir: s3:\/\/V\/x: /)
+      assert.strictEqual(
+        yield* problem({ ...s3, s3Endpoint: "minio:9000" }),
+        'config w.yaml: s3Endpoint: "minio:9000" is not an http:// or https:// URL'
+      )
+      assert.strictEqual(
+        yield* problem({ ...ok, objectLockDays: 7 }),
+        "config w.yaml: objectLockDays: only for an outputDir in S3 (s3://bucket/prefix)"
+      )
+    })
+  )
+
+  it.effect("refuses an Object Lock longer than the shortest time retention keeps an archive", () =>
+    Effect.gen(function* () {
+      const s3 = { ...ok, outputDir: "s3://vault/nightly", stateDir: "/var/lib/spaces-vault" }
+      const fits = yield* decodeConfig("w.yaml", {
+        ...s3,
+        objectLockDays: 7,
+        objectLockMode: "compliance",
+        retention: { keepDaily: 7, keepMonthly: 12 }
+      })
+      assert.strictEqual(fits.config.objectLockMode, "compliance")
+      assert.strictEqual(
+        yield* problem({ ...s3, objectLockDays: 8, retention: { keepDaily: 7, keepMonthly: 12 } }),
+        "config w.yaml: objectLockDays: 8 days is longer than retention keeps an archive (keepDaily 7: 7 days), so retention would find archives it drops still locked"
+      )
+      // keepLast counts runs: 3 nightly runs keep an archive 3 days.
+      assert.match(yield* problem({ ...s3, objectLockDays: 4, retention: { keepLast: 3 } }), /\(keepLast 3: 3 days\)/)
+      assert.strictEqual(
+        yield* problem({ ...s3, objectLockMode: "governance" }),
+        "config w.yaml: objectLockMode: set objectLockDays too, or leave the key out"
+      )
+    })
+  )
 })

@@ -35,7 +35,10 @@ describe("archives in S3 read through the store", () => {
     Effect.gen(function* () {
       const local = join(dir, "a.zip")
       // Incompressible content, so the archive is several MiB and a whole-archive read would show.
-      const spaces = Array.from({ length: SPACES }, (_, i) => [i + 1, { blob: randomBytes(12_000).toString("base64") }] as const)
+      const spaces = Array.from(
+        { length: SPACES },
+        (_, i) => [i + 1, { blob: randomBytes(12_000).toString("base64") }] as const
+      )
       yield* writeOwnersArchive(local, "2026-12-08T02:00:00.000Z", [{ login: "acme", spaces }])
       const bytes = yield* Effect.promise(() => readFile(local))
 
