@@ -28,6 +28,14 @@ export interface Classified {
 /** Errors of any program that mean "change the invocation or the settings": exit 2. */
 const USAGE_TAGS: ReadonlyArray<string> = ["UsageError", "ConfigError", "GitHubConfigError", "ArchiveLocationError"]
 
+/**
+ * An archive location that cannot be reached when a run starts (no such bucket, access denied on the first request,
+ * a wrong region, an unreachable endpoint): the settings are wrong, not the run.
+ */
+const isUnavailableLocation = (u: unknown): boolean =>
+  tagOf(u) === "ArchiveStoreError" &&
+  (u as { readonly reason?: { readonly _tag?: string } }).reason?._tag === "Unavailable"
+
 const tagOf = (u: unknown): string | undefined =>
   typeof u === "object" && u !== null && "_tag" in u && typeof u._tag === "string" ? u._tag : undefined
 
@@ -51,7 +59,7 @@ export const classify = (cause: Cause.Cause<unknown>, usageTags: ReadonlyArray<s
     const e = error as RunFailed
     return { code: ExitCode.Failed, message: e.reported ? undefined : firstLine(e) }
   }
-  if (tag !== undefined && (USAGE_TAGS.includes(tag) || usageTags.includes(tag))) {
+  if ((tag !== undefined && (USAGE_TAGS.includes(tag) || usageTags.includes(tag))) || isUnavailableLocation(error)) {
     return { code: ExitCode.Usage, message: firstLine(error) }
   }
   return { code: ExitCode.Failed, message: firstLine(error) }

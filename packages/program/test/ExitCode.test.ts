@@ -31,6 +31,19 @@ describe("classify", () => {
     assert.strictEqual(classify(config).code, ExitCode.Failed)
   })
 
+  it("an archive location unreachable at the start exits 2; a store failure during the run exits 1", () => {
+    const store = (reason: unknown) =>
+      Object.assign(new Error("cannot open s3://vault: S3 bucket vault does not exist (NoSuchBucket)"), {
+        _tag: "ArchiveStoreError",
+        reason
+      })
+    assert.deepStrictEqual(classify(Cause.fail(store({ _tag: "Unavailable", detail: "x" }))), {
+      code: ExitCode.Usage,
+      message: "cannot open s3://vault: S3 bucket vault does not exist (NoSuchBucket)"
+    })
+    assert.strictEqual(classify(Cause.fail(store({ _tag: "Failed", detail: "x" }))).code, ExitCode.Failed)
+  })
+
   it("a parse error exits 2 and says nothing more: the presenter already did", () => {
     const parse = new CliError.UnrecognizedOption({ option: "--bogus", command: ["spaces-vault"], suggestions: [] })
     assert.deepStrictEqual(classify(Cause.fail(parse)), { code: 2, message: undefined })
