@@ -201,6 +201,8 @@ const applyRetention = (config: WorkerConfig) =>
     // Kept, never deleted: a damaged or foreign file is for a person to look at, so say so every run.
     for (const u of pruned.unreadable)
       yield* Effect.logWarning(`retention kept ${u.name}: its manifest cannot be read (${u.problem})`)
+    // Object Lock keeps it: expected with a lock, tried again next run.
+    for (const k of pruned.retained) yield* Effect.logInfo(`retention retained ${k.name}: ${k.detail}`)
     return { removed: pruned.remove.map((a) => a.name), unreadable: pruned.unreadable }
   })
 

@@ -26,7 +26,8 @@ export const pruneJson = (dir: string, r: PruneResult) => ({
   dryRun: r.dryRun,
   keep: r.keep.map((d) => ({ ...describeArchive(d.archive), reasons: d.reasons, keptFor: d.keptFor })),
   remove: r.remove.map(describeArchive),
-  unreadable: r.unreadable
+  unreadable: r.unreadable,
+  retained: r.retained
 })
 
 export const renderPrune = (r: PruneResult): string =>
@@ -38,8 +39,10 @@ export const renderPrune = (r: PruneResult): string =>
       (a) => `${r.dryRun ? "would remove " : "removed      "} ${a.name}${a.complete ? "" : " (partial)"}`
     ),
     ...r.unreadable.map((u) => `kept, unreadable ${u.name}: ${u.problem}`),
+    ...r.retained.map((k) => `retained      ${k.name}: ${k.detail}; a later prune tries again`),
     `${r.keep.length} kept, ${r.remove.length} ${r.dryRun ? "to remove (dry run, nothing deleted)" : "removed"}` +
-      (r.unreadable.length > 0 ? `, ${r.unreadable.length} unreadable (kept)` : "")
+      (r.unreadable.length > 0 ? `, ${r.unreadable.length} unreadable (kept)` : "") +
+      (r.retained.length > 0 ? `, ${r.retained.length} retained (Object Lock)` : "")
   ].join("\n")
 
 const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`

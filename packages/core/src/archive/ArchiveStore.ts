@@ -102,6 +102,11 @@ export const ArchiveStoreReason = Schema.Union([
   Schema.TaggedStruct("NotFound", {}),
   /** Permission refused by the file system or the store (access denied, a locked object). */
   Schema.TaggedStruct("Denied", { detail: Schema.String }),
+  /**
+   * A delete the store refuses because it keeps the archive (Object Lock's retain-until): retention reports it as
+   * retained and tries again on a later run; never a failure.
+   */
+  Schema.TaggedStruct("Retained", { detail: Schema.String }),
   /** A location this build or configuration cannot reach (S3 without the S3 layer). */
   Schema.TaggedStruct("Unavailable", { detail: Schema.String }),
   /** Anything else: I/O, network, a mismatch after an upload. */
@@ -123,6 +128,8 @@ export class ArchiveStoreError extends Schema.TaggedError<ArchiveStoreError>()("
       case "Denied":
       case "Failed":
         return `cannot ${this.operation} ${this.target}: ${this.reason.detail}`
+      case "Retained":
+        return `${this.target} is retained: ${this.reason.detail}`
       case "Unavailable":
         return `${this.target}: ${this.reason.detail}`
     }

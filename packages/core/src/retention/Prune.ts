@@ -18,6 +18,11 @@ export interface PruneOptions {
 export interface PruneResult extends RetentionPlan {
   /** Archives whose manifest could not be read: kept, and reported. */
   readonly unreadable: ReadonlyArray<{ readonly name: string; readonly problem: string }>
+  /**
+   * Archives the plan removes but the store keeps (Object Lock): not deleted, not a failure; a later run tries again.
+   * They are not in `remove`.
+   */
+  readonly retained: ReadonlyArray<{ readonly name: string; readonly detail: string }>
   readonly dryRun: boolean
 }
 
@@ -30,13 +35,22 @@ export const pruneArchives = Effect.fn("Prune.apply")(function* (
     Effect.mapError((e) => new PruneError({ message: e.message }))
   )
   const plan = planRetention(archives, policy, options.timeZone)
+  const retained: Array<{ name: string; detail: string }> = []
   if (!options.dryRun) {
     const archives = yield* ArchiveStore.forLocation(locationOfSource(dir)).pipe(
       Effect.mapError((e) => new PruneError({ message: e.message }))
     )
     const removed: Array<string> = []
     for (const a of plan.remove) {
-      yield* archives.remove(a.name).pipe(
+      const kept = yield* archives.remove(a.name).pipe(
+        Effect.as(false),
+        Effect.catchIf(
+          (e) => e.reason._tag === "Retained",
+          (e) =>
+            Effect.sync(() =>
+              retained.push({ name: a.name, detail: e.reason._tag === "Retained" ? e.reason.detail : "" })
+            ).pipe(Effect.as(true))
+        ),
         Effect.mapError(
           (e) =>
             new PruneError({
@@ -44,8 +58,9 @@ export const pruneArchives = Effect.fn("Prune.apply")(function* (
             })
         )
       )
-      removed.push(a.name)
+      if (!kept) removed.push(a.name)
     }
   }
-  return { ...plan, unreadable, dryRun: options.dryRun } satisfies PruneResult
+  const remove = plan.remove.filter((a) => !retained.some((r) => r.name === a.name))
+  return { ...plan, remove, unreadable, retained, dryRun: options.dryRun } satisfies PruneResult
 })

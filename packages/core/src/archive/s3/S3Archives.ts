@@ -159,6 +159,7 @@ export const s3LocationArchives = (
   const after = <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.andThen(probed, self)
   return {
     location,
+    prepare: probed,
     list: after(
       objects.list(location.prefix).pipe(
         Effect.map((objs) =>
@@ -188,13 +189,19 @@ export const s3LocationArchives = (
         objects.remove(keyOf(location, name)).pipe(
           Effect.mapError(storeError("delete", displayRef({ location, name }))),
           Effect.flatMap((outcome) =>
-            outcome === "deleted"
+            outcome._tag === "Deleted"
               ? Effect.void
               : Effect.fail(
                   new ArchiveStoreError({
                     operation: "delete",
                     target: displayRef({ location, name }),
-                    reason: { _tag: "Denied", detail: "Object Lock retains it" }
+                    reason: {
+                      _tag: "Retained",
+                      detail:
+                        outcome.until === undefined
+                          ? "the store refused the delete (Object Lock, or no s3:DeleteObject permission)"
+                          : `Object Lock keeps it until ${new Date(outcome.until).toISOString()}`
+                    }
                   })
                 )
           )

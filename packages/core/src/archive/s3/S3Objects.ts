@@ -37,6 +37,11 @@ export interface S3Head {
   readonly serverSideEncryption: string | undefined
 }
 
+export type RemoveOutcome =
+  | { readonly _tag: "Deleted" }
+  /** `until`: the retain-until the object carries; undefined when the store refused the delete (403). */
+  | { readonly _tag: "Retained"; readonly until: number | undefined }
+
 /** An incomplete multipart upload a killed run left: aborted, or why it could not be. */
 export interface StaleUpload {
   readonly key: string
@@ -67,8 +72,8 @@ export interface S3Objects {
     file: { readonly path: string; readonly size: number },
     lock: ObjectLockRequest | undefined
   ) => Effect.Effect<void, S3Error>
-  /** "retained" when Object Lock keeps the object. */
-  readonly remove: (key: string) => Effect.Effect<"deleted" | "retained", S3Error>
+  /** Deletes an object, unless Object Lock keeps it: then nothing is sent, and why is returned. */
+  readonly remove: (key: string) => Effect.Effect<RemoveOutcome, S3Error>
   /** Aborts multipart uploads under `prefix` begun before `before` (epoch ms); one outcome per upload found. */
   readonly abortStaleUploads: (prefix: string, before: number) => Effect.Effect<ReadonlyArray<StaleUpload>, S3Error>
 }
@@ -261,15 +266,17 @@ export const makeS3Objects = (client: S3Client, bucket: string): S3Objects => {
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
         const h = yield* head(key)
-        if (h.retainUntil !== undefined && h.retainUntil > now) return "retained" as const
+        if (h.retainUntil !== undefined && h.retainUntil > now) {
+          return { _tag: "Retained", until: h.retainUntil } satisfies RemoveOutcome as RemoveOutcome
+        }
         return yield* send(key, (abortSignal) =>
           client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal })
         ).pipe(
-          Effect.as("deleted" as const),
-          // A lock we could not see (bucket default retention, no permission to read it) refuses the delete.
+          Effect.as<RemoveOutcome>({ _tag: "Deleted" }),
+          // A lock the head did not show (no permission to read retention) refuses the delete with 403.
           Effect.catchIf(
             (e) => e.reason === "AccessDenied" || e.reason === "Locked",
-            () => Effect.succeed("retained" as const)
+            () => Effect.succeed<RemoveOutcome>({ _tag: "Retained", until: undefined })
           )
         )
       }),

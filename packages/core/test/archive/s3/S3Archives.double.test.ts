@@ -104,8 +104,11 @@ describe("the S3 backend, through a client-level double", () => {
             : undefined
       ])
       const error = yield* archives.remove(nameFor(1)).pipe(Effect.flip)
-      assert.strictEqual(error.reason._tag, "Denied")
-      assert.match(error.message, /Object Lock retains it/)
+      assert.strictEqual(error.reason._tag, "Retained")
+      assert.strictEqual(
+        error.message,
+        `s3://vault/retained/${nameFor(1)} is retained: Object Lock keeps it until 2999-01-01T00:00:00.000Z`
+      )
       assert.isFalse(seen.some((r) => r.method === "DELETE"))
     })
   )
@@ -117,7 +120,11 @@ describe("the S3 backend, through a client-level double", () => {
       ])
       const name = yield* createArchive(archives, Buffer.from("x"))
       const error = yield* archives.remove(name).pipe(Effect.flip)
-      assert.strictEqual(error.reason._tag, "Denied")
+      assert.strictEqual(error.reason._tag, "Retained")
+      assert.match(
+        error.message,
+        /is retained: the store refused the delete \(Object Lock, or no s3:DeleteObject permission\)$/
+      )
       assert.strictEqual((yield* archives.list).length, 1)
     })
   )

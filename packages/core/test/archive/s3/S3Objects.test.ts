@@ -97,7 +97,7 @@ describe("S3Objects against a local S3 server over HTTP", () => {
       const objects = makeS3Objects(client, "vault")
       const file = yield* fileOf("small.zip", Buffer.from("small"))
       yield* objects.uploadNew("gone.zip", file, undefined)
-      assert.strictEqual(yield* objects.remove("gone.zip"), "deleted")
+      assert.deepStrictEqual(yield* objects.remove("gone.zip"), { _tag: "Deleted" })
       const error = yield* objects.head("gone.zip").pipe(Effect.flip)
       assert.strictEqual(error.reason, "NoSuchKey")
     })

@@ -55,7 +55,7 @@ describe.skipIf(!enabled)(title, () => {
         const head = yield* objects.head(`${prefix}-locked/${name}`)
         assert.isDefined(head.retainUntil)
         const error = yield* archives.remove(name).pipe(Effect.flip)
-        assert.strictEqual(error.reason._tag, "Denied")
+        assert.strictEqual(error.reason._tag, "Retained")
       }
     })
   )
