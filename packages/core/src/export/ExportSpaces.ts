@@ -3,7 +3,7 @@
 import { Clock, Effect, type Scope } from "effect"
 import { archiveFileName, defaultSince } from "../archive/ArchiveDirectory.ts"
 import { type ArchiveSource, locationOfSource, sourceText } from "../archive/ArchiveLocation.ts"
-import { ArchiveStore } from "../archive/ArchiveStore.ts"
+import { ArchiveStore, type ArchiveStoreError } from "../archive/ArchiveStore.ts"
 import type { SpaceEtags } from "../archive/ArchiveFormat.ts"
 import type { ArchiveError } from "../archive/ArchiveError.ts"
 import { openArchive, parseSpacePath } from "../archive/ArchiveReader.ts"
@@ -51,18 +51,20 @@ const loadPrevious = (source: ArchiveSource): Effect.Effect<PreviousArchive, Arc
  */
 export const exportSpaces = (
   options: ExportOptions & ExportHooks
-): Effect.Effect<ExportSummary, ExportError, GitHubClient> =>
+): Effect.Effect<ExportSummary, ExportError | ArchiveStoreError, GitHubClient> =>
   Effect.scoped(
     Effect.gen(function* () {
       const started = yield* Clock.currentTimeMillis
       const client = yield* GitHubClient
       const warn = options.onWarning ?? (() => Effect.void)
       const out = locationOfSource(options.outDir)
-      const archives = yield* ArchiveStore.forLocation(out).pipe(
-        Effect.mapError((e) => ExportError.fileFailed(e.message))
-      )
+      // A location that cannot be reached at all (no such bucket, access denied, unreachable) stays an
+      // ArchiveStoreError `Unavailable`: a setting to fix (exit 2), not a failed run.
+      const startFailed = (e: ArchiveStoreError) =>
+        e.reason._tag === "Unavailable" ? e : ExportError.fileFailed(e.message)
+      const archives = yield* ArchiveStore.forLocation(out).pipe(Effect.mapError(startFailed))
       // Made (or checked) before any request: a location that cannot be written is found before GitHub is asked.
-      yield* archives.prepare.pipe(Effect.mapError((e) => ExportError.fileFailed(e.message)))
+      yield* archives.prepare.pipe(Effect.mapError(startFailed))
 
       // The earlier archive: the one named, else the newest complete one in the output directory. An unreadable
       // one found in the directory only costs budget.
