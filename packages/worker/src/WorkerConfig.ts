@@ -5,10 +5,9 @@ import { readFile } from "node:fs/promises"
 import { dirname, join, resolve } from "node:path"
 import { Clock, Cron, DateTime, Effect, Option, Result, Schema } from "effect"
 import { parse as parseYaml } from "yaml"
-import { parseArchiveInput } from "@spaces-vault/core/archive/ArchiveLocation"
 import { ownerList } from "@spaces-vault/core/domain/Owner"
 import { normalizeApiUrl, parseWaitDuration } from "@spaces-vault/core/github/GitHubConfig"
-import { parseLocation } from "@spaces-vault/core/archive/ArchiveLocation"
+import { parseArchiveInput, parseLocation } from "@spaces-vault/core/archive/ArchiveLocation"
 import { endpointProblem } from "@spaces-vault/core/archive/s3/S3Client"
 import { lockLongerThanRetention } from "@spaces-vault/core/retention/LockPeriod"
 import { errorText } from "@spaces-vault/core/runtime/ErrorText"
@@ -96,10 +95,8 @@ export const decodeConfig = (path: string, raw: unknown) =>
     // A scheme is never a directory: `s3://vault/nightly` resolved as a path would put archives in `./s3:/vault`.
     const location = parseArchiveInput(decoded.outputDir)
     if (Result.isFailure(location)) return yield* fail(`outputDir: ${location.failure.message}`)
-    if (location.success._tag !== "LocalPath")
-      return yield* fail(`outputDir: ${decoded.outputDir}: the worker keeps archives in a local directory only`)
     const base = dirname(resolve(path))
-    const inS3 = isS3Url(decoded.outputDir)
+    const inS3 = location.success._tag !== "LocalPath"
     yield* checkS3Keys(decoded, inS3).pipe(Effect.mapError(fail))
     const outputDir = inS3 ? decoded.outputDir : resolve(base, decoded.outputDir)
     if (decoded.app !== undefined && decoded.app.privateKeyFile.trim() === "")
@@ -132,8 +129,6 @@ export const decodeConfig = (path: string, raw: unknown) =>
     }
     return { config, cron }
   })
-
-const isS3Url = (s: string): boolean => /^s3:\/\//i.test(s.trim())
 
 /** The S3 keys fit the output: a state directory on a local disk for S3, S3's own settings only with S3. */
 const checkS3Keys = (decoded: typeof WorkerConfigSchema.Type, inS3: boolean) =>

@@ -17,6 +17,7 @@ import { userLocationArgument, userPathFlag } from "@spaces-vault/program/UserPa
 import { archiveInput, isLocalPath, locationInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import { stateDirOf } from "./replay.ts"
+import { s3EndpointFlag, withArchiveStore } from "./s3Flags.ts"
 import { jsonFlag, plural } from "./shared.ts"
 
 /** Numbers shown on an owner's line of unverified spaces before "and N more". */
@@ -113,6 +114,7 @@ export const diffCommand = Command.make(
       Flag.withDescription("where replay journals live, to mark removed spaces a restore brought back (as replay's)"),
       Flag.optional
     ),
+    s3Endpoint: s3EndpointFlag,
     json: jsonFlag
   },
   (f) =>
@@ -149,7 +151,7 @@ export const diffCommand = Command.make(
       )
       const marked = withRestoreLinks(diff, links)
       yield* out.result(renderDirectoryDiff(marked), marked)
-    })
+    }).pipe(withArchiveStore(f))
 ).pipe(
   Command.withDescription(
     "Compare two archives: spaces added, removed (deleted since OLD) and changed, with what changed (old and new " +

@@ -18,6 +18,7 @@ import type { ChangeReport } from "@spaces-vault/core/report/ChangeReport"
 import { deletionLines, reportCounts } from "@spaces-vault/core/report/ChangeReport"
 import { WEBHOOK_ENV, webhookUrl } from "@spaces-vault/core/report/Notify"
 import { Output, type OutputShape } from "../Output.ts"
+import { objectLockDaysFlag, objectLockModeFlag, s3EndpointFlag, withArchiveStore } from "./s3Flags.ts"
 import { archiveInput, locationInput } from "./ArchiveInputs.ts"
 import { stateDirOf } from "./replay.ts"
 import {
@@ -70,6 +71,9 @@ const flags = {
     Flag.optional
   ),
   apiUrl: apiUrlFlag,
+  s3Endpoint: s3EndpointFlag,
+  objectLockDays: objectLockDaysFlag,
+  objectLockMode: objectLockModeFlag,
   json: jsonFlag
 }
 
@@ -255,6 +259,8 @@ export const exportCommand = Command.make("export", flags, (f) =>
   Effect.gen(function* () {
     // Where archives live is checked first: an unsupported location must never become a local path.
     const outDir = yield* locationInput(f.out, "--out")
+    if (typeof outDir === "string" && (Option.isSome(f.objectLockDays) || Option.isSome(f.objectLockMode)))
+      return yield* new UsageError({ message: "--object-lock-days and --object-lock-mode need an s3:// --out" })
     const since = Option.isSome(f.since) ? yield* archiveInput(f.since.value, "--since") : undefined
     const out = (yield* Output)(f.json)
     const listed = ownerList(splitList(f.org), splitList(f.user))
@@ -320,7 +326,7 @@ export const exportCommand = Command.make("export", flags, (f) =>
     if (summary.partial) {
       return yield* new RunFailed({ message: "the export is partial: some owners or spaces failed", reported: true })
     }
-  })
+  }).pipe(withArchiveStore(f))
 ).pipe(
   Command.withDescription("Export every space of the given orgs and users into a verifiable archive."),
   Command.withExamples([

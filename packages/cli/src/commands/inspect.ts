@@ -8,6 +8,7 @@ import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
 import { userLocationArgument } from "@spaces-vault/program/UserPaths"
 import { archiveInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
+import { s3EndpointFlag, withArchiveStore } from "./s3Flags.ts"
 import { jsonFlag, plural, repeatable, splitList } from "./shared.ts"
 
 export const renderInspection = (i: Inspection): string => {
@@ -80,6 +81,7 @@ export const inspectCommand = Command.make(
       Flag.withDescription("show one space in full, as OWNER/NUMBER: texts, resources, collaborators"),
       Flag.optional
     ),
+    s3Endpoint: s3EndpointFlag,
     json: jsonFlag
   },
   (f) =>
@@ -96,7 +98,7 @@ export const inspectCommand = Command.make(
       }
       const inspection = yield* inspectArchive(archive, owners).pipe(notReadable)
       yield* out.result(renderInspection(inspection), inspection)
-    })
+    }).pipe(withArchiveStore(f))
 ).pipe(
   Command.withDescription(
     "List the owners and spaces of an archive (number, name, resource and collaborator counts), or show one space."

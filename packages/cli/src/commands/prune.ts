@@ -9,6 +9,7 @@ import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
 import { userLocationArgument } from "@spaces-vault/program/UserPaths"
 import { locationInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
+import { s3EndpointFlag, withArchiveStore } from "./s3Flags.ts"
 import { jsonFlag } from "./shared.ts"
 
 const keep = (name: string, what: string) => Flag.Int(name).pipe(Flag.withDescription(what), Flag.withDefault(0))
@@ -65,6 +66,7 @@ export const pruneCommand = Command.make(
       Flag.withDescription("show what would be removed; remove nothing"),
       Flag.withDefault(false)
     ),
+    s3Endpoint: s3EndpointFlag,
     json: jsonFlag
   },
   (f) =>
@@ -101,7 +103,7 @@ export const pruneCommand = Command.make(
       if (result.unreadable.length > 0) {
         return yield* new RunFailed({ message: "some archives could not be read; they were kept", reported: true })
       }
-    })
+    }).pipe(withArchiveStore(f))
 ).pipe(
   Command.withDescription(
     "Delete old archives by a retention policy (restic forget semantics), applied to each owner over the archives " +

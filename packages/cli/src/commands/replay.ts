@@ -11,6 +11,7 @@ import { githubLayer } from "@spaces-vault/program/GitHubLayer"
 import { userLocationArgument, userPathFlag } from "@spaces-vault/program/UserPaths"
 import { archiveInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
+import { s3EndpointFlag, withArchiveStore } from "./s3Flags.ts"
 import { apiUrlFlag, appFlags, appSettings, jsonFlag, plural, repeatable } from "./shared.ts"
 
 const file = (name: string, what: string) =>
@@ -69,6 +70,7 @@ export const flags = {
   ),
   ...appFlags,
   apiUrl: apiUrlFlag,
+  s3Endpoint: s3EndpointFlag,
   json: jsonFlag
 }
 
@@ -270,7 +272,7 @@ export const replayCommand = Command.make("replay", flags, (f) =>
       summaryJson(summary, writesPerMinute)
     )
     if (summary.failed.length > 0) return yield* new RunFailed({ message: "some spaces failed", reported: true })
-  })
+  }).pipe(withArchiveStore(f))
 ).pipe(
   Command.withDescription(
     "Restore archived spaces into their owners, or migrate them into another owner (--to), remapping repositories, teams and users."

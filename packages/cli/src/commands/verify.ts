@@ -7,6 +7,7 @@ import { RunFailed } from "@spaces-vault/program/ExitCode"
 import { userLocationArgument } from "@spaces-vault/program/UserPaths"
 import { archiveInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
+import { s3EndpointFlag, withArchiveStore } from "./s3Flags.ts"
 import { jsonFlag, plural } from "./shared.ts"
 
 const FAILURES_SHOWN = 3
@@ -29,6 +30,7 @@ export const verifyCommand = Command.make(
   "verify",
   {
     archive: userLocationArgument(Argument.String("archive").pipe(Argument.withDescription("archive to check"))),
+    s3Endpoint: s3EndpointFlag,
     json: jsonFlag
   },
   (f) =>
@@ -52,7 +54,7 @@ export const verifyCommand = Command.make(
       const text = renderVerify(report)
       yield* out.result(text, report)
       if (!report.ok) return yield* new RunFailed({ message: "verification failed", reported: true })
-    })
+    }).pipe(withArchiveStore(f))
 ).pipe(
   Command.withDescription(
     "Check an archive: zip integrity, sizes, sha256, the schema of every file, safe entry names. Exit 1 when it is " +

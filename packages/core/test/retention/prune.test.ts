@@ -178,3 +178,54 @@ describe("pruneArchives when a delete fails", () => {
     }).pipe(Effect.provide(store))
   })
 })
+
+describe("pruneArchives when Object Lock retains an archive", () => {
+  it.effect("reports it as retained, deletes the others, and does not fail", () => {
+    const removed: Array<string> = []
+    const locked = name("2026-11-23T02:30:00Z")
+    const store = Layer.succeed(
+      ArchiveStore,
+      ArchiveStore.make({
+        local: (location) => ({
+          ...localArchives(location),
+          list: Effect.succeed(
+            [name("2026-11-25T02:30:00Z"), name("2026-11-24T02:30:00Z"), locked].map((n) => ({
+              name: n,
+              modifiedAt: 0,
+              size: 3
+            }))
+          ),
+          remove: (n) =>
+            n === locked
+              ? Effect.fail(
+                  new ArchiveStoreError({
+                    operation: "delete",
+                    target: `${location.dir}/${n}`,
+                    reason: { _tag: "Retained", detail: "Object Lock keeps it until 2026-12-01T00:00:00.000Z" }
+                  })
+                )
+              : Effect.sync(() => void removed.push(n))
+        })
+      })
+    )
+    return Effect.gen(function* () {
+      const result = yield* pruneArchives(
+        "/archives",
+        { keepLast: 1 },
+        {
+          dryRun: false,
+          readState: () =>
+            Effect.succeed({ createdAt: undefined, complete: true, owners: [{ login: "octo-org", complete: true }] })
+        }
+      )
+      assert.deepStrictEqual(removed, [name("2026-11-24T02:30:00Z")])
+      assert.deepStrictEqual(
+        result.remove.map((a) => a.name),
+        [name("2026-11-24T02:30:00Z")]
+      )
+      assert.deepStrictEqual(result.retained, [
+        { name: locked, detail: "Object Lock keeps it until 2026-12-01T00:00:00.000Z" }
+      ])
+    }).pipe(Effect.provide(store))
+  })
+})
