@@ -18,6 +18,9 @@ const usage = (flag: string | undefined, message: string) =>
 /** A location this run has a store for; S3 without the S3 layer is refused here, not half-way through a run. */
 const reachable = (location: ArchiveLocation, flag: string | undefined) =>
   ArchiveStore.forLocation(location).pipe(
+    // S3's prepare is the bucket's first request (it writes nothing): a missing bucket, denied access or an
+    // unreachable endpoint is a setting to fix, said before any work.
+    Effect.tap((archives) => (location._tag === "S3" ? archives.prepare : Effect.void)),
     Effect.asVoid,
     Effect.mapError((e) => usage(flag, e.message))
   )
