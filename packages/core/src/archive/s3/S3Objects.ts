@@ -78,8 +78,14 @@ export interface S3Objects {
   readonly abortStaleUploads: (prefix: string, before: number) => Effect.Effect<ReadonlyArray<StaleUpload>, S3Error>
 }
 
-/** Parts of 8 MiB (4 in flight: ~32 MiB of buffers), larger when needed to stay within S3's 10,000 parts. */
-export const partSizeFor = (size: number): number => Math.max(8 * 1024 * 1024, Math.ceil(size / 10_000))
+/**
+ * Parts of 5 MiB (S3's minimum; two in flight, ~10 MiB of buffers: the export's memory target leaves little room),
+ * larger when needed to stay within S3's 10,000 parts.
+ */
+export const partSizeFor = (size: number): number => Math.max(5 * 1024 * 1024, Math.ceil(size / 10_000))
+
+/** Parts uploaded at once. */
+const QUEUE_SIZE = 2
 
 /**
  * The ETags S3 gives an upload of these bytes without KMS encryption: the MD5 of a single PUT, or the MD5 of the
@@ -245,7 +251,7 @@ export const makeS3Objects = (client: S3Client, bucket: string): S3Objects => {
           params.ChecksumAlgorithm = "CRC32"
         }
         // leavePartsOnError false: a failed multipart upload is aborted, so no parts stay behind.
-        const upload = new Upload({ client, params, partSize, queueSize: 4, leavePartsOnError: false })
+        const upload = new Upload({ client, params, partSize, queueSize: QUEUE_SIZE, leavePartsOnError: false })
         yield* send(key, () => upload.done()).pipe(
           // Interrupted (a signal, a stopped worker): abort it ourselves and wait for that, because the SDK's own
           // abort request leaves only after the parts in flight, which a stopping process does not wait for.

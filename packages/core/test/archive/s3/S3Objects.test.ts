@@ -37,7 +37,7 @@ describe("S3Objects against a local S3 server over HTTP", () => {
     Effect.gen(function* () {
       const objects = makeS3Objects(client, "vault")
       yield* objects.probe
-      const bytes = randomBytes(9 * 1024 * 1024 + 123) // two 8 MiB parts
+      const bytes = randomBytes(9 * 1024 * 1024 + 123) // two parts of 5 MiB and 4 MiB
       const file = yield* fileOf("big.zip", bytes)
       yield* objects.uploadNew("nightly/big.zip", file, undefined)
       const head = yield* objects.head("nightly/big.zip")
