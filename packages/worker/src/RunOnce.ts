@@ -17,7 +17,7 @@ import { RunHistory } from "./RunHistory.ts"
 import { reportRun } from "./RunReport.ts"
 import { removeStaleTempArchives } from "./StaleTempArchives.ts"
 import { removeLegacyStatus, type RunResult, type RunStatus, writeStatus } from "./StatusFile.ts"
-import type { WorkerConfig } from "./WorkerConfig.ts"
+import { outputInS3, outputLocation, type WorkerConfig } from "./WorkerConfig.ts"
 
 /** The export step, replaceable in tests; main's step carries its own GitHub client (R = never). */
 export type ExportStep<R = GitHubClient> = (
@@ -28,7 +28,7 @@ export const liveExport: ExportStep = (config) =>
   exportSpaces({
     // Checked when the config was read (decodeConfig); here it only drops repeated logins.
     owners: Result.getOrElse(ownerList(config.owners.orgs ?? [], config.owners.users ?? []), () => []),
-    outDir: config.outputDir,
+    outDir: outputLocation(config),
     concurrency: config.concurrency
   })
 
@@ -89,10 +89,11 @@ export const runOnce = <R>(config: WorkerConfig, nextRunAt: number | undefined, 
 const lockedRun = <R>(run: RunContext, step: ExportStep<R>) =>
   Effect.gen(function* () {
     const { config, started } = run
-    yield* makeDirectory("output", config.outputDir)
+    // S3 needs no directory: the export probes the bucket before any request to GitHub.
+    if (!outputInS3(config)) yield* makeDirectory("output", config.outputDir)
     yield* makeDirectory("state", config.stateDir)
     yield* acquireLock(config.stateDir, config.outputDir, iso(started))
-    yield* removeStaleTempArchives(config.outputDir, started)
+    yield* removeStaleTempArchives(outputLocation(config), started)
     yield* Effect.logInfo("export started", { owners: config.owners })
     const result = yield* step(config).pipe(Effect.result)
     const finished = yield* Clock.currentTimeMillis
@@ -132,7 +133,7 @@ const saveStatus = (config: WorkerConfig, status: RunStatus) =>
   Effect.gen(function* () {
     yield* writeStatus(config.stateDir, status)
     // In the output directory, it would never change again and mislead whoever still reads it.
-    if (config.stateDir !== config.outputDir && (yield* removeLegacyStatus(config.outputDir)))
+    if (!outputInS3(config) && config.stateDir !== config.outputDir && (yield* removeLegacyStatus(config.outputDir)))
       yield* Effect.logInfo(`status.json is now in ${config.stateDir}; removed the old one in ${config.outputDir}`)
   })
 
@@ -189,7 +190,7 @@ const applyRetention = (config: WorkerConfig) =>
   Effect.gen(function* () {
     const policy = policyOf(config.retention ?? {})
     if (policy === undefined) return { removed: [], unreadable: [] }
-    const pruned = yield* pruneArchives(config.outputDir, policy, {
+    const pruned = yield* pruneArchives(outputLocation(config), policy, {
       dryRun: false,
       timeZone: config.schedule.timeZone
     }).pipe(

@@ -7,8 +7,8 @@ import { Clock, Cron, DateTime, Effect, Option, Result, Schema } from "effect"
 import { parse as parseYaml } from "yaml"
 import { ownerList } from "@spaces-vault/core/domain/Owner"
 import { normalizeApiUrl, parseWaitDuration } from "@spaces-vault/core/github/GitHubConfig"
-import { parseArchiveInput, parseLocation } from "@spaces-vault/core/archive/ArchiveLocation"
-import { endpointProblem } from "@spaces-vault/core/archive/s3/S3Client"
+import { type LocationSource, parseArchiveInput, parseLocation } from "@spaces-vault/core/archive/ArchiveLocation"
+import { endpointProblem, type S3Settings } from "@spaces-vault/core/archive/s3/S3Client"
 import { lockLongerThanRetention } from "@spaces-vault/core/retention/LockPeriod"
 import { errorText } from "@spaces-vault/core/runtime/ErrorText"
 import { configProblems } from "./ConfigIssue.ts"
@@ -62,6 +62,24 @@ export const WorkerConfigSchema = Schema.Struct({
 })
 /** The config as the worker uses it: outputDir and stateDir absolute. */
 export type WorkerConfig = Omit<typeof WorkerConfigSchema.Type, "stateDir"> & { readonly stateDir: string }
+
+/** Whether the archives live in S3 (then outputDir is the `s3://` URL as written). */
+export const outputInS3 = (config: Pick<WorkerConfig, "outputDir">): boolean => /^s3:\/\//i.test(config.outputDir)
+
+/** Where the archives live, as core takes it: the directory's path, or the S3 location (checked at load). */
+export const outputLocation = (config: Pick<WorkerConfig, "outputDir">): LocationSource => {
+  const location = parseLocation(config.outputDir)
+  return Result.isSuccess(location) && location.success._tag === "S3" ? location.success : config.outputDir
+}
+
+/** The S3 layer's settings from the config's keys. */
+export const s3SettingsOf = (config: WorkerConfig): S3Settings => ({
+  endpoint: config.s3Endpoint,
+  objectLock:
+    config.objectLockDays === undefined
+      ? undefined
+      : { days: config.objectLockDays, mode: config.objectLockMode === "compliance" ? "COMPLIANCE" : "GOVERNANCE" }
+})
 
 /** The state directory's name inside the output directory, when the config gives none. */
 export const DEFAULT_STATE_DIR = ".spaces-vault"

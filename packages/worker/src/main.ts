@@ -7,6 +7,7 @@ import { Command, Flag } from "effect/cli"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
 import { loadClientOptions, parseWaitDuration } from "@spaces-vault/core/github/GitHubConfig"
 import { classify } from "@spaces-vault/program/ExitCode"
+import { layerWithS3 } from "@spaces-vault/core/archive/s3/S3Archives"
 import { userAgent } from "@spaces-vault/program/GitHubLayer"
 import { type ExitCodeTable, makePresenter, stdioSink } from "@spaces-vault/program/Presenter"
 import { runCommand } from "@spaces-vault/program/Program"
@@ -16,7 +17,7 @@ import { serveHealth } from "./Health.ts"
 import { RunHistory } from "./RunHistory.ts"
 import { liveExport, RunIncomplete, runOnce, type ExportStep } from "./RunOnce.ts"
 import { readLastStatus } from "./StatusFile.ts"
-import { loadConfig, type WorkerConfig } from "./WorkerConfig.ts"
+import { loadConfig, outputInS3, s3SettingsOf, type WorkerConfig } from "./WorkerConfig.ts"
 import { loggerLayer } from "./WorkerLogger.ts"
 
 export { loggerLayer } from "./WorkerLogger.ts"
@@ -37,7 +38,8 @@ export const stoppedExitCode = (mode: RunMode, signal: "SIGINT" | "SIGTERM" | un
 
 /** The history health and metrics start from: the last status a previous run left; none when it cannot be read. */
 const seededHistory = (config: WorkerConfig) =>
-  readLastStatus(config.stateDir, config.outputDir).pipe(
+  // A status.json among the archives predates the state directory, which S3 never had.
+  readLastStatus(config.stateDir, outputInS3(config) ? config.stateDir : config.outputDir).pipe(
     Effect.map(({ status }) => status),
     Effect.catch((e) =>
       Effect.logWarning(`${e.message}; health and metrics start without it`).pipe(Effect.as(undefined))
@@ -92,7 +94,10 @@ const command = Command.make(
         })
         // The client is built inside the run, so a failure to build it is a failed run (metrics, health, status.json).
         const step: ExportStep<never> = (c) => liveExport(c).pipe(Effect.provide(GitHubClient.layer(options)))
-        const withHistory = Effect.provideService(RunHistory, yield* seededHistory(config))
+        const history = Effect.provideService(RunHistory, yield* seededHistory(config))
+        // Every run reads and writes archives through the store with the S3 layer, set up from the config.
+        const withHistory = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+          history(self).pipe(Effect.provide(layerWithS3(s3SettingsOf(config))))
         if (config.health !== undefined) {
           const port = yield* withHistory(serveHealth(config.health.port))
           yield* Effect.logInfo(`health and metrics on http://127.0.0.1:${port}/healthz and /metrics`)

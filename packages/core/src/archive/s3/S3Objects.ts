@@ -79,13 +79,13 @@ export interface S3Objects {
 }
 
 /**
- * Parts of 5 MiB (S3's minimum; two in flight, ~10 MiB of buffers: the export's memory target leaves little room),
- * larger when needed to stay within S3's 10,000 parts.
+ * Parts of 5 MiB (S3's minimum), larger when needed to stay within S3's 10,000 parts. One part in flight: the
+ * upload follows the export, whose memory is still held then, and an archive of 50,000 spaces is ~20 parts.
  */
 export const partSizeFor = (size: number): number => Math.max(5 * 1024 * 1024, Math.ceil(size / 10_000))
 
 /** Parts uploaded at once. */
-const QUEUE_SIZE = 2
+const QUEUE_SIZE = 1
 
 /**
  * The ETags S3 gives an upload of these bytes without KMS encryption: the MD5 of a single PUT, or the MD5 of the

@@ -1,0 +1,74 @@
+// The worker with its archives in S3, in-process against fakehub and a local S3 server over HTTP: two --once runs
+// write two archives to the bucket, retention deletes there, and the lock and status.json stay in the state directory.
+import { readdir, readFile, writeFile } from "node:fs/promises"
+import { join } from "node:path"
+import { NodeServices } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { startFakeHub } from "@spaces-vault/fixtures"
+import { startFakeS3 } from "@spaces-vault/fixtures/s3/FakeS3"
+import { makeS3Client } from "@spaces-vault/core/archive/s3/S3Client"
+import { makeS3Objects } from "@spaces-vault/core/archive/s3/S3Objects"
+import { ConfigProvider, Effect, Layer } from "effect"
+import { TestConsole } from "effect/testing"
+import { run } from "../src/main.ts"
+import { captureLogs, tmp } from "./WorkerTestKit.ts"
+
+const runWorker = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  Effect.gen(function* () {
+    const logs = captureLogs()
+    const code = yield* run(args, { once: false }).pipe(
+      Effect.provide(
+        Layer.mergeAll(NodeServices.layer, logs.layer, ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
+      )
+    )
+    return { code, lines: logs.lines, stderr: yield* TestConsole.errorLines }
+  }).pipe(Effect.provide(Layer.fresh(TestConsole.layer)))
+
+describe("the worker with outputDir in S3", () => {
+  it.live("--once runs upload to the bucket, retention deletes there, state stays local", () =>
+    Effect.gen(function* () {
+      const hub = yield* Effect.acquireRelease(
+        Effect.promise(() => startFakeHub({ seed: "demo" })),
+        (h) => Effect.promise(() => h.close())
+      )
+      const s3 = yield* Effect.acquireRelease(
+        Effect.promise(() => startFakeS3({ buckets: ["vault"] })),
+        (s) => Effect.promise(() => s.close())
+      )
+      const dir = yield* tmp
+      const path = join(dir, "worker.json")
+      yield* Effect.promise(() =>
+        writeFile(
+          path,
+          JSON.stringify({
+            owners: { orgs: ["octo-archive"] },
+            schedule: { cron: "30 2 * * *" },
+            outputDir: "s3://vault/nightly",
+            stateDir: "state",
+            s3Endpoint: s3.endpoint,
+            retention: { keepLast: 1 }
+          })
+        )
+      )
+      const env = { GH_TOKEN: hub.token, GITHUB_API_URL: hub.url, ...s3.credentialsEnv }
+      const first = yield* runWorker(["--config", path, "--once"], env)
+      assert.strictEqual(first.code, 0, [...first.stderr, ...first.lines].join("\n"))
+      const second = yield* runWorker(["--config", path, "--once"], env)
+      assert.strictEqual(second.code, 0, [...second.stderr, ...second.lines].join("\n"))
+
+      const status = JSON.parse(yield* Effect.promise(() => readFile(join(dir, "state", "status.json"), "utf8")))
+      assert.strictEqual(status.result, "success")
+      assert.match(status.archive, /^s3:\/\/vault\/nightly\/spaces-vault-.*\.zip$/)
+      assert.strictEqual(status.removedArchives.length, 1)
+      const client = makeS3Client({ endpoint: s3.endpoint }, {}, { credentials: s3.credentials })
+      const listed = yield* makeS3Objects(client, "vault").list("nightly")
+      client.destroy()
+      assert.deepStrictEqual(
+        listed.map((o) => `s3://vault/nightly/${o.name}`),
+        [status.archive]
+      )
+      // Nothing of the archives on the local disk: only the state directory and the config.
+      assert.deepStrictEqual((yield* Effect.promise(() => readdir(dir))).sort(), ["state", "worker.json"])
+    }).pipe(Effect.scoped)
+  )
+})
