@@ -4,6 +4,7 @@ import { execFile } from "node:child_process"
 import { mkdir, rm } from "node:fs/promises"
 import { join } from "node:path"
 import { startFakeHub } from "@spaces-vault/fixtures"
+import { startFakeS3 } from "@spaces-vault/fixtures/s3/FakeS3"
 import { programs } from "./build.ts"
 
 const root = new URL("..", import.meta.url).pathname
@@ -143,6 +144,24 @@ const main = async () => {
       migrated.code === 0 && migrated.stdout.includes("not carried over"),
       "migration into octo-migrated reports what it could not carry over"
     )
+
+    // Archives that leave the machine: the same export to an S3-compatible server (a local one, over HTTP) and a
+    // verify that reads it back with ranged requests.
+    const s3 = await startFakeS3({ buckets: ["demo-vault"] })
+    try {
+      const s3Env = { ...env, AWS_ACCESS_KEY_ID: "demo", AWS_SECRET_ACCESS_KEY: "demo" }
+      const s3Out = ["--out", "s3://demo-vault/nightly", "--s3-endpoint", s3.endpoint]
+      const uploaded = await cli(s3Env, "export", "--org", "octo-org", ...s3Out, "--json")
+      const uploadedSummary = JSON.parse(uploaded.stdout || "{}") as { archive?: string }
+      expect(
+        uploaded.code === 0 && uploadedSummary.archive?.startsWith("s3://demo-vault/nightly/") === true,
+        "the export to S3 names its object"
+      )
+      const checked = await cli(s3Env, "verify", uploadedSummary.archive ?? "", "--s3-endpoint", s3.endpoint)
+      expect(checked.code === 0 && checked.stdout.startsWith("ok: s3://demo-vault/"), "the archive in S3 verifies")
+    } finally {
+      await s3.close()
+    }
   } finally {
     await hub.close()
   }
