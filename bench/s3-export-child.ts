@@ -1,7 +1,7 @@
 // One export in its own process, to a local directory or an S3 location (with the S3 layer), reporting its peak RSS.
 import { Effect, Redacted } from "effect"
 import { parseLocation } from "@spaces-vault/core/archive/ArchiveLocation"
-import { layerWithS3 } from "@spaces-vault/core/archive/s3/S3Archives"
+import { layerWithS3 } from "@spaces-vault/core/archive/s3/S3Store"
 import { org } from "@spaces-vault/core/domain/Owner"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"

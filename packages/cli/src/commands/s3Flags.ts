@@ -3,8 +3,8 @@
 import { Effect, Option } from "effect"
 import { Flag } from "effect/cli"
 import type { ArchiveStore } from "@spaces-vault/core/archive/ArchiveStore"
-import { layerWithS3 } from "@spaces-vault/core/archive/s3/S3Archives"
-import { endpointProblem, type S3Settings } from "@spaces-vault/core/archive/s3/S3Client"
+import { layerWithS3 } from "@spaces-vault/core/archive/s3/S3Store"
+import { endpointProblem, type S3Settings } from "@spaces-vault/core/archive/s3/S3Settings"
 import { UsageError } from "@spaces-vault/program/ExitCode"
 
 export const s3EndpointFlag = Flag.String("s3-endpoint").pipe(

@@ -7,19 +7,17 @@ import { mkdtemp, rm, stat } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { S3Client } from "@aws-sdk/client-s3"
-import { Clock, Config, Effect, Layer, Option } from "effect"
+import { Clock, Effect } from "effect"
 import { type S3Location, displayLocation, displayRef } from "../ArchiveLocation.ts"
 import { parseArchiveFileName } from "../ArchiveName.ts"
 import {
   type ArchiveBackend,
-  ArchiveStore,
   ArchiveStoreError,
   type ArchiveUpload,
   type LocationArchives,
   STALE_TEMP_MS,
   type StaleTempOutcome
 } from "../ArchiveStore.ts"
-import { localArchives } from "../LocalArchives.ts"
 import { makeS3Client, type S3Settings } from "./S3Client.ts"
 import type { S3Error, S3SetupError } from "./S3Error.ts"
 import { makeS3Objects, type S3Objects } from "./S3Objects.ts"
@@ -224,49 +222,19 @@ export const s3Backend = (client: S3Client, settings: S3Settings): ArchiveBacken
   }
 }
 
-/** The environment variables the S3 client's settings depend on; read through Effect's Config, so tests supply them. */
-const S3_ENV = [
-  "AWS_ENDPOINT_URL_S3",
-  "AWS_ENDPOINT_URL",
-  "AWS_REGION",
-  "AWS_DEFAULT_REGION",
-  "AWS_REQUEST_CHECKSUM_CALCULATION",
-  "AWS_RESPONSE_CHECKSUM_VALIDATION",
-  "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY",
-  "AWS_SESSION_TOKEN"
-] as const
-
-const s3Env = Effect.gen(function* () {
-  const env: Record<string, string | undefined> = {}
-  for (const name of S3_ENV) env[name] = Option.getOrUndefined(yield* Config.option(Config.String(name)))
-  return env
-})
-
-/**
- * The store with both backends: local directories and S3. Keys given in the environment are used as they are; else
- * the SDK's own chain finds credentials (profile, container and instance roles, web identity).
- */
-export const layerWithS3 = (settings: S3Settings) =>
-  Layer.effect(
-    ArchiveStore,
-    Effect.gen(function* () {
-      const env = yield* s3Env.pipe(Effect.orDie)
-      const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = env
-      const credentials =
-        accessKeyId !== undefined && secretAccessKey !== undefined
-          ? {
-              credentials: {
-                accessKeyId,
-                secretAccessKey,
-                ...(env.AWS_SESSION_TOKEN === undefined ? {} : { sessionToken: env.AWS_SESSION_TOKEN })
-              }
-            }
-          : {}
-      const client = yield* Effect.acquireRelease(
-        Effect.sync(() => makeS3Client(settings, env, credentials)),
-        (c) => Effect.sync(() => c.destroy())
-      )
-      return ArchiveStore.make({ local: localArchives, s3: s3Backend(client, settings) })
-    })
-  )
+/** The S3 backend over a client built from the settings and environment, and how to release it. */
+export const s3BackendOf = (settings: S3Settings, env: Readonly<Record<string, string | undefined>>) => {
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey } = env
+  const credentials =
+    accessKeyId !== undefined && secretAccessKey !== undefined
+      ? {
+          credentials: {
+            accessKeyId,
+            secretAccessKey,
+            ...(env.AWS_SESSION_TOKEN === undefined ? {} : { sessionToken: env.AWS_SESSION_TOKEN })
+          }
+        }
+      : {}
+  const client = makeS3Client(settings, env, credentials)
+  return { backend: s3Backend(client, settings), destroy: () => client.destroy() }
+}

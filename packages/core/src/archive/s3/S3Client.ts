@@ -4,32 +4,11 @@
 // S3-compatible stores reject: docs/storage.md).
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3"
 
-export type ObjectLockMode = "GOVERNANCE" | "COMPLIANCE"
+import { effectiveEndpoint, type Env, type S3Settings } from "./S3Settings.ts"
 
-export interface S3Settings {
-  /** A custom endpoint (MinIO, R2, Ceph, a test server); undefined means AWS, unless the environment names one. */
-  readonly endpoint?: string | undefined
-  /** Per-object retain-until, on top of the bucket's default retention. */
-  readonly objectLock?: { readonly days: number; readonly mode: ObjectLockMode } | undefined
-}
-
-type Env = Readonly<Record<string, string | undefined>>
+export { endpointProblem, type ObjectLockMode, type S3Settings } from "./S3Settings.ts"
 
 const nonEmpty = (s: string | undefined): string | undefined => (s === undefined || s.trim() === "" ? undefined : s)
-
-/** The endpoint in effect: the setting, else the environment variables the SDK itself reads, S3's first. */
-export const effectiveEndpoint = (settings: S3Settings, env: Env): string | undefined =>
-  nonEmpty(settings.endpoint) ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL)
-
-/** Why an endpoint cannot be used, in a few words, or undefined when it is an http(s) URL. */
-export const endpointProblem = (endpoint: string): string | undefined => {
-  try {
-    const url = new URL(endpoint)
-    return url.protocol === "http:" || url.protocol === "https:" ? undefined : "is not an http:// or https:// URL"
-  } catch {
-    return "is not a URL"
-  }
-}
 
 /**
  * The client's settings. The region comes from the chain (`AWS_REGION`, the profile); a custom endpoint without one
