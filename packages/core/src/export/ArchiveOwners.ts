@@ -197,29 +197,18 @@ const workOf = (client: GitHubClient["Service"], runs: ReadonlyArray<OwnerRun>):
     )
   )
 
-export const archiveOwners = Effect.fn("ArchiveOwners.run")(function* (options: ArchiveOwnersOptions) {
-  const client = yield* GitHubClient
-  const createdAt = DateTime.formatIso(yield* DateTime.now)
-  const warn = options.onWarning ?? (() => Effect.void)
-  const progress = options.onProgress ?? (() => Effect.void)
-  const { sink, previous } = options
-
-  if (client.tokenKind === "fine-grained") {
-    yield* warn(
-      "this is a fine-grained token: GitHub omits from lists every space whose resources reference a repository the token cannot access, so the archive may be silently incomplete"
-    )
-  }
-
-  const runs = options.owners.map((owner) => startOwnerRun(owner, client.tokenKindFor(owner)))
-  const order = new Map(runs.map((run, i) => [run.owner.login, i]))
-  // Deliveries write the archive: one at a time, also when owners go side by side.
-  const delivering = yield* Semaphore.make(1)
-  const finished: Array<ReturnType<typeof finishOwner>> = []
-  // Each distinct repository is looked up once, by the worker that meets it first, between its spaces.
-  const repositoryLookups = makeRepositoryLookups(client, previous)
-  const spaceOf = archiveSpace(client, previous)
-
-  const deliver = (done: Done) =>
+/**
+ * Takes each finished piece of work in order: an owner's start and end (its record), a space's outcome (written to
+ * the archive). Called one at a time, so the archive and the owner runs need no other guard.
+ */
+const makeDeliver =
+  (
+    sink: ArchiveSink,
+    progress: (event: ExportProgress) => Effect.Effect<void>,
+    warn: (message: string) => Effect.Effect<void>,
+    finished: Array<ReturnType<typeof finishOwner>>
+  ) =>
+  (done: Done) =>
     Effect.gen(function* () {
       const run = done.run
       if (done._tag === "OwnerStart") {
@@ -250,6 +239,30 @@ export const archiveOwners = Effect.fn("ArchiveOwners.run")(function* (options: 
       run.done++
       yield* progress({ _tag: "SpaceDone", owner: run.owner, done: run.done, listed: run.listed })
     })
+
+export const archiveOwners = Effect.fn("ArchiveOwners.run")(function* (options: ArchiveOwnersOptions) {
+  const client = yield* GitHubClient
+  const createdAt = DateTime.formatIso(yield* DateTime.now)
+  const warn = options.onWarning ?? (() => Effect.void)
+  const progress = options.onProgress ?? (() => Effect.void)
+  const { sink, previous } = options
+
+  if (client.tokenKind === "fine-grained") {
+    yield* warn(
+      "this is a fine-grained token: GitHub omits from lists every space whose resources reference a repository the token cannot access, so the archive may be silently incomplete"
+    )
+  }
+
+  const runs = options.owners.map((owner) => startOwnerRun(owner, client.tokenKindFor(owner)))
+  const order = new Map(runs.map((run, i) => [run.owner.login, i]))
+  // Deliveries write the archive: one at a time, also when owners go side by side.
+  const delivering = yield* Semaphore.make(1)
+  const finished: Array<ReturnType<typeof finishOwner>> = []
+  // Each distinct repository is looked up once, by the worker that meets it first, between its spaces.
+  const repositoryLookups = makeRepositoryLookups(client, previous)
+  const spaceOf = archiveSpace(client, previous)
+
+  const deliver = makeDeliver(sink, progress, warn, finished)
 
   const pipeline = (owners: ReadonlyArray<OwnerRun>) =>
     forEachOrdered(workOf(client, owners), {
