@@ -54,14 +54,3 @@ export const isLocalPath = (raw: string): boolean => {
   const parsed = parseArchiveInput(raw)
   return Result.isSuccess(parsed) && parsed.success._tag === "LocalPath"
 }
-
-/**
- * A location for commands whose core reads local directories only (`history`, `restore`): any scheme is refused
- * like elsewhere, and an S3 location, until those commands read through ArchiveStore, too.
- */
-export const localDirectoryInput = (raw: string, flag: string): Effect.Effect<string, UsageError> =>
-  Effect.flatMap(locationInput(raw, flag), (location) =>
-    typeof location === "string"
-      ? Effect.succeed(location)
-      : Effect.fail(usage(flag, `${raw}: this command reads archives from a local directory only`))
-  )

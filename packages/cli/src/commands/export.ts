@@ -301,7 +301,7 @@ export const exportCommand = Command.make("export", flags, (f) =>
       )
     )
 
-    const after = yield* afterExport({ dir: f.out, stateDir: yield* stateDirOf(Option.none()), webhookUrl: hook })
+    const after = yield* afterExport({ dir: outDir, stateDir: yield* stateDirOf(Option.none()), webhookUrl: hook })
     if (after.problem !== undefined) yield* out.warn(`no change report: ${after.problem}`)
     if (after.notifyError !== undefined) yield* out.warn(after.notifyError)
     const report = after.report

@@ -1,17 +1,17 @@
-// `spaces-vault history --from DIR --space OWNER/N`: the versions of one space across a directory's archives.
+// `spaces-vault history --from LOCATION --space OWNER/N`: the versions of one space across a location's archives.
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { parseSpaceKey } from "@spaces-vault/core/history/ArchiveSearch"
 import { type SpaceHistory, spaceHistory } from "@spaces-vault/core/history/SpaceHistory"
 import { UsageError } from "@spaces-vault/program/ExitCode"
 import { userLocationFlag, userPathFlag } from "@spaces-vault/program/UserPaths"
-import { localDirectoryInput } from "./ArchiveInputs.ts"
+import { locationInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import { stateDirOf } from "./replay.ts"
 import { jsonFlag } from "./shared.ts"
 
 const flags = {
-  from: userLocationFlag(Flag.String("from")).pipe(Flag.withDescription("the directory of archives")),
+  from: userLocationFlag(Flag.String("from")).pipe(Flag.withDescription("the location of archives: a directory or s3://bucket/prefix")),
   space: Flag.String("space").pipe(Flag.withDescription("the space, OWNER/NUMBER")),
   stateDir: userPathFlag(Flag.String("state-dir")).pipe(
     Flag.withDescription("where replay journals live, to say what the space was restored as (default as for replay)"),
@@ -40,12 +40,12 @@ export const renderHistory = (h: SpaceHistory): string => {
 
 export const historyCommand = Command.make("history", flags, (f) =>
   Effect.gen(function* () {
-    // Refused before anything else: another scheme, or S3 while history reads only local directories.
-    yield* localDirectoryInput(f.from, "--from")
+    // Refused before anything else: a scheme no store reads (or S3 in a build without it), an archive's name.
+    const from = yield* locationInput(f.from, "--from")
     const out = (yield* Output)(f.json)
     const space = parseSpaceKey(f.space)
     if (space === undefined) return yield* new UsageError({ message: `--space ${f.space}: expected OWNER/NUMBER` })
-    const h = yield* spaceHistory(f.from, space, yield* stateDirOf(f.stateDir)).pipe(
+    const h = yield* spaceHistory(from, space, yield* stateDirOf(f.stateDir)).pipe(
       Effect.mapError((e) => new UsageError({ message: `--from ${e.message}` }))
     )
     for (const u of h.unreadable) yield* out.warn(`skipped ${u.name}: ${u.problem}`)

@@ -1,4 +1,4 @@
-// `spaces-vault restore --from DIR`: the morning-after command. Finds the newest archive holding each space asked
+// `spaces-vault restore --from LOCATION`: the morning-after command. Finds the newest archive holding each space asked
 // (or each space deleted since a time) and replays them with replay's engine, plan, exit codes and --json.
 import { Clock, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -9,7 +9,7 @@ import { loadMaps } from "@spaces-vault/core/replay/MapFiles"
 import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
 import { githubLayer } from "@spaces-vault/program/GitHubLayer"
 import { userLocationFlag, userPathFlag } from "@spaces-vault/program/UserPaths"
-import { localDirectoryInput } from "./ArchiveInputs.ts"
+import { locationInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import {
   flags as replayFlags,
@@ -26,7 +26,7 @@ import { plural, repeatable } from "./shared.ts"
 const { archive: _archive, owner: _owner, space: _space, ...replayOptions } = replayFlags
 
 const flags = {
-  from: userLocationFlag(Flag.String("from")).pipe(Flag.withDescription("the directory of archives to restore from")),
+  from: userLocationFlag(Flag.String("from")).pipe(Flag.withDescription("the location of archives to restore from: a directory or s3://bucket/prefix")),
   space: repeatable(
     Flag.String("space").pipe(
       Flag.withDescription("restore OWNER/NUMBER from the newest archive holding it (repeatable)")
@@ -88,8 +88,8 @@ const sourceLines = (plan: RestorePlan): Array<string> => {
 
 export const restoreCommand = Command.make("restore", flags, (f) =>
   Effect.gen(function* () {
-    // Refused before anything else: another scheme, or S3 while history reads only local directories.
-    yield* localDirectoryInput(f.from, "--from")
+    // Refused before anything else: a scheme no store reads (or S3 in a build without it), an archive's name.
+    const from = yield* locationInput(f.from, "--from")
     const out = (yield* Output)(f.json)
     const selection = yield* selectionOf(f)
     const to = Option.isSome(f.to) ? yield* parseOwner(f.to.value) : undefined
@@ -102,7 +102,7 @@ export const restoreCommand = Command.make("restore", flags, (f) =>
       team: Option.getOrUndefined(f.teamMap),
       user: Option.getOrUndefined(f.userMap)
     }).pipe(Effect.mapError(mapFileFailure))
-    const plan = yield* planRestore(f.from, selection).pipe(
+    const plan = yield* planRestore(from, selection).pipe(
       Effect.mapError((e) => new UsageError({ message: `--from ${e.message}` }))
     )
     for (const u of plan.unreadable) yield* out.warn(`skipped ${u.name}: ${u.problem}`)

@@ -83,6 +83,23 @@ describe("archive locations", () => {
       assert.strictEqual(verify.code, 2)
       assert.match(verify.stderr.join("\n"), /names a location, not an archive/)
       assert.deepStrictEqual([...r.left, ...verify.left], [])
+      // history and restore read through the store like export: S3 is refused only for want of the S3 layer.
+      for (const args of [
+        ["history", "--from", "s3://vault/nightly", "--space", "octo-org/1"],
+        ["restore", "--from", "s3://vault/nightly", "--space", "octo-org/1", "--dry-run"]
+      ]) {
+        const s3 = yield* refusedIn(args)
+        assert.strictEqual(s3.code, 2, args.join(" "))
+        assert.strictEqual(
+          s3.stderr.join("\n"),
+          "error: --from s3://vault/nightly: S3 support is not available in this build",
+          args.join(" ")
+        )
+        assert.deepStrictEqual(s3.left, [])
+      }
+      const archive = yield* refusedIn(["history", "--from", "s3://vault/nightly/a.zip", "--space", "octo-org/1"])
+      assert.strictEqual(archive.code, 2)
+      assert.match(archive.stderr.join("\n"), /^error: --from s3:\/\/vault\/nightly\/a\.zip: names an archive/)
     })
   )
 })

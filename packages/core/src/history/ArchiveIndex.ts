@@ -1,6 +1,6 @@
-// The one door history, restore and the change report use into a directory of archives: each archive's manifest
+// The one door history and restore use into a location of archives, through ArchiveStore: each archive's manifest
 // (owners and per-space content digests) and, by owner and number, single space entries. Never a whole archive.
-import { Effect, Path } from "effect"
+import { Effect } from "effect"
 import {
   compareArchiveNamesDesc,
   listArchives,
@@ -8,13 +8,16 @@ import {
   problemText
 } from "../archive/ArchiveDirectory.ts"
 import type { ArchiveError } from "../archive/ArchiveError.ts"
+import { type ArchiveSource, type LocationSource, sourceIn, sourceText } from "../archive/ArchiveLocation.ts"
 import { type ArchivedSpaceEntry, openArchive, parseSpacePath } from "../archive/ArchiveReader.ts"
 import type { ArchiveSnapshot } from "./ArchiveSearch.ts"
 import { readManifestFast } from "./ManifestRead.ts"
 
-/** An archive as the search sees it, with the path to read its entries. */
+/** An archive as the search sees it, with where to read its entries. */
 export interface IndexedArchive extends ArchiveSnapshot {
+  /** How messages name it: a local path (joined to the directory as given), or `s3://bucket/prefix/NAME`. */
   readonly path: string
+  readonly source: ArchiveSource
 }
 
 export interface ArchiveIndex {
@@ -25,14 +28,14 @@ export interface ArchiveIndex {
 }
 
 /** An archive's manifest: by the fast path (three reads), else through the reader. */
-const manifestOf = (path: string) =>
-  Effect.flatMap(readManifestFast(path), (fast) =>
-    fast !== undefined ? Effect.succeed(fast) : Effect.scoped(Effect.map(openArchive(path), (a) => a.manifest))
+const manifestOf = (source: ArchiveSource) =>
+  Effect.flatMap(readManifestFast(source), (fast) =>
+    fast !== undefined ? Effect.succeed(fast) : Effect.scoped(Effect.map(openArchive(source), (a) => a.manifest))
   )
 
 /** One archive's snapshot: its manifest only. */
-const snapshotOf = (path: string, name: string) =>
-  Effect.map(manifestOf(path), (manifest): IndexedArchive => {
+const snapshotOf = (source: ArchiveSource, name: string) =>
+  Effect.map(manifestOf(source), (manifest): IndexedArchive => {
     const spaces = new Map<string, string>()
     for (const e of manifest.entries) {
       const s = parseSpacePath(e.path)
@@ -41,17 +44,17 @@ const snapshotOf = (path: string, name: string) =>
     const created = Date.parse(manifest.createdAt)
     return {
       name,
-      path,
+      path: sourceText(source),
+      source,
       createdAt: Number.isNaN(created) ? parseArchiveFileName(name)!.createdAtMs : created,
       owners: manifest.owners,
       spaces
     }
   })
 
-/** Every archive of a directory with its manifest, oldest first; an unreadable one is set aside, not a failure. */
-export const indexArchives = (dir: string) =>
+/** Every archive of a location with its manifest, oldest first; an unreadable one is set aside, not a failure. */
+export const indexArchives = (dir: LocationSource) =>
   Effect.gen(function* () {
-    const path = yield* Path.Path
     const names = yield* listArchives(dir)
     const archives: Array<IndexedArchive> = []
     const unreadable: Array<{ name: string; problem: string }> = []
@@ -59,7 +62,7 @@ export const indexArchives = (dir: string) =>
     yield* Effect.forEach(
       names,
       (name) =>
-        snapshotOf(path.join(dir, name), name).pipe(
+        snapshotOf(sourceIn(dir, name), name).pipe(
           Effect.flatMap((snapshot) => Effect.sync(() => void archives.push(snapshot))),
           Effect.catch((e) => Effect.sync(() => void unreadable.push({ name, problem: problemText(e) })))
         ),
@@ -75,11 +78,11 @@ export const indexArchives = (dir: string) =>
  * (archive-store issue) will need an identity here; the search itself (ArchiveSearch) needs only manifests.
  */
 export const readSpaceEntries = (
-  archivePath: string,
+  archive: ArchiveSource,
   spaces: ReadonlyArray<{ readonly owner: string; readonly number: number }>
 ): Effect.Effect<ReadonlyArray<ArchivedSpaceEntry>, ArchiveError> =>
   Effect.scoped(
-    Effect.flatMap(openArchive(archivePath), (archive) =>
+    Effect.flatMap(openArchive(archive), (archive) =>
       Effect.forEach(spaces, (s) => archive.readSpace(s.owner, s.number))
     )
   )

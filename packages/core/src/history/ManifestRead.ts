@@ -1,12 +1,15 @@
-// The manifest of an archive in three reads: the zip's end record, its central directory in one piece, and the
-// manifest's bytes. What a year of nightly archives needs (opening each through the general reader costs a read per
-// entry). Anything unusual (zip64, encryption, another compression) answers undefined: the caller uses the reader.
-import { open } from "node:fs/promises"
+// The manifest of an archive in three ranged reads through ArchiveStore: the zip's end record, its central directory
+// in one piece, and the manifest's local header with its bytes. What a year of nightly archives needs (the general
+// reader costs a read per entry, a request each on S3). Anything unusual (zip64, encryption, another compression)
+// answers undefined: the caller uses the reader.
+import { buffer } from "node:stream/consumers"
 import { crc32, inflateRawSync } from "node:zlib"
 import { Effect } from "effect"
 import { MANIFEST_PATH, type Manifest } from "../archive/ArchiveFormat.ts"
 import { decodeManifest, unsafeEntryName } from "../archive/ArchiveReader.ts"
 import type { ArchiveError } from "../archive/ArchiveError.ts"
+import { type ArchiveSource, refOfSource, sourceText } from "../archive/ArchiveLocation.ts"
+import { type ArchiveReadHandle, ArchiveStore } from "../archive/ArchiveStore.ts"
 
 const EOCD = 0x06054b50
 const CENTRAL = 0x02014b50
@@ -45,49 +48,58 @@ const parseCentral = (cd: Buffer, count: number): Map<string, CentralEntry> | un
   return entries
 }
 
-const readAt = async (handle: Awaited<ReturnType<typeof open>>, position: number, length: number) => {
-  const buffer = Buffer.alloc(length)
-  const { bytesRead } = await handle.read(buffer, 0, length, position)
-  return bytesRead === length ? buffer : undefined
+/** Bytes `[position, position + length)`, or undefined when the archive is shorter. */
+const readAt = async (handle: ArchiveReadHandle, position: number, length: number) => {
+  if (position < 0 || position + length > handle.size) return undefined
+  if (length === 0) return Buffer.alloc(0)
+  const bytes = await buffer(handle.readRange(position, position + length))
+  return bytes.length === length ? bytes : undefined
 }
 
+// The manifest's local header is 30 bytes plus a name and an extra field of unknown length: read with its data in
+// one range, with room for a name and extra field this long (ours have no extra field).
+const LOCAL_SLACK = 30 + 256
+
 /** The manifest's JSON, CRC-checked, or undefined when the fast path does not apply. */
-const manifestJson = async (path: string): Promise<unknown> => {
-  const handle = await open(path, "r")
-  try {
-    const { size } = await handle.stat()
-    const tailLength = Math.min(size, 22 + 0xffff)
-    const tail = await readAt(handle, size - tailLength, tailLength)
-    if (tail === undefined) return undefined
-    let e = tail.length - 22
-    while (e >= 0 && tail.readUInt32LE(e) !== EOCD) e--
-    if (e < 0) return undefined
-    const count = tail.readUInt16LE(e + 10)
-    const cdSize = tail.readUInt32LE(e + 12)
-    const cdOffset = tail.readUInt32LE(e + 16)
-    if (count === 0xffff || cdOffset === 0xffffffff) return undefined
-    const cd = await readAt(handle, cdOffset, cdSize)
-    const entries = cd === undefined ? undefined : parseCentral(cd, count)
-    const m = entries?.get(MANIFEST_PATH)
-    if (m === undefined || (m.method !== 0 && m.method !== 8)) return undefined
-    const local = await readAt(handle, m.offset, 30)
-    if (local === undefined || local.readUInt32LE(0) !== LOCAL) return undefined
-    const start = m.offset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28)
-    const data = await readAt(handle, start, m.compressed)
-    if (data === undefined) return undefined
-    const bytes = m.method === 8 ? inflateRawSync(data) : data
-    if (bytes.length !== m.size || crc32(bytes) >>> 0 !== m.crc) return undefined
-    return JSON.parse(bytes.toString("utf8"))
-  } catch {
-    return undefined
-  } finally {
-    await handle.close()
-  }
+const manifestJson = async (handle: ArchiveReadHandle): Promise<unknown> => {
+  const size = handle.size
+  const tailLength = Math.min(size, 22 + 0xffff)
+  const tail = await readAt(handle, size - tailLength, tailLength)
+  if (tail === undefined) return undefined
+  let e = tail.length - 22
+  while (e >= 0 && tail.readUInt32LE(e) !== EOCD) e--
+  if (e < 0) return undefined
+  const count = tail.readUInt16LE(e + 10)
+  const cdSize = tail.readUInt32LE(e + 12)
+  const cdOffset = tail.readUInt32LE(e + 16)
+  if (count === 0xffff || cdOffset === 0xffffffff) return undefined
+  // The central directory usually sits in the tail already read: no second read then.
+  const tailStart = size - tailLength
+  const cd =
+    cdOffset >= tailStart && cdOffset + cdSize <= size
+      ? tail.subarray(cdOffset - tailStart, cdOffset - tailStart + cdSize)
+      : await readAt(handle, cdOffset, cdSize)
+  const entries = cd === undefined ? undefined : parseCentral(cd, count)
+  const m = entries?.get(MANIFEST_PATH)
+  if (m === undefined || (m.method !== 0 && m.method !== 8)) return undefined
+  const span = await readAt(handle, m.offset, Math.min(LOCAL_SLACK + m.compressed, size - m.offset))
+  if (span === undefined || span.length < 30 || span.readUInt32LE(0) !== LOCAL) return undefined
+  const start = 30 + span.readUInt16LE(26) + span.readUInt16LE(28)
+  if (start + m.compressed > span.length) return undefined
+  const data = span.subarray(start, start + m.compressed)
+  const bytes = m.method === 8 ? inflateRawSync(data) : data
+  if (bytes.length !== m.size || crc32(bytes) >>> 0 !== m.crc) return undefined
+  return JSON.parse(bytes.toString("utf8"))
 }
 
 /** The manifest by the fast path, or undefined: then the caller opens the archive with the general reader. */
-export const readManifestFast = (path: string): Effect.Effect<Manifest | undefined, ArchiveError> =>
-  Effect.flatMap(
-    Effect.promise(() => manifestJson(path)),
-    (json) => (json === undefined ? Effect.succeed(undefined) : decodeManifest(path, json))
+export const readManifestFast = (source: ArchiveSource): Effect.Effect<Manifest | undefined, ArchiveError> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      // A store failure (not found, denied) is the general reader's to say, in its words.
+      const handle = yield* Effect.option(ArchiveStore.openRead(refOfSource(source)))
+      if (handle._tag === "None") return undefined
+      const json = yield* Effect.promise(() => manifestJson(handle.value).catch(() => undefined))
+      return json === undefined ? undefined : yield* decodeManifest(sourceText(source), json)
+    })
   )

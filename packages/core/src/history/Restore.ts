@@ -2,6 +2,7 @@
 // deleted since a time) and replays them with the replay engine, archive by archive. Idempotence comes from the
 // replay journal, keyed by the source space and not by the archive: a second run creates nothing again.
 import { Effect } from "effect"
+import type { ArchiveSource, LocationSource } from "../archive/ArchiveLocation.ts"
 import type { Owner } from "../domain/Owner.ts"
 import { type ReplayOptions, type ReplaySummary, replayArchive } from "../replay/Replay.ts"
 import { emptySummary, recordNotTried, type SummaryBuilder } from "../replay/ReplaySummary.ts"
@@ -14,9 +15,10 @@ export type RestoreSelection =
 
 export interface RestoreSource {
   readonly space: string
-  /** The archive's file name, and its path (what replay reads). */
+  /** The archive's file name, how messages name it (a path, or `s3://…`), and what replay reads. */
   readonly archive: string
   readonly path: string
+  readonly source: ArchiveSource
 }
 
 export interface RestorePlan {
@@ -30,7 +32,8 @@ const label = (s: SpaceKey) => `${s.owner}/${s.number}`
 const sourceOf = (space: SpaceKey, a: IndexedArchive): RestoreSource => ({
   space: label(space),
   archive: a.name,
-  path: a.path
+  path: a.path,
+  source: a.source
 })
 
 /** Which archive each space comes from. Pure over an index. */
@@ -50,8 +53,8 @@ export const pickSources = (
   return { sources, missing }
 }
 
-/** Reads the manifests of `dir` (skipping unreadable archives) and picks the archive of each space. */
-export const planRestore = (dir: string, selection: RestoreSelection) =>
+/** Reads the manifests at `dir` (skipping unreadable archives) and picks the archive of each space. */
+export const planRestore = (dir: LocationSource, selection: RestoreSelection) =>
   Effect.map(
     indexArchives(dir),
     (index): RestorePlan => ({
@@ -80,18 +83,23 @@ export const applyRestore = (
   options: Omit<ReplayOptions, "archive" | "spaces"> & { readonly to?: Owner | undefined }
 ) =>
   Effect.gen(function* () {
-    const byArchive = new Map<string, Array<string>>()
-    for (const s of plan.sources) byArchive.set(s.path, [...(byArchive.get(s.path) ?? []), s.space])
+    // By the name messages use, which is unique per archive of one location.
+    const byArchive = new Map<string, { source: ArchiveSource; spaces: Array<string> }>()
+    for (const s of plan.sources) {
+      const group = byArchive.get(s.path) ?? { source: s.source, spaces: [] }
+      group.spaces.push(s.space)
+      byArchive.set(s.path, group)
+    }
     const summary = emptySummary(options.dryRun)
-    const groups = [...byArchive]
-    for (const [i, [archive, spaces]] of groups.entries()) {
-      const done = yield* replayArchive({ ...options, archive, spaces })
+    const groups = [...byArchive.values()]
+    for (const [i, { source, spaces }] of groups.entries()) {
+      const done = yield* replayArchive({ ...options, archive: source, spaces })
       merge(summary, done)
       const conflict = done.failed.find((f) => f.kind === "conflict")
       if (conflict === undefined) continue
       const at = `${conflict.target}/${conflict.number ?? "?"}`
-      for (const [, later] of groups.slice(i + 1))
-        for (const space of later) {
+      for (const later of groups.slice(i + 1))
+        for (const space of later.spaces) {
           const [owner = "", number = "0"] = space.split("/")
           recordNotTried(
             summary,

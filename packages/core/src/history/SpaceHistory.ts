@@ -1,6 +1,7 @@
-// The versions of one space across a directory's archives: when it first appeared, each change and what changed,
+// The versions of one space across a location's archives: when it first appeared, each change and what changed,
 // when it disappeared, and what a replay restored it as. Reads manifests, then only the entries of the changes.
 import { Effect } from "effect"
+import type { LocationSource } from "../archive/ArchiveLocation.ts"
 import { describeChanges } from "../archive/Diff.ts"
 import type { ArchivedSpace } from "../archive/ArchiveFormat.ts"
 import { digestSpace } from "../archive/SpaceDigest.ts"
@@ -29,7 +30,7 @@ export interface SpaceHistory {
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
-export const spaceHistory = (dir: string, space: SpaceKey, stateDir: string | undefined) =>
+export const spaceHistory = (dir: LocationSource, space: SpaceKey, stateDir: string | undefined) =>
   Effect.gen(function* () {
     const index = yield* indexArchives(dir)
     const versions = spaceVersions(index.archives, space)
@@ -39,7 +40,7 @@ export const spaceHistory = (dir: string, space: SpaceKey, stateDir: string | un
     const entry = (a: IndexedArchive) =>
       cache.has(a.path)
         ? Effect.succeed(cache.get(a.path))
-        : readSpaceEntries(a.path, [space]).pipe(
+        : readSpaceEntries(a.source, [space]).pipe(
             Effect.map((es) => es[0]?.space),
             Effect.catch((e) =>
               Effect.sync(() => {

@@ -116,6 +116,8 @@ export interface JournalOptions {
   readonly target: Owner
   /** The archive being replayed: recorded in entries, and where an older version's journal may be. */
   readonly archive: string
+  /** False for an archive outside the local file system (S3): no older version wrote a journal beside it. */
+  readonly archiveIsLocal?: boolean | undefined
   /** A dry run plans with the journal but never writes it. */
   readonly dryRun: boolean
 }
@@ -126,7 +128,7 @@ export const openJournal = (options: JournalOptions) =>
     const path = journalPath(stateDir, apiUrl, target)
     const spaces: Record<string, JournalEntry> = { ...(yield* readSpaces(path)) }
     // Keyed `owner/number`: it only ever held the spaces of its one archive.
-    const legacy = yield* readSpaces(legacyJournalPath(archive, target))
+    const legacy = options.archiveIsLocal === false ? {} : yield* readSpaces(legacyJournalPath(archive, target))
     const save = Effect.suspend(() =>
       writeJsonAtomic(path, { apiUrl, target: `${target.kind}:${target.login}`, spaces }, { mkdirs: true })
     ).pipe(Effect.mapError((e) => new JournalError({ path, reason: { _tag: "WriteFailed", detail: e.detail } })))

@@ -6,7 +6,7 @@ import { join } from "node:path"
 import { Clock, Effect, Stream } from "effect"
 import type { ArchivedSpace, RepositoryIndex } from "../archive/ArchiveFormat.ts"
 import { openArchive } from "../archive/ArchiveReader.ts"
-import { type ArchiveSource, sourceText } from "../archive/ArchiveLocation.ts"
+import { type ArchiveSource, refOfSource, sourceText } from "../archive/ArchiveLocation.ts"
 import { verifyArchive } from "../archive/Verify.ts"
 import type { Owner } from "../domain/Owner.ts"
 import { GitHubClient } from "../github/GitHubClient.ts"
@@ -204,6 +204,7 @@ const replayInto = (
       apiUrl: client.apiUrl,
       target,
       archive: sourceText(archive),
+      archiveIsLocal: refOfSource(archive).location._tag === "Local",
       dryRun
     }).pipe(Effect.mapError((cause) => replayError({ _tag: "JournalUnusable", cause })))
     yield* progress(`${target.login}: looking up what exists`)

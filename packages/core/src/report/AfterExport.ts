@@ -1,6 +1,7 @@
 // What follows every export, in the CLI and the worker alike: the change report against each owner's baseline, and
 // the webhook notice when something was deleted. Neither ever fails the backup: a problem is returned, to be said.
 import { Effect } from "effect"
+import { type LocationSource, locationText } from "../archive/ArchiveLocation.ts"
 import { type ChangeReport, reportChanges } from "./ChangeReport.ts"
 import { deletionNotice, postNotice } from "./Notify.ts"
 
@@ -14,8 +15,8 @@ export interface AfterExport {
 }
 
 export const afterExport = (options: {
-  /** The directory the archive was written to (its newest archive). */
-  readonly dir: string
+  /** The location the archive was written to (its newest archive): a local directory path, or any location. */
+  readonly dir: LocationSource
   readonly stateDir: string
   readonly webhookUrl: string | undefined
 }) =>
@@ -29,7 +30,7 @@ export const afterExport = (options: {
         notifyError: undefined
       } satisfies AfterExport
     const report = made.success
-    const notice = options.webhookUrl === undefined ? undefined : deletionNotice(report, options.dir)
+    const notice = options.webhookUrl === undefined ? undefined : deletionNotice(report, locationText(options.dir))
     if (notice === undefined || options.webhookUrl === undefined)
       return { report, problem: undefined, notified: false, notifyError: undefined } satisfies AfterExport
     const sent = yield* postNotice(options.webhookUrl, notice).pipe(Effect.result)

@@ -2,6 +2,7 @@
 // the spaces deleted, added and changed. A space a replay has restored is "restored as", not deleted again; one the
 // newest archive could not vouch for (its owner failed) is unverified, never deleted.
 import { Effect } from "effect"
+import type { LocationSource } from "../archive/ArchiveLocation.ts"
 import { diffDirectory, type DirectoryDiff } from "../archive/DirectoryDiff.ts"
 import { spaceKey } from "../history/ArchiveSearch.ts"
 import { readRestoreLinks, type RestoreLinks } from "../history/RestoreLinks.ts"
@@ -80,8 +81,8 @@ export const reportCounts = (report: ChangeReport) => {
   }
 }
 
-/** The report of a directory whose newest archive was just written; `stateDir` holds the replay journals. */
-export const reportChanges = (dir: string, stateDir: string) =>
+/** The report of a location whose newest archive was just written; `stateDir` holds the replay journals. */
+export const reportChanges = (dir: LocationSource, stateDir: string) =>
   Effect.gen(function* () {
     const diff = yield* diffDirectory(dir)
     const links = yield* readRestoreLinks(stateDir)

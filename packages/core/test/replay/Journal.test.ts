@@ -66,6 +66,16 @@ describe("openJournal", () => {
       yield* journal.set(source, { state: "done", name: "R", target: 9 })
       assert.deepStrictEqual(JSON.parse(yield* Effect.promise(() => readFile(legacy, "utf8"))), old)
       assert.strictEqual(journal.get(source)?.state, "done")
+      // An archive in a store (S3) never had a journal beside it: no file-system path is derived from its name.
+      const remote = yield* openJournal({
+        stateDir: join(dir, "remote-state"),
+        apiUrl: api,
+        target,
+        archive,
+        archiveIsLocal: false,
+        dryRun: true
+      })
+      assert.strictEqual(remote.get(source), undefined)
     })
   )
 
