@@ -11,7 +11,9 @@ import { stateDirOf } from "./replay.ts"
 import { jsonFlag } from "./shared.ts"
 
 const flags = {
-  from: userLocationFlag(Flag.String("from")).pipe(Flag.withDescription("the location of archives: a directory or s3://bucket/prefix")),
+  from: userLocationFlag(Flag.String("from")).pipe(
+    Flag.withDescription("the location of archives: a directory or s3://bucket/prefix")
+  ),
   space: Flag.String("space").pipe(Flag.withDescription("the space, OWNER/NUMBER")),
   stateDir: userPathFlag(Flag.String("state-dir")).pipe(
     Flag.withDescription("where replay journals live, to say what the space was restored as (default as for replay)"),

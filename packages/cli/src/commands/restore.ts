@@ -26,7 +26,9 @@ import { plural, repeatable } from "./shared.ts"
 const { archive: _archive, owner: _owner, space: _space, ...replayOptions } = replayFlags
 
 const flags = {
-  from: userLocationFlag(Flag.String("from")).pipe(Flag.withDescription("the location of archives to restore from: a directory or s3://bucket/prefix")),
+  from: userLocationFlag(Flag.String("from")).pipe(
+    Flag.withDescription("the location of archives to restore from: a directory or s3://bucket/prefix")
+  ),
   space: repeatable(
     Flag.String("space").pipe(
       Flag.withDescription("restore OWNER/NUMBER from the newest archive holding it (repeatable)")

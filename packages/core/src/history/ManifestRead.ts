@@ -56,6 +56,10 @@ const readAt = async (handle: ArchiveReadHandle, position: number, length: numbe
   return bytes.length === length ? bytes : undefined
 }
 
+// The end record is the last 22 bytes of our archives (no comment); a tail this long holds it, and the central
+// directory of a small archive with it. A longer comment is unusual: the general reader takes over.
+const TAIL = 8 * 1024
+
 // The manifest's local header is 30 bytes plus a name and an extra field of unknown length: read with its data in
 // one range, with room for a name and extra field this long (ours have no extra field).
 const LOCAL_SLACK = 30 + 256
@@ -63,7 +67,7 @@ const LOCAL_SLACK = 30 + 256
 /** The manifest's JSON, CRC-checked, or undefined when the fast path does not apply. */
 const manifestJson = async (handle: ArchiveReadHandle): Promise<unknown> => {
   const size = handle.size
-  const tailLength = Math.min(size, 22 + 0xffff)
+  const tailLength = Math.min(size, TAIL)
   const tail = await readAt(handle, size - tailLength, tailLength)
   if (tail === undefined) return undefined
   let e = tail.length - 22
