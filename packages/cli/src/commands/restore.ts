@@ -8,7 +8,7 @@ import { parseTimeSpec, TIME_SPEC_HELP } from "@spaces-vault/core/history/TimeSp
 import { loadMaps } from "@spaces-vault/core/replay/MapFiles"
 import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
 import { githubLayer } from "@spaces-vault/program/GitHubLayer"
-import { userLocationFlag, userPathFlag } from "@spaces-vault/program/UserPaths"
+import { userLocationFlag } from "@spaces-vault/program/UserPaths"
 import { locationInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import {

@@ -46,7 +46,7 @@ const snapshotOf = (source: ArchiveSource, name: string) =>
       name,
       path: sourceText(source),
       source,
-      createdAt: Number.isNaN(created) ? parseArchiveFileName(name)!.createdAtMs : created,
+      createdAt: Number.isNaN(created) ? (parseArchiveFileName(name)?.createdAtMs ?? 0) : created,
       owners: manifest.owners,
       spaces
     }
