@@ -8,6 +8,7 @@ import { userLocationFlag, userPathFlag } from "@spaces-vault/program/UserPaths"
 import { locationInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import { stateDirOf } from "./replay.ts"
+import { s3EndpointFlag, withArchiveStore } from "./s3Flags.ts"
 import { jsonFlag } from "./shared.ts"
 
 const flags = {
@@ -19,6 +20,7 @@ const flags = {
     Flag.withDescription("where replay journals live, to say what the space was restored as (default as for replay)"),
     Flag.optional
   ),
+  s3Endpoint: s3EndpointFlag,
   json: jsonFlag
 }
 
@@ -42,7 +44,7 @@ export const renderHistory = (h: SpaceHistory): string => {
 
 export const historyCommand = Command.make("history", flags, (f) =>
   Effect.gen(function* () {
-    // Refused before anything else: a scheme no store reads (or S3 in a build without it), an archive's name.
+    // Refused before anything else: a scheme no store reads, an archive's name, an S3 bucket that cannot be reached.
     const from = yield* locationInput(f.from, "--from")
     const out = (yield* Output)(f.json)
     const space = parseSpaceKey(f.space)
@@ -54,7 +56,7 @@ export const historyCommand = Command.make("history", flags, (f) =>
     if (h.events.length === 0)
       return yield* new UsageError({ message: `--space ${f.space}: in no readable archive of ${f.from}` })
     yield* out.result(renderHistory(h), h)
-  })
+  }).pipe(withArchiveStore(f))
 ).pipe(
   Command.withDescription("Show the versions of one space across the archives: first seen, each change, when it went."),
   Command.withExamples([

@@ -21,6 +21,7 @@ import {
   stateDirOf,
   summaryJson
 } from "./replay.ts"
+import { withArchiveStore } from "./s3Flags.ts"
 import { plural, repeatable } from "./shared.ts"
 
 const { archive: _archive, owner: _owner, space: _space, ...replayOptions } = replayFlags
@@ -90,7 +91,7 @@ const sourceLines = (plan: RestorePlan): Array<string> => {
 
 export const restoreCommand = Command.make("restore", flags, (f) =>
   Effect.gen(function* () {
-    // Refused before anything else: a scheme no store reads (or S3 in a build without it), an archive's name.
+    // Refused before anything else: a scheme no store reads, an archive's name, an S3 bucket that cannot be reached.
     const from = yield* locationInput(f.from, "--from")
     const out = (yield* Output)(f.json)
     const selection = yield* selectionOf(f)
@@ -149,7 +150,7 @@ export const restoreCommand = Command.make("restore", flags, (f) =>
     )
     if (summary.failed.length > 0)
       return yield* new RunFailed({ message: `${plural(summary.failed.length, "space")} failed`, reported: true })
-  })
+  }).pipe(withArchiveStore(f))
 ).pipe(
   Command.withDescription(
     "Restore spaces from the newest archive that holds them (or every space deleted since a time), with replay's engine."

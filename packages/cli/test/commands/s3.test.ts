@@ -1,5 +1,5 @@
 // The commands with archives in S3, in-process against fakehub and a local S3 server over HTTP: export, verify,
-// inspect, diff and prune on s3:// locations, and the exit codes of what is wrong before any work starts.
+// inspect, diff, history, restore and prune on s3:// locations, and the exit codes of what is wrong before any work starts.
 import { type FakeHub, startFakeHub } from "@spaces-vault/fixtures"
 import { type FakeS3, startFakeS3 } from "@spaces-vault/fixtures/s3/FakeS3"
 import { assert, describe, it } from "@effect/vitest"
@@ -25,7 +25,7 @@ afterAll(async () => {
 const cli = (...args: ReadonlyArray<string>) => Effect.promise(() => runCli(args, env))
 
 describe("spaces-vault with archives in S3", () => {
-  it.live("export to s3://, then verify, inspect, diff and prune read and delete there", () =>
+  it.live("export to s3://, then verify, inspect, diff, history, restore and prune read and delete there", () =>
     Effect.gen(function* () {
       const first = yield* cli("export", "--org", "octo-archive", "--out", "s3://vault/nightly", "--json")
       assert.strictEqual(first.code, 0, first.stderr.join("\n"))
@@ -45,6 +45,31 @@ describe("spaces-vault with archives in S3", () => {
       assert.strictEqual(inspected.json().archive, archive)
       const diffed = yield* cli("diff", "s3://vault/nightly", "--json")
       assert.strictEqual(diffed.code, 0, diffed.stderr.join("\n"))
+      // history and restore's search read the manifests there, and restore replays from the archive in S3.
+      const number: number = inspected.json().owners[0].spaces[0].number
+      const history = yield* cli(
+        "history",
+        "--from",
+        "s3://vault/nightly",
+        "--space",
+        `octo-archive/${number}`,
+        "--json"
+      )
+      assert.strictEqual(history.code, 0, history.stderr.join("\n"))
+      assert.strictEqual(history.json().events[0].kind, "appeared")
+      const restored = yield* cli(
+        "restore",
+        "--from",
+        "s3://vault/nightly",
+        "--space",
+        `octo-archive/${number}`,
+        "--dry-run",
+        "--json"
+      )
+      assert.strictEqual(restored.code, 0, restored.stderr.join("\n"))
+      assert.deepStrictEqual(restored.json().sources, [
+        { space: `octo-archive/${number}`, archive: second.json().archive.split("/").at(-1) }
+      ])
 
       const pruned = yield* cli("prune", "s3://vault/nightly", "--keep-last", "1", "--json")
       assert.strictEqual(pruned.code, 0, pruned.stderr.join("\n"))
