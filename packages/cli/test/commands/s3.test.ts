@@ -36,6 +36,12 @@ describe("spaces-vault with archives in S3", () => {
       assert.strictEqual(second.code, 0, second.stderr.join("\n"))
       // The default --since was found in S3: unchanged spaces answered 304.
       assert.isAbove((hub.counters.byStatus()[304] ?? 0) - before304, 0)
+      // The change report after the export compared the two archives in S3.
+      assert.deepStrictEqual(
+        second.stderr.filter((l) => l.includes("no change report")),
+        []
+      )
+      assert.deepStrictEqual(Object.keys(second.json().changes), ["octo-archive"])
 
       const verified = yield* cli("verify", archive)
       assert.strictEqual(verified.code, 0)
