@@ -4,7 +4,7 @@ import { Config, Effect, Option } from "effect"
 import { afterExport } from "@spaces-vault/core/report/AfterExport"
 import type { ChangeReport } from "@spaces-vault/core/report/ChangeReport"
 import { WEBHOOK_ENV, webhookUrl } from "@spaces-vault/core/report/Notify"
-import type { WorkerConfig } from "./WorkerConfig.ts"
+import { outputLocation, type WorkerConfig } from "./WorkerConfig.ts"
 
 export interface RunReport {
   readonly changes: ChangeReport["changes"] | undefined
@@ -26,7 +26,7 @@ export const reportRun = (config: WorkerConfig) =>
   Effect.gen(function* () {
     const url = yield* urlOf(config).pipe(Effect.result)
     const after = yield* afterExport({
-      dir: config.outputDir,
+      dir: outputLocation(config),
       stateDir: config.stateDir,
       webhookUrl: url._tag === "Success" ? url.success : undefined
     })

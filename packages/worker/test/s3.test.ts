@@ -60,6 +60,12 @@ describe("the worker with outputDir in S3", () => {
       assert.strictEqual(status.result, "success")
       assert.match(status.archive, /^s3:\/\/vault\/nightly\/spaces-vault-.*\.zip$/)
       assert.strictEqual(status.removedArchives.length, 1)
+      // The change report compared the second night with the first, in the bucket.
+      assert.deepStrictEqual(Object.keys(status.changes ?? {}), ["octo-archive"])
+      assert.deepStrictEqual(
+        [...second.stderr, ...second.lines].filter((l) => String(JSON.stringify(l)).includes("no change report")),
+        []
+      )
       const client = makeS3Client({ endpoint: s3.endpoint }, {}, { credentials: s3.credentials })
       const listed = yield* makeS3Objects(client, "vault").list("nightly")
       client.destroy()
