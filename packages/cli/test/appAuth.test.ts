@@ -117,4 +117,17 @@ describe("spaces-vault as a GitHub App against fakehub", () => {
       expect(r.json().created.length).toBeGreaterThan(0)
     })
   )
+
+  it.live("restore plans a deleted space back with the owner's installation, with App credentials only", () =>
+    Effect.gen(function* () {
+      const out = yield* tmp
+      const exported = yield* cli(["export", "--org", "octo-archive", "--out", out, "--json"], env)
+      expect(exported.code).toBe(0)
+      hub.state.deleteSpace("octo-archive", 3)
+      const r = yield* cli(["restore", "--from", out, "--space", "octo-archive/3", "--dry-run", "--json"], env)
+      expect(r.stderr).toEqual([])
+      expect(r.code).toBe(0)
+      expect(r.json().created.map((c: { source: { number: number } }) => c.source.number)).toEqual([3])
+    })
+  )
 })

@@ -6,6 +6,7 @@ import { parseSpaceKey } from "@spaces-vault/core/history/ArchiveSearch"
 import { applyRestore, planRestore, type RestorePlan, type RestoreSelection } from "@spaces-vault/core/history/Restore"
 import { parseTimeSpec, TIME_SPEC_HELP } from "@spaces-vault/core/history/TimeSpec"
 import { loadMaps } from "@spaces-vault/core/replay/MapFiles"
+import { emptySummary } from "@spaces-vault/core/replay/ReplaySummary"
 import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
 import { githubLayer } from "@spaces-vault/program/GitHubLayer"
 import { userLocationFlag } from "@spaces-vault/program/UserPaths"
@@ -22,7 +23,7 @@ import {
   summaryJson
 } from "./replay.ts"
 import { withArchiveStore } from "./s3Flags.ts"
-import { plural, repeatable } from "./shared.ts"
+import { appSettings, plural, repeatable } from "./shared.ts"
 
 const { archive: _archive, owner: _owner, space: _space, ...replayOptions } = replayFlags
 
@@ -116,17 +117,10 @@ export const restoreCommand = Command.make("restore", flags, (f) =>
     const sources = plan.sources.map((s) => ({ space: s.space, archive: s.archive }))
     const writesPerMinute = Option.getOrElse(f.writeRate, () => 60)
     if (plan.sources.length === 0) {
-      const empty = {
-        created: [],
-        updated: [],
-        skipped: [],
-        failed: [],
-        unmapped: [],
-        notes: [],
-        mappings: [],
-        writes: { total: 0, creating: 0 }
-      }
-      return yield* out.result("no space was deleted since then, as far as the archives know", { ...empty, sources })
+      return yield* out.result("no space was deleted since then, as far as the archives know", {
+        ...summaryJson(emptySummary(f.dryRun), writesPerMinute),
+        sources
+      })
     }
     const summary = yield* applyRestore(plan, {
       to,
@@ -141,7 +135,9 @@ export const restoreCommand = Command.make("restore", flags, (f) =>
           ? out.result("", { ...summaryJson(soFar, writesPerMinute), sources, interrupted: true })
           : out.warn(renderInterrupted(soFar))
     }).pipe(
-      Effect.provide(githubLayer("spaces-vault", { apiUrl: f.apiUrl, writesPerMinute: f.writeRate })),
+      Effect.provide(
+        githubLayer("spaces-vault", { apiUrl: f.apiUrl, writesPerMinute: f.writeRate, app: appSettings(f) })
+      ),
       Effect.catchTag("ReplayError", (e) => Effect.fail(replayFailure(e, [])))
     )
     yield* out.result(
