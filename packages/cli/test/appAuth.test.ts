@@ -118,13 +118,17 @@ describe("spaces-vault as a GitHub App against fakehub", () => {
     })
   )
 
-  it.live("restore plans a deleted space back with the owner's installation, with App credentials only", () =>
+  it.live("restore plans a deleted space back with the owner's installation, the App given as flags", () =>
     Effect.gen(function* () {
       const out = yield* tmp
       const exported = yield* cli(["export", "--org", "octo-archive", "--out", out, "--json"], env)
       expect(exported.code).toBe(0)
       hub.state.deleteSpace("octo-archive", 3)
-      const r = yield* cli(["restore", "--from", out, "--space", "octo-archive/3", "--dry-run", "--json"], env)
+      // The App given as flags, as a person would at a shell, not through GH_APP_*.
+      const { GH_APP_ID: _id, GH_APP_PRIVATE_KEY_FILE: key, ...withoutApp } = env
+      const appFlags = ["--app-id", String(hub.app!.id), "--app-key", key!]
+      const args = ["restore", "--from", out, "--space", "octo-archive/3", ...appFlags, "--dry-run", "--json"]
+      const r = yield* cli(args, withoutApp)
       expect(r.stderr).toEqual([])
       expect(r.code).toBe(0)
       expect(r.json().created.map((c: { source: { number: number } }) => c.source.number)).toEqual([3])
