@@ -75,6 +75,9 @@ const hostOf = (url: string) => {
   }
 }
 
+/** An error's text with the URL, a secret, replaced by its host: fetch quotes the URL it could not parse. */
+const withoutUrl = (text: string, url: string) => text.split(url).join(hostOf(url))
+
 /** Posts the notice; any failure (transport, non-2xx, 10 s without an answer) is a NotifyError naming the host only. */
 export const postNotice = (url: string, notice: DeletionNotice) =>
   Effect.tryPromise({
@@ -85,7 +88,10 @@ export const postNotice = (url: string, notice: DeletionNotice) =>
         body: JSON.stringify(notice),
         signal
       }),
-    catch: (e) => new NotifyError({ detail: `${hostOf(url)}: ${errorText((e as { cause?: unknown }).cause ?? e)}` })
+    catch: (e) =>
+      new NotifyError({
+        detail: `${hostOf(url)}: ${withoutUrl(errorText((e as { cause?: unknown }).cause ?? e), url)}`
+      })
   }).pipe(
     Effect.flatMap((res) =>
       res.ok

@@ -69,6 +69,14 @@ describe("Notify", () => {
     })
   )
 
+  it.live("a URL fetch cannot parse fails without quoting it", () =>
+    Effect.gen(function* () {
+      const url = "http://[bad-host/hook/SECRET"
+      const e = yield* Effect.flip(postNotice(url, notice))
+      assert.notInclude(e.message, "SECRET")
+    })
+  )
+
   it.effect("reads the URL from the file first, else the environment; refuses what is not http(s)", () =>
     Effect.gen(function* () {
       const dir = yield* Effect.promise(() => mkdtemp(join(tmpdir(), "sv-notify-")))
