@@ -52,7 +52,11 @@ export const ManifestV1 = Schema.Struct({
   sourceApiUrl: Schema.String,
   partial: Schema.Boolean,
   owners: Schema.Array(ManifestOwner),
-  entries: Schema.Array(ManifestEntry)
+  entries: Schema.Array(ManifestEntry),
+  /** One shard of a sharded run (absent otherwise, and in archives written before shards existed). */
+  shard: Schema.optionalKey(Schema.Struct({ index: Schema.Int, count: Schema.Int })),
+  /** Ties the archives of one run together, e.g. one night's shards (absent in archives written before). */
+  runId: Schema.optionalKey(Schema.String)
 })
 export type ManifestV1 = typeof ManifestV1.Type
 export type Manifest = ManifestV1

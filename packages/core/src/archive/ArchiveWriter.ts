@@ -26,6 +26,8 @@ export interface ManifestFields {
   readonly sourceApiUrl: string
   readonly partial: boolean
   readonly owners: ReadonlyArray<ManifestOwner>
+  readonly shard?: { readonly index: number; readonly count: number } | undefined
+  readonly runId?: string | undefined
 }
 
 export interface ArchiveWriter {
@@ -214,7 +216,9 @@ class ZipSink {
       createdAt: fields.createdAt,
       sourceApiUrl: fields.sourceApiUrl,
       partial: fields.partial,
-      owners: fields.owners
+      owners: fields.owners,
+      ...(fields.shard === undefined ? {} : { shard: { index: fields.shard.index, count: fields.shard.count } }),
+      ...(fields.runId === undefined ? {} : { runId: fields.runId })
     } as const
     // Streamed in chunks: at 50,000 entries the manifest is ~8 MB of text, written last, at peak memory.
     this.zip.append(Readable.from(manifestChunks(head, this.entries), { objectMode: false }), {

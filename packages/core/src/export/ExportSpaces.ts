@@ -87,7 +87,7 @@ export const exportSpaces = (
       // The first free name of this second: another export may finish into the same directory at the same time.
       const writer = yield* openArchiveWriter({
         location: out,
-        nameFor: (sequence) => archiveFileName(started, sequence)
+        nameFor: (sequence) => archiveFileName(started, sequence, options.shard)
       }).pipe(Effect.mapError((e) => ExportError.fileFailed(e.message)))
       const result = yield* archiveOwners({
         owners: options.owners,
@@ -98,7 +98,13 @@ export const exportSpaces = (
         sink: {
           addSpace: writer.addSpace,
           setRepositories: writer.setRepositories,
-          finish: (m) => writer.finish({ ...m, toolVersion: TOOL_VERSION })
+          finish: (m) =>
+            writer.finish({
+              ...m,
+              toolVersion: TOOL_VERSION,
+              shard: options.shard,
+              runId: options.runId ?? new Date(started).toISOString()
+            })
         }
       })
       const stats = yield* client.stats

@@ -1,6 +1,7 @@
 // The export's inputs and its summary: what the CLI and the worker pass in and render.
 import type { ArchiveSource, LocationSource } from "../archive/ArchiveLocation.ts"
 import type { Owner, OwnerKind } from "../domain/Owner.ts"
+import type { Shard } from "./Shard.ts"
 
 export interface ExportOptions {
   readonly owners: ReadonlyArray<Owner>
@@ -10,6 +11,13 @@ export interface ExportOptions {
   readonly since?: ArchiveSource | undefined
   /** Parallel GETs; capped by the client's own concurrency limit. */
   readonly concurrency?: number | undefined
+  /**
+   * This run is one shard of several: the owners given are already this shard's (`ownersOfShard`); the shard goes
+   * into the archive's name and manifest.
+   */
+  readonly shard?: Shard | undefined
+  /** Ties the archives of one run together (one night's shards); default: the export's start time, ISO 8601. */
+  readonly runId?: string | undefined
 }
 
 export interface OwnerSummary {

@@ -59,6 +59,30 @@ const readArchive = (path: string) =>
   )
 
 describe("export", () => {
+  it.live("writes a shard's archive under its own name, with the shard and run id in the manifest", () =>
+    Effect.gen(function* () {
+      const hub = yield* demoHub
+      const dir = yield* tmpDir
+      const run = (index: number) =>
+        exportSpaces({
+          owners: [org("octo-archive")],
+          outDir: dir,
+          concurrency: 8,
+          shard: { index, count: 2 },
+          runId: "2026-11-25T02:10:00Z"
+        }).pipe(Effect.provide(clientLayer(hub.url, hub.token)))
+      const first = yield* run(0)
+      const second = yield* run(1)
+      assert.match(first.archive, /spaces-vault-\d{8}T\d{6}Z-shard-0-of-2\.zip$/)
+      assert.match(second.archive, /spaces-vault-\d{8}T\d{6}Z-shard-1-of-2\.zip$/)
+      assert.strictEqual((yield* files(dir)).filter((n) => n.endsWith(".zip")).length, 2)
+      const manifest = (yield* readArchive(second.archive)).manifest
+      assert.deepStrictEqual(manifest.shard, { index: 1, count: 2 })
+      assert.strictEqual(manifest.runId, "2026-11-25T02:10:00Z")
+      assert.isTrue((yield* verifyArchive(second.archive)).ok)
+    })
+  )
+
   it.live("archives every space of every owner with the minimum number of requests", () =>
     Effect.gen(function* () {
       const hub = yield* demoHub

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import {
   archiveFileName,
+  archiveNames,
   baselineFor,
   compareArchiveNamesDesc,
   parseArchiveFileName
@@ -341,6 +342,31 @@ describe("isoWeekOf", () => {
 })
 
 describe("archive names", () => {
+  it("carry a shard, which older names lack and still parse without", () => {
+    const ms = Date.parse("2026-11-25T02:10:00Z")
+    const shard = { index: 1, count: 4 }
+    assert.strictEqual(archiveFileName(ms, 1, shard), "spaces-vault-20261125T021000Z-shard-1-of-4.zip")
+    assert.strictEqual(archiveFileName(ms, 2, shard), "spaces-vault-20261125T021000Z-shard-1-of-4-2.zip")
+    assert.deepStrictEqual(parseArchiveFileName("spaces-vault-20261125T021000Z-shard-1-of-4-2.zip"), {
+      createdAtMs: ms,
+      sequence: 2,
+      shard
+    })
+    assert.deepStrictEqual(parseArchiveFileName("spaces-vault-20261125T021000Z.zip"), { createdAtMs: ms, sequence: 1 })
+    assert.deepStrictEqual(
+      archiveNames([
+        "spaces-vault-20261124T021000Z.zip",
+        "spaces-vault-20261125T021000Z-shard-1-of-2.zip",
+        "spaces-vault-20261125T021000Z-shard-0-of-2.zip"
+      ]),
+      [
+        "spaces-vault-20261125T021000Z-shard-0-of-2.zip",
+        "spaces-vault-20261125T021000Z-shard-1-of-2.zip",
+        "spaces-vault-20261124T021000Z.zip"
+      ]
+    )
+  })
+
   it("encode UTC time, sort newest first and round-trip", () => {
     const ms = Date.parse("2026-11-25T02:30:05.123Z")
     assert.strictEqual(archiveFileName(ms), "spaces-vault-20261125T023005Z.zip")
