@@ -35,7 +35,7 @@ describe("spaces-vault export", () => {
       expect(r.code).toBe(0)
       expect(r.stdout).toHaveLength(1)
       const summary = r.json()
-      expect(Object.keys(summary).sort()).toEqual(["archive", "changes", "owners", "partial", "requests"])
+      expect(Object.keys(summary).sort()).toEqual(["archive", "changes", "owners", "partial", "requests", "runId"])
       expect(summary.partial).toBe(false)
       // The first archive of the directory: no owner has a baseline to compare with.
       expect(summary.changes).toEqual({})

@@ -114,7 +114,9 @@ describe("--json shapes", () => {
                 hub.state.createSpace("octo-archive", { name: "Added later" })
                 hub.state.updateSpace("octo-archive", 2, { name: "Renamed" })
               }
-            }
+            },
+            // One shard of one: every owner, the shard and the run id in the summary.
+            { args: ["--org", "octo-archive", "--out", out, "--shard", "0/1", "--run-id", "night-1"], code: 0 }
           ],
           env,
           Object.fromEntries(

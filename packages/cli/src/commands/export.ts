@@ -6,6 +6,7 @@ import type { Owner, OwnerKind } from "@spaces-vault/core/domain/Owner"
 import type { ArchiveSource, LocationSource } from "@spaces-vault/core/archive/ArchiveLocation"
 import type { ExportError } from "@spaces-vault/core/export/ExportError"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
+import { ownersOfShard, parseShard } from "@spaces-vault/core/export/Shard"
 import type { ExportProgress, ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
 import { DEFAULT_CONCURRENCY, parseWaitDuration } from "@spaces-vault/core/github/GitHubConfig"
@@ -63,6 +64,18 @@ const flags = {
     ),
     Flag.withDefault(false)
   ),
+  shard: Flag.String("shard").pipe(
+    Flag.withDescription(
+      "export only shard INDEX of COUNT (INDEX from 0, as Kubernetes' JOB_COMPLETION_INDEX): the owners whose lowercased login's sha256 modulo COUNT is INDEX; the archive's name and manifest carry the shard"
+    ),
+    Flag.optional
+  ),
+  runId: Flag.String("run-id").pipe(
+    Flag.withDescription(
+      "written into the archive's manifest to tie one run's shards together (default: the export's start time)"
+    ),
+    Flag.optional
+  ),
   ...appFlags,
   notifyWebhookFile: userPathFlag(Flag.String("notify-webhook-file")).pipe(
     Flag.withDescription(
@@ -111,6 +124,17 @@ const checkPaths = (out: LocationSource, since: ArchiveSource | undefined) =>
     const sinceKind = yield* kind(since)
     if (sinceKind === "missing") return yield* new UsageError({ message: `--since ${since}: no such archive` })
     if (sinceKind !== "file") return yield* new UsageError({ message: `--since ${since} is not an archive file` })
+  })
+
+/** --shard INDEX/COUNT; a value that is not one is a usage error (exit 2). */
+const shardOf = (text: Option.Option<string>) =>
+  Option.match(text, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (t) =>
+      Result.match(parseShard(t), {
+        onFailure: (message) => Effect.fail(new UsageError({ message: `--shard ${message}` })),
+        onSuccess: (s) => Effect.succeed(s)
+      })
   })
 
 /** Failures shown per owner on a terminal; the manifest has them all. */
@@ -268,13 +292,19 @@ export const exportCommand = Command.make("export", flags, (f) =>
     const given = listed.success
     if (given.length === 0 && !f.allInstallations)
       return yield* new UsageError({ message: "give at least one --org or --user to export" })
+    const shard = yield* shardOf(f.shard)
+    const runId = Option.getOrUndefined(f.runId)
+    if (runId !== undefined && runId.trim() === "")
+      return yield* new UsageError({ message: "--run-id must not be empty" })
     const concurrency = yield* checkRange("concurrency", f.concurrency, 1, 100)
     const maxWait = yield* maxWaitOf(f.maxWait)
     yield* checkPaths(outDir, since)
     const hook = yield* webhookOf(f.notifyWebhookFile)
 
     const summary = yield* Effect.gen(function* () {
-      const owners = f.allInstallations ? yield* withInstallations(given) : given
+      const listedOwners = f.allInstallations ? yield* withInstallations(given) : given
+      // Sharded after listing: an App's installations are split like owners given by name.
+      const owners = shard === undefined ? listedOwners : ownersOfShard(listedOwners, shard)
       const reporter = yield* progressReporter(out)
       const ticker = out.interactive ? yield* Effect.forkChild(reporter.ticker) : undefined
       const result = yield* exportSpaces({
@@ -282,6 +312,8 @@ export const exportCommand = Command.make("export", flags, (f) =>
         outDir,
         since,
         concurrency,
+        shard,
+        runId,
         onProgress: out.interactive ? reporter.onProgress : undefined,
         onWarning: out.warn
       })
@@ -321,6 +353,8 @@ export const exportCommand = Command.make("export", flags, (f) =>
         }
       }),
       requests: summary.requests,
+      ...(summary.runId === undefined ? {} : { runId: summary.runId }),
+      ...(shard === undefined ? {} : { shard }),
       changes: report?.changes ?? {}
     })
     if (summary.partial) {

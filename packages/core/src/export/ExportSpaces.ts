@@ -84,6 +84,7 @@ export const exportSpaces = (
               )
             )
 
+      const runId = options.runId ?? new Date(started).toISOString()
       // The first free name of this second: another export may finish into the same directory at the same time.
       const writer = yield* openArchiveWriter({
         location: out,
@@ -103,7 +104,7 @@ export const exportSpaces = (
               ...m,
               toolVersion: TOOL_VERSION,
               shard: options.shard,
-              runId: options.runId ?? new Date(started).toISOString()
+              runId
             })
         }
       })
@@ -116,7 +117,8 @@ export const exportSpaces = (
         requests: stats.sent,
         notModified: stats.notModified,
         rateLimitWaits: stats.rateLimitWaits,
-        durationMs: finished - started
+        durationMs: finished - started,
+        runId
       } satisfies ExportSummary
     })
   )

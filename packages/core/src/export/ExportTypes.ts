@@ -42,6 +42,8 @@ export interface ExportSummary {
   /** Waits imposed by rate limits during the export. */
   readonly rateLimitWaits?: number
   readonly durationMs: number
+  /** The run id written into the manifest (exportSpaces always gives it). */
+  readonly runId?: string
 }
 
 /** Progress events, for a terminal display; scripts ignore them. */
