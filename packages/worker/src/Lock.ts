@@ -6,6 +6,9 @@ export { LockedError, processAlive } from "@spaces-vault/core/runtime/LockFile"
 
 export const LOCK_FILE = "worker.lock"
 
+/** One lock per shard (`worker-shard-1-of-4.lock`), so shards sharing a state directory never refuse each other. */
+export const lockFileName = (suffix: string): string => `worker${suffix}.lock`
+
 /**
  * Acquires the lock in `stateDir` for the scope's lifetime; `outputDir` is what messages call locked.
  * `alive` is injectable for tests.
@@ -14,9 +17,10 @@ export const acquireLock = (
   stateDir: string,
   outputDir: string,
   startedAt: string,
-  alive: (pid: number) => boolean = processAlive
+  alive: (pid: number) => boolean = processAlive,
+  file: string = LOCK_FILE
 ) =>
-  acquireLockFile(join(stateDir, LOCK_FILE), {
+  acquireLockFile(join(stateDir, file), {
     what: outputDir,
     busy: "another export is running",
     startedAt,

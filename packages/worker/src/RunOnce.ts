@@ -7,30 +7,37 @@ import { Cause, Clock, Effect, Result, Schema } from "effect"
 import { isoTime as iso } from "@spaces-vault/core/domain/Canonical"
 import { ownerList } from "@spaces-vault/core/domain/Owner"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
+import { ownersOfShard } from "@spaces-vault/core/export/Shard"
 import type { ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import type { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
 import { pruneArchives } from "@spaces-vault/core/retention/Prune"
 import { policyOf } from "@spaces-vault/core/retention/Retention"
 import { errorText } from "@spaces-vault/core/runtime/ErrorText"
-import { acquireLock } from "./Lock.ts"
+import { acquireLock, lockFileName, processAlive } from "./Lock.ts"
 import { RunHistory } from "./RunHistory.ts"
 import { reportRun } from "./RunReport.ts"
 import { removeStaleTempArchives } from "./StaleTempArchives.ts"
-import { removeLegacyStatus, type RunResult, type RunStatus, writeStatus } from "./StatusFile.ts"
-import { outputInS3, outputLocation, type WorkerConfig } from "./WorkerConfig.ts"
+import { removeLegacyStatus, type RunResult, type RunStatus, statusFileName, writeStatus } from "./StatusFile.ts"
+import { outputInS3, outputLocation, shardSuffix, type WorkerConfig } from "./WorkerConfig.ts"
 
 /** The export step, replaceable in tests; main's step carries its own GitHub client (R = never). */
 export type ExportStep<R = GitHubClient> = (
-  config: WorkerConfig
+  config: WorkerConfig,
+  /** Ties one run's shards together: the scheduled time, when the schedule fired the run. */
+  runId?: string
 ) => Effect.Effect<ExportSummary, { readonly message: string }, R>
 
-export const liveExport: ExportStep = (config) =>
-  exportSpaces({
-    // Checked when the config was read (decodeConfig); here it only drops repeated logins.
-    owners: Result.getOrElse(ownerList(config.owners.orgs ?? [], config.owners.users ?? []), () => []),
+export const liveExport: ExportStep = (config, runId) => {
+  // Checked when the config was read (decodeConfig); here it only drops repeated logins.
+  const owners = Result.getOrElse(ownerList(config.owners.orgs ?? [], config.owners.users ?? []), () => [])
+  return exportSpaces({
+    owners: config.shard === undefined ? owners : ownersOfShard(owners, config.shard),
     outDir: outputLocation(config),
-    concurrency: config.concurrency
+    concurrency: config.concurrency,
+    shard: config.shard,
+    runId
   })
+}
 
 /** The output or state directory cannot be created. */
 export class WorkerDirectoryError extends Schema.TaggedError<WorkerDirectoryError>()("WorkerDirectoryError", {
@@ -61,16 +68,24 @@ interface RunContext {
   readonly nextRunAt: string | null
   /** The last success before this run, carried into status.json so a failed run does not lose it. */
   readonly lastSuccessAt: string | null
+  /** When the schedule fired this run (absent for --once): the run id of its archive. */
+  readonly scheduledAt: number | undefined
 }
 
-export const runOnce = <R>(config: WorkerConfig, nextRunAt: number | undefined, step: ExportStep<R>) =>
+export const runOnce = <R>(
+  config: WorkerConfig,
+  nextRunAt: number | undefined,
+  step: ExportStep<R>,
+  scheduledAt?: number
+) =>
   Effect.gen(function* () {
     const history = yield* RunHistory
     const run: RunContext = {
       config,
       started: yield* Clock.currentTimeMillis,
       nextRunAt: nextRunAt === undefined ? null : iso(nextRunAt),
-      lastSuccessAt: yield* history.lastSuccessAt
+      lastSuccessAt: yield* history.lastSuccessAt,
+      scheduledAt
     }
     const { status, notModified, rateLimitWaits } = yield* Effect.scoped(
       lockedRun(run, step).pipe(Effect.onInterrupt(() => unfinishedRun(run, "interrupted", INTERRUPTED)))
@@ -92,10 +107,11 @@ const lockedRun = <R>(run: RunContext, step: ExportStep<R>) =>
     // S3 needs no directory: the export probes the bucket before any request to GitHub.
     if (!outputInS3(config)) yield* makeDirectory("output", config.outputDir)
     yield* makeDirectory("state", config.stateDir)
-    yield* acquireLock(config.stateDir, config.outputDir, iso(started))
+    yield* acquireLock(config.stateDir, config.outputDir, iso(started), processAlive, lockFileName(shardSuffix(config)))
     yield* removeStaleTempArchives(outputLocation(config), started)
     yield* Effect.logInfo("export started", { owners: config.owners })
-    const result = yield* step(config).pipe(Effect.result)
+    const runId = run.scheduledAt === undefined ? undefined : iso(run.scheduledAt)
+    const result = yield* step(config, runId).pipe(Effect.result)
     const finished = yield* Clock.currentTimeMillis
     if (Result.isFailure(result)) {
       // Never delete anything after a failed export.
@@ -131,7 +147,7 @@ const lockedRun = <R>(run: RunContext, step: ExportStep<R>) =>
 /** Writes status.json into the state directory, and removes the one a worker before the state directory left. */
 const saveStatus = (config: WorkerConfig, status: RunStatus) =>
   Effect.gen(function* () {
-    yield* writeStatus(config.stateDir, status)
+    yield* writeStatus(config.stateDir, status, statusFileName(shardSuffix(config)))
     // In the output directory, it would never change again and mislead whoever still reads it.
     if (!outputInS3(config) && config.stateDir !== config.outputDir && (yield* removeLegacyStatus(config.outputDir)))
       yield* Effect.logInfo(`status.json is now in ${config.stateDir}; removed the old one in ${config.outputDir}`)
@@ -177,7 +193,9 @@ const reasonOf = (cause: Cause.Cause<unknown>): string => {
 const unfinishedRun = (run: RunContext, result: "failed" | "interrupted", error: string) =>
   Effect.gen(function* () {
     const status = unfinishedStatus(run, yield* Clock.currentTimeMillis, result, error)
-    yield* writeStatus(run.config.stateDir, status).pipe(Effect.catch((e) => Effect.logWarning(e.message)))
+    yield* writeStatus(run.config.stateDir, status, statusFileName(shardSuffix(run.config))).pipe(
+      Effect.catch((e) => Effect.logWarning(e.message))
+    )
     if (result === "interrupted") {
       yield* (yield* RunHistory).record(status, 0)
       yield* logOutcome(status)

@@ -52,6 +52,9 @@ export type RunStatus = typeof RunStatus.Type
 
 export const STATUS_FILE = "status.json"
 
+/** One status file per shard (`status-shard-1-of-4.json`), so shards never overwrite each other's. */
+export const statusFileName = (suffix: string): string => `status${suffix}.json`
+
 /** status.json cannot be written or read; `path` is the file. */
 export class StatusFileError extends Schema.TaggedError<StatusFileError>()("StatusFileError", {
   path: Schema.String,
@@ -63,8 +66,8 @@ export class StatusFileError extends Schema.TaggedError<StatusFileError>()("Stat
   }
 }
 
-export const writeStatus = (stateDir: string, status: RunStatus) =>
-  writeJsonAtomic(join(stateDir, STATUS_FILE), status).pipe(
+export const writeStatus = (stateDir: string, status: RunStatus, file: string = STATUS_FILE) =>
+  writeJsonAtomic(join(stateDir, file), status).pipe(
     Effect.mapError((e) => new StatusFileError({ path: e.path, action: "write", detail: e.detail }))
   )
 
@@ -90,10 +93,12 @@ const readOne = (path: string) =>
  * The last run's status, for a worker that starts: from the state directory, else from the output directory, where
  * workers before the state directory wrote it (so an upgrade keeps its history). `legacy` says where it came from.
  */
-export const readLastStatus = (stateDir: string, outputDir: string) =>
+export const readLastStatus = (stateDir: string, outputDir: string, file: string = STATUS_FILE) =>
   Effect.gen(function* () {
-    const current = yield* readOne(join(stateDir, STATUS_FILE))
-    if (current !== undefined || stateDir === outputDir) return { status: current, legacy: false }
+    const current = yield* readOne(join(stateDir, file))
+    // A shard's status file is new: no worker before the state directory wrote one.
+    if (current !== undefined || stateDir === outputDir || file !== STATUS_FILE)
+      return { status: current, legacy: false }
     return { status: yield* readOne(join(outputDir, STATUS_FILE)), legacy: true }
   })
 

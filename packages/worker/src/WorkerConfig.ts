@@ -10,6 +10,7 @@ import { normalizeApiUrl, parseWaitDuration } from "@spaces-vault/core/github/Gi
 import { type LocationSource, parseArchiveInput, parseLocation } from "@spaces-vault/core/archive/ArchiveLocation"
 import { endpointProblem, type S3Settings } from "@spaces-vault/core/archive/s3/S3Settings"
 import { lockLongerThanRetention } from "@spaces-vault/core/retention/LockPeriod"
+import { shardLabel, shardProblem } from "@spaces-vault/core/export/Shard"
 import { errorText } from "@spaces-vault/core/runtime/ErrorText"
 import { configProblems } from "./ConfigIssue.ts"
 
@@ -53,6 +54,11 @@ export const WorkerConfigSchema = Schema.Struct({
       installationId: Schema.optionalKey(Schema.Int)
     })
   ),
+  /**
+   * This worker is shard `index` (from 0) of `count`: it exports only its owners (`ownersOfShard`), into archives
+   * named for the shard, with its own lock and status file in the state directory.
+   */
+  shard: Schema.optionalKey(Schema.Struct({ index: Schema.Int, count: Schema.Int })),
   /** Opt-in /healthz and /metrics on 127.0.0.1:port. */
   health: Schema.optionalKey(
     Schema.Struct({ port: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))) })
@@ -80,6 +86,10 @@ export const s3SettingsOf = (config: WorkerConfig): S3Settings => ({
       ? undefined
       : { days: config.objectLockDays, mode: config.objectLockMode === "compliance" ? "COMPLIANCE" : "GOVERNANCE" }
 })
+
+/** What the state directory's files of this worker are called after: `shard-1-of-4`, or nothing unsharded. */
+export const shardSuffix = (config: Pick<WorkerConfig, "shard">): string =>
+  config.shard === undefined ? "" : `-${shardLabel(config.shard)}`
 
 /** The state directory's name inside the output directory, when the config gives none. */
 export const DEFAULT_STATE_DIR = ".spaces-vault"
@@ -117,6 +127,8 @@ export const decodeConfig = (path: string, raw: unknown) =>
     const inS3 = location.success._tag !== "LocalPath"
     yield* checkS3Keys(decoded, inS3).pipe(Effect.mapError(fail))
     const outputDir = inS3 ? decoded.outputDir : resolve(base, decoded.outputDir)
+    const shardIssue = decoded.shard === undefined ? undefined : shardProblem(decoded.shard)
+    if (shardIssue !== undefined) return yield* fail(`shard: ${shardIssue}`)
     if (decoded.app !== undefined && decoded.app.privateKeyFile.trim() === "")
       return yield* fail("app.privateKeyFile: give the path of the App's PEM private key")
     const config: WorkerConfig = {

@@ -16,8 +16,8 @@ import { nextRun, runOnSchedule } from "./Scheduler.ts"
 import { serveHealth } from "./Health.ts"
 import { RunHistory } from "./RunHistory.ts"
 import { liveExport, RunIncomplete, runOnce, type ExportStep } from "./RunOnce.ts"
-import { readLastStatus } from "./StatusFile.ts"
-import { loadConfig, outputInS3, s3SettingsOf, type WorkerConfig } from "./WorkerConfig.ts"
+import { readLastStatus, statusFileName } from "./StatusFile.ts"
+import { loadConfig, outputInS3, s3SettingsOf, shardSuffix, type WorkerConfig } from "./WorkerConfig.ts"
 import { loggerLayer } from "./WorkerLogger.ts"
 
 export { loggerLayer } from "./WorkerLogger.ts"
@@ -39,7 +39,11 @@ export const stoppedExitCode = (mode: RunMode, signal: "SIGINT" | "SIGTERM" | un
 /** The history health and metrics start from: the last status a previous run left; none when it cannot be read. */
 const seededHistory = (config: WorkerConfig) =>
   // A status.json among the archives predates the state directory, which S3 never had.
-  readLastStatus(config.stateDir, outputInS3(config) ? config.stateDir : config.outputDir).pipe(
+  readLastStatus(
+    config.stateDir,
+    outputInS3(config) ? config.stateDir : config.outputDir,
+    statusFileName(shardSuffix(config))
+  ).pipe(
     Effect.map(({ status }) => status),
     Effect.catch((e) =>
       Effect.logWarning(`${e.message}; health and metrics start without it`).pipe(Effect.as(undefined))
@@ -93,7 +97,8 @@ const command = Command.make(
           installationId: Option.fromUndefinedOr(config.app?.installationId)
         })
         // The client is built inside the run, so a failure to build it is a failed run (metrics, health, status.json).
-        const step: ExportStep<never> = (c) => liveExport(c).pipe(Effect.provide(GitHubClient.layer(options)))
+        const step: ExportStep<never> = (c, runId) =>
+          liveExport(c, runId).pipe(Effect.provide(GitHubClient.layer(options)))
         const history = Effect.provideService(RunHistory, yield* seededHistory(config))
         // Every run reads and writes archives through the store with the S3 layer, set up from the config.
         const withHistory = <A, E, R>(self: Effect.Effect<A, E, R>) =>
@@ -107,7 +112,9 @@ const command = Command.make(
           if (status.result !== "success") return yield* new RunIncomplete({ result: status.result })
           return
         }
-        yield* runOnSchedule(cron, (at) => withHistory(runOnce(config, nextRun(cron, at), step)).pipe(Effect.asVoid))
+        yield* runOnSchedule(cron, (at) =>
+          withHistory(runOnce(config, nextRun(cron, at), step, at)).pipe(Effect.asVoid)
+        )
       })
     )
 ).pipe(

@@ -7,6 +7,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { startFakeHub } from "@spaces-vault/fixtures"
 import { Deferred, Effect, Fiber, Layer, Schema } from "effect"
 import { TestClock } from "effect/testing"
+import { openArchive } from "@spaces-vault/core/archive/ArchiveReader"
 import { verifyArchive } from "@spaces-vault/core/archive/Verify"
 import type { ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
@@ -62,6 +63,62 @@ describe("runOnce", () => {
       assert.deepStrictEqual(yield* ls(config.stateDir), ["status.json"])
       assert.notInclude(yield* ls(dir), LOCK_FILE)
       assert.notInclude(yield* ls(dir), "status.json")
+    }).pipe(Effect.scoped, Effect.provide(runLayer()))
+  )
+
+  it.live("two shards of one config sharing an outputDir run at once, each with its lock, status and archive", () =>
+    Effect.gen(function* () {
+      const hub = yield* Effect.acquireRelease(
+        Effect.promise(() => startFakeHub({ seed: "demo" })),
+        (h) => Effect.promise(() => h.close())
+      )
+      const client = GitHubClient.layer(testClientOptions({ hub, concurrency: 8 }))
+      const dir = yield* tmp
+      // sha256 of the lowercased login mod 3: octo-migrated in shard 0, octo-archive and mona in shard 1.
+      const shared = { owners: { orgs: ["octo-archive", "octo-migrated"], users: ["mona"] } }
+      const shards = [0, 1].map((index) => configFor(dir, { ...shared, shard: { index, count: 3 } }))
+      // Both hold their locks before either exports: a shared lock would refuse the second.
+      const bothIn = yield* Deferred.make<void>()
+      let entered = 0
+      const step: ExportStep = (c, runId) =>
+        Effect.gen(function* () {
+          if (++entered === 2) yield* Deferred.succeed(bothIn, undefined)
+          yield* Deferred.await(bothIn)
+          return yield* liveExport(c, runId)
+        })
+      const scheduledAt = Date.parse("2026-11-25T02:30:00Z")
+      const runs = yield* Effect.all(
+        shards.map((c) => runOnce(c, undefined, step, scheduledAt)),
+        { concurrency: "unbounded" }
+      ).pipe(Effect.provide(client))
+      assert.deepStrictEqual(
+        runs.map((r) => r.result),
+        ["success", "success"]
+      )
+      assert.deepStrictEqual(
+        runs.map((r) => r.owners.map((o) => o.owner)),
+        [["octo-migrated"], ["octo-archive", "mona"]]
+      )
+      assert.match(basename(runs[0]!.archive!), /^spaces-vault-\d{8}T\d{6}Z-shard-0-of-3\.zip$/)
+      assert.match(basename(runs[1]!.archive!), /^spaces-vault-\d{8}T\d{6}Z-shard-1-of-3\.zip$/)
+      const manifests = yield* Effect.forEach(runs, (r) =>
+        Effect.scoped(Effect.map(openArchive(r.archive!), (a) => a.manifest))
+      )
+      assert.deepStrictEqual(
+        manifests.map((m) => [m.shard, m.runId]),
+        [
+          [{ index: 0, count: 3 }, "2026-11-25T02:30:00.000Z"],
+          [{ index: 1, count: 3 }, "2026-11-25T02:30:00.000Z"]
+        ]
+      )
+      assert.deepStrictEqual(yield* ls(shards[0]!.stateDir), ["status-shard-0-of-3.json", "status-shard-1-of-3.json"])
+      const statuses = yield* Effect.forEach(["0", "1"], (i) =>
+        readJson(join(shards[0]!.stateDir, `status-shard-${i}-of-3.json`))
+      )
+      assert.deepStrictEqual(
+        statuses.map((s) => s.archive),
+        runs.map((r) => r.archive)
+      )
     }).pipe(Effect.scoped, Effect.provide(runLayer()))
   )
 

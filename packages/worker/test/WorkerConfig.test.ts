@@ -25,6 +25,18 @@ describe("WorkerConfig", () => {
     })
   )
 
+  it.effect("takes a shard as { index, count } and refuses one that cannot be, naming the key", () =>
+    Effect.gen(function* () {
+      const { config } = yield* decodeConfig("w.yaml", { ...ok, shard: { index: 1, count: 4 } })
+      assert.deepStrictEqual(config.shard, { index: 1, count: 4 })
+      assert.match(yield* problem({ ...ok, shard: { index: 3, count: 3 } }), /shard: the shard index must be .* 0 to 2/)
+      assert.match(yield* problem({ ...ok, shard: { index: -1, count: 2 } }), /shard: the shard index/)
+      assert.match(yield* problem({ ...ok, shard: { index: 0, count: 0 } }), /shard: the shard count must be/)
+      assert.match(yield* problem({ ...ok, shard: { index: "a", count: 2 } }), /shard\.index/)
+      assert.match(yield* problem({ ...ok, shard: { index: 0 } }), /shard\.count/)
+    })
+  )
+
   it.effect("accepts a valid file and names the exact field of a bad one", () =>
     Effect.gen(function* () {
       assert.strictEqual((yield* decodeConfig("w.yaml", ok)).config.outputDir, "/tmp/x")

@@ -143,7 +143,7 @@ export const readDirectoryState = (dir: LocationSource, readState: ReadArchiveSt
  * else the newest. A partial one may hold nothing at all (a night GitHub could not be reached), and then every
  * space would cost a full request again; an older complete one still answers 304 for all that has not changed.
  */
-export const defaultSince = (dir: LocationSource) =>
+export const defaultSince = (dir: LocationSource, shard?: { readonly index: number; readonly count: number }) =>
   Effect.gen(function* () {
     // A directory that does not exist yet holds no earlier archive.
     const listed = yield* ArchiveStore.forLocation(locationOfSource(dir)).pipe(
@@ -154,7 +154,17 @@ export const defaultSince = (dir: LocationSource) =>
       ),
       Effect.mapError((e) => new ArchiveDirectoryError({ message: e.message }))
     )
-    const names = listed.map((a) => a.name).sort(compareArchiveNamesDesc)
+    const all = listed.map((a) => a.name).sort(compareArchiveNamesDesc)
+    // A shard's own archives hold its owners' ETags; another shard's newer archive holds none of them. Any archive
+    // will do when the shard has none yet (its first night, or after COUNT changed).
+    const own =
+      shard === undefined
+        ? all
+        : all.filter((n) => {
+            const s = parseArchiveFileName(n)?.shard
+            return s !== undefined && s.index === shard.index && s.count === shard.count
+          })
+    const names = own.length > 0 ? own : all
     for (const name of names.slice(0, 10)) {
       const source = sourceIn(dir, name)
       const complete = yield* readManifestState(sourceText(source), source).pipe(

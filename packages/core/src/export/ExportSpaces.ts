@@ -70,7 +70,9 @@ export const exportSpaces = (
       // one found in the directory only costs budget.
       const sincePath =
         options.since ??
-        (yield* defaultSince(options.outDir).pipe(Effect.mapError((e) => ExportError.fileFailed(e.message))))
+        (yield* defaultSince(options.outDir, options.shard).pipe(
+          Effect.mapError((e) => ExportError.fileFailed(e.message))
+        ))
       const previous =
         sincePath === undefined
           ? undefined

@@ -83,6 +83,23 @@ describe("export", () => {
     })
   )
 
+  it.live("a shard's next run reuses its own earlier archive's ETags, not another shard's newer one", () =>
+    Effect.gen(function* () {
+      const hub = yield* demoHub
+      const dir = yield* tmpDir
+      const run = (index: number, owner: Owner) =>
+        exportSpaces({ owners: [owner], outDir: dir, concurrency: 8, shard: { index, count: 2 } }).pipe(
+          Effect.provide(clientLayer(hub.url, hub.token))
+        )
+      yield* run(0, org("octo-archive"))
+      yield* run(1, user("mona"))
+      const again = yield* run(0, org("octo-archive"))
+      // Every space of octo-archive answered 304 against shard 0's first archive (its GET and its collaborators);
+      // against shard 1's archive, which holds only mona, none would.
+      assert.isAtLeast(again.notModified, 2 * 60)
+    })
+  )
+
   it.live("archives every space of every owner with the minimum number of requests", () =>
     Effect.gen(function* () {
       const hub = yield* demoHub
