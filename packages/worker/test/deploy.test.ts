@@ -46,6 +46,73 @@ describe("deployment recipes", () => {
     expect(steps.find((s) => s.name === "Export").env.GH_TOKEN).toMatch(/secrets\./)
   })
 
+  it("GitHub Actions matrix: shards as the App (built-in auth) and, for short runs, create-github-app-token", async () => {
+    const wf = parse(await read("github-actions-matrix.yml")) as any
+    expect(wf.on.schedule[0].cron).toMatch(/^\S+ \S+ \S+ \S+ \S+$/)
+    const exportHelp = await help(["export"])
+    const long = wf.jobs["export-long"]
+    const shards: Array<number> = long.strategy.matrix.shard
+    expect(shards).toEqual(shards.map((_, i) => i))
+    const longExport = long.steps.find((s: any) => s.name === "Export")
+    // COUNT in --shard is the matrix's size, INDEX its entry.
+    expect(longExport.run).toContain(`--shard \${{ matrix.shard }}/${shards.length}`)
+    expect(longExport.run).toContain("--all-installations")
+    expect(longExport.env.GH_APP_PRIVATE_KEY).toMatch(/secrets\./)
+    expect(longExport.env.GH_TOKEN).toBeUndefined()
+    const short = wf.jobs["export-short"]
+    const mint = short.steps.find((s: any) => String(s.uses).startsWith("actions/create-github-app-token"))
+    expect(mint.with["private-key"]).toMatch(/secrets\./)
+    const shortExport = short.steps.find((s: any) => s.name === "Export")
+    expect(shortExport.env.GH_TOKEN).toBe(`\${{ steps.${mint.id}.outputs.token }}`)
+    // The minted token lives one hour: the job's timeout stays under it.
+    expect(short["timeout-minutes"]).toBeLessThan(60)
+    for (const job of [long, short]) {
+      const run = job.steps.find((s: any) => s.name === "Export").run as string
+      expect(run).toMatch(/spaces-vault export /)
+      for (const flag of run.match(/--[a-z-]+/g)!) expect(exportHelp).toContain(flag)
+      expect(job.steps.some((s: any) => String(s.run).includes("spaces-vault verify"))).toBe(true)
+      expect(job.steps.find((s: any) => String(s.uses).startsWith("actions/upload-artifact")).with.path).toMatch(
+        /\.zip$/
+      )
+    }
+  })
+
+  it("Kubernetes Indexed Job: every shard of one night into S3, the App's key from a Secret, no volume", async () => {
+    const job = parse(await read("kubernetes-indexed-job.yaml")) as any
+    expect(job.kind).toBe("CronJob")
+    expect(job.spec.concurrencyPolicy).toBe("Forbid")
+    const jobSpec = job.spec.jobTemplate.spec
+    expect(jobSpec.completionMode).toBe("Indexed")
+    expect(jobSpec.parallelism).toBe(jobSpec.completions)
+    expect(jobSpec.activeDeadlineSeconds).toBeLessThan(24 * 3600)
+    expect(jobSpec.template.spec.restartPolicy).toBe("Never")
+    expect(jobSpec.podFailurePolicy.rules).toContainEqual({
+      action: "FailJob",
+      onExitCodes: { containerName: "export", operator: "In", values: [2] }
+    })
+    const pod = jobSpec.template.spec
+    expect(pod.volumes).toBeUndefined()
+    const container = pod.containers[0]
+    expect(container.volumeMounts).toBeUndefined()
+    const command: Array<string> = container.command
+    const cliBundle = programs.find((p) => p.entry === "packages/cli/src/bin.ts")!.out
+    expect(command.slice(0, 3)).toEqual(["node", cliBundle, "export"])
+    const exportHelp = await help(["export"])
+    for (const flag of command.filter((c) => c.startsWith("--"))) expect(exportHelp).toContain(flag)
+    const argAfter = (flag: string) => command[command.indexOf(flag) + 1]!
+    // INDEX from the pod's completion index, COUNT the Job's completions.
+    expect(argAfter("--shard")).toBe(`$(SHARD_INDEX)/${jobSpec.completions}`)
+    const env = Object.fromEntries(container.env.map((e: any) => [e.name, e]))
+    expect(env.SHARD_INDEX.valueFrom.fieldRef.fieldPath).toBe(
+      "metadata.annotations['batch.kubernetes.io/job-completion-index']"
+    )
+    expect(argAfter("--run-id")).toBe("$(RUN_ID)")
+    expect(env.RUN_ID.valueFrom.fieldRef.fieldPath).toContain("job-name")
+    expect(argAfter("--out")).toMatch(/^s3:\/\//)
+    expect(container.envFrom[0].secretRef.name).toBeTruthy()
+    expect(await read("kubernetes-indexed-job.yaml")).toMatch(/GH_APP_PRIVATE_KEY=app\.pem/)
+  })
+
   it("systemd: the service runs the worker once with real flags; the timer is daily and persistent", async () => {
     const service = await read("spaces-vault-worker.service")
     const exec = /^ExecStart=(.+)$/m.exec(service)![1]!
