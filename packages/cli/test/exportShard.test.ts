@@ -37,6 +37,8 @@ describe("spaces-vault export --shard", () => {
       expect(names).toHaveLength(3)
       for (const [i, n] of names.entries())
         expect(n).toMatch(new RegExp(`^spaces-vault-\\d{8}T\\d{6}Z-shard-${i}-of-3\\.zip$`))
+      const shown = yield* cli(["inspect", results[1]!.json().archive], env)
+      expect(shown.stdout[0]).toContain("\nrun night-7, shard 1 of 3\n")
       // An empty shard's archive is complete and says so.
       const inspect = yield* cli(["verify", results[2]!.json().archive, "--json"], env)
       expect(inspect.code).toBe(0)

@@ -157,7 +157,15 @@ describe("--json shapes", () => {
         const out = yield* tmp()
         hub.faults.vanishAfterList("octo-archive", 2)
         const archive = yield* exportTo(env, out, "--org", "octo-archive", "--org", "ghost-org")
-        const [r] = yield* checkCommand("inspect", [{ args: [archive], code: 0 }], env)
+        const shard = yield* exportTo(env, yield* tmp(), "--org", "octo-archive", "--shard", "0/1")
+        const [r] = yield* checkCommand(
+          "inspect",
+          [
+            { args: [archive], code: 0 },
+            { args: [shard], code: 0 }
+          ],
+          env
+        )
         assert.deepStrictEqual(r!.json().owners[0].vanished, [2])
       })
     )

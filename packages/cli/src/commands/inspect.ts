@@ -15,6 +15,16 @@ export const renderInspection = (i: Inspection): string => {
   const lines = [
     `archive: ${i.archive}`,
     `format ${i.formatVersion}, created ${i.createdAt} by ${i.tool.name} ${i.tool.version} from ${i.sourceApiUrl}${i.partial ? " (PARTIAL)" : ""}`,
+    ...(i.runId === undefined && i.shard === undefined
+      ? []
+      : [
+          [
+            i.runId === undefined ? undefined : `run ${i.runId}`,
+            i.shard === undefined ? undefined : `shard ${i.shard.index} of ${i.shard.count}`
+          ]
+            .filter((x) => x !== undefined)
+            .join(", ")
+        ]),
     `repositories referenced: ${i.repositories}`
   ]
   for (const o of i.owners) {

@@ -35,6 +35,10 @@ export interface Inspection {
   readonly sourceApiUrl: string
   readonly tool: Manifest["tool"]
   readonly partial: boolean
+  /** Present when the archive is one shard of a sharded export. */
+  readonly shard?: { readonly index: number; readonly count: number }
+  /** What ties one run's archives together; absent in archives written before run ids. */
+  readonly runId?: string
   readonly owners: ReadonlyArray<{
     readonly login: string
     readonly kind: string
@@ -90,6 +94,8 @@ export const inspectArchive: (
     sourceApiUrl: m.sourceApiUrl,
     tool: m.tool,
     partial: m.partial,
+    ...(m.shard === undefined ? {} : { shard: m.shard }),
+    ...(m.runId === undefined ? {} : { runId: m.runId }),
     owners: selected.map((o) => ({
       login: o.login,
       kind: o.kind,
