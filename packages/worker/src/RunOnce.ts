@@ -121,7 +121,7 @@ const lockedRun = <R>(run: RunContext, step: ExportStep<R>) =>
     }
     const summary = result.success
     // Before retention, which may remove an owner's baseline.
-    const report = yield* reportRun(config)
+    const report = yield* reportRun(config, summary.archive.split(/[\\/]/).pop())
     // Nor after a partial one.
     const retention = summary.partial ? { removed: [], unreadable: [] } : yield* applyRetention(config)
     const status: RunStatus = {

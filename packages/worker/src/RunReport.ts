@@ -22,13 +22,14 @@ const urlOf = (config: WorkerConfig) =>
     return yield* webhookUrl(config.notify?.webhookUrlFile, env)
   })
 
-export const reportRun = (config: WorkerConfig) =>
+export const reportRun = (config: WorkerConfig, archiveName?: string) =>
   Effect.gen(function* () {
     const url = yield* urlOf(config).pipe(Effect.result)
     const after = yield* afterExport({
       dir: outputLocation(config),
       stateDir: config.stateDir,
-      webhookUrl: url._tag === "Success" ? url.success : undefined
+      webhookUrl: url._tag === "Success" ? url.success : undefined,
+      archiveName
     })
     if (after.problem !== undefined) yield* Effect.logWarning(`no change report: ${after.problem}`)
     const report = after.report

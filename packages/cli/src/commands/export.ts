@@ -333,7 +333,12 @@ export const exportCommand = Command.make("export", flags, (f) =>
       )
     )
 
-    const after = yield* afterExport({ dir: outDir, stateDir: yield* stateDirOf(Option.none()), webhookUrl: hook })
+    const after = yield* afterExport({
+      dir: outDir,
+      stateDir: yield* stateDirOf(Option.none()),
+      webhookUrl: hook,
+      archiveName: summary.archive.split(/[\\/]/).pop()
+    })
     if (after.problem !== undefined) yield* out.warn(`no change report: ${after.problem}`)
     if (after.notifyError !== undefined) yield* out.warn(after.notifyError)
     const report = after.report

@@ -93,12 +93,15 @@ const withTexts = (result: ArchiveDiff, newestPath: ArchiveSource, baselinePath:
         })
       )
 
-export const diffDirectory = (dir: LocationSource) =>
+export const diffDirectory = (dir: LocationSource, newestName?: string) =>
   Effect.gen(function* () {
     const { archives, unreadable } = yield* readDirectoryState(dir)
-    const newest = archives[0]
+    // An export names the archive it just wrote: another shard's may be newer in a shared location. A name not
+    // among the readable archives falls back to the newest, as without one.
+    const named = newestName === undefined ? undefined : archives.find((a) => a.name === newestName)
+    const newest = named ?? archives[0]
     const newerUnreadable = unreadable.find(
-      (u) => newest === undefined || compareArchiveNamesDesc(u.name, newest.name) < 0
+      (u) => named === undefined && (newest === undefined || compareArchiveNamesDesc(u.name, newest.name) < 0)
     )
     if (newerUnreadable !== undefined)
       return yield* new ArchiveDirectoryError({

@@ -19,9 +19,11 @@ export const afterExport = (options: {
   readonly dir: LocationSource
   readonly stateDir: string
   readonly webhookUrl: string | undefined
+  /** The file name of the archive just written; default the location's newest (another shard's may be newer). */
+  readonly archiveName?: string | undefined
 }) =>
   Effect.gen(function* () {
-    const made = yield* reportChanges(options.dir, options.stateDir).pipe(Effect.result)
+    const made = yield* reportChanges(options.dir, options.stateDir, options.archiveName).pipe(Effect.result)
     if (made._tag === "Failure")
       return {
         report: undefined,

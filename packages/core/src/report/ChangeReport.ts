@@ -82,9 +82,9 @@ export const reportCounts = (report: ChangeReport) => {
 }
 
 /** The report of a location whose newest archive was just written; `stateDir` holds the replay journals. */
-export const reportChanges = (dir: LocationSource, stateDir: string) =>
+export const reportChanges = (dir: LocationSource, stateDir: string, archiveName?: string) =>
   Effect.gen(function* () {
-    const diff = yield* diffDirectory(dir)
+    const diff = yield* diffDirectory(dir, archiveName)
     const links = yield* readRestoreLinks(stateDir)
     return changeReport(diff, links)
   })

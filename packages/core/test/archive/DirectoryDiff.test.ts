@@ -52,6 +52,26 @@ layer(NodeServices.layer)("diffDirectory", (it) => {
     })
   )
 
+  it.effect("compares the archive an export names, not another shard's newer one in the same location", () =>
+    Effect.gen(function* () {
+      const dir = yield* tmpDir
+      yield* history(dir)
+      const shard = (index: number) => archiveFileName(Date.parse("2026-11-26T02:30:00Z"), 1, { index, count: 2 })
+      yield* writeOwnersArchive(join(dir, shard(0)), "2026-11-26T02:30:00Z", [{ login: "octo-org", spaces: [1] }])
+      yield* writeOwnersArchive(join(dir, shard(1)), "2026-11-26T02:30:00Z", [
+        { login: "mona", kind: "user", spaces: [7] }
+      ])
+      const d = yield* diffDirectory(dir, shard(0))
+      assert.strictEqual(d.newest, join(dir, shard(0)))
+      assert.deepStrictEqual(refs(d.removed), ["octo-org/2"])
+      // mona is shard 1's: not compared, so her space 8 is not reported here.
+      assert.deepStrictEqual(
+        d.baselines.map((b) => b.owner),
+        ["octo-org"]
+      )
+    })
+  )
+
   it.effect("passes over a night an owner failed and reports a new owner as having no baseline", () =>
     Effect.gen(function* () {
       const dir = yield* tmpDir
