@@ -1,10 +1,10 @@
 // After a run: the change report in status.json, one log line per deleted space, the counts in /metrics, and the
 // webhook told on loopback; a failing webhook is logged and counted and never fails the backup.
-import { createServer } from "node:http"
 import { readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
+import { webhookServer } from "@spaces-vault/fixtures/webhook"
 import { Effect, Layer } from "effect"
 import { archiveFileName } from "@spaces-vault/core/archive/ArchiveDirectory"
 import { writeOwnersArchive } from "../../core/test/support/archives.ts"
@@ -15,36 +15,11 @@ import { captureLogs, configFor, exportReturning, tmp } from "./WorkerTestKit.ts
 const night = (dir: string, iso: string, spaces: ReadonlyArray<number>) =>
   writeOwnersArchive(join(dir, archiveFileName(Date.parse(iso))), iso, [{ login: "octo-org", spaces }])
 
-/** A loopback webhook answering `status`, recording what it got. */
-const webhook = (status: number) =>
-  Effect.acquireRelease(
-    Effect.promise(
-      () =>
-        new Promise<{ url: string; got: Array<any>; close: () => void }>((resolve) => {
-          const got: Array<any> = []
-          const server = createServer((req, res) => {
-            let body = ""
-            req.on("data", (c) => (body += c))
-            req.on("end", () => {
-              got.push(JSON.parse(body))
-              res.statusCode = status
-              res.end()
-            })
-          })
-          server.listen(0, "127.0.0.1", () => {
-            const { port } = server.address() as { port: number }
-            resolve({ url: `http://127.0.0.1:${port}/hook/SECRET`, got, close: () => server.close() })
-          })
-        })
-    ),
-    (s) => Effect.sync(() => s.close())
-  )
-
 /** Night 1 holds 1, 2, 3; the run's export writes night 2 without 3 and with 4. */
 const scene = (status: number) =>
   Effect.gen(function* () {
     const dir = yield* tmp
-    const hook = yield* webhook(status)
+    const hook = yield* webhookServer(status)
     const urlFile = join(dir, "..", `${dir.split("/").pop()}-hook`)
     yield* Effect.promise(() => writeFile(urlFile, hook.url))
     yield* night(dir, "2026-11-24T02:30:00Z", [1, 2, 3])

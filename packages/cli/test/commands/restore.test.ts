@@ -1,39 +1,16 @@
 // The morning after, in-process against fakehub: an export reports what was deleted (and tells a local webhook),
 // `restore` brings it back from the archive that holds it, a second run creates nothing, `history` tells the
 // story, and the next export says "restored as" instead of deleted again.
-import { createServer } from "node:http"
 import { mkdtemp, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { type FakeHub, startFakeHub } from "@spaces-vault/fixtures"
+import { webhookServer } from "@spaces-vault/fixtures/webhook"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { runCli } from "../harness.ts"
 
 const tmp = (prefix: string) => Effect.promise(() => mkdtemp(join(tmpdir(), prefix)))
-
-/** A loopback webhook recording the JSON documents posted to it. */
-const webhook = Effect.acquireRelease(
-  Effect.promise(
-    () =>
-      new Promise<{ url: string; got: Array<any>; close: () => void }>((resolve) => {
-        const got: Array<any> = []
-        const server = createServer((req, res) => {
-          let body = ""
-          req.on("data", (c) => (body += c))
-          req.on("end", () => {
-            got.push(JSON.parse(body))
-            res.end("ok")
-          })
-        })
-        server.listen(0, "127.0.0.1", () => {
-          const { port } = server.address() as { port: number }
-          resolve({ url: `http://127.0.0.1:${port}/services/SECRET`, got, close: () => server.close() })
-        })
-      })
-  ),
-  (s) => Effect.sync(() => s.close())
-)
 
 interface Ctx {
   readonly hub: FakeHub
@@ -49,7 +26,7 @@ const twoNights = <A>(body: (ctx: Ctx) => Effect.Effect<A>) =>
       Effect.promise(() => startFakeHub({ seed: "demo" })),
       (h) => Effect.promise(() => h.close())
     )
-    const hook = yield* webhook
+    const hook = yield* webhookServer()
     const stateDir = yield* tmp("sv-state-")
     const env = { GH_TOKEN: hub.token, GITHUB_API_URL: hub.url, SPACES_VAULT_STATE_DIR: stateDir }
     const cli = (...args: ReadonlyArray<string>) => Effect.promise(() => runCli(args, env))

@@ -1,10 +1,10 @@
 // The webhook against a local HTTP server on loopback: one JSON document is posted; a failing webhook is an error
 // value naming the host only (the URL is a secret); the URL comes from a file before the environment.
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { mkdtemp, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
+import { webhookServer } from "@spaces-vault/fixtures/webhook"
 import { Effect } from "effect"
 import { type DeletionNotice, postNotice, webhookUrl } from "../../src/report/Notify.ts"
 
@@ -14,38 +14,13 @@ const notice: DeletionNotice = {
   deleted: [{ owner: "octo-org", number: 3, name: "Space 3", archive: "a.zip", restore: "spaces-vault restore" }]
 }
 
-/** A loopback server answering `status`, recording the bodies it got; closed with the scope. */
-const server = (status: number) =>
-  Effect.acquireRelease(
-    Effect.promise(
-      () =>
-        new Promise<{ url: string; bodies: Array<unknown> }>((resolve) => {
-          const bodies: Array<unknown> = []
-          const s = createServer((req: IncomingMessage, res: ServerResponse) => {
-            let body = ""
-            req.on("data", (c) => (body += c))
-            req.on("end", () => {
-              bodies.push({ type: req.headers["content-type"], json: JSON.parse(body) })
-              res.statusCode = status
-              res.end("ok")
-            })
-          })
-          s.listen(0, "127.0.0.1", () => {
-            const { port } = s.address() as { port: number }
-            resolve(Object.assign({ url: `http://127.0.0.1:${port}/hook/SECRET`, bodies }, { close: () => s.close() }))
-          })
-        })
-    ),
-    (s) => Effect.sync(() => (s as unknown as { close: () => void }).close())
-  )
-
 describe("Notify", () => {
   it.live("posts the notice as one JSON document", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const s = yield* server(200)
+        const s = yield* webhookServer(200)
         yield* postNotice(s.url, notice)
-        assert.deepStrictEqual(s.bodies, [{ type: "application/json", json: notice }])
+        assert.deepStrictEqual([s.contentTypes, s.got], [["application/json"], [notice]])
       })
     )
   )
@@ -53,7 +28,7 @@ describe("Notify", () => {
   it.live("a webhook that answers 500 fails with the host, never the URL's secret path", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const s = yield* server(500)
+        const s = yield* webhookServer(500)
         const e = yield* Effect.flip(postNotice(s.url, notice))
         assert.match(e.message, /^the webhook notification failed: 127\.0\.0\.1:\d+ answered 500$/)
         assert.notInclude(e.message, "SECRET")
