@@ -9,7 +9,11 @@ export const ArchiveErrorReason = Schema.Literals([
   "Damaged",
   "UnsupportedVersion",
   "Invalid",
-  "WriteFailed"
+  "WriteFailed",
+  /** An encrypted archive (format 2) whose contents were asked for, with no identity to decrypt them. */
+  "Encrypted",
+  /** An encrypted entry none of the given identities opens: the wrong key, or a key from another recipient set. */
+  "Undecryptable"
 ])
 export type ArchiveErrorReason = typeof ArchiveErrorReason.Type
 
@@ -39,6 +43,10 @@ export class ArchiveError extends Schema.TaggedError<ArchiveError>()("ArchiveErr
         return `archive ${this.path} is invalid: ${this.detail}`
       case "WriteFailed":
         return `could not write archive ${this.path}: ${this.detail}`
+      case "Encrypted":
+        return `archive ${this.path} is encrypted and no identity was given to decrypt it: ${this.detail}`
+      case "Undecryptable":
+        return `archive ${this.path} cannot be decrypted with the given identities: ${this.detail}`
     }
   }
 
@@ -56,3 +64,11 @@ export const DAMAGED_TABLE_OF_CONTENTS = "its table of contents (zip central dir
 export const DAMAGED_DATA = "its compressed data is corrupt"
 /** An entry whose local header (where its data starts, how it is compressed) is wrong. */
 export const DAMAGED_HEADER = "its zip header is corrupt"
+/** An encrypted entry that fails age's authentication although its stored bytes match the manifest. */
+export const DAMAGED_ENCRYPTION =
+  "its encryption does not authenticate (it was truncated or altered when it was written)"
+/**
+ * What the Encrypted reason's detail says. Only the CLI reads an encrypted archive's contents (the worker's export
+ * reads an earlier archive's manifest alone), so naming its option here is safe.
+ */
+export const NO_IDENTITY = "give the identity file age-keygen wrote (--identity FILE, or SPACES_VAULT_IDENTITY_FILE)"

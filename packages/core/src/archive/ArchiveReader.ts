@@ -10,17 +10,31 @@ import {
   CURRENT_FORMAT_VERSION,
   MANIFEST_PATH,
   ManifestV1,
+  ManifestV2,
   ManifestVersionProbe,
   REPOSITORIES_PATH,
   RepositoryIndexV1,
   spaceEntryPath,
+  storedOf,
+  upgradeV1,
+  upgradeV2,
   type ArchivedSpace,
   type Manifest,
   type ManifestEntry,
-  type RepositoryIndex
+  type RepositoryIndex,
+  type StoredEntry
 } from "./ArchiveFormat.ts"
 import { errnoWords } from "../runtime/ErrorText.ts"
-import { ArchiveError, DAMAGED_DATA, DAMAGED_HEADER, DAMAGED_TABLE_OF_CONTENTS } from "./ArchiveError.ts"
+import { ArchiveIdentities } from "../crypto/ArchiveIdentities.ts"
+import { entryDecrypter } from "../crypto/EntryCipher.ts"
+import {
+  ArchiveError,
+  DAMAGED_DATA,
+  DAMAGED_ENCRYPTION,
+  DAMAGED_HEADER,
+  DAMAGED_TABLE_OF_CONTENTS,
+  NO_IDENTITY
+} from "./ArchiveError.ts"
 import { checkListing, entryChecker } from "./EntryCheck.ts"
 import { type ArchiveSource, refOfSource, sourceText } from "./ArchiveLocation.ts"
 import { type ArchiveReadHandle, ArchiveStore } from "./ArchiveStore.ts"
@@ -34,14 +48,26 @@ export interface ZipEntryInfo {
 export interface ArchiveHandle {
   /** How messages name the archive: the local path as given, or `s3://bucket/prefix/NAME`. */
   readonly path: string
+  /** The manifest, upgraded: entries named by their plaintext paths (`storedOf` gives the zip's entry). */
   readonly manifest: Manifest
+  /** The zip's entries by their stored names (`….json.age` in an encrypted archive). */
   readonly entries: ReadonlyMap<string, ZipEntryInfo>
+  /** Whether contents can be read: a plaintext archive, or an encrypted one with identities given. */
+  readonly decryptable: boolean
   /**
-   * The raw bytes of one entry, CRC-checked only: not compared with the manifest. For verify, which compares and
-   * reports every mismatch itself; everything below fails on an archive whose entries differ from its manifest.
+   * The raw bytes of one zip entry by its stored name, CRC-checked only: not compared with the manifest. For verify,
+   * which compares and reports every mismatch itself; everything below fails on an archive whose entries differ
+   * from its manifest.
    */
   readonly readBytes: (name: string) => Effect.Effect<Buffer, ArchiveError>
-  /** One manifest-listed entry, parsed; its size and sha256 checked against the manifest. */
+  /**
+   * The plaintext of an entry from its stored bytes: decrypted (and checked against the plaintext digest) for an
+   * encrypted entry, the bytes themselves otherwise.
+   */
+  readonly plaintextOf: (entry: ManifestEntry, stored: Buffer) => Effect.Effect<Buffer, ArchiveError>
+  /** An entry's stored bytes (encrypted ones as they are), checked against the manifest: for copying byte for byte. */
+  readonly readStored: (entry: ManifestEntry) => Effect.Effect<Buffer, ArchiveError>
+  /** One manifest-listed entry by its plaintext path, decrypted when need be, parsed; checked against the manifest. */
   readonly readJson: (name: string) => Effect.Effect<unknown, ArchiveError>
   readonly repositories: Effect.Effect<RepositoryIndex, ArchiveError>
   /** One space, decoded and raw, read by name. */
@@ -69,15 +95,13 @@ export const unsafeEntryName = (name: string): string | undefined => {
 }
 
 const SPACE_PATH = /^spaces\/([^/]+)\/(\d+)\.json$/
+/** A space's plaintext path (`spaces/<owner>/<number>.json`), also for an encrypted archive's manifest entries. */
 export const parseSpacePath = (name: string): { ownerLogin: string; number: number } | undefined => {
   const m = SPACE_PATH.exec(name)
   return m === null ? undefined : { ownerLogin: m[1]!, number: Number(m[2]) }
 }
 
-/**
- * Decodes a manifest of any supported version into the current shape. A format-2 reader adds its decoder
- * here and an `upgrade1to2` step; everything downstream sees only the current shape.
- */
+/** Decodes a manifest of any supported version and upgrades it to the in-memory shape everything downstream sees. */
 export const decodeManifest = (path: string, json: unknown): Effect.Effect<Manifest, ArchiveError> =>
   Effect.gen(function* () {
     const probe = yield* Schema.decodeUnknownEffect(ManifestVersionProbe)(json).pipe(
@@ -90,13 +114,13 @@ export const decodeManifest = (path: string, json: unknown): Effect.Effect<Manif
         detail: `uses archive format ${probe.formatVersion}, newer than this spaces-vault supports (${CURRENT_FORMAT_VERSION}); upgrade spaces-vault`
       })
     }
+    const invalid = (e: { readonly message: string }) =>
+      new ArchiveError({ reason: "Invalid", path, detail: `manifest.json: ${firstLine(e.message)}` })
     switch (probe.formatVersion) {
       case 1:
-        return yield* Schema.decodeUnknownEffect(ManifestV1)(json).pipe(
-          Effect.mapError(
-            (e) => new ArchiveError({ reason: "Invalid", path, detail: `manifest.json: ${firstLine(e.message)}` })
-          )
-        )
+        return yield* Schema.decodeUnknownEffect(ManifestV1)(json).pipe(Effect.mapError(invalid), Effect.map(upgradeV1))
+      case 2:
+        return yield* Schema.decodeUnknownEffect(ManifestV2)(json).pipe(Effect.mapError(invalid), Effect.map(upgradeV2))
       default:
         return yield* new ArchiveError({
           reason: "Invalid",
@@ -226,7 +250,7 @@ const listEntries = (path: string, zip: yauzl.ZipFile) =>
  * bytes are a damaged entry, said in the archive's terms: zlib's and yauzl's words ("invalid literal/lengths set",
  * "too many bytes in the stream") mean nothing to the person restoring a space.
  */
-const readEntry = (path: string, zip: yauzl.ZipFile, entry: yauzl.Entry, row?: ManifestEntry) =>
+const readEntry = (path: string, zip: yauzl.ZipFile, entry: yauzl.Entry, row?: StoredEntry) =>
   Effect.callback<Buffer, ArchiveError>((resume) => {
     const entryName = entry.fileName
     const failed = (err: Error, damage: string) => {
@@ -297,20 +321,29 @@ export const openArchive = (source: ArchiveSource) =>
 
     // Names and sizes are compared now, from the central directory; the failure is raised by the first read of
     // contents, so that verify (which reads only raw bytes) can still report every problem instead of the first.
-    const listing = checkListing(manifest.entries, entries)
+    const listing = checkListing(manifest.entries.map(storedOf), entries)
     const listingOk: Effect.Effect<void, ArchiveError> =
       listing.problem === undefined
         ? Effect.void
         : Effect.fail(new ArchiveError({ reason: "Invalid", path, detail: listing.problem }))
-    const readJson = (name: string) =>
+    const byPath = new Map(manifest.entries.map((e) => [e.path, e]))
+    const opener = yield* contentOpener(path, manifest)
+    const readStored = (entry: ManifestEntry) =>
       Effect.andThen(
         listingOk,
         Effect.suspend(() => {
-          const row = listing.rows.get(name)
-          const e = raw.get(name)
-          return row === undefined || e === undefined ? Effect.fail(missing(name)) : readEntry(path, zip, e, row)
+          const stored = storedOf(entry)
+          const e = raw.get(stored.path)
+          return e === undefined ? Effect.fail(missing(stored.path)) : readEntry(path, zip, e, stored)
         })
-      ).pipe(Effect.flatMap(parseJson(name)))
+      )
+    const readJson = (name: string) =>
+      Effect.suspend(() => {
+        const entry = byPath.get(name)
+        return entry === undefined
+          ? Effect.fail(missing(name))
+          : readStored(entry).pipe(Effect.flatMap((stored) => opener.plaintextOf(entry, stored)))
+      }).pipe(Effect.flatMap(parseJson(name)))
 
     const decodeSpace = (name: string, json: unknown) =>
       Schema.decodeUnknownEffect(ArchivedSpaceV1)(json).pipe(
@@ -343,7 +376,10 @@ export const openArchive = (source: ArchiveSource) =>
       path,
       manifest,
       entries,
+      decryptable: opener.decryptable,
       readBytes,
+      plaintextOf: opener.plaintextOf,
+      readStored,
       readJson,
       repositories: readJson(REPOSITORIES_PATH).pipe(
         Effect.flatMap((json) => Schema.decodeUnknownEffect(RepositoryIndexV1)(json)),
@@ -362,4 +398,42 @@ export const openArchive = (source: ArchiveSource) =>
       spaces: Stream.unwrap(Effect.as(listingOk, Stream.fromIterable(spaceNames).pipe(Stream.mapEffect(spaceOf))))
     }
     return handle
+  })
+
+/**
+ * How an archive's stored entries become plaintext: as they are in format 1; decrypted with the identities the
+ * program was given (ArchiveIdentities) in format 2, then checked against the manifest's plaintext digest.
+ */
+const contentOpener = (path: string, manifest: Manifest) =>
+  Effect.gen(function* () {
+    const identities = yield* ArchiveIdentities
+    const decryptable = manifest.encryption === undefined || identities.length > 0
+    const decrypter =
+      manifest.encryption === undefined || identities.length === 0 ? undefined : entryDecrypter(identities)
+    const plaintextOf = (entry: ManifestEntry, stored: Buffer): Effect.Effect<Buffer, ArchiveError> => {
+      if (entry.stored === undefined) return Effect.succeed(stored)
+      if (decrypter === undefined)
+        return Effect.fail(new ArchiveError({ reason: "Encrypted", path, detail: NO_IDENTITY }))
+      return decrypter.decrypt(entry.stored.path, stored).pipe(
+        Effect.mapError((e) =>
+          e.reason._tag === "NoMatchingIdentity"
+            ? new ArchiveError({
+                reason: "Undecryptable",
+                path,
+                detail: `none of them is a recipient of entry ${entry.stored!.path}`
+              })
+            : new ArchiveError({ reason: "Damaged", path, entry: entry.stored!.path, detail: DAMAGED_ENCRYPTION })
+        ),
+        Effect.flatMap((plain) => {
+          const bytes = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength)
+          const check = entryChecker(entry)
+          check.update(bytes)
+          const problem = check.problem()
+          return problem === undefined
+            ? Effect.succeed(bytes)
+            : Effect.fail(new ArchiveError({ reason: "Invalid", path, detail: `decrypted ${problem}` }))
+        })
+      )
+    }
+    return { decryptable, plaintextOf }
   })

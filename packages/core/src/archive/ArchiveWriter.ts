@@ -1,22 +1,31 @@
 // Writes an archive atomically through the ArchiveStore: entries stream into the store's upload (locally a hidden
 // 0600 temp file); `finish` adds the manifest and commits it to the first free name, never replacing an archive. A
 // scope closed before `finish` aborts the upload, so a crash or an interruption never leaves an archive behind.
+// Given an encrypter, it writes format 2: each content entry encrypted on its own (an age file, `NAME.age`, stored
+// without compression since ciphertext does not compress), and a plaintext manifest with each entry's plaintext
+// digest, a space's ETags and repository ids, and the recipient set's fingerprint.
 import { createHash } from "node:crypto"
 import { basename, dirname } from "node:path"
 import { Readable, Transform, type TransformCallback } from "node:stream"
 import { ZipArchive } from "archiver"
 import { Effect } from "effect"
 import {
-  CURRENT_FORMAT_VERSION,
+  ENCRYPTED_FORMAT_VERSION,
+  ENCRYPTED_SUFFIX,
   MANIFEST_PATH,
+  type ManifestEntry,
+  PLAINTEXT_FORMAT_VERSION,
   REPOSITORIES_PATH,
   spaceEntryPath,
   TOOL_NAME,
   type ManifestOwner,
-  type RepositoryIndex
+  type RepositoryIndex,
+  type SpaceEtags
 } from "./ArchiveFormat.ts"
+import type { EntryEncrypter } from "../crypto/EntryCipher.ts"
+import { referencedRepositoryIds } from "../domain/Space.ts"
 import { ArchiveError } from "./ArchiveError.ts"
-import { EntryTable, manifestChunks } from "./EntryTable.ts"
+import { type EncryptedRow, EntryTable, manifestChunks } from "./EntryTable.ts"
 import { type ArchiveLocation, sourceIn, sourceText } from "./ArchiveLocation.ts"
 import { type ArchiveStoreError, type ArchiveUpload, ArchiveStore } from "./ArchiveStore.ts"
 
@@ -39,6 +48,12 @@ export interface ArchiveWriter {
     raw: Record<string, unknown>
   ) => Effect.Effect<void, ArchiveError>
   readonly setRepositories: (index: RepositoryIndex) => Effect.Effect<void, ArchiveError>
+  /**
+   * Copies an encrypted entry of an earlier archive (its manifest row and stored bytes, already checked against
+   * that row) byte for byte, so an unchanged space costs no request and no key. Only an encrypting writer takes
+   * one, and only of the same recipient set (the caller's check).
+   */
+  readonly copyEncrypted: (entry: ManifestEntry, stored: Buffer) => Effect.Effect<void, ArchiveError>
   /** Writes the manifest and moves the archive to its final name, the first free one; returns that name. */
   readonly finish: (fields: ManifestFields) => Effect.Effect<string, ArchiveError>
 }
@@ -71,14 +86,60 @@ const targetOf = (name: ArchiveName) => {
   }
 }
 
-export const openArchiveWriter = (name: ArchiveName) =>
+export interface WriterOptions {
+  /** Encrypt every content entry to this recipient set (archive format 2). */
+  readonly encryption?: EntryEncrypter | undefined
+}
+
+/** One entry ready for the zip: the bytes to store, and the row the manifest keeps for it. */
+interface PreparedEntry {
+  readonly name: string
+  readonly bytes: Uint8Array
+  readonly encrypted?: EncryptedRow
+}
+
+const sha256Of = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest()
+
+/** What an encrypted space's row carries so the next export needs no key: its ETags and its repository ids. */
+const spaceRowOf = (value: unknown): Pick<EncryptedRow, "etags" | "repositoryIds"> => {
+  if (typeof value !== "object" || value === null) return {}
+  const raw = value as Record<string, unknown>
+  const etags = raw.etags as SpaceEtags | undefined
+  const ids = referencedRepositoryIds(raw)
+  return {
+    ...(etags !== undefined && (etags.space !== undefined || etags.collaborators !== undefined) ? { etags } : {}),
+    ...(ids.length === 0 ? {} : { repositoryIds: ids })
+  }
+}
+
+/** Serializes (and with an encrypter, encrypts) one entry. */
+const prepare = (encryption: EntryEncrypter | undefined, name: string, value: unknown, isSpace: boolean) => {
+  const bytes = entryBytes(value)
+  if (encryption === undefined) return Effect.succeed<PreparedEntry>({ name, bytes })
+  return Effect.map(
+    encryption.encrypt(bytes),
+    (ciphertext): PreparedEntry => ({
+      name,
+      bytes: ciphertext,
+      encrypted: {
+        plaintextSize: bytes.length,
+        plaintextSha256: sha256Of(bytes),
+        ...(isSpace ? spaceRowOf(value) : {})
+      }
+    })
+  )
+}
+
+export const openArchiveWriter = (name: ArchiveName, options: WriterOptions = {}) =>
   Effect.gen(function* () {
     const { location, nameFor } = targetOf(name)
     const finalPath = sourceText(sourceIn(location, nameFor(1) ?? ""))
     const archives = yield* ArchiveStore.forLocation(location)
     const upload = yield* archives.create(nameFor)
     const sink = yield* Effect.acquireRelease(
-      Effect.sync(() => new ZipSink(finalPath, upload, (taken) => sourceText(sourceIn(location, taken)))),
+      Effect.sync(
+        () => new ZipSink(finalPath, upload, (taken) => sourceText(sourceIn(location, taken)), options.encryption)
+      ),
       (sink) => Effect.sync(() => sink.discardUnlessDone())
     )
     return sink.writer()
@@ -129,7 +190,7 @@ const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 class ZipSink {
   private readonly zip = new ZipArchive({ zlib: { level: 6 } })
-  private readonly entries = new EntryTable()
+  private readonly entries: EntryTable
   private readonly done: Promise<void>
   private queued = 0
   private processed = 0
@@ -139,8 +200,16 @@ class ZipSink {
   private readonly finalPath: string
   private readonly upload: ArchiveUpload
   private readonly pathOf: (name: string) => string
+  private readonly encryption: EntryEncrypter | undefined
 
-  constructor(finalPath: string, upload: ArchiveUpload, pathOf: (name: string) => string) {
+  constructor(
+    finalPath: string,
+    upload: ArchiveUpload,
+    pathOf: (name: string) => string,
+    encryption: EntryEncrypter | undefined
+  ) {
+    this.encryption = encryption
+    this.entries = new EntryTable(encryption !== undefined)
     this.finalPath = finalPath
     this.upload = upload
     this.pathOf = pathOf
@@ -167,12 +236,15 @@ class ZipSink {
     for (const w of ws) w()
   }
 
-  private async add(name: string, value: unknown): Promise<void> {
+  /** Adds a prepared entry under its plaintext name, or its `.age` name when encrypted (stored, not deflated). */
+  private async add(entry: PreparedEntry): Promise<void> {
     if (this.failure) throw this.failure
-    const bytes = entryBytes(value)
-    this.entries.add(name, bytes.length, createHash("sha256").update(bytes).digest())
+    const { name, bytes, encrypted } = entry
+    this.entries.add(name, bytes.length, sha256Of(bytes), encrypted)
     this.queued++
-    this.zip.append(bytes, { name, mode: 0o600 })
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    if (encrypted === undefined) this.zip.append(buffer, { name, mode: 0o600 })
+    else this.zip.append(buffer, { name: `${name}${ENCRYPTED_SUFFIX}`, mode: 0o600, store: true })
     while (this.queued - this.processed > MAX_PENDING && !this.failure) {
       await new Promise<void>((r) => this.waiters.push(r))
     }
@@ -185,13 +257,35 @@ class ZipSink {
         try: f,
         catch: (e) => new ArchiveError({ reason: "WriteFailed", path: this.finalPath, detail: errorText(e) })
       })
+    const addValue = (name: string, value: unknown, isSpace: boolean) =>
+      Effect.flatMap(prepare(this.encryption, name, value, isSpace), (entry) => wrap(() => this.add(entry)))
     return {
       path: this.finalPath,
-      addSpace: (owner, number, raw) => wrap(() => this.add(spaceEntryPath(owner, number), raw)),
-      setRepositories: (index) => wrap(() => this.add(REPOSITORIES_PATH, index)),
+      addSpace: (owner, number, raw) => addValue(spaceEntryPath(owner, number), raw, true),
+      setRepositories: (index) => addValue(REPOSITORIES_PATH, index, false),
+      copyEncrypted: (entry, stored) =>
+        Effect.suspend(() =>
+          this.encryption === undefined || entry.stored === undefined
+            ? Effect.die(new Error(`copyEncrypted(${entry.path}) needs an encrypting writer and an encrypted entry`))
+            : wrap(() =>
+                this.add({
+                  name: entry.path,
+                  bytes: stored,
+                  encrypted: {
+                    plaintextSize: entry.size,
+                    plaintextSha256: Buffer.from(entry.sha256, "hex"),
+                    etags: entry.etags,
+                    repositoryIds: entry.repositoryIds
+                  }
+                })
+              )
+        ),
       // The store makes the bytes durable and publishes them under the first free name, never replacing an archive.
       finish: (fields) =>
-        wrap(() => this.finish(fields)).pipe(
+        Effect.suspend(() =>
+          this.entries.has(REPOSITORIES_PATH) ? Effect.void : addValue(REPOSITORIES_PATH, {}, false)
+        ).pipe(
+          Effect.andThen(wrap(() => this.finish(fields))),
           Effect.andThen(
             this.upload.commit.pipe(
               Effect.mapError(
@@ -209,16 +303,18 @@ class ZipSink {
 
   /** Writes the manifest and ends the zip; the bytes are then all in the upload's stream. */
   private async finish(fields: ManifestFields): Promise<void> {
-    if (!this.entries.has(REPOSITORIES_PATH)) await this.add(REPOSITORIES_PATH, {})
     const head = {
-      formatVersion: CURRENT_FORMAT_VERSION,
+      formatVersion: this.encryption === undefined ? PLAINTEXT_FORMAT_VERSION : ENCRYPTED_FORMAT_VERSION,
       tool: { name: TOOL_NAME, version: fields.toolVersion },
       createdAt: fields.createdAt,
       sourceApiUrl: fields.sourceApiUrl,
       partial: fields.partial,
       owners: fields.owners,
       ...(fields.shard === undefined ? {} : { shard: { index: fields.shard.index, count: fields.shard.count } }),
-      ...(fields.runId === undefined ? {} : { runId: fields.runId })
+      ...(fields.runId === undefined ? {} : { runId: fields.runId }),
+      ...(this.encryption === undefined
+        ? {}
+        : { encryption: { scheme: "age-x25519", recipients: this.encryption.fingerprint } })
     } as const
     // Streamed in chunks: at 50,000 entries the manifest is ~8 MB of text, written last, at peak memory.
     this.zip.append(Readable.from(manifestChunks(head, this.entries), { objectMode: false }), {

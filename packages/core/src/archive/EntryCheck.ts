@@ -2,21 +2,21 @@
 // sentence per mismatch. The reader refuses an archive on the first one: names and sizes are compared from the
 // zip's central directory when it is opened, and each entry's sha256 is computed chunk by chunk as it is read.
 import { createHash } from "node:crypto"
-import { MANIFEST_PATH, type ManifestEntry } from "./ArchiveFormat.ts"
+import { MANIFEST_PATH, type StoredEntry } from "./ArchiveFormat.ts"
 
 export interface ManifestListing {
   /** The manifest's rows by path. */
-  readonly rows: ReadonlyMap<string, ManifestEntry>
+  readonly rows: ReadonlyMap<string, StoredEntry>
   /** The first difference between the manifest and the zip's names and sizes, or undefined when they agree. */
   readonly problem: string | undefined
 }
 
 /** Compares the manifest's rows with the zip's entries (by name, with their uncompressed size) without reading any. */
 export const checkListing = (
-  listed: ReadonlyArray<ManifestEntry>,
+  listed: ReadonlyArray<StoredEntry>,
   zip: ReadonlyMap<string, { readonly size: number }>
 ): ManifestListing => {
-  const rows = new Map<string, ManifestEntry>()
+  const rows = new Map<string, StoredEntry>()
   let problem: string | undefined
   for (const row of listed) {
     if (rows.has(row.path)) problem ??= `entry ${row.path} is listed twice in the manifest`
@@ -40,7 +40,7 @@ export const checkListing = (
  * Checks one entry against its manifest row while it is read: `update` with each chunk, then `problem` says what
  * differs (size, then sha256), or undefined. Holds only the running hash, never the bytes.
  */
-export const entryChecker = (row: ManifestEntry) => {
+export const entryChecker = (row: StoredEntry) => {
   const hash = createHash("sha256")
   let size = 0
   return {

@@ -2,21 +2,60 @@
 // keeps every row until the manifest is written last. A row is a folder index, a number or name, a size and 32
 // bytes of sha256 (~60 bytes), instead of an object with a path and a hex digest (~300 bytes): at 50,000 spaces
 // that is ~12 MB less held to the end. The manifest's text is then produced in chunks, never as one string.
-import type { ManifestEntry, ManifestV1 } from "./ArchiveFormat.ts"
+// An encrypted archive's table adds per row its plaintext's size and sha256 (another 32 bytes in one buffer), and a
+// space's ETags and referenced repository ids: the format-2 row (ArchiveFormat.ts `ManifestEntryV2`).
+import { ENCRYPTED_SUFFIX, type ManifestEntryV1, type ManifestEntryV2, type SpaceEtags } from "./ArchiveFormat.ts"
 
 const HASH_BYTES = 32
+
+/** What an encrypted entry's row holds beyond the stored bytes' size and sha256. */
+export interface EncryptedRow {
+  readonly plaintextSize: number
+  readonly plaintextSha256: Uint8Array
+  readonly etags?: SpaceEtags | undefined
+  readonly repositoryIds?: ReadonlyArray<number> | undefined
+}
+
+/** A growable run of 32-byte digests, one per row. */
+class Digests {
+  private bytes = Buffer.allocUnsafe(HASH_BYTES * 1024)
+  set(row: number, digest: Uint8Array): void {
+    if ((row + 1) * HASH_BYTES > this.bytes.length) {
+      const grown = Buffer.allocUnsafe(this.bytes.length * 2)
+      this.bytes.copy(grown)
+      this.bytes = grown
+    }
+    this.bytes.set(digest, row * HASH_BYTES)
+  }
+  hex(row: number): string {
+    return this.bytes.toString("hex", row * HASH_BYTES, (row + 1) * HASH_BYTES)
+  }
+}
 
 /** `<folder>/<digits>.json`, the shape of every space entry: stored as the number alone. */
 const NUMBERED = /^(.*)\/(\d{1,15})\.json$/
 
 export class EntryTable {
+  /**
+   * With `encrypted`, every row is an encrypted entry: rows are added by their plaintext paths (compact, as above)
+   * and listed by their stored `.age` names.
+   */
+  private readonly encrypted: boolean
+  constructor(encrypted = false) {
+    this.encrypted = encrypted
+  }
+
   private readonly folders: Array<string> = []
   private readonly folderIndex = new Map<string, number>()
   private readonly folderOf: Array<number> = []
   /** A number stands for `<number>.json` in its folder; a string is any other name. */
   private readonly nameOf: Array<number | string> = []
   private readonly sizes: Array<number> = []
-  private hashes = Buffer.allocUnsafe(HASH_BYTES * 1024)
+  private readonly hashes = new Digests()
+  private readonly plaintextSizes: Array<number> = []
+  private readonly plaintextHashes = new Digests()
+  private readonly etags: Array<SpaceEtags | undefined> = []
+  private readonly repositoryIds: Array<ReadonlyArray<number> | undefined> = []
   /** Names per folder, for refusing a second entry of the same path. */
   private readonly seen: Array<Set<number | string>> = []
 
@@ -37,9 +76,16 @@ export class EntryTable {
     return i !== undefined && this.seen[i]!.has(name)
   }
 
-  /** Adds a row; `sha256` is the 32-byte digest. Throws on a path already added. */
-  add(path: string, size: number, sha256: Uint8Array): void {
+  /**
+   * Adds a row by its plaintext path; `sha256` is the 32-byte digest of the stored bytes. An encrypted table needs
+   * `encrypted`, a plaintext one refuses it. Throws on a path already added.
+   */
+  add(path: string, size: number, sha256: Uint8Array, encrypted?: EncryptedRow): void {
     if (sha256.length !== HASH_BYTES) throw new Error(`sha256 of ${path} is ${sha256.length} bytes, not ${HASH_BYTES}`)
+    if ((encrypted !== undefined) !== this.encrypted)
+      throw new Error(
+        `entry ${path}: ${this.encrypted ? "an encrypted table needs" : "a plaintext table takes no"} plaintext digest`
+      )
     const [folder, name] = this.split(path)
     let i = this.folderIndex.get(folder)
     if (i === undefined) {
@@ -50,27 +96,38 @@ export class EntryTable {
     if (this.seen[i]!.has(name)) throw new Error(`entry ${path} was added twice`)
     this.seen[i]!.add(name)
     const row = this.sizes.length
-    if ((row + 1) * HASH_BYTES > this.hashes.length) {
-      const grown = Buffer.allocUnsafe(this.hashes.length * 2)
-      this.hashes.copy(grown)
-      this.hashes = grown
-    }
-    this.hashes.set(sha256, row * HASH_BYTES)
+    this.hashes.set(row, sha256)
     this.folderOf.push(i)
     this.nameOf.push(name)
     this.sizes.push(size)
+    if (encrypted !== undefined) {
+      this.plaintextSizes.push(encrypted.plaintextSize)
+      this.plaintextHashes.set(row, encrypted.plaintextSha256)
+      this.etags.push(encrypted.etags)
+      this.repositoryIds.push(encrypted.repositoryIds)
+    }
   }
 
-  /** The rows in the order they were added, as the manifest lists them. */
-  *entries(): Generator<ManifestEntry> {
+  /** The rows in the order they were added, as the manifest lists them (format 1 rows, or format 2's). */
+  *entries(): Generator<ManifestEntryV1 | ManifestEntryV2> {
     for (let row = 0; row < this.sizes.length; row++) {
       const folder = this.folders[this.folderOf[row]!]!
       const name = this.nameOf[row]!
       const file = typeof name === "number" ? `${name}.json` : name
+      const path = folder === "" ? file : `${folder}/${file}`
+      const stored = { size: this.sizes[row]!, sha256: this.hashes.hex(row) }
+      if (!this.encrypted) {
+        yield { path, ...stored }
+        continue
+      }
+      const etags = this.etags[row]
+      const repositoryIds = this.repositoryIds[row]
       yield {
-        path: folder === "" ? file : `${folder}/${file}`,
-        size: this.sizes[row]!,
-        sha256: this.hashes.toString("hex", row * HASH_BYTES, (row + 1) * HASH_BYTES)
+        path: `${path}${ENCRYPTED_SUFFIX}`,
+        ...stored,
+        plaintext: { size: this.plaintextSizes[row]!, sha256: this.plaintextHashes.hex(row) },
+        ...(etags === undefined ? {} : { etags }),
+        ...(repositoryIds === undefined ? {} : { repositoryIds })
       }
     }
   }
@@ -83,7 +140,7 @@ const ENTRIES_MARK = "\u0000entries\u0000"
  * about `chunkRows` entries, so a manifest of 50,000 entries never exists as one 8 MB string and its Buffer.
  */
 export function* manifestChunks(
-  head: Omit<ManifestV1, "entries">,
+  head: Readonly<Record<string, unknown>>,
   table: EntryTable,
   chunkRows = 512
 ): Generator<string> {

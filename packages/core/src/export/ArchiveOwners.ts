@@ -2,7 +2,13 @@
 // distinct repository as spaces reference it -> archive entries, in list order. Unchanged spaces come back as 304
 // (free) and are copied from the earlier archive. `exportSpaces` (ExportSpaces.ts) is the entry that wires it to files.
 import { DateTime, Effect, Semaphore, Stream } from "effect"
-import { FailureScope, type ManifestOwner, type RepositoryIndex, type SpaceEtags } from "../archive/ArchiveFormat.ts"
+import {
+  FailureScope,
+  type ManifestEntry,
+  type ManifestOwner,
+  type RepositoryIndex,
+  type SpaceEtags
+} from "../archive/ArchiveFormat.ts"
 import type { Owner, OwnerKind } from "../domain/Owner.ts"
 import type { SpaceListItem } from "../domain/Space.ts"
 import { asOwner } from "../github/GitHubAuth.ts"
@@ -21,7 +27,8 @@ import {
   startOwnerRun,
   wasRead
 } from "./OwnerRun.ts"
-import { makeRepositoryLookups, referencedRepositoryIds } from "./RepositoryLookups.ts"
+import { referencedRepositoryIds } from "../domain/Space.ts"
+import { makeRepositoryLookups } from "./RepositoryLookups.ts"
 
 /** Where the new archive goes; narrow so that the flow is testable in memory. */
 export interface ArchiveSink {
@@ -32,6 +39,8 @@ export interface ArchiveSink {
     raw: Record<string, unknown>
   ) => Effect.Effect<void, ExportSinkError>
   readonly setRepositories: (index: RepositoryIndex) => Effect.Effect<void, ExportSinkError>
+  /** An earlier archive's encrypted entry, copied byte for byte (an encrypted archive's unchanged space). */
+  readonly copyEncrypted: (entry: ManifestEntry, stored: Buffer) => Effect.Effect<void, ExportSinkError>
   readonly finish: (manifest: {
     readonly createdAt: string
     readonly sourceApiUrl: string
@@ -45,12 +54,35 @@ export interface ExportSinkError {
   readonly message: string
 }
 
-/** An earlier archive: small per-space bookkeeping in memory, contents read back lazily on 304. */
-export interface PreviousArchive {
-  readonly path: string
-  readonly etags: (ownerLogin: string, number: number) => SpaceEtags | undefined
-  readonly readSpace: (ownerLogin: string, number: number) => Effect.Effect<Record<string, unknown>, ExportSinkError>
-  readonly repositories: RepositoryIndex
+/**
+ * An earlier archive: small per-space bookkeeping in memory, contents read back lazily on 304. A plaintext one
+ * gives its spaces back (`readSpace`); an encrypted one, of the same recipient set as this export, gives its
+ * stored entries (`readEncrypted`), which only an export that answered 304 for both halves of a space can use,
+ * and no repository names (they are encrypted: repositories are looked up again).
+ */
+export type PreviousArchive =
+  | {
+      readonly _tag: "Plaintext"
+      readonly path: string
+      readonly etags: (ownerLogin: string, number: number) => SpaceEtags | undefined
+      readonly readSpace: (
+        ownerLogin: string,
+        number: number
+      ) => Effect.Effect<Record<string, unknown>, ExportSinkError>
+      readonly repositories: RepositoryIndex
+    }
+  | {
+      readonly _tag: "Encrypted"
+      readonly path: string
+      readonly etags: (ownerLogin: string, number: number) => SpaceEtags | undefined
+      readonly readEncrypted: (ownerLogin: string, number: number) => Effect.Effect<EncryptedCopy, ExportSinkError>
+      readonly repositories: RepositoryIndex
+    }
+
+/** An encrypted space entry of an earlier archive: its manifest row and its stored bytes, checked against it. */
+export interface EncryptedCopy {
+  readonly entry: ManifestEntry
+  readonly stored: Buffer
 }
 
 export interface ArchiveOwnersOptions {
@@ -75,6 +107,12 @@ type SpaceOutcome =
       readonly _tag: "Archived"
       readonly number: number
       readonly entry: Record<string, unknown>
+      readonly repositoryIds: ReadonlyArray<number>
+    }
+  | {
+      readonly _tag: "Copied"
+      readonly number: number
+      readonly copy: EncryptedCopy
       readonly repositoryIds: ReadonlyArray<number>
     }
   | { readonly _tag: "Vanished"; readonly number: number }
@@ -103,48 +141,17 @@ const etagOf = <A>(res: Conditional<A>, before: string | undefined, key: "space"
 
 /** One space: its GET and collaborator list, conditional on the earlier archive's ETags; a failure is recorded. */
 const archiveSpace = (client: GitHubClient["Service"], previous: PreviousArchive | undefined) => {
-  /** The earlier archive's copy of a space, for 304 answers. */
-  const previousCopy = (owner: Owner, number: number) =>
-    // Lazy: built for every space but run only after a 304, so no error is constructed on the common path.
-    Effect.suspend(() =>
-      previous === undefined
-        ? Effect.fail(ExportError.fileFailed(`no earlier copy of ${owner.login}/${number}`))
-        : previous.readSpace(owner.login, number).pipe(Effect.mapError(sinkFailed))
-    )
-  const bodyOf = <A>(res: Conditional<A>, fromPrevious: () => Effect.Effect<unknown, ExportError>) =>
-    res._tag === "Modified" ? Effect.succeed(res.raw) : fromPrevious()
-
+  const fetchSpace = (owner: Owner, item: SpaceListItem, before: SpaceEtags | undefined) =>
+    Effect.all([
+      client.getSpace(owner, item.number, before?.space),
+      client.listCollaborators(owner, item.number, before?.collaborators)
+    ]).pipe(Effect.mapError(abortOnUnauthorized))
+  const archived =
+    previous?._tag === "Encrypted"
+      ? archiveEncrypted(client, previous, fetchSpace)
+      : archivePlaintext(previous, fetchSpace)
   return (owner: Owner, item: SpaceListItem) =>
-    Effect.gen(function* () {
-      const before: SpaceEtags | undefined = previous?.etags(owner.login, item.number)
-      const space = yield* client.getSpace(owner, item.number, before?.space).pipe(Effect.mapError(abortOnUnauthorized))
-      const collaborators = yield* client
-        .listCollaborators(owner, item.number, before?.collaborators)
-        .pipe(Effect.mapError(abortOnUnauthorized))
-      // Read the earlier copy at most once, and only when something answered 304.
-      const earlier = yield* Effect.cached(previousCopy(owner, item.number))
-      const spaceRaw = (yield* bodyOf(space, () =>
-        earlier.pipe(Effect.map(({ collaborators: _c, etags: _e, ...rest }) => rest))
-      )) as Record<string, unknown>
-      const collaboratorsRaw = yield* bodyOf(collaborators, () =>
-        earlier.pipe(Effect.map((copy) => ({ collaborators: copy.collaborators })))
-      )
-      const etags: SpaceEtags = {
-        ...etagOf(space, before?.space, "space"),
-        ...etagOf(collaborators, before?.collaborators, "collaborators")
-      }
-      const entry = {
-        ...spaceRaw,
-        collaborators: (collaboratorsRaw as { collaborators?: unknown }).collaborators ?? [],
-        etags
-      }
-      return {
-        _tag: "Archived",
-        number: item.number,
-        entry,
-        repositoryIds: referencedRepositoryIds(spaceRaw)
-      } as SpaceOutcome
-    }).pipe(
+    archived(owner, item).pipe(
       Effect.catchTag("GitHubError", (e: GitHubError) =>
         Effect.succeed<SpaceOutcome>(
           isGone(e)
@@ -154,6 +161,104 @@ const archiveSpace = (client: GitHubClient["Service"], previous: PreviousArchive
       )
     )
 }
+
+type FetchSpace = (
+  owner: Owner,
+  item: SpaceListItem,
+  before: SpaceEtags | undefined
+) => Effect.Effect<readonly [Conditional<unknown>, Conditional<unknown>], GitHubError | ExportError>
+
+/** The archive entry of a space: as GET returned it, plus its collaborators and the ETags to ask with next time. */
+const entryOf = (spaceRaw: Record<string, unknown>, collaborators: unknown, etags: SpaceEtags): SpaceOutcome => ({
+  _tag: "Archived",
+  number: spaceRaw.number as number,
+  entry: { ...spaceRaw, collaborators: collaborators ?? [], etags },
+  repositoryIds: referencedRepositoryIds(spaceRaw)
+})
+
+const etagsOf = (
+  space: Conditional<unknown>,
+  collaborators: Conditional<unknown>,
+  before: SpaceEtags | undefined
+): SpaceEtags => ({
+  ...etagOf(space, before?.space, "space"),
+  ...etagOf(collaborators, before?.collaborators, "collaborators")
+})
+
+/** Against a plaintext earlier archive (or none): a half that answered 304 is taken from the earlier copy. */
+const archivePlaintext =
+  (previous: Extract<PreviousArchive, { _tag: "Plaintext" }> | undefined, fetchSpace: FetchSpace) =>
+  (owner: Owner, item: SpaceListItem) =>
+    Effect.gen(function* () {
+      const before = previous?.etags(owner.login, item.number)
+      const [space, collaborators] = yield* fetchSpace(owner, item, before)
+      // Read the earlier copy at most once, and only when something answered 304 (lazy: no error is built on the
+      // common path).
+      const earlier = yield* Effect.cached(
+        Effect.suspend(() =>
+          previous === undefined
+            ? Effect.fail(ExportError.fileFailed(`no earlier copy of ${owner.login}/${item.number}`))
+            : previous.readSpace(owner.login, item.number).pipe(Effect.mapError(sinkFailed))
+        )
+      )
+      const spaceRaw =
+        space._tag === "Modified"
+          ? (space.raw as Record<string, unknown>)
+          : yield* earlier.pipe(Effect.map(({ collaborators: _c, etags: _e, ...rest }) => rest))
+      const collaboratorsRaw =
+        collaborators._tag === "Modified"
+          ? (collaborators.raw as { collaborators?: unknown }).collaborators
+          : yield* earlier.pipe(Effect.map((copy) => copy.collaborators))
+      return { ...entryOf(spaceRaw, collaboratorsRaw, etagsOf(space, collaborators, before)), number: item.number }
+    })
+
+/**
+ * Against an encrypted earlier archive (of the same recipients), whose contents this export cannot read: when both
+ * halves answer 304 the stored entry is copied byte for byte; when only one does, that half is fetched again
+ * without If-None-Match, so the new entry is whole.
+ */
+const archiveEncrypted =
+  (
+    client: GitHubClient["Service"],
+    previous: Extract<PreviousArchive, { _tag: "Encrypted" }>,
+    fetchSpace: FetchSpace
+  ) =>
+  (owner: Owner, item: SpaceListItem) =>
+    Effect.gen(function* () {
+      const before = previous.etags(owner.login, item.number)
+      const [space, collaborators] = yield* fetchSpace(owner, item, before)
+      const refetch = {
+        space: (o: Owner, n: number) => client.getSpace(o, n).pipe(Effect.mapError(abortOnUnauthorized)),
+        collaborators: (o: Owner, n: number) =>
+          client.listCollaborators(o, n).pipe(Effect.mapError(abortOnUnauthorized))
+      }
+      if (space._tag === "NotModified" && collaborators._tag === "NotModified") {
+        const copy = yield* previous.readEncrypted(owner.login, item.number).pipe(Effect.mapError(sinkFailed))
+        return {
+          _tag: "Copied",
+          number: item.number,
+          copy,
+          repositoryIds: copy.entry.repositoryIds ?? []
+        } satisfies SpaceOutcome
+      }
+      // Fetched again in full: the earlier copy of the half that answered 304 is encrypted.
+      const spaceAgain = space._tag === "Modified" ? space : yield* refetch.space(owner, item.number)
+      const collaboratorsAgain =
+        collaborators._tag === "Modified" ? collaborators : yield* refetch.collaborators(owner, item.number)
+      if (spaceAgain._tag !== "Modified" || collaboratorsAgain._tag !== "Modified") {
+        return yield* ExportError.fileFailed(
+          `space ${owner.login}/${item.number} answered 304 to a request without an ETag`
+        )
+      }
+      return {
+        ...entryOf(
+          spaceAgain.raw as Record<string, unknown>,
+          (collaboratorsAgain.raw as { collaborators?: unknown }).collaborators,
+          etagsOf(spaceAgain, collaboratorsAgain, undefined)
+        ),
+        number: item.number
+      }
+    })
 
 /**
  * What GitHub knows the login as, asked only after the owner's listing answered 404: a user given as an
@@ -227,9 +332,13 @@ const makeDeliver =
         })
       }
       const outcome = done.outcome
-      if (outcome._tag === "Archived") {
+      if (outcome._tag === "Archived" || outcome._tag === "Copied") {
         // Written here, in list order, so archives are deterministic whatever order the GETs finish in.
-        yield* sink.addSpace(run.owner.login, outcome.number, outcome.entry).pipe(Effect.mapError(sinkFailed))
+        yield* (
+          outcome._tag === "Archived"
+            ? sink.addSpace(run.owner.login, outcome.number, outcome.entry)
+            : sink.copyEncrypted(outcome.copy.entry, outcome.copy.stored)
+        ).pipe(Effect.mapError(sinkFailed))
         run.archived++
       } else if (outcome._tag === "Failed") {
         run.failures.push(outcome.failure)
@@ -277,7 +386,7 @@ export const archiveOwners = Effect.fn("ArchiveOwners.run")(function* (options: 
           : spaceOf(w.run.owner, w.item).pipe(
               Effect.tap((outcome) =>
                 // A repository is looked up with the token of the owner whose space references it (its installation's).
-                outcome._tag === "Archived"
+                outcome._tag === "Archived" || outcome._tag === "Copied"
                   ? repositoryLookups.lookUp(outcome.repositoryIds).pipe(asOwner(w.run.owner))
                   : Effect.void
               ),

@@ -4,9 +4,11 @@ import { Clock, Effect, type Scope } from "effect"
 import { archiveFileName, defaultSince } from "../archive/ArchiveDirectory.ts"
 import { type ArchiveSource, locationOfSource, sourceText } from "../archive/ArchiveLocation.ts"
 import { ArchiveStore, type ArchiveStoreError } from "../archive/ArchiveStore.ts"
-import type { SpaceEtags } from "../archive/ArchiveFormat.ts"
+import type { ManifestEntry, SpaceEtags } from "../archive/ArchiveFormat.ts"
 import type { ArchiveError } from "../archive/ArchiveError.ts"
-import { openArchive, parseSpacePath } from "../archive/ArchiveReader.ts"
+import { type ArchiveHandle, openArchive, parseSpacePath } from "../archive/ArchiveReader.ts"
+import { entryEncrypter } from "../crypto/EntryCipher.ts"
+import type { RecipientSet } from "../crypto/Recipients.ts"
 import { openArchiveWriter } from "../archive/ArchiveWriter.ts"
 import { GitHubClient } from "../github/GitHubClient.ts"
 import { DEFAULT_CONCURRENCY } from "../github/GitHubConfig.ts"
@@ -22,10 +24,35 @@ export interface ExportHooks {
   readonly onWarning?: ((message: string) => Effect.Effect<void>) | undefined
 }
 
-/** Opens the earlier archive and keeps only its ETags in memory; contents are read back on 304. */
-const loadPrevious = (source: ArchiveSource): Effect.Effect<PreviousArchive, ArchiveError, Scope.Scope> =>
+/**
+ * Opens the earlier archive and keeps only its ETags in memory; contents are read back on 304. An archive encrypted
+ * to another recipient set than this export's (or encrypted when this one is not, or the other way round) is not
+ * used: every space is fetched in full once, so no new archive holds entries the new keys cannot open.
+ */
+const loadPrevious = (
+  source: ArchiveSource,
+  encryptTo: RecipientSet | undefined,
+  warn: (message: string) => Effect.Effect<void>
+): Effect.Effect<PreviousArchive | undefined, ArchiveError, Scope.Scope> =>
   Effect.gen(function* () {
     const archive = yield* openArchive(source)
+    const was = archive.manifest.encryption?.recipients
+    if (was !== encryptTo?.fingerprint) {
+      yield* warn(`not reusing ${archive.path} for conditional requests: ${recipientChange(was, encryptTo)}`)
+      return undefined
+    }
+    return was === undefined ? yield* plaintextPrevious(archive) : encryptedPrevious(archive)
+  })
+
+const recipientChange = (was: string | undefined, now: RecipientSet | undefined): string =>
+  was === undefined
+    ? "it is not encrypted and this export is, so every space is fetched in full once"
+    : now === undefined
+      ? "it is encrypted and this export is not, so every space is fetched in full once"
+      : "it is encrypted to another recipient set, so every space is fetched in full once"
+
+const plaintextPrevious = (archive: ArchiveHandle) =>
+  Effect.gen(function* () {
     const repositories = yield* archive.repositories
     const etags = new Map<string, SpaceEtags>()
     // Read each entry once for its ETags: memory holds two short strings per space.
@@ -38,12 +65,37 @@ const loadPrevious = (source: ArchiveSource): Effect.Effect<PreviousArchive, Arc
         etags.set(`${space.ownerLogin}/${space.number}`, e)
     }
     return {
+      _tag: "Plaintext",
       path: archive.path,
       etags: (owner, number) => etags.get(`${owner.toLowerCase()}/${number}`),
       readSpace: (owner, number) => archive.readSpaceRaw(owner, number),
       repositories
-    }
+    } satisfies PreviousArchive
   })
+
+/** An encrypted earlier archive: ETags from its manifest, entries copied as stored; nothing is decrypted. */
+const encryptedPrevious = (archive: ArchiveHandle): PreviousArchive => {
+  const rows = new Map<string, ManifestEntry>()
+  for (const entry of archive.manifest.entries) {
+    const space = parseSpacePath(entry.path)
+    if (space !== undefined && entry.etags !== undefined) rows.set(`${space.ownerLogin}/${space.number}`, entry)
+  }
+  const rowOf = (owner: string, number: number) => rows.get(`${owner.toLowerCase()}/${number}`)
+  return {
+    _tag: "Encrypted",
+    path: archive.path,
+    etags: (owner, number) => rowOf(owner, number)?.etags,
+    readEncrypted: (owner, number) =>
+      Effect.suspend(() => {
+        const entry = rowOf(owner, number)
+        return entry === undefined
+          ? Effect.die(new Error(`no earlier row for ${owner}/${number}`))
+          : Effect.map(archive.readStored(entry), (stored) => ({ entry, stored }))
+      }),
+    // Repository names are encrypted: each repository is looked up again, unconditionally.
+    repositories: {}
+  }
+}
 
 /**
  * Fails with ExportError, and leaves no archive, when the token is rejected, files cannot be written, the named
@@ -76,7 +128,7 @@ export const exportSpaces = (
       const previous =
         sincePath === undefined
           ? undefined
-          : yield* loadPrevious(sincePath).pipe(
+          : yield* loadPrevious(sincePath, options.encryptTo, warn).pipe(
               Effect.catchTag("ArchiveError", (e) =>
                 options.since !== undefined
                   ? Effect.fail(new ExportError({ reason: { _tag: "PreviousUnreadable", detail: e.message } }))
@@ -88,10 +140,10 @@ export const exportSpaces = (
 
       const runId = options.runId ?? new Date(started).toISOString()
       // The first free name of this second: another export may finish into the same directory at the same time.
-      const writer = yield* openArchiveWriter({
-        location: out,
-        nameFor: (sequence) => archiveFileName(started, sequence, options.shard)
-      }).pipe(Effect.mapError((e) => ExportError.fileFailed(e.message)))
+      const writer = yield* openArchiveWriter(
+        { location: out, nameFor: (sequence) => archiveFileName(started, sequence, options.shard) },
+        { encryption: options.encryptTo === undefined ? undefined : entryEncrypter(options.encryptTo) }
+      ).pipe(Effect.mapError((e) => ExportError.fileFailed(e.message)))
       const result = yield* archiveOwners({
         owners: options.owners,
         concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
@@ -101,6 +153,7 @@ export const exportSpaces = (
         sink: {
           addSpace: writer.addSpace,
           setRepositories: writer.setRepositories,
+          copyEncrypted: writer.copyEncrypted,
           finish: (m) =>
             writer.finish({
               ...m,

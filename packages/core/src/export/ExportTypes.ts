@@ -1,5 +1,6 @@
 // The export's inputs and its summary: what the CLI and the worker pass in and render.
 import type { ArchiveSource, LocationSource } from "../archive/ArchiveLocation.ts"
+import type { RecipientSet } from "../crypto/Recipients.ts"
 import type { Owner, OwnerKind } from "../domain/Owner.ts"
 import type { Shard } from "./Shard.ts"
 
@@ -18,6 +19,8 @@ export interface ExportOptions {
   readonly shard?: Shard | undefined
   /** Ties the archives of one run together (one night's shards); default: the export's start time, ISO 8601. */
   readonly runId?: string | undefined
+  /** Encrypt the archive's contents to these age recipients (archive format 2); plaintext (format 1) without. */
+  readonly encryptTo?: RecipientSet | undefined
 }
 
 export interface OwnerSummary {

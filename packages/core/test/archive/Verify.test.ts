@@ -167,11 +167,11 @@ describe("verify", () => {
 
   it.effect("refuses a newer format version with a clear message", () =>
     Effect.gen(function* () {
-      const path = join(yield* tmp, "v2.zip")
-      yield* rawZip(path, [["manifest.json", JSON.stringify({ formatVersion: 2 })]])
+      const path = join(yield* tmp, "v3.zip")
+      yield* rawZip(path, [["manifest.json", JSON.stringify({ formatVersion: 3 })]])
       const error = yield* verifyError(path)
       assert.strictEqual(error.reason, "UnsupportedVersion")
-      assert.match(error.message, /archive format 2, newer than this spaces-vault supports \(1\); upgrade spaces-vault/)
+      assert.match(error.message, /archive format 3, newer than this spaces-vault supports \(2\); upgrade spaces-vault/)
     })
   )
 
