@@ -36,6 +36,10 @@ const isUnavailableLocation = (u: unknown): boolean =>
   tagOf(u) === "ArchiveStoreError" &&
   (u as { readonly reason?: { readonly _tag?: string } }).reason?._tag === "Unavailable"
 
+/** An encrypted archive whose contents were asked for without any identity: the invocation lacks a key file. */
+const isMissingIdentity = (u: unknown): boolean =>
+  tagOf(u) === "ArchiveError" && (u as { readonly reason?: unknown }).reason === "Encrypted"
+
 const tagOf = (u: unknown): string | undefined =>
   typeof u === "object" && u !== null && "_tag" in u && typeof u._tag === "string" ? u._tag : undefined
 
@@ -59,7 +63,11 @@ export const classify = (cause: Cause.Cause<unknown>, usageTags: ReadonlyArray<s
     const e = error as RunFailed
     return { code: ExitCode.Failed, message: e.reported ? undefined : firstLine(e) }
   }
-  if ((tag !== undefined && (USAGE_TAGS.includes(tag) || usageTags.includes(tag))) || isUnavailableLocation(error)) {
+  if (
+    (tag !== undefined && (USAGE_TAGS.includes(tag) || usageTags.includes(tag))) ||
+    isUnavailableLocation(error) ||
+    isMissingIdentity(error)
+  ) {
     return { code: ExitCode.Usage, message: firstLine(error) }
   }
   return { code: ExitCode.Failed, message: firstLine(error) }

@@ -1,6 +1,8 @@
 // Flags several commands share, and parsing helpers that turn bad values into UsageError (exit 2).
 import { Effect, Option } from "effect"
 import { Flag } from "effect/cli"
+import { ArchiveIdentities } from "@spaces-vault/core/crypto/ArchiveIdentities"
+import { identityFilePaths, readIdentityFiles } from "@spaces-vault/core/crypto/Identities"
 import { UsageError } from "@spaces-vault/program/ExitCode"
 import type { AppSettings } from "@spaces-vault/program/GitHubLayer"
 import { userPathFlag } from "@spaces-vault/program/UserPaths"
@@ -66,3 +68,27 @@ export const plural = (n: number, one: string, many = `${one}s`): string => `${f
 /** A flag given any number of times (none included): its values, never marked required in the help. */
 export const repeatable = (flag: Flag.Flag<string>) =>
   flag.pipe(Flag.atLeast(0), Flag.withDefault([] as ReadonlyArray<string>))
+
+/** `--identity FILE`, repeatable, as `age -i`: the keys that open encrypted archives (a file, never a key). */
+export const identityFlag = repeatable(
+  userPathFlag(Flag.String("identity")).pipe(
+    Flag.withDescription(
+      "an age identity file (age-keygen's, or spaces-vault keygen's) to decrypt encrypted archives with; repeatable (default: SPACES_VAULT_IDENTITY_FILE)"
+    )
+  )
+)
+
+/**
+ * Runs a command's work with the identities of `--identity` (else SPACES_VAULT_IDENTITY_FILE) provided to every
+ * archive it reads. A file that cannot be read or holds no identity is a usage error (exit 2), before any work.
+ */
+export const withIdentities =
+  (files: ReadonlyArray<string>) =>
+  <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E | UsageError, R> =>
+    Effect.gen(function* () {
+      const paths = yield* identityFilePaths(files)
+      const identities = yield* readIdentityFiles(paths).pipe(
+        Effect.mapError((e) => new UsageError({ message: e.message }))
+      )
+      return yield* self.pipe(Effect.provideService(ArchiveIdentities, identities))
+    })
