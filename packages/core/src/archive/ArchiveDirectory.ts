@@ -138,12 +138,21 @@ export const readDirectoryState = (dir: LocationSource, readState: ReadArchiveSt
     return { archives, unreadable } satisfies DirectoryState
   })
 
+/** How many of a location's newest archives an export reads the manifests of, looking for its owners' baselines. */
+const BASELINE_SCAN = 20
+
 /**
- * The earlier archive an export takes ETags from when none is named: the newest complete one among the last few,
- * else the newest. A partial one may hold nothing at all (a night GitHub could not be reached), and then every
- * space would cost a full request again; an older complete one still answers 304 for all that has not changed.
+ * The earlier archives an export takes ETags from when none is named, per owner (case-folded login): the newest of
+ * the last few archives that covers the owner completely, else the newest that holds it at all (its spaces that
+ * were archived still have ETags). Per owner, so that an ad-hoc export of one owner, or a night another owner
+ * failed, costs the other owners nothing: each still asks against its own last good copy. A shard looks at its own
+ * archives first (another shard's hold none of its owners); unreadable manifests are passed over.
  */
-export const defaultSince = (dir: LocationSource, shard?: { readonly index: number; readonly count: number }) =>
+export const baselinesFor = (
+  dir: LocationSource,
+  logins: ReadonlyArray<string>,
+  shard?: { readonly index: number; readonly count: number }
+) =>
   Effect.gen(function* () {
     // A directory that does not exist yet holds no earlier archive.
     const listed = yield* ArchiveStore.forLocation(locationOfSource(dir)).pipe(
@@ -155,23 +164,29 @@ export const defaultSince = (dir: LocationSource, shard?: { readonly index: numb
       Effect.mapError((e) => new ArchiveDirectoryError({ message: e.message }))
     )
     const all = listed.map((a) => a.name).sort(compareArchiveNamesDesc)
-    // A shard's own archives hold its owners' ETags; another shard's newer archive holds none of them. Any archive
-    // will do when the shard has none yet (its first night, or after COUNT changed).
-    const own =
-      shard === undefined
-        ? all
-        : all.filter((n) => {
-            const s = parseArchiveFileName(n)?.shard
-            return s !== undefined && s.index === shard.index && s.count === shard.count
-          })
-    const names = own.length > 0 ? own : all
-    for (const name of names.slice(0, 10)) {
-      const source = sourceIn(dir, name)
-      const complete = yield* readManifestState(sourceText(source), source).pipe(
-        Effect.map((state) => state.complete),
-        Effect.orElseSucceed(() => false)
-      )
-      if (complete) return sourceIn(dir, name)
+    const ownShard = (n: string) => {
+      const s = parseArchiveFileName(n)?.shard
+      return shard === undefined || (s !== undefined && s.index === shard.index && s.count === shard.count)
     }
-    return names[0] === undefined ? undefined : sourceIn(dir, names[0])
+    const names = [...all.filter(ownShard), ...all.filter((n) => !ownShard(n))].slice(0, BASELINE_SCAN)
+    const wanted = new Set(logins.map((l) => l.toLowerCase()))
+    const complete = new Map<string, ArchiveSource>()
+    const holding = new Map<string, ArchiveSource>()
+    for (const name of names) {
+      if ([...wanted].every((l) => complete.has(l))) break
+      const source = sourceIn(dir, name)
+      const state = yield* readManifestState(sourceText(source), source).pipe(Effect.orElseSucceed(() => undefined))
+      for (const owner of state?.owners ?? []) {
+        const login = owner.login.toLowerCase()
+        if (!wanted.has(login)) continue
+        if (owner.complete && !complete.has(login)) complete.set(login, source)
+        if (!holding.has(login)) holding.set(login, source)
+      }
+    }
+    const baselines = new Map<string, ArchiveSource>()
+    for (const login of wanted) {
+      const source = complete.get(login) ?? holding.get(login)
+      if (source !== undefined) baselines.set(login, source)
+    }
+    return baselines as ReadonlyMap<string, ArchiveSource>
   })

@@ -89,7 +89,10 @@ export interface ArchiveOwnersOptions {
   readonly owners: ReadonlyArray<Owner>
   readonly concurrency: number
   readonly sink: ArchiveSink
-  readonly previous: PreviousArchive | undefined
+  /** The earlier archive whose ETags an owner's requests carry (each owner may have its own), or none. */
+  readonly previousFor: (owner: Owner) => PreviousArchive | undefined
+  /** The earlier archives' repository index (ETags for the repository lookups); empty when there is none. */
+  readonly earlierRepositories: RepositoryIndex
   readonly onProgress?: ((event: ExportProgress) => Effect.Effect<void>) | undefined
   /** Called for things the user must hear even in scripts (e.g. fine-grained token caveats). */
   readonly onWarning?: ((message: string) => Effect.Effect<void>) | undefined
@@ -354,7 +357,7 @@ export const archiveOwners = Effect.fn("ArchiveOwners.run")(function* (options: 
   const createdAt = DateTime.formatIso(yield* DateTime.now)
   const warn = options.onWarning ?? (() => Effect.void)
   const progress = options.onProgress ?? (() => Effect.void)
-  const { sink, previous } = options
+  const { sink, previousFor } = options
 
   if (client.tokenKind === "fine-grained") {
     yield* warn(
@@ -368,8 +371,15 @@ export const archiveOwners = Effect.fn("ArchiveOwners.run")(function* (options: 
   const delivering = yield* Semaphore.make(1)
   const finished: Array<ReturnType<typeof finishOwner>> = []
   // Each distinct repository is looked up once, by the worker that meets it first, between its spaces.
-  const repositoryLookups = makeRepositoryLookups(client, previous)
-  const spaceOf = archiveSpace(client, previous)
+  const repositoryLookups = makeRepositoryLookups(client, options.earlierRepositories)
+  // One space fetcher per earlier archive: owners whose baselines differ ask with different ETags.
+  const fetchers = new Map<PreviousArchive | undefined, ReturnType<typeof archiveSpace>>()
+  const spaceOf = (owner: Owner, item: SpaceListItem) => {
+    const previous = previousFor(owner)
+    let fetch = fetchers.get(previous)
+    if (fetch === undefined) fetchers.set(previous, (fetch = archiveSpace(client, previous)))
+    return fetch(owner, item)
+  }
 
   const deliver = makeDeliver(sink, progress, warn, finished)
 

@@ -1,15 +1,16 @@
 // `exportSpaces`, the export's entry: the output location (through ArchiveStore), the earlier archive whose ETags make unchanged spaces
 // free, and a new archive written atomically by `archiveOwners`. The CLI and the worker call this.
 import { Clock, Effect, type Scope } from "effect"
-import { archiveFileName, defaultSince } from "../archive/ArchiveDirectory.ts"
+import { archiveFileName, baselinesFor } from "../archive/ArchiveDirectory.ts"
 import { type ArchiveSource, locationOfSource, sourceText } from "../archive/ArchiveLocation.ts"
 import { ArchiveStore, type ArchiveStoreError } from "../archive/ArchiveStore.ts"
-import type { ManifestEntry, SpaceEtags } from "../archive/ArchiveFormat.ts"
+import type { ManifestEntry, RepositoryIndex, SpaceEtags } from "../archive/ArchiveFormat.ts"
 import type { ArchiveError } from "../archive/ArchiveError.ts"
 import { type ArchiveHandle, openArchive, parseSpacePath } from "../archive/ArchiveReader.ts"
 import { entryEncrypter } from "../crypto/EntryCipher.ts"
 import type { RecipientSet } from "../crypto/Recipients.ts"
 import { openArchiveWriter } from "../archive/ArchiveWriter.ts"
+import type { Owner } from "../domain/Owner.ts"
 import { GitHubClient } from "../github/GitHubClient.ts"
 import { DEFAULT_CONCURRENCY } from "../github/GitHubConfig.ts"
 import { TOOL_VERSION } from "../version.ts"
@@ -98,6 +99,47 @@ const encryptedPrevious = (archive: ArchiveHandle): PreviousArchive => {
 }
 
 /**
+ * The earlier archives whose ETags make unchanged spaces free: the one named (`since`, for every owner), else each
+ * owner's own baseline in the output location (`baselinesFor`). Each is opened once. An unreadable one that was
+ * named fails the export; one found in the location only costs budget, and says so.
+ */
+const earlierArchives = (options: ExportOptions, warn: (message: string) => Effect.Effect<void>) =>
+  Effect.gen(function* () {
+    const logins = options.owners.map((o) => o.login.toLowerCase())
+    const named = options.since
+    const sources: ReadonlyMap<string, ArchiveSource> =
+      named !== undefined
+        ? new Map(logins.map((l) => [l, named]))
+        : yield* baselinesFor(options.outDir, logins, options.shard).pipe(
+            Effect.mapError((e) => ExportError.fileFailed(e.message))
+          )
+    const opened = new Map<string, PreviousArchive | undefined>()
+    for (const source of sources.values()) {
+      const key = sourceText(source)
+      if (opened.has(key)) continue
+      const previous = yield* loadPrevious(source, options.encryptTo, warn).pipe(
+        Effect.catchTag("ArchiveError", (e) =>
+          named !== undefined
+            ? Effect.fail(new ExportError({ reason: { _tag: "PreviousUnreadable", detail: e.message } }))
+            : warn(`not reusing ${key} for conditional requests: ${e.message}`).pipe(Effect.as(undefined))
+        )
+      )
+      opened.set(key, previous)
+    }
+    // Repository ETags from every earlier archive: any one answers for its repository.
+    const repositories: Record<string, RepositoryIndex[string]> = {}
+    for (const previous of opened.values())
+      for (const [id, entry] of Object.entries(previous?.repositories ?? {})) repositories[id] ??= entry
+    return {
+      previousFor: (owner: Owner) => {
+        const source = sources.get(owner.login.toLowerCase())
+        return source === undefined ? undefined : opened.get(sourceText(source))
+      },
+      repositories: repositories as RepositoryIndex
+    }
+  })
+
+/**
  * Fails with ExportError, and leaves no archive, when the token is rejected, files cannot be written, the named
  * earlier archive cannot be read, or no owner could be read at all.
  */
@@ -118,26 +160,7 @@ export const exportSpaces = (
       // Made (or checked) before any request: a location that cannot be written is found before GitHub is asked.
       yield* archives.prepare.pipe(Effect.mapError(startFailed))
 
-      // The earlier archive: the one named, else the newest complete one in the output directory. An unreadable
-      // one found in the directory only costs budget.
-      const sincePath =
-        options.since ??
-        (yield* defaultSince(options.outDir, options.shard).pipe(
-          Effect.mapError((e) => ExportError.fileFailed(e.message))
-        ))
-      const previous =
-        sincePath === undefined
-          ? undefined
-          : yield* loadPrevious(sincePath, options.encryptTo, warn).pipe(
-              Effect.catchTag("ArchiveError", (e) =>
-                options.since !== undefined
-                  ? Effect.fail(new ExportError({ reason: { _tag: "PreviousUnreadable", detail: e.message } }))
-                  : warn(`not reusing ${sourceText(sincePath)} for conditional requests: ${e.message}`).pipe(
-                      Effect.as(undefined)
-                    )
-              )
-            )
-
+      const earlier = yield* earlierArchives(options, warn)
       const runId = options.runId ?? new Date(started).toISOString()
       // The first free name of this second: another export may finish into the same directory at the same time.
       const writer = yield* openArchiveWriter(
@@ -147,7 +170,8 @@ export const exportSpaces = (
       const result = yield* archiveOwners({
         owners: options.owners,
         concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
-        previous,
+        previousFor: earlier.previousFor,
+        earlierRepositories: earlier.repositories,
         onProgress: options.onProgress,
         onWarning: options.onWarning,
         sink: {

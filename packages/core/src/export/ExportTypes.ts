@@ -8,7 +8,10 @@ export interface ExportOptions {
   readonly owners: ReadonlyArray<Owner>
   /** Where the archive is written: a local directory path, or any store's location. */
   readonly outDir: LocationSource
-  /** An earlier archive whose ETags make unchanged spaces free (304). Default: the newest complete archive in outDir. */
+  /**
+   * An earlier archive whose ETags make unchanged spaces free (304), for every owner. Default: each owner's newest
+   * archive in outDir that covers it completely (ArchiveDirectory `baselinesFor`).
+   */
   readonly since?: ArchiveSource | undefined
   /** Parallel GETs; capped by the client's own concurrency limit. */
   readonly concurrency?: number | undefined

@@ -5,7 +5,6 @@ import type { RepositoryIndex } from "../archive/ArchiveFormat.ts"
 import type { GitHubClient } from "../github/GitHubClient.ts"
 import type { GitHubError } from "../github/GitHubError.ts"
 import { abortOnUnauthorized } from "./ExportError.ts"
-import type { PreviousArchive } from "./ArchiveOwners.ts"
 
 interface RepositoryLookup {
   readonly entry: RepositoryIndex[string]
@@ -20,8 +19,8 @@ const pendingLookup: RepositoryLookup = { entry: { full_name: null }, failure: u
  * One repository lookup, conditional on the earlier archive's ETag. A repository that is gone or invisible is
  * recorded as unresolved (null); any other failure is returned so the archive is marked partial.
  */
-const resolveRepository = (client: GitHubClient["Service"], id: number, previous: PreviousArchive | undefined) => {
-  const before = previous?.repositories[String(id)]
+const resolveRepository = (client: GitHubClient["Service"], id: number, earlier: RepositoryIndex) => {
+  const before = earlier[String(id)]
   return client.getRepositoryById(id, before?.etag).pipe(
     Effect.mapError(abortOnUnauthorized),
     Effect.map(
@@ -43,7 +42,8 @@ const resolveRepository = (client: GitHubClient["Service"], id: number, previous
   )
 }
 
-export const makeRepositoryLookups = (client: GitHubClient["Service"], previous: PreviousArchive | undefined) => {
+/** `earlier`: the repository index of the earlier archives, whose ETags make unchanged lookups 304s. */
+export const makeRepositoryLookups = (client: GitHubClient["Service"], earlier: RepositoryIndex) => {
   const lookups = new Map<number, RepositoryLookup>()
   return {
     /** Looks up the ids not met before; an id already being looked up by another worker is skipped. */
@@ -53,7 +53,7 @@ export const makeRepositoryLookups = (client: GitHubClient["Service"], previous:
         (id) => {
           if (lookups.has(id)) return Effect.void
           lookups.set(id, pendingLookup)
-          return resolveRepository(client, id, previous).pipe(
+          return resolveRepository(client, id, earlier).pipe(
             Effect.flatMap((lookup) => Effect.sync(() => void lookups.set(id, lookup)))
           )
         },

@@ -175,6 +175,24 @@ describe("export", () => {
     }).pipe(Effect.scoped)
   )
 
+  it.live(
+    "asks each owner against its own last good copy: an ad-hoc export of one owner costs the others nothing",
+    () =>
+      Effect.gen(function* () {
+        const hub = yield* demoHub
+        const dir = yield* tmpDir
+        yield* runExport(hub, dir) // the night: every owner
+        // An ad-hoc export of mona alone, newer and complete: it holds none of the organizations' ETags.
+        yield* runExport(hub, dir, [user("mona")])
+        const nextNight = yield* runExport(hub, dir)
+        const spaces = demoOwners.reduce((n, o) => n + hub.state.listSpaces(o.login).length, 0)
+        // Both halves of every space answered 304: octo-org's and octo-archive's against the night's archive, mona's
+        // against her ad-hoc one, and so did every repository lookup: only the five list pages were answered in full.
+        assert.strictEqual(nextNight.notModified, nextNight.requests - 5)
+        assert.isAtLeast(nextNight.notModified, 2 * spaces)
+      }).pipe(Effect.scoped)
+  )
+
   it.live("keeps going when one owner fails: the others are archived and the archive is partial", () =>
     Effect.gen(function* () {
       const hub = yield* demoHub

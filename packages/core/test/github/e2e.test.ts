@@ -179,9 +179,11 @@ describe("client against fakehub", () => {
     expect(h.counters.byStatus()[201]).toBe(3)
     expect(h.counters.secondaryLimited).toBe(1)
     expect(writesLeft).toHaveLength(4)
-    // Node timers may fire a millisecond early against the wall clock.
+    // Node timers may fire a millisecond early against the wall clock. The gate spaces writes from the moment each
+    // leaves it; they are recorded a little later, at the transport, and on a loaded machine that lag differs from
+    // one write to the next by some milliseconds (the exact spacing is RateGate.test's, on the TestClock).
     expect(writesLeft[1]! - writesLeft[0]!).toBeGreaterThanOrEqual(995)
-    for (let i = 2; i < 4; i++) expect(writesLeft[i]! - writesLeft[i - 1]!).toBeGreaterThanOrEqual(198)
+    for (let i = 2; i < 4; i++) expect(writesLeft[i]! - writesLeft[i - 1]!).toBeGreaterThanOrEqual(150)
   })
 
   it("sends request bodies that match GitHub's schemas when writing", async () => {
