@@ -414,15 +414,16 @@ const contentOpener = (path: string, manifest: Manifest) =>
       if (entry.stored === undefined) return Effect.succeed(stored)
       if (decrypter === undefined)
         return Effect.fail(new ArchiveError({ reason: "Encrypted", path, detail: NO_IDENTITY }))
-      return decrypter.decrypt(entry.stored.path, stored).pipe(
+      const storedName = entry.stored.path
+      return decrypter.decrypt(storedName, stored).pipe(
         Effect.mapError((e) =>
           e.reason._tag === "NoMatchingIdentity"
             ? new ArchiveError({
                 reason: "Undecryptable",
                 path,
-                detail: `none of them is a recipient of entry ${entry.stored!.path}`
+                detail: `none of them is a recipient of entry ${storedName}`
               })
-            : new ArchiveError({ reason: "Damaged", path, entry: entry.stored!.path, detail: DAMAGED_ENCRYPTION })
+            : new ArchiveError({ reason: "Damaged", path, entry: storedName, detail: DAMAGED_ENCRYPTION })
         ),
         Effect.flatMap((plain) => {
           const bytes = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength)

@@ -376,8 +376,9 @@ export const archiveOwners = Effect.fn("ArchiveOwners.run")(function* (options: 
   const fetchers = new Map<PreviousArchive | undefined, ReturnType<typeof archiveSpace>>()
   const spaceOf = (owner: Owner, item: SpaceListItem) => {
     const previous = previousFor(owner)
-    let fetch = fetchers.get(previous)
-    if (fetch === undefined) fetchers.set(previous, (fetch = archiveSpace(client, previous)))
+    const known = fetchers.get(previous)
+    const fetch = known ?? archiveSpace(client, previous)
+    if (known === undefined) fetchers.set(previous, fetch)
     return fetch(owner, item)
   }
 
