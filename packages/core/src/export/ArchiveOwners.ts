@@ -2,23 +2,17 @@
 // distinct repository as spaces reference it -> archive entries, in list order. Unchanged spaces come back as 304
 // (free) and are copied from the earlier archive. `exportSpaces` (ExportSpaces.ts) is the entry that wires it to files.
 import { DateTime, Effect, Semaphore, Stream } from "effect"
-import {
-  FailureScope,
-  type ManifestEntry,
-  type ManifestOwner,
-  type RepositoryIndex,
-  type SpaceEtags
-} from "../archive/ArchiveFormat.ts"
+import type { ManifestEntry, ManifestOwner, RepositoryIndex } from "../archive/ArchiveFormat.ts"
 import type { Owner, OwnerKind } from "../domain/Owner.ts"
 import type { SpaceListItem } from "../domain/Space.ts"
 import { asOwner } from "../github/GitHubAuth.ts"
-import { GitHubClient, type Conditional } from "../github/GitHubClient.ts"
+import { GitHubClient } from "../github/GitHubClient.ts"
 import type { GitHubError } from "../github/GitHubError.ts"
+import type { PreviousArchive } from "./EarlierArchives.ts"
 import { abortOnUnauthorized, ExportError } from "./ExportError.ts"
 import type { ExportProgress, OwnerSummary } from "./ExportTypes.ts"
 import { forEachOrdered } from "./OrderedWorkers.ts"
 import {
-  failureOf,
   finishOwner,
   mayBeOtherKind,
   notRead,
@@ -27,8 +21,8 @@ import {
   startOwnerRun,
   wasRead
 } from "./OwnerRun.ts"
-import { referencedRepositoryIds } from "../domain/Space.ts"
 import { makeRepositoryLookups } from "./RepositoryLookups.ts"
+import { archiveSpace, type SpaceOutcome } from "./SpaceFetch.ts"
 
 /** Where the new archive goes; narrow so that the flow is testable in memory. */
 export interface ArchiveSink {
@@ -54,37 +48,6 @@ export interface ExportSinkError {
   readonly message: string
 }
 
-/**
- * An earlier archive: small per-space bookkeeping in memory, contents read back lazily on 304. A plaintext one
- * gives its spaces back (`readSpace`); an encrypted one, of the same recipient set as this export, gives its
- * stored entries (`readEncrypted`), which only an export that answered 304 for both halves of a space can use,
- * and no repository names (they are encrypted: repositories are looked up again).
- */
-export type PreviousArchive =
-  | {
-      readonly _tag: "Plaintext"
-      readonly path: string
-      readonly etags: (ownerLogin: string, number: number) => SpaceEtags | undefined
-      readonly readSpace: (
-        ownerLogin: string,
-        number: number
-      ) => Effect.Effect<Record<string, unknown>, ExportSinkError>
-      readonly repositories: RepositoryIndex
-    }
-  | {
-      readonly _tag: "Encrypted"
-      readonly path: string
-      readonly etags: (ownerLogin: string, number: number) => SpaceEtags | undefined
-      readonly readEncrypted: (ownerLogin: string, number: number) => Effect.Effect<EncryptedCopy, ExportSinkError>
-      readonly repositories: RepositoryIndex
-    }
-
-/** An encrypted space entry of an earlier archive: its manifest row and its stored bytes, checked against it. */
-export interface EncryptedCopy {
-  readonly entry: ManifestEntry
-  readonly stored: Buffer
-}
-
 export interface ArchiveOwnersOptions {
   readonly owners: ReadonlyArray<Owner>
   readonly concurrency: number
@@ -105,22 +68,6 @@ export interface ArchiveOwnersResult {
   readonly createdAt: string
 }
 
-type SpaceOutcome =
-  | {
-      readonly _tag: "Archived"
-      readonly number: number
-      readonly entry: Record<string, unknown>
-      readonly repositoryIds: ReadonlyArray<number>
-    }
-  | {
-      readonly _tag: "Copied"
-      readonly number: number
-      readonly copy: EncryptedCopy
-      readonly repositoryIds: ReadonlyArray<number>
-    }
-  | { readonly _tag: "Vanished"; readonly number: number }
-  | { readonly _tag: "Failed"; readonly failure: ManifestOwner["failures"][number] }
-
 type Work =
   | { readonly _tag: "OwnerStart"; readonly run: OwnerRun }
   | { readonly _tag: "Space"; readonly run: OwnerRun; readonly item: SpaceListItem }
@@ -132,136 +79,7 @@ type Done =
 /** With a GitHub App (a budget per owner), how many owners are exported side by side. */
 const OWNERS_SIDE_BY_SIDE = 16
 
-/** 404 between list and get means the space was deleted meanwhile: recorded, not fatal. */
-const isGone = (e: GitHubError) => e.reason._tag === "NotFound"
-
 const sinkFailed = (e: ExportSinkError) => ExportError.fileFailed(e.message)
-
-const etagOf = <A>(res: Conditional<A>, before: string | undefined, key: "space" | "collaborators") => {
-  const etag = res._tag === "Modified" ? res.etag : before
-  return etag === undefined ? {} : { [key]: etag }
-}
-
-/** One space: its GET and collaborator list, conditional on the earlier archive's ETags; a failure is recorded. */
-const archiveSpace = (client: GitHubClient["Service"], previous: PreviousArchive | undefined) => {
-  const fetchSpace = (owner: Owner, item: SpaceListItem, before: SpaceEtags | undefined) =>
-    Effect.all([
-      client.getSpace(owner, item.number, before?.space),
-      client.listCollaborators(owner, item.number, before?.collaborators)
-    ]).pipe(Effect.mapError(abortOnUnauthorized))
-  const archived =
-    previous?._tag === "Encrypted"
-      ? archiveEncrypted(client, previous, fetchSpace)
-      : archivePlaintext(previous, fetchSpace)
-  return (owner: Owner, item: SpaceListItem) =>
-    archived(owner, item).pipe(
-      Effect.catchTag("GitHubError", (e: GitHubError) =>
-        Effect.succeed<SpaceOutcome>(
-          isGone(e)
-            ? { _tag: "Vanished", number: item.number }
-            : { _tag: "Failed", failure: failureOf(FailureScope.space(item.number), e) }
-        )
-      )
-    )
-}
-
-type FetchSpace = (
-  owner: Owner,
-  item: SpaceListItem,
-  before: SpaceEtags | undefined
-) => Effect.Effect<readonly [Conditional<unknown>, Conditional<unknown>], GitHubError | ExportError>
-
-/** The archive entry of a space: as GET returned it, plus its collaborators and the ETags to ask with next time. */
-const entryOf = (spaceRaw: Record<string, unknown>, collaborators: unknown, etags: SpaceEtags): SpaceOutcome => ({
-  _tag: "Archived",
-  number: spaceRaw.number as number,
-  entry: { ...spaceRaw, collaborators: collaborators ?? [], etags },
-  repositoryIds: referencedRepositoryIds(spaceRaw)
-})
-
-const etagsOf = (
-  space: Conditional<unknown>,
-  collaborators: Conditional<unknown>,
-  before: SpaceEtags | undefined
-): SpaceEtags => ({
-  ...etagOf(space, before?.space, "space"),
-  ...etagOf(collaborators, before?.collaborators, "collaborators")
-})
-
-/** Against a plaintext earlier archive (or none): a half that answered 304 is taken from the earlier copy. */
-const archivePlaintext =
-  (previous: Extract<PreviousArchive, { _tag: "Plaintext" }> | undefined, fetchSpace: FetchSpace) =>
-  (owner: Owner, item: SpaceListItem) =>
-    Effect.gen(function* () {
-      const before = previous?.etags(owner.login, item.number)
-      const [space, collaborators] = yield* fetchSpace(owner, item, before)
-      // Read the earlier copy at most once, and only when something answered 304 (lazy: no error is built on the
-      // common path).
-      const earlier = yield* Effect.cached(
-        Effect.suspend(() =>
-          previous === undefined
-            ? Effect.fail(ExportError.fileFailed(`no earlier copy of ${owner.login}/${item.number}`))
-            : previous.readSpace(owner.login, item.number).pipe(Effect.mapError(sinkFailed))
-        )
-      )
-      const spaceRaw =
-        space._tag === "Modified"
-          ? (space.raw as Record<string, unknown>)
-          : yield* earlier.pipe(Effect.map(({ collaborators: _c, etags: _e, ...rest }) => rest))
-      const collaboratorsRaw =
-        collaborators._tag === "Modified"
-          ? (collaborators.raw as { collaborators?: unknown }).collaborators
-          : yield* earlier.pipe(Effect.map((copy) => copy.collaborators))
-      return { ...entryOf(spaceRaw, collaboratorsRaw, etagsOf(space, collaborators, before)), number: item.number }
-    })
-
-/**
- * Against an encrypted earlier archive (of the same recipients), whose contents this export cannot read: when both
- * halves answer 304 the stored entry is copied byte for byte; when only one does, that half is fetched again
- * without If-None-Match, so the new entry is whole.
- */
-const archiveEncrypted =
-  (
-    client: GitHubClient["Service"],
-    previous: Extract<PreviousArchive, { _tag: "Encrypted" }>,
-    fetchSpace: FetchSpace
-  ) =>
-  (owner: Owner, item: SpaceListItem) =>
-    Effect.gen(function* () {
-      const before = previous.etags(owner.login, item.number)
-      const [space, collaborators] = yield* fetchSpace(owner, item, before)
-      const refetch = {
-        space: (o: Owner, n: number) => client.getSpace(o, n).pipe(Effect.mapError(abortOnUnauthorized)),
-        collaborators: (o: Owner, n: number) =>
-          client.listCollaborators(o, n).pipe(Effect.mapError(abortOnUnauthorized))
-      }
-      if (space._tag === "NotModified" && collaborators._tag === "NotModified") {
-        const copy = yield* previous.readEncrypted(owner.login, item.number).pipe(Effect.mapError(sinkFailed))
-        return {
-          _tag: "Copied",
-          number: item.number,
-          copy,
-          repositoryIds: copy.entry.repositoryIds ?? []
-        } satisfies SpaceOutcome
-      }
-      // Fetched again in full: the earlier copy of the half that answered 304 is encrypted.
-      const spaceAgain = space._tag === "Modified" ? space : yield* refetch.space(owner, item.number)
-      const collaboratorsAgain =
-        collaborators._tag === "Modified" ? collaborators : yield* refetch.collaborators(owner, item.number)
-      if (spaceAgain._tag !== "Modified" || collaboratorsAgain._tag !== "Modified") {
-        return yield* ExportError.fileFailed(
-          `space ${owner.login}/${item.number} answered 304 to a request without an ETag`
-        )
-      }
-      return {
-        ...entryOf(
-          spaceAgain.raw as Record<string, unknown>,
-          (collaboratorsAgain.raw as { collaborators?: unknown }).collaborators,
-          etagsOf(spaceAgain, collaboratorsAgain, undefined)
-        ),
-        number: item.number
-      }
-    })
 
 /**
  * What GitHub knows the login as, asked only after the owner's listing answered 404: a user given as an
