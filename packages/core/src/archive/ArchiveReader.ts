@@ -2,9 +2,7 @@
 // manifest's version is checked before it is decoded, and entries are read one at a time (never the whole archive
 // in memory). Every read of contents refuses an archive whose entries differ from its manifest: names and sizes
 // are compared when it is opened, and each entry is hashed as it streams and compared with its row at its end.
-import { crc32 } from "node:zlib"
 import { Effect, Schema, Stream } from "effect"
-import yauzl from "yauzl"
 import {
   ArchivedSpaceV1,
   CURRENT_FORMAT_VERSION,
@@ -21,23 +19,13 @@ import {
   type ArchivedSpace,
   type Manifest,
   type ManifestEntry,
-  type RepositoryIndex,
-  type StoredEntry
+  type RepositoryIndex
 } from "./ArchiveFormat.ts"
-import { errnoWords } from "../runtime/ErrorText.ts"
-import { ArchiveIdentities } from "../crypto/ArchiveIdentities.ts"
-import { entryDecrypter } from "../crypto/EntryCipher.ts"
-import {
-  ArchiveError,
-  DAMAGED_DATA,
-  DAMAGED_ENCRYPTION,
-  DAMAGED_HEADER,
-  DAMAGED_TABLE_OF_CONTENTS,
-  NO_IDENTITY
-} from "./ArchiveError.ts"
-import { checkListing, entryChecker } from "./EntryCheck.ts"
-import { type ArchiveSource, refOfSource, sourceText } from "./ArchiveLocation.ts"
-import { type ArchiveReadHandle, ArchiveStore } from "./ArchiveStore.ts"
+import { ArchiveError } from "./ArchiveError.ts"
+import { checkListing } from "./EntryCheck.ts"
+import { contentOpener } from "./EntryContent.ts"
+import { type ArchiveSource, sourceText } from "./ArchiveLocation.ts"
+import { listEntries, openZip, readEntry } from "./ZipAccess.ts"
 
 export interface ZipEntryInfo {
   readonly name: string
@@ -133,156 +121,36 @@ export const decodeManifest = (path: string, json: unknown): Effect.Effect<Manif
 /** A Schema error's first two lines, at most 300 characters: the path and the expectation, enough for one sentence. */
 export const firstLine = (s: string): string => s.split("\n").slice(0, 2).join(" ").slice(0, 300)
 
-const ZIP_SIGNATURES = ["504b0304", "504b0506", "504b0708"]
+/** A JSON entry as an object, or an Invalid archive. */
+const objectOf = (path: string) => (name: string, json: unknown) =>
+  typeof json === "object" && json !== null && !Array.isArray(json)
+    ? Effect.succeed(json as Record<string, unknown>)
+    : Effect.fail(new ArchiveError({ reason: "Invalid", path, detail: `${name} is not a JSON object` }))
 
-/** Whether the archive begins like a zip (a local header, or the end record of an empty zip), is empty, or neither. */
-const headOf = (handle: ArchiveReadHandle) =>
-  Effect.promise(async () => {
-    if (handle.size === 0) return "empty" as const
-    const chunks: Array<Buffer> = []
-    try {
-      for await (const c of handle.readRange(0, Math.min(4, handle.size))) chunks.push(c as Buffer)
-    } catch {
-      return "other" as const
-    }
-    return ZIP_SIGNATURES.includes(Buffer.concat(chunks).toString("hex")) ? ("zip" as const) : ("other" as const)
-  })
-
-/** An error with an errno code is the file system's (permissions, I/O), not damage to the archive's bytes. */
-const ioWords = (err: Error): string | undefined => errnoWords((err as NodeJS.ErrnoException).code)
-
-/** yauzl's hook for reading through a store: every range it needs comes from the store's handle. */
-class StoreReader extends yauzl.RandomAccessReader {
-  private readonly handle: ArchiveReadHandle
-  constructor(handle: ArchiveReadHandle) {
-    super()
-    this.handle = handle
-  }
-  override _readStreamForRange(start: number, end: number) {
-    return this.handle.readRange(start, end)
-  }
+/** Reads one space entry by name: decoded (for logic) and raw (for faithful copies), its number checked. */
+const spaceReader = (path: string, readJson: (name: string) => Effect.Effect<unknown, ArchiveError>) => {
+  const asObject = objectOf(path)
+  const spaceOf = (name: string) =>
+    Effect.gen(function* () {
+      const json = yield* readJson(name)
+      const raw = yield* asObject(name, json)
+      const space = yield* Schema.decodeUnknownEffect(ArchivedSpaceV1)(json).pipe(
+        Effect.mapError(
+          (e) => new ArchiveError({ reason: "Invalid", path, detail: `${name}: ${firstLine(e.message)}` })
+        )
+      )
+      const { ownerLogin, number } = parseSpacePath(name) ?? { ownerLogin: "", number: Number.NaN }
+      // Diff matches spaces by this number: one that disagrees with its path would read as another space.
+      if (space.number !== number)
+        return yield* new ArchiveError({
+          reason: "Invalid",
+          path,
+          detail: `${name} holds space number ${space.number}`
+        })
+      return { ownerLogin, number, space, raw } satisfies ArchivedSpaceEntry
+    })
+  return { spaceOf, asObject }
 }
-
-/** Opens the store's handle and yauzl over it; the store's errors become the archive's (not found, unreadable). */
-const openZip = (path: string, source: ArchiveSource) =>
-  Effect.gen(function* () {
-    const handle = yield* ArchiveStore.openRead(refOfSource(source)).pipe(
-      Effect.mapError((e) =>
-        e.reason._tag === "NotFound"
-          ? new ArchiveError({ reason: "NotFound", path, detail: "no such file" })
-          : new ArchiveError({
-              reason: "Unreadable",
-              path,
-              detail: e.reason.detail
-            })
-      )
-    )
-    const zip = yield* Effect.acquireRelease(
-      Effect.callback<yauzl.ZipFile, Error>((resume) => {
-        yauzl.fromRandomAccessReader(
-          new StoreReader(handle),
-          handle.size,
-          { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false },
-          (err, zip) => resume(err ? Effect.fail(err) : Effect.succeed(zip))
-        )
-      }),
-      (z) => Effect.sync(() => z.close())
-    ).pipe(
-      Effect.catch((err) => {
-        const io = ioWords(err)
-        if (io !== undefined) return Effect.fail(new ArchiveError({ reason: "Unreadable", path, detail: io }))
-        // yauzl reads the table of contents from the end of the file, so a zip cut short or changed there fails here.
-        return Effect.flatMap(headOf(handle), (head) =>
-          Effect.fail(
-            head === "zip"
-              ? new ArchiveError({ reason: "Damaged", path, detail: DAMAGED_TABLE_OF_CONTENTS })
-              : new ArchiveError({
-                  reason: "Unreadable",
-                  path,
-                  detail: head === "empty" ? "the file is empty" : "it does not begin like a zip file"
-                })
-          )
-        )
-      })
-    )
-    return zip
-  })
-
-const listEntries = (path: string, zip: yauzl.ZipFile) =>
-  Effect.callback<Map<string, yauzl.Entry>, ArchiveError>((resume) => {
-    const entries = new Map<string, yauzl.Entry>()
-    zip.on("entry", (e: yauzl.Entry) => {
-      // Two entries of one name: readers disagree on which one counts, so the archive has no single meaning.
-      if (entries.has(e.fileName)) {
-        return resume(
-          Effect.fail(
-            new ArchiveError({
-              reason: "Invalid",
-              path,
-              detail: `entry ${e.fileName} appears more than once in the zip`
-            })
-          )
-        )
-      }
-      entries.set(e.fileName, e)
-      zip.readEntry()
-    })
-    zip.on("end", () => resume(Effect.succeed(entries)))
-    zip.on("error", (err: Error) => {
-      const io = ioWords(err)
-      resume(
-        Effect.fail(
-          // yauzl refuses unsafe names itself (absolute, "..", backslashes): that is an invalid archive, not a damaged one.
-          /absolute path|invalid relative path|invalid characters in fileName/.test(err.message)
-            ? new ArchiveError({ reason: "Invalid", path, detail: `unsafe entry name (${err.message})` })
-            : io !== undefined
-              ? new ArchiveError({ reason: "Unreadable", path, detail: io })
-              : // Any other complaint is about the central directory's bytes (a bad signature, flag or length).
-                new ArchiveError({ reason: "Damaged", path, detail: DAMAGED_TABLE_OF_CONTENTS })
-        )
-      )
-    })
-    zip.readEntry()
-  })
-
-/**
- * One entry's bytes, CRC-checked; with its manifest row, also hashed as it streams and compared at its end. Bad
- * bytes are a damaged entry, said in the archive's terms: zlib's and yauzl's words ("invalid literal/lengths set",
- * "too many bytes in the stream") mean nothing to the person restoring a space.
- */
-const readEntry = (path: string, zip: yauzl.ZipFile, entry: yauzl.Entry, row?: StoredEntry) =>
-  Effect.callback<Buffer, ArchiveError>((resume) => {
-    const entryName = entry.fileName
-    const failed = (err: Error, damage: string) => {
-      const io = ioWords(err)
-      return io !== undefined
-        ? new ArchiveError({ reason: "Unreadable", path, detail: `${entryName}: ${io}` })
-        : new ArchiveError({ reason: "Damaged", path, entry: entryName, detail: damage })
-    }
-    zip.openReadStream(entry, (err, stream) => {
-      if (err || stream === undefined) {
-        // Reading the entry's local header, or its compression method from the central directory, went wrong.
-        return resume(Effect.fail(failed(err ?? new Error("no stream"), DAMAGED_HEADER)))
-      }
-      const chunks: Array<Buffer> = []
-      const check = row === undefined ? undefined : entryChecker(row)
-      stream.on("data", (c: Buffer) => {
-        chunks.push(c)
-        check?.update(c)
-      })
-      // Inflate errors, and sizes that disagree with the central directory (validateEntrySizes).
-      stream.on("error", (e: Error) => resume(Effect.fail(failed(e, DAMAGED_DATA))))
-      stream.on("end", () => {
-        const bytes = Buffer.concat(chunks)
-        const problem = check?.problem()
-        if (crc32(bytes) >>> 0 !== entry.crc32 >>> 0) {
-          resume(Effect.fail(new ArchiveError({ reason: "Damaged", path, entry: entryName, detail: DAMAGED_DATA })))
-        } else if (problem !== undefined) {
-          resume(Effect.fail(new ArchiveError({ reason: "Invalid", path, detail: problem })))
-        } else resume(Effect.succeed(bytes))
-      })
-    })
-  })
 
 /**
  * Opens an archive for reading inside a scope, through the ArchiveStore (random access: the central directory and
@@ -345,33 +213,8 @@ export const openArchive = (source: ArchiveSource) =>
           : readStored(entry).pipe(Effect.flatMap((stored) => opener.plaintextOf(entry, stored)))
       }).pipe(Effect.flatMap(parseJson(name)))
 
-    const decodeSpace = (name: string, json: unknown) =>
-      Schema.decodeUnknownEffect(ArchivedSpaceV1)(json).pipe(
-        Effect.mapError(
-          (e) => new ArchiveError({ reason: "Invalid", path, detail: `${name}: ${firstLine(e.message)}` })
-        )
-      )
-    const asObject = (name: string, json: unknown) =>
-      typeof json === "object" && json !== null && !Array.isArray(json)
-        ? Effect.succeed(json as Record<string, unknown>)
-        : Effect.fail(new ArchiveError({ reason: "Invalid", path, detail: `${name} is not a JSON object` }))
-
     const spaceNames = manifest.entries.map((e) => e.path).filter((n) => parseSpacePath(n) !== undefined)
-    const spaceOf = (name: string) =>
-      Effect.gen(function* () {
-        const json = yield* readJson(name)
-        const rawSpace = yield* asObject(name, json)
-        const space = yield* decodeSpace(name, json)
-        const { ownerLogin, number } = parseSpacePath(name)!
-        // Diff matches spaces by this number: one that disagrees with its path would read as another space.
-        if (space.number !== number)
-          return yield* new ArchiveError({
-            reason: "Invalid",
-            path,
-            detail: `${name} holds space number ${space.number}`
-          })
-        return { ownerLogin, number, space, raw: rawSpace }
-      })
+    const { spaceOf, asObject } = spaceReader(path, readJson)
     const handle: ArchiveHandle = {
       path,
       manifest,
@@ -398,43 +241,4 @@ export const openArchive = (source: ArchiveSource) =>
       spaces: Stream.unwrap(Effect.as(listingOk, Stream.fromIterable(spaceNames).pipe(Stream.mapEffect(spaceOf))))
     }
     return handle
-  })
-
-/**
- * How an archive's stored entries become plaintext: as they are in format 1; decrypted with the identities the
- * program was given (ArchiveIdentities) in format 2, then checked against the manifest's plaintext digest.
- */
-const contentOpener = (path: string, manifest: Manifest) =>
-  Effect.gen(function* () {
-    const identities = yield* ArchiveIdentities
-    const decryptable = manifest.encryption === undefined || identities.length > 0
-    const decrypter =
-      manifest.encryption === undefined || identities.length === 0 ? undefined : entryDecrypter(identities)
-    const plaintextOf = (entry: ManifestEntry, stored: Buffer): Effect.Effect<Buffer, ArchiveError> => {
-      if (entry.stored === undefined) return Effect.succeed(stored)
-      if (decrypter === undefined)
-        return Effect.fail(new ArchiveError({ reason: "Encrypted", path, detail: NO_IDENTITY }))
-      const storedName = entry.stored.path
-      return decrypter.decrypt(storedName, stored).pipe(
-        Effect.mapError((e) =>
-          e.reason._tag === "NoMatchingIdentity"
-            ? new ArchiveError({
-                reason: "Undecryptable",
-                path,
-                detail: `none of them is a recipient of entry ${storedName}`
-              })
-            : new ArchiveError({ reason: "Damaged", path, entry: storedName, detail: DAMAGED_ENCRYPTION })
-        ),
-        Effect.flatMap((plain) => {
-          const bytes = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength)
-          const check = entryChecker(entry)
-          check.update(bytes)
-          const problem = check.problem()
-          return problem === undefined
-            ? Effect.succeed(bytes)
-            : Effect.fail(new ArchiveError({ reason: "Invalid", path, detail: `decrypted ${problem}` }))
-        })
-      )
-    }
-    return { decryptable, plaintextOf }
   })
