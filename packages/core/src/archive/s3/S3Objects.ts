@@ -130,201 +130,244 @@ const childName = (prefix: string, key: string): string | undefined => {
   return rest === undefined || rest === "" || rest.includes("/") ? undefined : rest
 }
 
-export const makeS3Objects = (client: S3Client, bucket: string): S3Objects => {
+/** One bucket's client, and how its requests are sent: each failure classified and named by bucket and key. */
+interface Bucket {
+  readonly client: S3Client
+  readonly bucket: string
+  readonly send: <A>(key: string | undefined, f: (signal: AbortSignal) => Promise<A>) => Effect.Effect<A, S3Error>
+}
+
+const bucketOf = (client: S3Client, bucket: string): Bucket => {
   const fail =
     (key?: string) =>
     (u: unknown): S3Error => {
       const { reason, detail } = classifyS3Failure(u)
       return new S3Error({ reason, bucket, detail, ...(key === undefined ? {} : { key }) })
     }
-  const send = <A>(key: string | undefined, f: (signal: AbortSignal) => Promise<A>) =>
-    Effect.tryPromise({ try: f, catch: fail(key) })
+  return { client, bucket, send: (key, f) => Effect.tryPromise({ try: f, catch: fail(key) }) }
+}
 
-  const head = (key: string) =>
-    send(key, (abortSignal) => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal })).pipe(
-      Effect.map(
-        (h): S3Head => ({
-          size: h.ContentLength ?? 0,
-          etag: unquote(h.ETag),
-          retainUntil: h.ObjectLockRetainUntilDate?.getTime(),
-          serverSideEncryption: h.ServerSideEncryption
+const headObject = ({ client, bucket, send }: Bucket, key: string) =>
+  send(key, (abortSignal) => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal })).pipe(
+    Effect.map(
+      (h): S3Head => ({
+        size: h.ContentLength ?? 0,
+        etag: unquote(h.ETag),
+        retainUntil: h.ObjectLockRetainUntilDate?.getTime(),
+        serverSideEncryption: h.ServerSideEncryption
+      })
+    )
+  )
+
+const streamRange = async (
+  { client, bucket }: Bucket,
+  key: string,
+  start: number,
+  end: number,
+  abortSignal?: AbortSignal
+) => {
+  const out = await client.send(
+    new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),
+    abortSignal === undefined ? {} : { abortSignal }
+  )
+  return out.Body as Readable
+}
+
+const readAll = async (body: Readable): Promise<Buffer> => {
+  const chunks: Array<Buffer> = []
+  for await (const chunk of body) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks)
+}
+
+/** Reads an object back to compare its sha256 with the file's: for stores whose ETag is not an MD5 (SSE-KMS). */
+const sha256Of = (body: Readable) =>
+  new Promise<string>((resolve, reject) => {
+    const hash = createHash("sha256")
+    body.on("data", (c) => hash.update(c as Buffer))
+    body.on("error", reject)
+    body.on("end", () => resolve(hash.digest("hex")))
+  })
+
+/** After an upload: the stored size and checksum must be the written file's, or the run fails. */
+const checkUploaded = (
+  b: Bucket,
+  key: string,
+  file: { readonly path: string; readonly size: number },
+  partSize: number
+) =>
+  Effect.gen(function* () {
+    const h = yield* headObject(b, key)
+    const mismatch = (detail: string) => new S3Error({ reason: "Mismatch", bucket: b.bucket, key, detail })
+    if (h.size !== file.size) return yield* mismatch(`${h.size} bytes stored, ${file.size} written`)
+    if (h.serverSideEncryption?.startsWith("aws:kms") === true || h.etag === undefined) {
+      const [stored, written] = yield* b.send(key, async (signal) =>
+        Promise.all([sha256Of(await streamRange(b, key, 0, h.size, signal)), sha256Of(createReadStream(file.path))])
+      )
+      if (stored !== written) return yield* mismatch("its sha256 differs from the file written")
+      return
+    }
+    const expected = yield* b.send(key, () => expectedEtags(file.path, file.size, partSize))
+    if (!expected.includes(h.etag)) return yield* mismatch(`its ETag ${h.etag} is not the written bytes' checksum`)
+  })
+
+const probeBucket = ({ client, bucket, send }: Bucket) =>
+  send(undefined, (abortSignal) => client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal })).pipe(
+    Effect.asVoid,
+    Effect.mapError((e) => {
+      const reason = e.reason === "NoSuchKey" ? "NoSuchBucket" : e.reason
+      return new S3SetupError({ reason, bucket, detail: e.detail })
+    })
+  )
+
+/** The objects directly below a prefix, every page of the listing. */
+const listChildren = ({ client, bucket, send }: Bucket, prefix: string) =>
+  Effect.gen(function* () {
+    const out: Array<S3ObjectInfo> = []
+    let token: string | undefined
+    do {
+      const page = yield* send(undefined, (abortSignal) =>
+        client.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: prefix === "" ? undefined : `${prefix}/`,
+            Delimiter: "/",
+            ContinuationToken: token
+          }),
+          { abortSignal }
+        )
+      )
+      for (const o of page.Contents ?? []) {
+        const name = o.Key === undefined ? undefined : childName(prefix, o.Key)
+        if (name !== undefined) {
+          out.push({ name, size: o.Size ?? 0, lastModified: o.LastModified?.getTime() ?? 0 })
+        }
+      }
+      token = page.IsTruncated === true ? page.NextContinuationToken : undefined
+    } while (token !== undefined)
+    return out
+  })
+
+/** Uploads a complete file to a key that must not exist yet, then checks what was stored. */
+const uploadNew = (
+  b: Bucket,
+  key: string,
+  file: { readonly path: string; readonly size: number },
+  lock: Parameters<S3Objects["uploadNew"]>[2]
+) =>
+  Effect.gen(function* () {
+    const { client, bucket, send } = b
+    const partSize = partSizeFor(file.size)
+    const params: PutObjectCommandInput = {
+      Bucket: bucket,
+      Key: key,
+      Body: createReadStream(file.path),
+      ContentLength: file.size,
+      ContentType: "application/zip",
+      // Write once: S3 and most compatible stores refuse (412) a key that exists; others ignore it, which the
+      // listing before the upload covers.
+      IfNoneMatch: "*"
+    }
+    if (lock !== undefined) {
+      params.ObjectLockMode = lock.mode
+      params.ObjectLockRetainUntilDate = new Date(lock.retainUntil)
+      // S3 requires a checksum (or Content-MD5) on every request with Object Lock parameters, parts included.
+      params.ChecksumAlgorithm = "CRC32"
+    }
+    // leavePartsOnError false: a failed multipart upload is aborted, so no parts stay behind.
+    const upload = new Upload({ client, params, partSize, queueSize: QUEUE_SIZE, leavePartsOnError: false })
+    yield* send(key, () => upload.done()).pipe(
+      // Interrupted (a signal, a stopped worker): abort it ourselves and wait for that, because the SDK's own
+      // abort request leaves only after the parts in flight, which a stopping process does not wait for.
+      Effect.onInterrupt(() =>
+        Effect.promise(async () => {
+          await upload.abort()
+          const uploadId = (upload as unknown as { readonly uploadId?: string }).uploadId
+          if (uploadId === undefined) return
+          await client
+            .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
+            .catch(() => undefined)
         })
       )
     )
+    yield* checkUploaded(b, key, file, partSize)
+  })
 
-  const streamRange = async (key: string, start: number, end: number, abortSignal?: AbortSignal) => {
-    const out = await client.send(
-      new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),
-      abortSignal === undefined ? {} : { abortSignal }
-    )
-    return out.Body as Readable
-  }
-
-  const readAll = async (body: Readable): Promise<Buffer> => {
-    const chunks: Array<Buffer> = []
-    for await (const chunk of body) chunks.push(chunk as Buffer)
-    return Buffer.concat(chunks)
-  }
-
-  /** Reads an object back to compare its sha256 with the file's: for stores whose ETag is not an MD5 (SSE-KMS). */
-  const sha256Of = (body: Readable) =>
-    new Promise<string>((resolve, reject) => {
-      const hash = createHash("sha256")
-      body.on("data", (c) => hash.update(c as Buffer))
-      body.on("error", reject)
-      body.on("end", () => resolve(hash.digest("hex")))
-    })
-
-  const checkUploaded = (key: string, file: { readonly path: string; readonly size: number }, partSize: number) =>
-    Effect.gen(function* () {
-      const h = yield* head(key)
-      const mismatch = (detail: string) => new S3Error({ reason: "Mismatch", bucket, key, detail })
-      if (h.size !== file.size) return yield* mismatch(`${h.size} bytes stored, ${file.size} written`)
-      if (h.serverSideEncryption?.startsWith("aws:kms") === true || h.etag === undefined) {
-        const [stored, written] = yield* send(key, async (signal) =>
-          Promise.all([sha256Of(await streamRange(key, 0, h.size, signal)), sha256Of(createReadStream(file.path))])
+/** Deletes an object unless Object Lock retains it (then says until when, if the store told). */
+const removeObject = (b: Bucket, key: string) =>
+  Effect.gen(function* () {
+    const now = yield* Clock.currentTimeMillis
+    const h = yield* headObject(b, key)
+    if (h.retainUntil !== undefined && h.retainUntil > now) {
+      return { _tag: "Retained", until: h.retainUntil } satisfies RemoveOutcome as RemoveOutcome
+    }
+    return yield* b
+      .send(key, (abortSignal) =>
+        b.client.send(new DeleteObjectCommand({ Bucket: b.bucket, Key: key }), { abortSignal })
+      )
+      .pipe(
+        Effect.as<RemoveOutcome>({ _tag: "Deleted" }),
+        // A lock the head did not show (no permission to read retention) refuses the delete with 403.
+        Effect.catchIf(
+          (e) => e.reason === "AccessDenied" || e.reason === "Locked",
+          () => Effect.succeed<RemoveOutcome>({ _tag: "Retained", until: undefined })
         )
-        if (stored !== written) return yield* mismatch("its sha256 differs from the file written")
-        return
-      }
-      const expected = yield* send(key, () => expectedEtags(file.path, file.size, partSize))
-      if (!expected.includes(h.etag)) return yield* mismatch(`its ETag ${h.etag} is not the written bytes' checksum`)
-    })
+      )
+  })
 
+/** Aborts the multipart uploads below a prefix begun before `before` (killed runs' leftovers), every page. */
+const abortStaleUploads = ({ client, bucket, send }: Bucket, prefix: string, before: number) =>
+  Effect.gen(function* () {
+    const outcomes: Array<StaleUpload> = []
+    let keyMarker: string | undefined
+    let uploadIdMarker: string | undefined
+    do {
+      const page = yield* send(undefined, (abortSignal) =>
+        client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: bucket,
+            Prefix: prefix === "" ? undefined : `${prefix}/`,
+            KeyMarker: keyMarker,
+            UploadIdMarker: uploadIdMarker
+          }),
+          { abortSignal }
+        )
+      )
+      for (const u of page.Uploads ?? []) {
+        const initiated = u.Initiated?.getTime()
+        if (u.Key === undefined || u.UploadId === undefined || initiated === undefined || initiated >= before) {
+          continue
+        }
+        const key = u.Key
+        const uploadId = u.UploadId
+        const problem = yield* send(key, (abortSignal) =>
+          client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), {
+            abortSignal
+          })
+        ).pipe(
+          Effect.as(undefined),
+          Effect.catch((e) => Effect.succeed(e.message))
+        )
+        outcomes.push({ key, initiated, ...(problem === undefined ? {} : { problem }) })
+      }
+      const more = page.IsTruncated === true
+      keyMarker = more ? page.NextKeyMarker : undefined
+      uploadIdMarker = more ? page.NextUploadIdMarker : undefined
+    } while (keyMarker !== undefined)
+    return outcomes
+  })
+
+export const makeS3Objects = (client: S3Client, bucket: string): S3Objects => {
+  const b = bucketOf(client, bucket)
   return {
     bucket,
-    probe: send(undefined, (abortSignal) =>
-      client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal })
-    ).pipe(
-      Effect.asVoid,
-      Effect.mapError((e) => {
-        const reason = e.reason === "NoSuchKey" ? "NoSuchBucket" : e.reason
-        return new S3SetupError({ reason, bucket, detail: e.detail })
-      })
-    ),
-    list: (prefix) =>
-      Effect.gen(function* () {
-        const out: Array<S3ObjectInfo> = []
-        let token: string | undefined
-        do {
-          const page = yield* send(undefined, (abortSignal) =>
-            client.send(
-              new ListObjectsV2Command({
-                Bucket: bucket,
-                Prefix: prefix === "" ? undefined : `${prefix}/`,
-                Delimiter: "/",
-                ContinuationToken: token
-              }),
-              { abortSignal }
-            )
-          )
-          for (const o of page.Contents ?? []) {
-            const name = o.Key === undefined ? undefined : childName(prefix, o.Key)
-            if (name !== undefined) {
-              out.push({ name, size: o.Size ?? 0, lastModified: o.LastModified?.getTime() ?? 0 })
-            }
-          }
-          token = page.IsTruncated === true ? page.NextContinuationToken : undefined
-        } while (token !== undefined)
-        return out
-      }),
-    head,
-    readRange: (key, start, end) => send(key, async (signal) => readAll(await streamRange(key, start, end, signal))),
-    streamRange: (key, start, end) => streamRange(key, start, end),
-    uploadNew: (key, file, lock) =>
-      Effect.gen(function* () {
-        const partSize = partSizeFor(file.size)
-        const params: PutObjectCommandInput = {
-          Bucket: bucket,
-          Key: key,
-          Body: createReadStream(file.path),
-          ContentLength: file.size,
-          ContentType: "application/zip",
-          // Write once: S3 and most compatible stores refuse (412) a key that exists; others ignore it, which the
-          // listing before the upload covers.
-          IfNoneMatch: "*"
-        }
-        if (lock !== undefined) {
-          params.ObjectLockMode = lock.mode
-          params.ObjectLockRetainUntilDate = new Date(lock.retainUntil)
-          // S3 requires a checksum (or Content-MD5) on every request with Object Lock parameters, parts included.
-          params.ChecksumAlgorithm = "CRC32"
-        }
-        // leavePartsOnError false: a failed multipart upload is aborted, so no parts stay behind.
-        const upload = new Upload({ client, params, partSize, queueSize: QUEUE_SIZE, leavePartsOnError: false })
-        yield* send(key, () => upload.done()).pipe(
-          // Interrupted (a signal, a stopped worker): abort it ourselves and wait for that, because the SDK's own
-          // abort request leaves only after the parts in flight, which a stopping process does not wait for.
-          Effect.onInterrupt(() =>
-            Effect.promise(async () => {
-              await upload.abort()
-              const uploadId = (upload as unknown as { readonly uploadId?: string }).uploadId
-              if (uploadId === undefined) return
-              await client
-                .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }))
-                .catch(() => undefined)
-            })
-          )
-        )
-        yield* checkUploaded(key, file, partSize)
-      }),
-    remove: (key) =>
-      Effect.gen(function* () {
-        const now = yield* Clock.currentTimeMillis
-        const h = yield* head(key)
-        if (h.retainUntil !== undefined && h.retainUntil > now) {
-          return { _tag: "Retained", until: h.retainUntil } satisfies RemoveOutcome as RemoveOutcome
-        }
-        return yield* send(key, (abortSignal) =>
-          client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal })
-        ).pipe(
-          Effect.as<RemoveOutcome>({ _tag: "Deleted" }),
-          // A lock the head did not show (no permission to read retention) refuses the delete with 403.
-          Effect.catchIf(
-            (e) => e.reason === "AccessDenied" || e.reason === "Locked",
-            () => Effect.succeed<RemoveOutcome>({ _tag: "Retained", until: undefined })
-          )
-        )
-      }),
-    abortStaleUploads: (prefix, before) =>
-      Effect.gen(function* () {
-        const outcomes: Array<StaleUpload> = []
-        let keyMarker: string | undefined
-        let uploadIdMarker: string | undefined
-        do {
-          const page = yield* send(undefined, (abortSignal) =>
-            client.send(
-              new ListMultipartUploadsCommand({
-                Bucket: bucket,
-                Prefix: prefix === "" ? undefined : `${prefix}/`,
-                KeyMarker: keyMarker,
-                UploadIdMarker: uploadIdMarker
-              }),
-              { abortSignal }
-            )
-          )
-          for (const u of page.Uploads ?? []) {
-            const initiated = u.Initiated?.getTime()
-            if (u.Key === undefined || u.UploadId === undefined || initiated === undefined || initiated >= before) {
-              continue
-            }
-            const key = u.Key
-            const uploadId = u.UploadId
-            const problem = yield* send(key, (abortSignal) =>
-              client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), {
-                abortSignal
-              })
-            ).pipe(
-              Effect.as(undefined),
-              Effect.catch((e) => Effect.succeed(e.message))
-            )
-            outcomes.push({ key, initiated, ...(problem === undefined ? {} : { problem }) })
-          }
-          const more = page.IsTruncated === true
-          keyMarker = more ? page.NextKeyMarker : undefined
-          uploadIdMarker = more ? page.NextUploadIdMarker : undefined
-        } while (keyMarker !== undefined)
-        return outcomes
-      })
+    probe: probeBucket(b),
+    list: (prefix) => listChildren(b, prefix),
+    head: (key) => headObject(b, key),
+    readRange: (key, start, end) =>
+      b.send(key, async (signal) => readAll(await streamRange(b, key, start, end, signal))),
+    streamRange: (key, start, end) => streamRange(b, key, start, end),
+    uploadNew: (key, file, lock) => uploadNew(b, key, file, lock),
+    remove: (key) => removeObject(b, key),
+    abortStaleUploads: (prefix, before) => abortStaleUploads(b, prefix, before)
   }
 }
