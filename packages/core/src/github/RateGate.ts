@@ -3,9 +3,10 @@
 // not just the one told. A secondary limit pauses every request; a primary limit pauses only the requests that spend
 // the same budget (one token's, e.g. one App installation's), so one org spending its budget never stops the others.
 // https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api
-import { Clock, Duration, Effect, Ref, Schema, Semaphore } from "effect"
+import { Clock, Duration, Effect, Ref, Semaphore } from "effect"
 import type { RateBudget } from "./GitHubClient.ts"
-import { makeWindow, nextFree, spend, type SlidingWindow } from "./SlidingWindow.ts"
+import { EVERY, makePauses, type PauseTooLong } from "./Pauses.ts"
+import { makePointWindows, type Windows } from "./PointWindows.ts"
 import { describeWait, formatWait } from "./WaitText.ts"
 
 export type Lane = "read" | "write"
@@ -32,13 +33,6 @@ export interface RateGateOptions {
   readonly maxWait?: Duration.Duration | undefined
 }
 
-/** A request not sent: the pause in force (`why`) lasts until `until` (epoch ms), longer than `maxWait`. */
-export class PauseTooLong extends Schema.TaggedError<PauseTooLong>()("PauseTooLong", {
-  until: Schema.Number,
-  why: Schema.String,
-  maxWaitMs: Schema.Number
-}) {}
-
 /**
  * Requests in flight when a pause begins come back limited too, each moving its end by a moment: those are the same
  * pause and not logged again. A move by more than this is a different limit, worth a line of its own.
@@ -58,9 +52,6 @@ export interface BudgetKey {
 
 /** The budget of a process with one token: every request spends it. */
 export const singleBudget: BudgetKey = { key: "token" }
-
-/** The pause every request waits for (secondary limits, and `pauseUntil` without a budget). */
-const EVERY = "*"
 
 export interface RateGate {
   /**
@@ -95,16 +86,8 @@ export interface RateGate {
 export const makeRateGate = (options: RateGateOptions) =>
   Effect.gen(function* () {
     const permits = yield* Semaphore.make(Math.max(1, options.concurrency))
-    // Pauses by budget key; EVERY holds the pause all requests wait for. Read and written synchronously.
-    const paused = new Map<string, { readonly until: number; readonly why: string }>()
-    const pauseOf = (key: string) => paused.get(key) ?? { until: 0, why: "" }
-    /** The pause a request spending `key` waits for: the longer of its budget's and the every-request one. */
-    const pauseFor = (key: string) => {
-      const own = pauseOf(key)
-      const every = pauseOf(EVERY)
-      return own.until > every.until ? own : every
-    }
     const maxWaitMs = options.maxWait === undefined ? undefined : Duration.toMillis(options.maxWait)
+    const { pauseFor, extend, awaitPause } = makePauses(maxWaitMs)
     const writeLane = yield* Semaphore.make(1)
     // When the previous write left (epoch ms); -Infinity so the first write never waits.
     const lastWrite = yield* Ref.make(Number.NEGATIVE_INFINITY)
@@ -112,60 +95,7 @@ export const makeRateGate = (options: RateGateOptions) =>
     const waits = yield* Ref.make(0)
     const minute = 60_000 * (options.timeScale ?? 1)
     const writeInterval = options.writesPerMinute > 0 ? minute / options.writesPerMinute : 0
-    // GitHub counts a request when it arrives. A window 2% longer than GitHub's minute (1.2 s) absorbs the difference
-    // in network delay between two requests, so what left within our window never lands within GitHub's.
-    const windowMs = minute * 1.02
-    const points = new Map<string, SlidingWindow>()
-    const contentMinute = makeWindow(options.contentPerMinute, windowMs)
-    const contentHour = makeWindow(options.contentPerHour, 60 * windowMs)
-
-    /** The windows a request counts against, with its cost in each. */
-    const windowsOf = (endpoint: string, lane: Lane): ReadonlyArray<readonly [SlidingWindow, number]> => {
-      let window = points.get(endpoint)
-      if (window === undefined) {
-        window = makeWindow(options.pointsPerMinute, windowMs)
-        points.set(endpoint, window)
-      }
-      const windows: Array<readonly [SlidingWindow, number]> = [[window, lane === "write" ? 5 : 1]]
-      if (endpoint.startsWith("POST ")) windows.push([contentMinute, 1], [contentHour, 1])
-      return windows
-    }
-    const freeAt = (windows: ReadonlyArray<readonly [SlidingWindow, number]>, now: number) =>
-      Math.max(...windows.map(([w, units]) => (Number.isFinite(w.limit) ? nextFree(w, now, units) : now)))
-
-    /** Sleeps until no pause is in force; loops because a pause may be extended while we sleep. */
-    const awaitPause = (key: string): Effect.Effect<void, PauseTooLong> =>
-      Effect.gen(function* () {
-        while (true) {
-          const now = yield* Clock.currentTimeMillis
-          const { until, why } = pauseFor(key)
-          if (until <= now) return
-          if (maxWaitMs !== undefined && until - now > maxWaitMs)
-            return yield* new PauseTooLong({ until, why, maxWaitMs })
-          yield* Effect.sleep(Duration.millis(until - now))
-        }
-      })
-
-    /**
-     * Sleeps until every window the request counts against has room. Queueing for a permit (`take` false), it only
-     * waits. Holding the permit, right before sending (`take` true), it also waits out any pause, then takes the
-     * room at the moment the request leaves: a window counts a request at the time it leaves, never earlier, so no
-     * more than the limit arrive within one of GitHub's minutes however long requests queued. Check and take are
-     * one synchronous step, so concurrent fibers never oversubscribe a window.
-     */
-    const awaitRoom = (windows: ReadonlyArray<readonly [SlidingWindow, number]>, take: boolean, key: string) =>
-      Effect.gen(function* () {
-        while (true) {
-          if (take) yield* awaitPause(key)
-          const now = yield* Clock.currentTimeMillis
-          const at = freeAt(windows, now)
-          if (at <= now) {
-            if (take) for (const [w, units] of windows) if (Number.isFinite(w.limit)) spend(w, now, units)
-            return
-          }
-          yield* Effect.sleep(Duration.millis(at - now))
-        }
-      })
+    const { windowsOf, awaitRoom } = makePointWindows(options, minute, awaitPause)
 
     /** Sleeps until `writeInterval` has passed since the previous write left. Only the write-lane holder calls it. */
     const awaitWriteSpacing = Effect.gen(function* () {
@@ -175,12 +105,7 @@ export const makeRateGate = (options: RateGateOptions) =>
     })
 
     /** Checked holding the permit, right before sending: a pause may have begun while we queued. */
-    const sendWhenClear = <A, E, R>(
-      lane: Lane,
-      windows: ReadonlyArray<readonly [SlidingWindow, number]>,
-      send: Effect.Effect<A, E, R>,
-      key: string
-    ) =>
+    const sendWhenClear = <A, E, R>(lane: Lane, windows: Windows, send: Effect.Effect<A, E, R>, key: string) =>
       Effect.gen(function* () {
         yield* awaitRoom(windows, true, key)
         if (lane === "write") yield* Ref.set(lastWrite, yield* Clock.currentTimeMillis)
@@ -217,9 +142,7 @@ export const makeRateGate = (options: RateGateOptions) =>
       pauseUntil: (untilMs, why, budget) =>
         Effect.gen(function* () {
           const now = yield* Clock.currentTimeMillis
-          const key = budget?.key ?? EVERY
-          const before = pauseOf(key).until
-          if (untilMs > before) paused.set(key, { until: untilMs, why })
+          const before = extend(budget?.key ?? EVERY, untilMs, why)
           yield* Ref.update(waits, (n) => n + 1)
           if (untilMs <= before || (before > now && untilMs - before <= NEW_PAUSE_MS)) return
           const wait = describeWait(now, untilMs)
