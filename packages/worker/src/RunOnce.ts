@@ -5,8 +5,10 @@
 import { mkdir } from "node:fs/promises"
 import { Cause, Clock, Effect, Result, Schema } from "effect"
 import { isoTime as iso } from "@spaces-vault/core/domain/Canonical"
+import { lockLocation } from "@spaces-vault/core/archive/LocationLock"
 import { ownerList } from "@spaces-vault/core/domain/Owner"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
+import { ownersWithInstallations } from "@spaces-vault/core/export/Installations"
 import { ownersOfShard } from "@spaces-vault/core/export/Shard"
 import type { ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import type { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
@@ -27,17 +29,23 @@ export type ExportStep<R = GitHubClient> = (
   runId?: string
 ) => Effect.Effect<ExportSummary, { readonly message: string }, R>
 
-export const liveExport: ExportStep = (config, runId) => {
-  // Checked when the config was read (decodeConfig); here it only drops repeated logins.
-  const owners = Result.getOrElse(ownerList(config.owners.orgs ?? [], config.owners.users ?? []), () => [])
-  return exportSpaces({
-    owners: config.shard === undefined ? owners : ownersOfShard(owners, config.shard),
-    outDir: outputLocation(config),
-    concurrency: config.concurrency,
-    shard: config.shard,
-    runId
+export const liveExport: ExportStep = (config, runId) =>
+  Effect.gen(function* () {
+    // Checked when the config was read (decodeConfig); here it only drops repeated logins.
+    const given = Result.getOrElse(ownerList(config.owners?.orgs ?? [], config.owners?.users ?? []), () => [])
+    // Listed at every run, so an organization that installs the App is backed up that night.
+    const owners = config.allInstallations === true ? yield* ownersWithInstallations(given) : given
+    if (config.allInstallations === true)
+      yield* Effect.logInfo("owners with the App's installations", { owners: owners.map((o) => o.login) })
+    // Sharded after listing: an App's installations are split like owners given by name.
+    return yield* exportSpaces({
+      owners: config.shard === undefined ? owners : ownersOfShard(owners, config.shard),
+      outDir: outputLocation(config),
+      concurrency: config.concurrency,
+      shard: config.shard,
+      runId
+    })
   })
-}
 
 /** The output or state directory cannot be created. */
 export class WorkerDirectoryError extends Schema.TaggedError<WorkerDirectoryError>()("WorkerDirectoryError", {
@@ -72,7 +80,30 @@ interface RunContext {
   readonly scheduledAt: number | undefined
 }
 
+/**
+ * Whether an export failed before any work, on a setting to fix (ArchiveStoreError `Unavailable`: no such bucket,
+ * access denied on the first request, a wrong region, an unreachable endpoint): `--once` exits 2 for it, not 1.
+ */
+export const isSetupFailure = (failure: unknown): boolean => {
+  const e = failure as { readonly _tag?: unknown; readonly reason?: { readonly _tag?: unknown } } | undefined
+  return e?._tag === "ArchiveStoreError" && e.reason?._tag === "Unavailable"
+}
+
+/** A run's status; with `setupFailure`, the export's error when it failed on a setting before any work. */
+export interface RunOutcome {
+  readonly status: RunStatus
+  readonly setupFailure?: { readonly message: string } | undefined
+}
+
 export const runOnce = <R>(
+  config: WorkerConfig,
+  nextRunAt: number | undefined,
+  step: ExportStep<R>,
+  scheduledAt?: number
+) => Effect.map(runOnceOutcome(config, nextRunAt, step, scheduledAt), (o) => o.status)
+
+/** `runOnce`, also saying whether a failed run failed on its settings (`--once` then exits 2). */
+export const runOnceOutcome = <R>(
   config: WorkerConfig,
   nextRunAt: number | undefined,
   step: ExportStep<R>,
@@ -87,7 +118,7 @@ export const runOnce = <R>(
       lastSuccessAt: yield* history.lastSuccessAt,
       scheduledAt
     }
-    const { status, notModified, rateLimitWaits } = yield* Effect.scoped(
+    const { status, notModified, rateLimitWaits, setupFailure } = yield* Effect.scoped(
       lockedRun(run, step).pipe(Effect.onInterrupt(() => unfinishedRun(run, "interrupted", INTERRUPTED)))
     ).pipe(
       Effect.catchCause((cause) =>
@@ -97,7 +128,7 @@ export const runOnce = <R>(
     )
     yield* history.record(status, rateLimitWaits)
     yield* logOutcome(status, notModified)
-    return status
+    return { status, setupFailure } satisfies RunOutcome
   })
 
 /** The run while holding the lock; its status is written before the lock is released. */
@@ -108,8 +139,14 @@ const lockedRun = <R>(run: RunContext, step: ExportStep<R>) =>
     if (!outputInS3(config)) yield* makeDirectory("output", config.outputDir)
     yield* makeDirectory("state", config.stateDir)
     yield* acquireLock(config.stateDir, config.outputDir, iso(started), processAlive, lockFileName(shardSuffix(config)))
+    // The lock `spaces-vault export` takes too: a CLI export of this shard to this location with the same state
+    // directory and this run never write at once.
+    yield* lockLocation(config.stateDir, "export", outputLocation(config), { shard: config.shard })
     yield* removeStaleTempArchives(outputLocation(config), started)
-    yield* Effect.logInfo("export started", { owners: config.owners })
+    yield* Effect.logInfo("export started", {
+      owners: config.owners ?? {},
+      ...(config.allInstallations === true ? { allInstallations: true } : {})
+    })
     const runId = run.scheduledAt === undefined ? undefined : iso(run.scheduledAt)
     const result = yield* step(config, runId).pipe(Effect.result)
     const finished = yield* Clock.currentTimeMillis
@@ -117,7 +154,12 @@ const lockedRun = <R>(run: RunContext, step: ExportStep<R>) =>
       // Never delete anything after a failed export.
       const status = unfinishedStatus(run, finished, "failed", result.failure.message)
       yield* saveStatus(config, status)
-      return { status, notModified: 0, rateLimitWaits: 0 }
+      return {
+        status,
+        notModified: 0,
+        rateLimitWaits: 0,
+        setupFailure: isSetupFailure(result.failure) ? result.failure : undefined
+      }
     }
     const summary = result.success
     // Before retention, which may remove an owner's baseline.
@@ -141,7 +183,12 @@ const lockedRun = <R>(run: RunContext, step: ExportStep<R>) =>
       ...(report.notifyError === undefined ? {} : { notifyError: report.notifyError })
     }
     yield* saveStatus(config, status)
-    return { status, notModified: summary.notModified, rateLimitWaits: summary.rateLimitWaits ?? 0 }
+    return {
+      status,
+      notModified: summary.notModified,
+      rateLimitWaits: summary.rateLimitWaits ?? 0,
+      setupFailure: undefined
+    }
   })
 
 /** Writes status.json into the state directory, and removes the one a worker before the state directory left. */
@@ -200,7 +247,7 @@ const unfinishedRun = (run: RunContext, result: "failed" | "interrupted", error:
       yield* (yield* RunHistory).record(status, 0)
       yield* logOutcome(status)
     }
-    return { status, notModified: 0, rateLimitWaits: 0 }
+    return { status, notModified: 0, rateLimitWaits: 0, setupFailure: undefined }
   })
 
 /** Retention after a complete export: what was removed, and the archives kept because they cannot be read. */
@@ -208,13 +255,17 @@ const applyRetention = (config: WorkerConfig) =>
   Effect.gen(function* () {
     const policy = policyOf(config.retention ?? {})
     if (policy === undefined) return { removed: [], unreadable: [] }
+    // The location's retention lock, in the state directory: a prune or another shard deleting there skips this
+    // run's retention (the next run catches up), never the backup.
     const pruned = yield* pruneArchives(outputLocation(config), policy, {
       dryRun: false,
-      timeZone: config.schedule.timeZone
+      timeZone: config.schedule.timeZone,
+      stateDir: config.stateDir
     }).pipe(
-      Effect.catchTag("PruneError", (e) =>
-        Effect.logWarning(`retention skipped: ${e.message}`).pipe(Effect.as(undefined))
-      )
+      Effect.catchTags({
+        PruneError: (e) => Effect.logWarning(`retention skipped: ${e.message}`).pipe(Effect.as(undefined)),
+        LockedError: (e) => Effect.logWarning(`retention skipped: ${e.message}`).pipe(Effect.as(undefined))
+      })
     )
     if (pruned === undefined) return { removed: [], unreadable: [] }
     // Kept, never deleted: a damaged or foreign file is for a person to look at, so say so every run.

@@ -17,10 +17,15 @@ import { configProblems } from "./ConfigIssue.ts"
 const Count = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
 
 export const WorkerConfigSchema = Schema.Struct({
-  owners: Schema.Struct({
-    orgs: Schema.optionalKey(Schema.Array(Schema.String)),
-    users: Schema.optionalKey(Schema.Array(Schema.String))
-  }),
+  /** Optional only with allInstallations, which finds the organizations itself. */
+  owners: Schema.optionalKey(
+    Schema.Struct({
+      orgs: Schema.optionalKey(Schema.Array(Schema.String)),
+      users: Schema.optionalKey(Schema.Array(Schema.String))
+    })
+  ),
+  /** Also every organization the config's GitHub App is installed on, listed at each run (needs `app`). */
+  allInstallations: Schema.optionalKey(Schema.Boolean),
   schedule: Schema.Struct({
     cron: Schema.String,
     timeZone: Schema.optionalKey(Schema.String)
@@ -112,9 +117,13 @@ export const decodeConfig = (path: string, raw: unknown) =>
       errors: "all",
       reportInput: true
     }).pipe(Effect.mapError((e) => fail(configProblems(e.issue).join("; "))))
-    const owners = ownerList(decoded.owners.orgs ?? [], decoded.owners.users ?? [])
+    const owners = ownerList(decoded.owners?.orgs ?? [], decoded.owners?.users ?? [])
     if (Result.isFailure(owners)) return yield* fail(`owners: ${owners.failure}`)
-    if (owners.success.length === 0) return yield* fail("owners: list at least one org or user")
+    // Refused here, not at the first run: without an App there are no installations, and the run would fail nightly.
+    if (decoded.allInstallations === true && decoded.app === undefined)
+      return yield* fail("allInstallations: needs a GitHub App: add app: { id, privateKeyFile }")
+    if (owners.success.length === 0 && decoded.allInstallations !== true)
+      return yield* fail("owners: list at least one org or user (or set allInstallations: true with an app)")
     // "" would make every run fail on mkdir(''), and "  " is a directory nobody means.
     if (decoded.outputDir.trim() === "")
       return yield* fail(`outputDir: give the directory for the archives, not ${JSON.stringify(decoded.outputDir)}`)

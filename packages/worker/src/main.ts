@@ -1,6 +1,7 @@
 // spaces-vault-worker: runs the export on a cron schedule (or once, for Kubernetes CronJobs, systemd timers and
 // GitHub Actions), with a lock, retention and a status file. Exit codes: 0 done (or the scheduler stopped by
-// SIGTERM/SIGINT); 1 the --once run failed or was partial; 2 bad config, missing token or health port unavailable;
+// SIGTERM/SIGINT); 1 the --once run failed or was partial; 2 bad config, missing token, health port unavailable or
+// (--once) an archive location that cannot be reached at the start (no such bucket, access denied);
 // 143 / 130 a --once run stopped by SIGTERM / SIGINT (bin.ts).
 import { Cause, Console, Context, Effect, Layer, Option, Result } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -15,7 +16,7 @@ import { userPathFlag } from "@spaces-vault/program/UserPaths"
 import { nextRun, runOnSchedule } from "./Scheduler.ts"
 import { serveHealth } from "./Health.ts"
 import { RunHistory } from "./RunHistory.ts"
-import { liveExport, RunIncomplete, runOnce, type ExportStep } from "./RunOnce.ts"
+import { liveExport, RunIncomplete, runOnce, runOnceOutcome, type ExportStep } from "./RunOnce.ts"
 import { readLastStatus, statusFileName } from "./StatusFile.ts"
 import { loadConfig, outputInS3, s3SettingsOf, shardSuffix, type WorkerConfig } from "./WorkerConfig.ts"
 import { loggerLayer } from "./WorkerLogger.ts"
@@ -108,7 +109,9 @@ const command = Command.make(
           yield* Effect.logInfo(`health and metrics on http://127.0.0.1:${port}/healthz and /metrics`)
         }
         if (f.once) {
-          const status = yield* withHistory(runOnce(config, undefined, step))
+          const { status, setupFailure } = yield* withHistory(runOnceOutcome(config, undefined, step))
+          // Logged and in status.json, and said once more on stderr: the settings are wrong, not the night (2).
+          if (setupFailure !== undefined) return yield* Effect.fail(setupFailure)
           if (status.result !== "success") return yield* new RunIncomplete({ result: status.result })
           return
         }
@@ -134,7 +137,7 @@ const command = Command.make(
 export const exitCodes: ExitCodeTable = [
   ["0", "done, or the scheduler stopped by SIGTERM/SIGINT"],
   ["1", "the --once run failed or was partial"],
-  ["2", "bad config, flag or settings (missing token, busy health port)"],
+  ["2", "bad config, flag or settings (missing token, busy health port; with --once, a bucket that cannot be reached)"],
   ["130, 143", "a --once run stopped by SIGINT or SIGTERM"]
 ]
 

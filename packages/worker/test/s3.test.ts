@@ -77,4 +77,42 @@ describe("the worker with outputDir in S3", () => {
       assert.deepStrictEqual((yield* Effect.promise(() => readdir(dir))).sort(), ["state", "worker.json"])
     }).pipe(Effect.scoped)
   )
+
+  it.live("--once exits 2 when the bucket does not exist, and status.json says why", () =>
+    Effect.gen(function* () {
+      const hub = yield* Effect.acquireRelease(
+        Effect.promise(() => startFakeHub({ seed: "demo" })),
+        (h) => Effect.promise(() => h.close())
+      )
+      const s3 = yield* Effect.acquireRelease(
+        Effect.promise(() => startFakeS3({ buckets: ["vault"] })),
+        (s) => Effect.promise(() => s.close())
+      )
+      const dir = yield* tmp
+      const path = join(dir, "worker.json")
+      yield* Effect.promise(() =>
+        writeFile(
+          path,
+          JSON.stringify({
+            owners: { orgs: ["octo-archive"] },
+            schedule: { cron: "30 2 * * *" },
+            outputDir: "s3://no-such-vault/nightly",
+            stateDir: "state",
+            s3Endpoint: s3.endpoint
+          })
+        )
+      )
+      const env = { GH_TOKEN: hub.token, GITHUB_API_URL: hub.url, ...s3.credentialsEnv }
+      const requestsBefore = hub.counters.requests
+      const once = yield* runWorker(["--config", path, "--once"], env)
+      assert.strictEqual(once.code, 2, [...once.stderr, ...once.lines].join("\n"))
+      assert.strictEqual(once.stderr.length, 1)
+      assert.match(String(once.stderr[0]), /^error: .*no-such-vault.* does not exist/)
+      // Nothing was asked of GitHub: the bucket is probed first.
+      assert.strictEqual(hub.counters.requests, requestsBefore)
+      const status = JSON.parse(yield* Effect.promise(() => readFile(join(dir, "state", "status.json"), "utf8")))
+      assert.strictEqual(status.result, "failed")
+      assert.match(status.error, /no-such-vault.* does not exist/)
+    }).pipe(Effect.scoped)
+  )
 })

@@ -1,11 +1,12 @@
 // `spaces-vault export`: back up every space of the given orgs and users into one archive.
 import { Clock, Config, Duration, Effect, FileSystem, Fiber, Option, Result, Schedule } from "effect"
 import { Command, Flag } from "effect/cli"
-import { org, ownerList } from "@spaces-vault/core/domain/Owner"
+import { ownerList } from "@spaces-vault/core/domain/Owner"
 import type { Owner, OwnerKind } from "@spaces-vault/core/domain/Owner"
 import type { ArchiveSource, LocationSource } from "@spaces-vault/core/archive/ArchiveLocation"
 import type { ExportError } from "@spaces-vault/core/export/ExportError"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
+import { ownersWithInstallations } from "@spaces-vault/core/export/Installations"
 import { ownersOfShard, parseShard } from "@spaces-vault/core/export/Shard"
 import type { ExportProgress, ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
@@ -22,6 +23,7 @@ import { Output, type OutputShape } from "../Output.ts"
 import { objectLockDaysFlag, objectLockModeFlag, s3EndpointFlag, withArchiveStore } from "./s3Flags.ts"
 import { archiveInput, locationInput } from "./ArchiveInputs.ts"
 import { stateDirOf } from "./replay.ts"
+import { withLocationLock } from "./LocationLocks.ts"
 import {
   apiUrlFlag,
   appFlags,
@@ -67,6 +69,12 @@ const flags = {
   shard: Flag.String("shard").pipe(
     Flag.withDescription(
       "export only shard INDEX of COUNT (INDEX from 0, as Kubernetes' JOB_COMPLETION_INDEX): the owners whose lowercased login's sha256 modulo COUNT is INDEX; the archive's name and manifest carry the shard"
+    ),
+    Flag.optional
+  ),
+  stateDir: userPathFlag(Flag.String("state-dir")).pipe(
+    Flag.withDescription(
+      "where the export's lock (one export per --out and shard) and the replay journals the change report reads live (default: SPACES_VAULT_STATE_DIR, else $XDG_STATE_HOME/spaces-vault, else ~/.local/state/spaces-vault)"
     ),
     Flag.optional
   ),
@@ -237,26 +245,15 @@ const progressReporter = (out: OutputShape) =>
     return { onProgress, ticker: draw.pipe(Effect.repeat(Schedule.spaced(Duration.seconds(1)))) }
   })
 
-/** The owners given plus every organization the App is installed on, each once, in the order given then listed. */
+/** Core's installations, in the command's words and exit codes: without an App the flags are wrong (2). */
 const withInstallations = (given: ReadonlyArray<Owner>) =>
-  Effect.gen(function* () {
-    const client = yield* GitHubClient
-    if (client.authMode !== "app")
-      return yield* new UsageError({ message: "--all-installations needs a GitHub App: give --app-id and --app-key" })
-    const installations = yield* client.installations.pipe(
-      Effect.mapError(
-        (e) => new RunFailed({ message: `cannot list the App's installations: ${e.message}`, reported: false })
-      )
+  ownersWithInstallations(given).pipe(
+    Effect.mapError((e) =>
+      e.reason._tag === "NotApp"
+        ? new UsageError({ message: "--all-installations needs a GitHub App: give --app-id and --app-key" })
+        : new RunFailed({ message: e.message, reported: false })
     )
-    const seen = new Set(given.map((o) => o.login.toLowerCase()))
-    const added = installations
-      .filter((i) => i.kind === "org" && !seen.has(i.account.toLowerCase()))
-      .map((i) => org(i.account))
-    const owners = [...given, ...added]
-    if (owners.length === 0)
-      return yield* new RunFailed({ message: "the GitHub App is installed on no organization", reported: false })
-    return owners
-  })
+  )
 
 /**
  * With a GitHub App, each owner's primary budget (its installation's) as its last answer reported it. With one
@@ -300,6 +297,7 @@ export const exportCommand = Command.make("export", flags, (f) =>
     const maxWait = yield* maxWaitOf(f.maxWait)
     yield* checkPaths(outDir, since)
     const hook = yield* webhookOf(f.notifyWebhookFile)
+    const stateDir = yield* stateDirOf(f.stateDir)
 
     const summary = yield* Effect.gen(function* () {
       const listedOwners = f.allInstallations ? yield* withInstallations(given) : given
@@ -330,12 +328,13 @@ export const exportCommand = Command.make("export", flags, (f) =>
       ),
       Effect.catchTag("ExportError", (e) =>
         Effect.fail(new RunFailed({ message: renderExportError(e), reported: false }))
-      )
+      ),
+      withLocationLock(stateDir, "export", outDir, shard)
     )
 
     const after = yield* afterExport({
       dir: outDir,
-      stateDir: yield* stateDirOf(Option.none()),
+      stateDir,
       webhookUrl: hook,
       archiveName: summary.archive.split(/[\\/]/).pop()
     })

@@ -6,9 +6,11 @@ import { pruneArchives, type PruneResult } from "@spaces-vault/core/retention/Pr
 import { isoTime } from "@spaces-vault/core/domain/Canonical"
 import { type ArchiveInfo, policyOf } from "@spaces-vault/core/retention/Retention"
 import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
-import { userLocationArgument } from "@spaces-vault/program/UserPaths"
+import { userLocationArgument, userPathFlag } from "@spaces-vault/program/UserPaths"
 import { locationInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
+import { stateDirOf } from "./replay.ts"
+import { lockFailure } from "./LocationLocks.ts"
 import { s3EndpointFlag, withArchiveStore } from "./s3Flags.ts"
 import { jsonFlag } from "./shared.ts"
 
@@ -66,6 +68,12 @@ export const pruneCommand = Command.make(
       Flag.withDescription("show what would be removed; remove nothing"),
       Flag.withDefault(false)
     ),
+    stateDir: userPathFlag(Flag.String("state-dir")).pipe(
+      Flag.withDescription(
+        "where the retention lock lives, shared with the worker's stateDir to keep them from deleting at once (default: SPACES_VAULT_STATE_DIR, else $XDG_STATE_HOME/spaces-vault, else ~/.local/state/spaces-vault)"
+      ),
+      Flag.optional
+    ),
     s3Endpoint: s3EndpointFlag,
     json: jsonFlag
   },
@@ -96,8 +104,10 @@ export const pruneCommand = Command.make(
           message: `--time-zone: "${timeZone}" is not an IANA time zone (e.g. Europe/Berlin)`
         })
       }
-      const result = yield* pruneArchives(dir, policy, { dryRun: f.dryRun, timeZone }).pipe(
-        Effect.catchTag("PruneError", (e) => Effect.fail(new RunFailed({ message: e.message, reported: false })))
+      const stateDir = yield* stateDirOf(f.stateDir)
+      const result = yield* pruneArchives(dir, policy, { dryRun: f.dryRun, timeZone, stateDir }).pipe(
+        Effect.catchTag("PruneError", (e) => Effect.fail(new RunFailed({ message: e.message, reported: false }))),
+        Effect.catchTag("LockedError", (e) => Effect.fail(lockFailure(e)))
       )
       yield* out.result(renderPrune(result), pruneJson(f.dir, result))
       if (result.unreadable.length > 0) {

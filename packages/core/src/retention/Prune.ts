@@ -1,7 +1,9 @@
 // Applies a retention policy to a location of archives: reads each archive's manifest (an unreadable archive is
-// never deleted, only reported), plans with the pure Retention, then deletes through ArchiveStore unless dry-run.
+// never deleted, only reported), plans with the pure Retention, then deletes through ArchiveStore unless dry-run,
+// holding the location's retention lock in the state directory when one is given.
 import { Effect, Schema } from "effect"
 import { readDirectoryState, type ReadArchiveState } from "../archive/ArchiveDirectory.ts"
+import { lockLocation } from "../archive/LocationLock.ts"
 import { type LocationSource, locationOfSource } from "../archive/ArchiveLocation.ts"
 import { ArchiveStore } from "../archive/ArchiveStore.ts"
 import { planRetention, type RetentionPlan, type RetentionPolicy } from "./Retention.ts"
@@ -13,6 +15,11 @@ export interface PruneOptions {
   /** IANA time zone in which days, weeks and months begin (default UTC). */
   readonly timeZone?: string | undefined
   readonly readState?: ReadArchiveState | undefined
+  /**
+   * The state directory whose retention lock of this location is held from reading the manifests to the last
+   * delete (a dry run deletes nothing and takes none): another holder fails the prune with LockedError.
+   */
+  readonly stateDir?: string | undefined
 }
 
 export interface PruneResult extends RetentionPlan {
@@ -26,7 +33,12 @@ export interface PruneResult extends RetentionPlan {
   readonly dryRun: boolean
 }
 
-export const pruneArchives = Effect.fn("Prune.apply")(function* (
+export const pruneArchives = (dir: LocationSource, policy: RetentionPolicy, options: PruneOptions) =>
+  options.dryRun || options.stateDir === undefined
+    ? applyPolicy(dir, policy, options)
+    : Effect.scoped(Effect.andThen(lockLocation(options.stateDir, "retention", dir), applyPolicy(dir, policy, options)))
+
+const applyPolicy = Effect.fn("Prune.apply")(function* (
   dir: LocationSource,
   policy: RetentionPolicy,
   options: PruneOptions
