@@ -25,6 +25,28 @@ describe("WorkerConfig", () => {
     })
   )
 
+  it.effect("allInstallations needs an app, and then owners may be left out", () =>
+    Effect.gen(function* () {
+      const app = { id: 123456, privateKeyFile: "app.pem" }
+      const { owners: _, ...withoutOwners } = ok
+      const { config } = yield* decodeConfig("/etc/sv/w.yaml", { ...withoutOwners, app, allInstallations: true })
+      assert.strictEqual(config.allInstallations, true)
+      assert.isUndefined(config.owners)
+      assert.strictEqual(
+        yield* problem({ ...ok, allInstallations: true }),
+        "config w.yaml: allInstallations: needs a GitHub App: add app: { id, privateKeyFile }"
+      )
+      assert.match(
+        yield* problem(withoutOwners),
+        /^config w\.yaml: owners: list at least one org or user \(or set allInstallations: true with an app\)$/
+      )
+      assert.match(
+        yield* problem({ ...ok, app, allInstallations: "yes" }),
+        /allInstallations: expected true or false, got "yes"/
+      )
+    })
+  )
+
   it.effect("takes a shard as { index, count } and refuses one that cannot be, naming the key", () =>
     Effect.gen(function* () {
       const { config } = yield* decodeConfig("w.yaml", { ...ok, shard: { index: 1, count: 4 } })

@@ -4,6 +4,7 @@ import { Effect, FileSystem, Layer, Path } from "effect"
 import { archiveFileName, type ReadArchiveState } from "../../src/archive/ArchiveDirectory.ts"
 import { ArchiveStore, ArchiveStoreError } from "../../src/archive/ArchiveStore.ts"
 import { localArchives } from "../../src/archive/LocalArchives.ts"
+import { lockLocation } from "../../src/archive/LocationLock.ts"
 import { pruneArchives } from "../../src/retention/Prune.ts"
 
 const name = (iso: string) => archiveFileName(Date.parse(iso))
@@ -70,6 +71,35 @@ layer(NodeServices.layer)("pruneArchives", (it) => {
         [`.${name("2026-11-22T02:30:00Z")}.tmp-1`, "notes.zip", "status.json", name("2026-11-25T02:30:00Z")].sort()
       )
     }).pipe(Effect.scoped)
+  )
+
+  it.effect(
+    "holds the location's retention lock: a second prune is refused and deletes nothing; a dry run is not",
+    () =>
+      Effect.gen(function* () {
+        const { dir, readState, files } = yield* fixture(three)
+        const fs = yield* FileSystem.FileSystem
+        const stateDir = yield* fs.makeTempDirectoryScoped({ prefix: "sv-prune-state-" })
+        const before = yield* files()
+        yield* Effect.scoped(
+          Effect.gen(function* () {
+            yield* lockLocation(stateDir, "retention", dir)
+            const refused = yield* Effect.flip(
+              pruneArchives(dir, { keepLast: 1 }, { dryRun: false, readState, stateDir })
+            )
+            assert.strictEqual(refused._tag, "LockedError")
+            assert.match(refused.message, /^retention of .* is locked by pid \d+ on .* since /)
+            assert.deepStrictEqual(yield* files(), before)
+            const planned = yield* pruneArchives(dir, { keepLast: 1 }, { dryRun: true, readState, stateDir })
+            assert.strictEqual(planned.remove.length, 2)
+          })
+        )
+        const result = yield* pruneArchives(dir, { keepLast: 1 }, { dryRun: false, readState, stateDir })
+        assert.strictEqual(result.remove.length, 2)
+        assert.deepStrictEqual(yield* files(), [name("2026-11-25T02:30:00Z")])
+        // Released: nothing is left in the state directory.
+        assert.deepStrictEqual(yield* fs.readDirectory(stateDir), [])
+      }).pipe(Effect.scoped)
   )
 
   it.effect("keeps and reports an archive it cannot read, and keeps the newest complete one", () =>
