@@ -5,8 +5,9 @@ import { ArchiveStore } from "@spaces-vault/core/archive/ArchiveStore"
 
 /**
  * Removes leftovers of killed exports through the store (which defines what a leftover is and when it is stale);
- * called while holding the lock, so no worker is writing one. A CLI export takes no lock and may be writing into the
- * same location, but it writes continuously, so only leftovers untouched for a day are removed. Housekeeping: a
+ * called while holding the lock, so no worker is writing one. A CLI export with another state directory (or of
+ * another shard) may be writing into the same location, but it writes continuously, so only leftovers untouched for
+ * a day are removed. Housekeeping: a
  * problem is logged, never fails the run.
  */
 export const removeStaleTempArchives = (dir: LocationSource, nowMs: number) =>
