@@ -1,6 +1,7 @@
 // The worker's config file (JSON or YAML), validated with Effect Schema. The token never lives here: it comes
 // from GH_TOKEN / GITHUB_TOKEN in the environment; a GitHub App is named by its id and key file, never the key. A bad file is a ConfigFileError naming the exact field; relative
 // paths in it are relative to the file's own directory.
+import { WORKER_STATE_DIR_NAME } from "@spaces-vault/core/runtime/StateDir"
 import { readFile } from "node:fs/promises"
 import { dirname, join, resolve } from "node:path"
 import { Clock, Cron, DateTime, Effect, Option, Result, Schema } from "effect"
@@ -97,7 +98,7 @@ export const shardSuffix = (config: Pick<WorkerConfig, "shard">): string =>
   config.shard === undefined ? "" : `-${shardLabel(config.shard)}`
 
 /** The state directory's name inside the output directory, when the config gives none. */
-export const DEFAULT_STATE_DIR = ".spaces-vault"
+export const DEFAULT_STATE_DIR = WORKER_STATE_DIR_NAME
 
 /** A config file that cannot be read or is wrong: `problem` names the field ("schedule.cron: …"). */
 export class ConfigFileError extends Schema.TaggedError<ConfigFileError>()("ConfigFileError", {

@@ -10,7 +10,7 @@ import { userLocationArgument, userPathFlag } from "@spaces-vault/program/UserPa
 import { locationInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import { stateDirOf } from "./replay.ts"
-import { lockFailure } from "./LocationLocks.ts"
+import { lockDirOf, lockFailure } from "./LocationLocks.ts"
 import { s3EndpointFlag, withArchiveStore } from "./s3Flags.ts"
 import { jsonFlag } from "./shared.ts"
 
@@ -70,7 +70,7 @@ export const pruneCommand = Command.make(
     ),
     stateDir: userPathFlag(Flag.String("state-dir")).pipe(
       Flag.withDescription(
-        "where the retention lock lives, shared with the worker's stateDir to keep them from deleting at once (default: SPACES_VAULT_STATE_DIR, else $XDG_STATE_HOME/spaces-vault, else ~/.local/state/spaces-vault)"
+        "where the retention lock lives, shared with the worker's stateDir to keep them from deleting at once (default: SPACES_VAULT_STATE_DIR, else DIR/.spaces-vault when a worker keeps its state there, else $XDG_STATE_HOME/spaces-vault, else ~/.local/state/spaces-vault)"
       ),
       Flag.optional
     ),
@@ -104,7 +104,7 @@ export const pruneCommand = Command.make(
           message: `--time-zone: "${timeZone}" is not an IANA time zone (e.g. Europe/Berlin)`
         })
       }
-      const stateDir = yield* stateDirOf(f.stateDir)
+      const stateDir = yield* lockDirOf(f.stateDir, dir, yield* stateDirOf(f.stateDir))
       const result = yield* pruneArchives(dir, policy, { dryRun: f.dryRun, timeZone, stateDir }).pipe(
         Effect.catchTag("PruneError", (e) => Effect.fail(new RunFailed({ message: e.message, reported: false }))),
         Effect.catchTag("LockedError", (e) => Effect.fail(lockFailure(e)))

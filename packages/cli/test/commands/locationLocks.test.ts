@@ -1,6 +1,6 @@
 // The location locks from the command line: `prune` and `export` hold theirs in the state directory (--state-dir,
 // else SPACES_VAULT_STATE_DIR, …); a second holder is refused with one sentence naming the first, exit 1.
-import { readdir, writeFile } from "node:fs/promises"
+import { mkdir, readdir, writeFile } from "node:fs/promises"
 import { hostname } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
@@ -58,6 +58,37 @@ describe("prune and the retention lock", () => {
       const pruned = yield* cli(["prune", out, "--keep-last", "1", "--state-dir", stateDir], env)
       expect(pruned.code).toBe(0)
       expect(yield* zips(out)).toEqual(before.slice(1))
+    })
+  )
+
+  it.live("with no state directory chosen, a worker's default one inside the archive directory holds the lock", () =>
+    Effect.gen(function* () {
+      const out = yield* tmp
+      const elsewhere = yield* tmp
+      expect((yield* cli(["export", "--org", "octo-archive", "--out", out, "--state-dir", elsewhere], env)).code).toBe(
+        0
+      )
+      expect((yield* cli(["export", "--org", "octo-archive", "--out", out, "--state-dir", elsewhere], env)).code).toBe(
+        0
+      )
+      // A worker whose config names no stateDir keeps its state (and takes its retention lock) in OUT/.spaces-vault.
+      const workerState = join(out, ".spaces-vault")
+      yield* Effect.promise(() => mkdir(workerState))
+      // No state directory chosen: the harness sets SPACES_VAULT_STATE_DIR unless told otherwise.
+      const home = { ...env, SPACES_VAULT_STATE_DIR: "" }
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          yield* lockLocation(workerState, "retention", out)
+          const refused = yield* cli(["prune", out, "--keep-last", "1"], home)
+          expect(refused.code).toBe(1)
+          expect(refused.stderr[0]).toMatch(/^error: retention of .* is locked by pid /)
+          // A dry run deletes nothing and takes no lock.
+          expect((yield* cli(["prune", out, "--keep-last", "1", "--dry-run"], home)).code).toBe(0)
+        })
+      )
+      expect(yield* zips(out)).toHaveLength(2)
+      expect((yield* cli(["prune", out, "--keep-last", "1"], home)).code).toBe(0)
+      expect(yield* zips(out)).toHaveLength(1)
     })
   )
 

@@ -24,3 +24,6 @@ export const resolveStateDir = (sources: StateDirSources): string => {
   if (xdg !== undefined && isAbsolute(xdg)) return join(xdg, "spaces-vault")
   return join(sources.home ?? homedir(), ".local", "state", "spaces-vault")
 }
+
+/** The worker's state directory for a local output directory when its config names none: inside it. */
+export const WORKER_STATE_DIR_NAME = ".spaces-vault"
