@@ -36,7 +36,7 @@ export const reportRun = (config: WorkerConfig, archiveName?: string) =>
     for (const [owner, c] of Object.entries(report?.changes ?? {})) {
       for (const d of c.deleted)
         yield* Effect.logWarning(`space deleted: ${owner}/${d.number}`, {
-          name: d.name,
+          ...(d.name === undefined ? {} : { name: d.name }),
           archive: d.archive,
           restore: `spaces-vault restore --from ${config.outputDir} --space ${owner}/${d.number}`
         })

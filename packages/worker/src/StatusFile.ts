@@ -14,7 +14,8 @@ const OwnerSummary = Schema.Struct({
   failures: Schema.Array(Schema.String)
 })
 
-const Named = { number: Schema.Number, name: Schema.String }
+/** The name is absent when the archives are encrypted: the worker reads them without an identity. */
+const Named = { number: Schema.Number, name: Schema.optionalKey(Schema.String) }
 
 /** One owner's changes since its baseline (core/report/ChangeReport). */
 const OwnerChanges = Schema.Struct({

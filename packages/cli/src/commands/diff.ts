@@ -7,6 +7,7 @@ import {
   type ArchiveDiff,
   type ChangedSpace,
   diffArchives,
+  type SpaceRef,
   type UnverifiedSpace
 } from "@spaces-vault/core/archive/Diff"
 import { type DirectoryDiff, diffDirectory } from "@spaces-vault/core/archive/DirectoryDiff"
@@ -18,7 +19,7 @@ import { archiveInput, isLocalPath, locationInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import { stateDirOf } from "./replay.ts"
 import { s3EndpointFlag, withArchiveStore } from "./s3Flags.ts"
-import { jsonFlag, plural } from "./shared.ts"
+import { identityFlag, jsonFlag, plural, withIdentities } from "./shared.ts"
 
 /** Numbers shown on an owner's line of unverified spaces before "and N more". */
 const UNVERIFIED_SHOWN = 10
@@ -60,15 +61,22 @@ export const withRestoreLinks = <D extends ArchiveDiff>(d: D, links: RestoreLink
   })
 })
 
+/** Whether any space is shown without its name: an encrypted archive was compared without an identity. */
+const unnamed = (d: ArchiveDiff) =>
+  [d.added, d.removed, d.changed, d.unverified].some((items) => items.some((s: SpaceRef) => s.name === undefined))
+
 export const renderDiff = (d: ArchiveDiff): string => {
   const lines: Array<string> = []
-  const section = (
-    title: string,
-    items: ReadonlyArray<{ owner: string; number: number; name: string }>,
-    extra?: (i: never) => string
-  ) => {
+  if (unnamed(d))
+    lines.push(
+      "encrypted archives compared without an identity: spaces by number, by their contents' sha256 (--identity FILE shows names and what changed)"
+    )
+  const section = (title: string, items: ReadonlyArray<SpaceRef>, extra?: (i: never) => string) => {
     lines.push(`${title} (${items.length}):`)
-    for (const s of items) lines.push(`  ${s.owner}/${s.number}  ${s.name}${extra ? extra(s as never) : ""}`)
+    for (const s of items)
+      lines.push(
+        `  ${s.owner}/${s.number}${s.name === undefined ? "" : `  ${s.name}`}${extra ? extra(s as never) : ""}`
+      )
   }
   section("removed", d.removed, (r: RemovedSpace) =>
     r.restoredAs === undefined ? "" : `  (restored as ${r.restoredAs})`
@@ -114,6 +122,7 @@ export const diffCommand = Command.make(
       Flag.withDescription("where replay journals live, to mark removed spaces a restore brought back (as replay's)"),
       Flag.optional
     ),
+    identity: identityFlag,
     s3Endpoint: s3EndpointFlag,
     json: jsonFlag
   },
@@ -151,12 +160,13 @@ export const diffCommand = Command.make(
       )
       const marked = withRestoreLinks(diff, links)
       yield* out.result(renderDirectoryDiff(marked), marked)
-    }).pipe(withArchiveStore(f))
+    }).pipe(withIdentities(f.identity), withArchiveStore(f))
 ).pipe(
   Command.withDescription(
     "Compare two archives: spaces added, removed (deleted since OLD) and changed, with what changed (old and new " +
       "texts). Given a directory instead, compare its newest archive with, owner by owner, the newest earlier " +
-      "archive that covers that owner completely (an owner with none is reported, not compared)."
+      "archive that covers that owner completely (an owner with none is reported, not compared). Encrypted archives " +
+      "without --identity are compared by their manifests' digests: spaces by owner and number, without names."
   ),
   Command.withExamples([
     {

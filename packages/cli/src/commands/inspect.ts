@@ -3,13 +3,20 @@
 import { Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { describeFailure } from "@spaces-vault/core/archive/ArchiveFormat"
-import { inspectArchive, inspectSpace, type Inspection, type SpaceInspection } from "@spaces-vault/core/archive/Inspect"
+import type { ArchiveError } from "@spaces-vault/core/archive/ArchiveError"
+import {
+  inspectArchive,
+  inspectSpace,
+  type Inspection,
+  type NotInArchive,
+  type SpaceInspection
+} from "@spaces-vault/core/archive/Inspect"
 import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
 import { userLocationArgument } from "@spaces-vault/program/UserPaths"
 import { archiveInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import { s3EndpointFlag, withArchiveStore } from "./s3Flags.ts"
-import { jsonFlag, plural, repeatable, splitList } from "./shared.ts"
+import { identityFlag, jsonFlag, plural, repeatable, splitList, withIdentities } from "./shared.ts"
 
 export const renderInspection = (i: Inspection): string => {
   const lines = [
@@ -25,7 +32,10 @@ export const renderInspection = (i: Inspection): string => {
             .filter((x) => x !== undefined)
             .join(", ")
         ]),
-    `repositories referenced: ${i.repositories}`
+    `repositories referenced: ${i.repositories}`,
+    ...(i.decrypted
+      ? []
+      : ["encrypted: spaces by number only; their names and contents need an identity (--identity FILE)"])
   ]
   for (const o of i.owners) {
     lines.push("", `${o.kind} ${o.login}: ${plural(o.spaces.length, "space")}, ${o.status}`)
@@ -33,7 +43,9 @@ export const renderInspection = (i: Inspection): string => {
     if (o.vanished.length > 0) lines.push(`  (deleted during the export: ${o.vanished.map((n) => `#${n}`).join(", ")})`)
     for (const s of o.spaces) {
       lines.push(
-        `  #${String(s.number).padEnd(5)} ${s.name}  [${plural(s.resources, "resource")}, ${plural(s.collaborators, "collaborator")}]`
+        s.name === undefined
+          ? `  #${s.number}`
+          : `  #${String(s.number).padEnd(5)} ${s.name}  [${plural(s.resources ?? 0, "resource")}, ${plural(s.collaborators ?? 0, "collaborator")}]`
       )
     }
   }
@@ -75,10 +87,14 @@ export const renderSpace = (s: SpaceInspection): string => {
 
 const SPACE_ARG = /^([^/\s]+)\/(\d+)$/
 
-/** An archive that cannot be read, or does not hold what was asked for: a run-time failure (exit 1), one sentence. */
-const notReadable = Effect.mapError(
-  (e: { readonly message: string }) => new RunFailed({ message: e.message, reported: false })
-)
+/**
+ * An archive that cannot be read, or does not hold what was asked for: a run-time failure (exit 1), one sentence.
+ * An encrypted archive's contents asked for without an identity stay an ArchiveError: exit 2, the invocation lacks a key.
+ */
+const notReadable = <A, R>(self: Effect.Effect<A, ArchiveError | NotInArchive, R>) =>
+  Effect.mapError(self, (e) =>
+    e._tag === "ArchiveError" && e.reason === "Encrypted" ? e : new RunFailed({ message: e.message, reported: false })
+  )
 
 export const inspectCommand = Command.make(
   "inspect",
@@ -91,6 +107,7 @@ export const inspectCommand = Command.make(
       Flag.withDescription("show one space in full, as OWNER/NUMBER: texts, resources, collaborators"),
       Flag.optional
     ),
+    identity: identityFlag,
     s3Endpoint: s3EndpointFlag,
     json: jsonFlag
   },
@@ -108,10 +125,11 @@ export const inspectCommand = Command.make(
       }
       const inspection = yield* inspectArchive(archive, owners).pipe(notReadable)
       yield* out.result(renderInspection(inspection), inspection)
-    }).pipe(withArchiveStore(f))
+    }).pipe(withIdentities(f.identity), withArchiveStore(f))
 ).pipe(
   Command.withDescription(
-    "List the owners and spaces of an archive (number, name, resource and collaborator counts), or show one space."
+    "List the owners and spaces of an archive (number, name, resource and collaborator counts), or show one space. " +
+      "An encrypted archive without --identity lists its owners and space numbers only; --space needs --identity."
   ),
   Command.withExamples([
     { command: "spaces-vault inspect backups/spaces-vault-20261125T021000Z.zip", description: "owners and spaces" },

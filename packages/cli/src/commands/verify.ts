@@ -1,5 +1,6 @@
 // `spaces-vault verify ARCHIVE`: checks an archive end to end; exit 1 when anything is wrong, and when the archive
-// is intact but partial (an owner failed), since a backup that misses an owner is not a good backup.
+// is intact but partial (an owner failed), since a backup that misses an owner is not a good backup. An encrypted
+// archive is checked without a key as far as it can be (stored bytes); `--identity` decrypts and checks contents too.
 import { Effect } from "effect"
 import { Argument, Command } from "effect/cli"
 import { verifyArchive, type VerifyReport } from "@spaces-vault/core/archive/Verify"
@@ -8,12 +9,13 @@ import { userLocationArgument } from "@spaces-vault/program/UserPaths"
 import { archiveInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import { s3EndpointFlag, withArchiveStore } from "./s3Flags.ts"
-import { jsonFlag, plural } from "./shared.ts"
+import { identityFlag, jsonFlag, plural, withIdentities } from "./shared.ts"
 
 const FAILURES_SHOWN = 3
 
 export const renderVerify = (report: VerifyReport): string => {
-  const counts = `format ${report.formatVersion}, ${plural(report.counts.owners, "owner")}, ${plural(report.counts.spaces, "space")}, ${plural(report.counts.entries, "entry", "entries")} verified`
+  const encryption = !report.encrypted ? "" : report.decrypted ? ", encrypted, decrypted" : ", encrypted"
+  const counts = `format ${report.formatVersion}${encryption}, ${plural(report.counts.owners, "owner")}, ${plural(report.counts.spaces, "space")}, ${plural(report.counts.entries, "entry", "entries")} verified${report.decrypted ? "" : "; not decrypted: no identity given, contents unchecked"}`
   if (!report.intact) return [`FAILED: ${report.archive}`, ...report.problems.map((p) => `  - ${p}`)].join("\n")
   if (report.complete) return `ok: ${report.archive} (${counts})`
   const lines = [`PARTIAL: ${report.archive} is intact (${counts}), but its export did not read everything:`]
@@ -30,6 +32,7 @@ export const verifyCommand = Command.make(
   "verify",
   {
     archive: userLocationArgument(Argument.String("archive").pipe(Argument.withDescription("archive to check"))),
+    identity: identityFlag,
     s3Endpoint: s3EndpointFlag,
     json: jsonFlag
   },
@@ -46,6 +49,8 @@ export const verifyCommand = Command.make(
             complete: false,
             failedOwners: [],
             formatVersion: 0,
+            encrypted: false,
+            decrypted: false,
             problems: [e.message],
             counts: { entries: 0, spaces: 0, owners: 0 }
           })
@@ -54,11 +59,12 @@ export const verifyCommand = Command.make(
       const text = renderVerify(report)
       yield* out.result(text, report)
       if (!report.ok) return yield* new RunFailed({ message: "verification failed", reported: true })
-    }).pipe(withArchiveStore(f))
+    }).pipe(withIdentities(f.identity), withArchiveStore(f))
 ).pipe(
   Command.withDescription(
     "Check an archive: zip integrity, sizes, sha256, the schema of every file, safe entry names. Exit 1 when it is " +
-      "damaged, and when it is intact but partial (an owner failed: PARTIAL names them)."
+      "damaged, and when it is intact but partial (an owner failed: PARTIAL names them). An encrypted archive is " +
+      "checked by its stored entries' sha256 without a key, and decrypted and checked in full with --identity."
   ),
   Command.withExamples([
     {

@@ -2,19 +2,21 @@
 // and changed, with what changed. Spaces are matched by owner (case-folded) and number. A space is "removed" only
 // when the newer archive could have seen it: if its owner's listing failed, or the space itself could not be read,
 // it is "unverified" instead — a restore must not start from a failed export. The comparison is pure, on digests;
-// `diffArchives` at the end feeds it from two archive files.
+// `diffArchives` at the end feeds it from two archive files. An encrypted archive read without an identity gives
+// sealed digests (its manifest's plaintext sha256s): spaces then show by owner and number, without names.
 import { structuredPatch } from "diff"
 import { Effect, Stream } from "effect"
-import { FailureScope, type ManifestOwner } from "./ArchiveFormat.ts"
+import { FailureScope, type ManifestOwner, spaceEntryPath } from "./ArchiveFormat.ts"
 import type { ArchiveError } from "./ArchiveError.ts"
-import { type ArchiveHandle, openArchive } from "./ArchiveReader.ts"
+import { type ArchiveHandle, openArchive, parseSpacePath } from "./ArchiveReader.ts"
 import type { ArchiveSource } from "./ArchiveLocation.ts"
-import { digestSpace, tableOf, type SpaceDigest } from "./SpaceDigest.ts"
+import { type AnyDigest, digestSpace, isSealed, sealedDigest, tableOf, type SpaceDigest } from "./SpaceDigest.ts"
 
 export interface SpaceRef {
   readonly owner: string
   readonly number: number
-  readonly name: string
+  /** Absent when the archive it comes from is encrypted and was read without an identity. */
+  readonly name?: string
 }
 
 /** A changed text field of a space, old and new (null when absent). */
@@ -68,8 +70,15 @@ export const coverageOf = (owners: ReadonlyArray<ManifestOwner>): Coverage => {
   }
 }
 
-const key = (d: SpaceDigest) => `${d.owner.toLowerCase()}/${d.number}`
-const ref = (d: SpaceDigest): SpaceRef => ({ owner: d.owner, number: d.number, name: d.name })
+/** The one change said of a space whose entry differs where a side is sealed: what changed needs its contents. */
+export const SEALED_CHANGE = "encrypted contents (what changed needs an identity)"
+
+const key = (d: AnyDigest) => `${d.owner.toLowerCase()}/${d.number}`
+/** The space's reference, named by `d`, else by `other` (the older digest of a changed space) when not sealed. */
+const ref = (d: AnyDigest, other?: AnyDigest): SpaceRef => {
+  const named = !isSealed(d) ? d : other !== undefined && !isSealed(other) ? other : undefined
+  return { owner: d.owner, number: d.number, ...(named === undefined ? {} : { name: named.name }) }
+}
 const byKey = (a: SpaceRef, b: SpaceRef) => a.owner.localeCompare(b.owner) || a.number - b.number
 
 const recordChanges = (before: Readonly<Record<string, string>>, after: Readonly<Record<string, string>>) => {
@@ -107,26 +116,32 @@ export const describeChanges = (a: SpaceDigest, b: SpaceDigest): ReadonlyArray<s
   return changes
 }
 
+/** What changed between two digests of one space; with a sealed side, only whether its entry's sha256 differs. */
+export const digestChanges = (a: AnyDigest, b: AnyDigest): ReadonlyArray<string> => {
+  if (!isSealed(a) && !isSealed(b)) return describeChanges(a, b)
+  return a.sha256 !== undefined && a.sha256 === b.sha256 ? [] : [SEALED_CHANGE]
+}
+
 /**
  * A diff fed one space at a time, so that only the older archive's digests are held: `remember` each digest of the
  * older archive, then `see` each digest of the newer one, then `finish` with what the newer archive vouches for.
  */
 export const startDiff = () => {
-  const old = new Map<string, SpaceDigest>()
+  const old = new Map<string, AnyDigest>()
   const added: Array<SpaceRef> = []
   const changed: Array<ChangedSpace> = []
   let unchanged = 0
   return {
-    remember: (d: SpaceDigest): void => void old.set(key(d), d),
-    see: (d: SpaceDigest): void => {
+    remember: (d: AnyDigest): void => void old.set(key(d), d),
+    see: (d: AnyDigest): void => {
       const prev = old.get(key(d))
       if (prev === undefined) {
         added.push(ref(d))
         return
       }
       old.delete(key(d))
-      const changes = describeChanges(prev, d)
-      if (changes.length > 0) changed.push({ ...ref(d), changes })
+      const changes = digestChanges(prev, d)
+      if (changes.length > 0) changed.push({ ...ref(d, prev), changes })
       else unchanged++
     },
     finish: (coverage: Coverage = fullCoverage): ArchiveDiff => {
@@ -149,8 +164,8 @@ export const startDiff = () => {
 }
 
 export const diffDigests = (
-  before: Iterable<SpaceDigest>,
-  after: Iterable<SpaceDigest>,
+  before: Iterable<AnyDigest>,
+  after: Iterable<AnyDigest>,
   coverage: Coverage = fullCoverage
 ): ArchiveDiff => {
   const diff = startDiff()
@@ -193,15 +208,34 @@ export const textChanges = (
 }
 
 /**
- * Hands the digest of each space of an archive to `f`, entry by entry. The repository index is read too, though a
- * diff does not use it: reading checks it against the manifest, and a diff of an archive that is not what its
- * manifest says must fail like inspect and verify do.
+ * Hands the digest of each space of an archive whose owner `keep` accepts to `f`, entry by entry. The repository
+ * index is read too, though a diff does not use it: reading checks it against the manifest, and a diff of an archive
+ * that is not what its manifest says must fail like inspect and verify do. An encrypted archive without an identity
+ * has every stored entry read and checked all the same, and gives sealed digests (never an Encrypted failure: the
+ * worker, which holds no key, reports changes after every export).
  */
-const forEachDigest = (archive: ArchiveHandle, f: (d: SpaceDigest) => void): Effect.Effect<void, ArchiveError> =>
-  Stream.runForEach(archive.spaces, (e) => Effect.sync(() => f(digestSpace(e.ownerLogin, e.space)))).pipe(
-    Effect.andThen(archive.repositories),
-    Effect.asVoid
-  )
+export const forEachDigest = (
+  archive: ArchiveHandle,
+  f: (d: AnyDigest) => void,
+  keep: (ownerLogin: string) => boolean = () => true
+): Effect.Effect<void, ArchiveError> => {
+  if (!archive.decryptable)
+    return Effect.forEach(
+      archive.manifest.entries,
+      (entry) =>
+        Effect.map(archive.readStored(entry), () => {
+          const s = parseSpacePath(entry.path)
+          if (s !== undefined && keep(s.ownerLogin)) f(sealedDigest(s.ownerLogin, s.number, entry.sha256))
+        }),
+      { discard: true }
+    )
+  const sha256 = new Map(archive.manifest.entries.map((e) => [e.path, e.sha256]))
+  return Stream.runForEach(archive.spaces, (e) =>
+    Effect.sync(() => {
+      if (keep(e.ownerLogin)) f(digestSpace(e.ownerLogin, e.space, sha256.get(spaceEntryPath(e.ownerLogin, e.number))))
+    })
+  ).pipe(Effect.andThen(archive.repositories), Effect.asVoid)
+}
 
 export const changesText = (c: ChangedSpace) =>
   c.changes.includes("description") || c.changes.includes("general_instructions")

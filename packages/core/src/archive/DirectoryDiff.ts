@@ -1,7 +1,7 @@
 // `diff DIR`: the newest archive of a directory against, owner by owner, the newest earlier archive that covers
 // that owner completely (baselineFor). An ad-hoc export of one owner or a night an owner failed is passed over, so
 // what is "removed" is what each owner's last good backup holds and the newest archive no longer does.
-import { Effect, Stream } from "effect"
+import { Effect } from "effect"
 import {
   type ArchiveInfo,
   ArchiveDirectoryError,
@@ -13,8 +13,16 @@ import type { Manifest } from "./ArchiveFormat.ts"
 import type { ArchiveError } from "./ArchiveError.ts"
 import { type ArchiveHandle, openArchive } from "./ArchiveReader.ts"
 import { type ArchiveSource, type LocationSource, locationText, sourceIn, sourceText } from "./ArchiveLocation.ts"
-import { type ArchiveDiff, type ChangedSpace, changesText, coverageOf, startDiff, textChanges } from "./Diff.ts"
-import { digestSpace, type SpaceDigest } from "./SpaceDigest.ts"
+import {
+  type ArchiveDiff,
+  type ChangedSpace,
+  changesText,
+  coverageOf,
+  forEachDigest,
+  startDiff,
+  textChanges
+} from "./Diff.ts"
+import type { AnyDigest } from "./SpaceDigest.ts"
 
 export interface OwnerBaseline {
   readonly owner: string
@@ -31,24 +39,17 @@ export interface DirectoryDiff extends ArchiveDiff {
   readonly unreadable: ReadonlyArray<{ readonly name: string; readonly problem: string }>
 }
 
-/** Hands `f` the digest of each space of the archive whose owner `keep` accepts; returns the manifest. */
-const forEachDigest = (
+/**
+ * Hands `f` the digest of each space of the archive whose owner `keep` accepts (sealed ones for an encrypted archive
+ * read without an identity); returns the manifest.
+ */
+const digestsOf = (
   path: ArchiveSource,
   keep: (ownerLogin: string) => boolean,
-  f: (d: SpaceDigest) => void
+  f: (d: AnyDigest) => void
 ): Effect.Effect<Manifest, ArchiveError> =>
   Effect.scoped(
-    Effect.gen(function* () {
-      const archive = yield* openArchive(path)
-      yield* Stream.runForEach(archive.spaces, (e) =>
-        Effect.sync(() => {
-          if (keep(e.ownerLogin)) f(digestSpace(e.ownerLogin, e.space))
-        })
-      )
-      // Read like inspect and verify do: an archive that is not what its manifest says fails the diff.
-      yield* archive.repositories
-      return archive.manifest
-    })
+    Effect.flatMap(openArchive(path), (archive) => Effect.as(forEachDigest(archive, f, keep), archive.manifest))
   )
 
 /** Which earlier archive each owner of `newest` is compared against: names of baselines by folded login. */
@@ -120,10 +121,10 @@ export const diffDirectory = (dir: LocationSource, newestName?: string) =>
         byBaseline.set(baseline, (byBaseline.get(baseline) ?? new Set()).add(owner.toLowerCase()))
     }
     for (const [baseline, owners] of byBaseline) {
-      yield* forEachDigest(pathOf(baseline), (login) => owners.has(login.toLowerCase()), diff.remember)
+      yield* digestsOf(pathOf(baseline), (login) => owners.has(login.toLowerCase()), diff.remember)
     }
     const compared = new Set([...byBaseline.values()].flatMap((owners) => [...owners]))
-    const manifest = yield* forEachDigest(pathOf(newest), (login) => compared.has(login.toLowerCase()), diff.see)
+    const manifest = yield* digestsOf(pathOf(newest), (login) => compared.has(login.toLowerCase()), diff.see)
     const baselineOf = new Map(
       baselines.flatMap(({ owner, baseline }) => (baseline === undefined ? [] : [[owner.toLowerCase(), baseline]]))
     )

@@ -1,11 +1,12 @@
 // `inspect`: what an archive holds, for people. The inventory of its owners and spaces (optionally of some owners
-// only), or one space in full: its texts, its resources with the repositories they name, and its collaborators.
+// only), or one space in full: its texts, its resources with the repositories they name, and its collaborators. An
+// encrypted archive without an identity still shows its inventory from the manifest: owners, numbers, failures.
 import { Effect, Schema, Stream } from "effect"
 import { sameLogin } from "../domain/Owner.ts"
 import { isTeamCollaborator, isUserCollaborator, type Collaborator, type Resource } from "../domain/Space.ts"
 import { FailureScope, type Manifest, type RepositoryIndex, spaceEntryPath } from "./ArchiveFormat.ts"
 import type { ArchiveError } from "./ArchiveError.ts"
-import { openArchive } from "./ArchiveReader.ts"
+import { type ArchiveHandle, openArchive, parseSpacePath } from "./ArchiveReader.ts"
 import type { ArchiveSource } from "./ArchiveLocation.ts"
 
 /** The archive does not hold what was asked for: an owner, or one space. */
@@ -23,14 +24,19 @@ export class NotInArchive extends Schema.TaggedError<NotInArchive>()("NotInArchi
 
 export interface InspectedSpace {
   readonly number: number
-  readonly name: string
-  readonly resources: number
-  readonly collaborators: number
+  /** Name and counts are absent when the archive is encrypted and no identity was given: they are in its contents. */
+  readonly name?: string
+  readonly resources?: number
+  readonly collaborators?: number
 }
 
 export interface Inspection {
   readonly archive: string
   readonly formatVersion: number
+  /** The content entries are encrypted (archive format 2). */
+  readonly encrypted: boolean
+  /** The contents were read: false for an encrypted archive without an identity (spaces by number only). */
+  readonly decrypted: boolean
   readonly createdAt: string
   readonly sourceApiUrl: string
   readonly tool: Manifest["tool"]
@@ -75,21 +81,14 @@ export const inspectArchive: (
   const m = archive.manifest
   const selected = yield* selectOwners(path, m, owners)
   const byOwner = new Map<string, Array<InspectedSpace>>(selected.map((o) => [o.login.toLowerCase(), []]))
-  // Every space is read, also those of owners not shown: reading is what checks them against the manifest.
-  yield* Stream.runForEach(archive.spaces, (e) =>
-    Effect.sync(() => {
-      byOwner.get(e.ownerLogin)?.push({
-        number: e.number,
-        name: e.space.name,
-        resources: e.space.resources_attributes?.length ?? 0,
-        collaborators: e.space.collaborators.length
-      })
-    })
+  const repositories = yield* (archive.decryptable ? readInventory : sealedInventory)(archive, (owner, space) =>
+    byOwner.get(owner)?.push(space)
   )
-  const repositories = yield* archive.repositories
   return {
     archive: path,
     formatVersion: m.formatVersion,
+    encrypted: m.encryption !== undefined,
+    decrypted: archive.decryptable,
     createdAt: m.createdAt,
     sourceApiUrl: m.sourceApiUrl,
     tool: m.tool,
@@ -104,9 +103,48 @@ export const inspectArchive: (
       vanished: o.vanished,
       spaces: (byOwner.get(o.login.toLowerCase()) ?? []).sort((a, b) => a.number - b.number)
     })),
-    repositories: Object.keys(repositories).length
+    repositories
   }
 }, Effect.scoped)
+
+/** Hands each space to `f` by its folded owner login; returns how many repositories the spaces reference. */
+type Inventory = (
+  archive: ArchiveHandle,
+  f: (ownerLogin: string, space: InspectedSpace) => void
+) => Effect.Effect<number, ArchiveError>
+
+/** Every space is read, also those of owners not shown: reading is what checks them against the manifest. */
+const readInventory: Inventory = (archive, f) =>
+  Stream.runForEach(archive.spaces, (e) =>
+    Effect.sync(() =>
+      f(e.ownerLogin, {
+        number: e.number,
+        name: e.space.name,
+        resources: e.space.resources_attributes?.length ?? 0,
+        collaborators: e.space.collaborators.length
+      })
+    )
+  ).pipe(
+    Effect.andThen(archive.repositories),
+    Effect.map((r) => Object.keys(r).length)
+  )
+
+/**
+ * Without an identity: every stored entry is read and checked against the manifest all the same, spaces come from
+ * its rows (numbers only), and the repositories are those the rows' repository ids name.
+ */
+const sealedInventory: Inventory = (archive, f) =>
+  Effect.gen(function* () {
+    const repositories = new Set<number>()
+    for (const entry of archive.manifest.entries) {
+      yield* archive.readStored(entry)
+      const s = parseSpacePath(entry.path)
+      if (s === undefined) continue
+      f(s.ownerLogin, { number: s.number })
+      for (const id of entry.repositoryIds ?? []) repositories.add(id)
+    }
+    return repositories.size
+  })
 
 export interface InspectedResource {
   readonly id: number

@@ -1,17 +1,21 @@
 // The report after an export: owner by owner, against the newest earlier archive that covers the owner completely,
 // the spaces deleted, added and changed. A space a replay has restored is "restored as", not deleted again; one the
-// newest archive could not vouch for (its owner failed) is unverified, never deleted.
+// newest archive could not vouch for (its owner failed) is unverified, never deleted. Encrypted archives read without
+// an identity (the worker holds only public keys) are compared by their manifests' digests: spaces by number only.
 import { Effect } from "effect"
 import type { LocationSource } from "../archive/ArchiveLocation.ts"
+import type { SpaceRef } from "../archive/Diff.ts"
 import { diffDirectory, type DirectoryDiff } from "../archive/DirectoryDiff.ts"
 import { spaceKey } from "../history/ArchiveSearch.ts"
 import { readRestoreLinks, type RestoreLinks } from "../history/RestoreLinks.ts"
 
-export interface DeletedEntry {
+/** A space's number, and its name when the archive that holds it could be read (absent: encrypted, no identity). */
+interface Numbered {
   readonly number: number
-  // With encrypted archives (archive-store issue) the report must work without the identity, by number and the
-  // manifest's content digests: names would then come only when an identity is given.
-  readonly name: string
+  readonly name?: string
+}
+
+export interface DeletedEntry extends Numbered {
   /** The archive (file name) that still holds it: what a restore reads. */
   readonly archive: string
 }
@@ -19,13 +23,9 @@ export interface DeletedEntry {
 export interface OwnerChanges {
   readonly deleted: ReadonlyArray<DeletedEntry>
   /** Gone from the owner, but already restored by a replay: "octo-org/12 restored as octo-org/242". */
-  readonly restored: ReadonlyArray<{ readonly number: number; readonly name: string; readonly as: string }>
-  readonly added: ReadonlyArray<{ readonly number: number; readonly name: string }>
-  readonly changed: ReadonlyArray<{
-    readonly number: number
-    readonly name: string
-    readonly changes: ReadonlyArray<string>
-  }>
+  readonly restored: ReadonlyArray<Numbered & { readonly as: string }>
+  readonly added: ReadonlyArray<Numbered>
+  readonly changed: ReadonlyArray<Numbered & { readonly changes: ReadonlyArray<string> }>
 }
 
 export interface ChangeReport {
@@ -38,6 +38,11 @@ export interface ChangeReport {
 }
 
 const baseName = (p: string) => p.slice(p.lastIndexOf("/") + 1)
+
+const numbered = (s: SpaceRef): Numbered => ({ number: s.number, ...(s.name === undefined ? {} : { name: s.name }) })
+
+/** ` "Roadmap"` after a space's number, or nothing when its name is unknown (an encrypted archive, no identity). */
+export const quotedName = (name: string | undefined): string => (name === undefined ? "" : ` ${JSON.stringify(name)}`)
 
 /** The report from a directory diff and the replay journals' links. Pure. */
 export const changeReport = (diff: DirectoryDiff, links: RestoreLinks): ChangeReport => {
@@ -61,11 +66,11 @@ export const changeReport = (diff: DirectoryDiff, links: RestoreLinks): ChangeRe
     baseName(diff.baselines.find((b) => b.owner.toLowerCase() === owner.toLowerCase())?.baseline ?? "")
   for (const r of diff.removed) {
     const as = links.get(spaceKey(r))
-    if (as !== undefined) of(r.owner)?.restored.push({ number: r.number, name: r.name, as })
-    else of(r.owner)?.deleted.push({ number: r.number, name: r.name, archive: baselineName(r.owner) })
+    if (as !== undefined) of(r.owner)?.restored.push({ ...numbered(r), as })
+    else of(r.owner)?.deleted.push({ ...numbered(r), archive: baselineName(r.owner) })
   }
-  for (const a of diff.added) of(a.owner)?.added.push({ number: a.number, name: a.name })
-  for (const c of diff.changed) of(c.owner)?.changed.push({ number: c.number, name: c.name, changes: c.changes })
+  for (const a of diff.added) of(a.owner)?.added.push(numbered(a))
+  for (const c of diff.changed) of(c.owner)?.changed.push({ ...numbered(c), changes: c.changes })
   return { archive: baseName(diff.newest), changes, unverified: diff.unverified.length }
 }
 
@@ -92,6 +97,6 @@ export const reportChanges = (dir: LocationSource, stateDir: string, archiveName
 /** "octo-org/12 \"Roadmap\" deleted (still in ARCHIVE)" lines, one per deleted or restored space. */
 export const deletionLines = (report: ChangeReport): ReadonlyArray<string> =>
   Object.entries(report.changes).flatMap(([owner, c]) => [
-    ...c.deleted.map((d) => `${owner}/${d.number} ${JSON.stringify(d.name)} deleted (still in ${d.archive})`),
-    ...c.restored.map((r) => `${owner}/${r.number} ${JSON.stringify(r.name)} restored as ${r.as}`)
+    ...c.deleted.map((d) => `${owner}/${d.number}${quotedName(d.name)} deleted (still in ${d.archive})`),
+    ...c.restored.map((r) => `${owner}/${r.number}${quotedName(r.name)} restored as ${r.as}`)
   ])

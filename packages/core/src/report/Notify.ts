@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises"
 import { Duration, Effect, Schema } from "effect"
 import { errorText } from "../runtime/ErrorText.ts"
-import type { ChangeReport } from "./ChangeReport.ts"
+import { type ChangeReport, quotedName } from "./ChangeReport.ts"
 
 export const WEBHOOK_ENV = "SPACES_VAULT_WEBHOOK_URL"
 
@@ -15,7 +15,8 @@ export interface DeletionNotice {
   readonly deleted: ReadonlyArray<{
     readonly owner: string
     readonly number: number
-    readonly name: string
+    /** Absent when the archive is encrypted and the report was made without an identity (the worker's case). */
+    readonly name?: string
     readonly archive: string
     readonly restore: string
   }>
@@ -27,7 +28,7 @@ export const deletionNotice = (report: ChangeReport, dir: string): DeletionNotic
     c.deleted.map((d) => ({
       owner,
       number: d.number,
-      name: d.name,
+      ...(d.name === undefined ? {} : { name: d.name }),
       archive: d.archive,
       restore: `spaces-vault restore --from ${dir} --space ${owner}/${d.number}`
     }))
@@ -36,7 +37,7 @@ export const deletionNotice = (report: ChangeReport, dir: string): DeletionNotic
   const all = `spaces-vault restore --from ${dir} ${deleted.map((d) => `--space ${d.owner}/${d.number}`).join(" ")}`
   const text = [
     `spaces-vault: ${deleted.length === 1 ? "1 space was" : `${deleted.length} spaces were`} deleted since the last backup (${report.archive})`,
-    ...deleted.map((d) => `• ${d.owner}/${d.number} "${d.name}" (still in ${d.archive})`),
+    ...deleted.map((d) => `• ${d.owner}/${d.number}${quotedName(d.name)} (still in ${d.archive})`),
     `Restore: ${all}`
   ].join("\n")
   return { text, archive: report.archive, deleted }
