@@ -1,8 +1,9 @@
 // The versions of one space across a location's archives: when it first appeared, each change and what changed,
-// when it disappeared, and what a replay restored it as. Reads manifests, then only the entries of the changes.
+// when it disappeared, and what a replay restored it as. Reads manifests, then only the entries of the changes. An
+// encrypted archive without an identity still gives its events (from manifest digests), without names or details.
 import { Effect } from "effect"
 import type { LocationSource } from "../archive/ArchiveLocation.ts"
-import { describeChanges } from "../archive/Diff.ts"
+import { describeChanges, SEALED_CHANGE } from "../archive/Diff.ts"
 import type { ArchivedSpace } from "../archive/ArchiveFormat.ts"
 import { digestSpace } from "../archive/SpaceDigest.ts"
 import { type IndexedArchive, indexArchives, readSpaceEntries } from "./ArchiveIndex.ts"
@@ -14,7 +15,10 @@ export interface HistoryEvent {
   /** The archive that shows it (file name) and its time (ISO). */
   readonly archive: string
   readonly at: string
-  /** The space's name in that archive (the last one holding it, for a disappearance); null when unreadable. */
+  /**
+   * The space's name in that archive (the last one holding it, for a disappearance); null when unreadable, or
+   * encrypted and no identity was given.
+   */
   readonly name: string | null
   /** For a change: what changed, in words. */
   readonly changes?: ReadonlyArray<string>
@@ -36,7 +40,9 @@ export const spaceHistory = (dir: LocationSource, space: SpaceKey, stateDir: str
     const versions = spaceVersions(index.archives, space)
     const unreadable = [...index.unreadable]
     const cache = new Map<string, ArchivedSpace | undefined>()
-    // An entry that cannot be read is said so once, and its event stands without a name or changes.
+    const sealed = new Set<string>()
+    // An entry that cannot be read is said so once, and its event stands without a name or changes; one that is
+    // encrypted without an identity is no problem of the archive: its event stands without them all the same.
     const entry = (a: IndexedArchive) =>
       cache.has(a.path)
         ? Effect.succeed(cache.get(a.path))
@@ -44,7 +50,8 @@ export const spaceHistory = (dir: LocationSource, space: SpaceKey, stateDir: str
             Effect.map((es) => es[0]?.space),
             Effect.catch((e) =>
               Effect.sync(() => {
-                unreadable.push({ name: a.name, problem: e.message })
+                if (e.reason === "Encrypted") sealed.add(a.path)
+                else unreadable.push({ name: a.name, problem: e.message })
                 return undefined
               })
             ),
@@ -61,9 +68,11 @@ export const spaceHistory = (dir: LocationSource, space: SpaceKey, stateDir: str
         const before = yield* entry(v.previous)
         const after = yield* entry(v.archive)
         const changes =
-          before === undefined || after === undefined
-            ? ["(an entry could not be read)"]
-            : describeChanges(digestSpace(space.owner, before), digestSpace(space.owner, after))
+          before !== undefined && after !== undefined
+            ? describeChanges(digestSpace(space.owner, before), digestSpace(space.owner, after))
+            : sealed.has(v.previous.path) || sealed.has(v.archive.path)
+              ? [SEALED_CHANGE]
+              : ["(an entry could not be read)"]
         // Only ETags moved: the same space, not a new version.
         if (changes.length > 0) events.push({ kind: "changed", ...at, name: after?.name ?? null, changes })
       }

@@ -4,9 +4,12 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import type { ArchivedSpace } from "../../src/archive/ArchiveFormat.ts"
-import { coverageOf, diffArchives, diffDigests, unifiedDiff } from "../../src/archive/Diff.ts"
-import { digestSpace } from "../../src/archive/SpaceDigest.ts"
-import { completeOwner, space, tmp, writeArchive } from "./archives.ts"
+import type { WriterOptions } from "../../src/archive/ArchiveWriter.ts"
+import { coverageOf, diffArchives, diffDigests, SEALED_CHANGE, unifiedDiff } from "../../src/archive/Diff.ts"
+import { digestSpace, sealedDigest } from "../../src/archive/SpaceDigest.ts"
+import { newKey } from "../crypto/keys.ts"
+import { encryptingTo, withKeys } from "../support/encrypted.ts"
+import { completeOwner, flipBytes, readBytes, space, tmp, writeArchive, zipLayout } from "./archives.ts"
 
 const digest = (n: number, extra: Record<string, unknown> = {}) =>
   digestSpace("octo-org", space(n, extra) as unknown as ArchivedSpace)
@@ -158,18 +161,21 @@ describe("unifiedDiff", () => {
 
 describe("diffArchives", () => {
   /** Two archives of octo-org: the older with spaces 1-3, the newer with `newer` as spaces. */
-  const archives = (newer: ReadonlyArray<ReturnType<typeof space>>) =>
+  const archivePair = (newer: ReadonlyArray<ReturnType<typeof space>>, options: WriterOptions = {}) =>
     Effect.gen(function* () {
       const dir = yield* tmp
-      const older = yield* writeArchive(join(dir, "old.zip"), 3)
+      const older = yield* writeArchive(join(dir, "old.zip"), 3, undefined, undefined, options)
       const newerPath = yield* writeArchive(
         join(dir, "new.zip"),
         newer.length,
         [completeOwner("octo-org", newer.length)],
-        newer.map((s) => ["octo-org", s] as [string, typeof s])
+        newer.map((s) => ["octo-org", s] as [string, typeof s]),
+        options
       )
-      return yield* diffArchives(older, newerPath)
+      return { dir, older, newer: newerPath }
     })
+  const archives = (newer: ReadonlyArray<ReturnType<typeof space>>) =>
+    Effect.flatMap(archivePair(newer), (p) => diffArchives(p.older, p.newer))
 
   it.effect("gives the old and new values of changed texts, with a unified diff of the instructions", () =>
     Effect.gen(function* () {
@@ -213,4 +219,43 @@ describe("diffArchives", () => {
       ])
     })
   )
+
+  it.effect("encrypted archives without an identity: by number and digest; with one, names and texts", () =>
+    Effect.gen(function* () {
+      const key = yield* newKey
+      const pair = yield* archivePair(
+        [space(1), space(2, { description: "Runbooks" }), space(4)],
+        yield* encryptingTo(key)
+      )
+      const sealed = yield* diffArchives(pair.older, pair.newer)
+      assert.deepStrictEqual(sealed.added, [{ owner: "octo-org", number: 4 }])
+      assert.deepStrictEqual(sealed.removed, [{ owner: "octo-org", number: 3 }])
+      assert.deepStrictEqual(sealed.changed, [{ owner: "octo-org", number: 2, changes: [SEALED_CHANGE] }])
+      assert.strictEqual(sealed.unchanged, 1)
+      const opened = yield* withKeys(key)(diffArchives(pair.older, pair.newer))
+      assert.deepStrictEqual(opened.removed, [{ owner: "octo-org", number: 3, name: "Space 3" }])
+      assert.deepStrictEqual(opened.changed[0]?.texts, [{ field: "description", old: null, new: "Runbooks" }])
+    })
+  )
+
+  it.effect("without an identity, an encrypted archive that is not what its manifest says still fails the diff", () =>
+    Effect.gen(function* () {
+      const pair = yield* archivePair([space(1)], yield* encryptingTo(yield* newKey))
+      const entry = zipLayout(yield* readBytes(pair.newer)).entries.find((e) => e.name.endsWith(".age"))!
+      const flipped = yield* flipBytes(pair.newer, join(pair.dir, "flipped.zip"), [entry.data + 40])
+      const error = yield* Effect.flip(diffArchives(pair.older, flipped))
+      assert.strictEqual(error.reason, "Damaged")
+    })
+  )
+})
+
+describe("sealed digests", () => {
+  it("compare by sha256 alone, with one change that says an identity shows more", () => {
+    const full = { ...digest(1), sha256: "aa" }
+    assert.deepStrictEqual(diffDigests([full], [sealedDigest("Octo-Org", 1, "aa")]).unchanged, 1)
+    const d = diffDigests([full, sealedDigest("octo-org", 2, "bb")], [sealedDigest("octo-org", 1, "cc")])
+    // The name comes from the side that has one.
+    assert.deepStrictEqual(d.changed, [{ owner: "octo-org", number: 1, name: "Space 1", changes: [SEALED_CHANGE] }])
+    assert.deepStrictEqual(d.removed, [{ owner: "octo-org", number: 2 }])
+  })
 })

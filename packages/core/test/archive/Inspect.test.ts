@@ -4,6 +4,9 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { inspectArchive, inspectSpace } from "../../src/archive/Inspect.ts"
+import type { WriterOptions } from "../../src/archive/ArchiveWriter.ts"
+import { newKey } from "../crypto/keys.ts"
+import { encryptingTo, withKeys } from "../support/encrypted.ts"
 import { completeOwner, failureMessage, space, tmp, writeArchive } from "./archives.ts"
 
 const resources = [
@@ -19,36 +22,39 @@ const collaborators = [
 ]
 
 /** octo-org with spaces 1-3 (2 in full detail) and mona with space 5; octo-org's space 4 vanished, 6 failed. */
-const twoOwners = Effect.gen(function* () {
-  const path = join(yield* tmp, "a.zip")
-  return yield* writeArchive(
-    path,
-    4,
-    [
-      { ...completeOwner("Octo-Org", 3), vanished: [4] },
-      {
-        ...completeOwner("mona", 1),
-        kind: "user",
-        status: "partial",
-        failures: [{ scope: "space 6", message: "GET /users/mona/copilot-spaces/6 failed: GitHub answered 502" }]
-      }
-    ],
-    [
-      ["octo-org", space(1)],
+const twoOwnersWith = (options: WriterOptions) =>
+  Effect.gen(function* () {
+    const path = join(yield* tmp, "a.zip")
+    return yield* writeArchive(
+      path,
+      4,
       [
-        "octo-org",
-        space(2, {
-          description: "On-call runbooks",
-          general_instructions: "Answer in English.\nCite the runbook.",
-          resources_attributes: resources,
-          collaborators
-        })
+        { ...completeOwner("Octo-Org", 3), vanished: [4] },
+        {
+          ...completeOwner("mona", 1),
+          kind: "user",
+          status: "partial",
+          failures: [{ scope: "space 6", message: "GET /users/mona/copilot-spaces/6 failed: GitHub answered 502" }]
+        }
       ],
-      ["octo-org", space(3)],
-      ["mona", space(5)]
-    ]
-  )
-})
+      [
+        ["octo-org", space(1)],
+        [
+          "octo-org",
+          space(2, {
+            description: "On-call runbooks",
+            general_instructions: "Answer in English.\nCite the runbook.",
+            resources_attributes: resources,
+            collaborators
+          })
+        ],
+        ["octo-org", space(3)],
+        ["mona", space(5)]
+      ],
+      options
+    )
+  })
+const twoOwners = twoOwnersWith({})
 
 describe("inspectArchive", () => {
   it.effect("lists every owner with its spaces, or only the owners asked for (in any case)", () =>
@@ -141,6 +147,45 @@ describe("inspectSpace", () => {
         `archive ${path} holds no space Octo-Org/99`
       )
       assert.strictEqual(yield* failureMessage(inspectSpace(path, "hubot", 1)), `archive ${path} holds no owner hubot`)
+    })
+  )
+})
+
+describe("inspect, encrypted archives (format 2)", () => {
+  it.effect("without an identity: the inventory from the manifest, spaces by number; --space needs the identity", () =>
+    Effect.gen(function* () {
+      const key = yield* newKey
+      const path = yield* twoOwnersWith(yield* encryptingTo(key))
+      const sealed = yield* inspectArchive(path)
+      assert.deepStrictEqual([sealed.formatVersion, sealed.encrypted, sealed.decrypted], [2, true, false])
+      assert.deepStrictEqual(
+        sealed.owners.map((o) => [o.login, o.status, o.vanished, o.failures.length, o.spaces]),
+        [
+          ["Octo-Org", "complete", [4], 0, [{ number: 1 }, { number: 2 }, { number: 3 }]],
+          ["mona", "partial", [], 1, [{ number: 5 }]]
+        ]
+      )
+      // The repository ids the manifest's rows list (42 and 77), without their names.
+      assert.strictEqual(sealed.repositories, 2)
+      assert.deepStrictEqual(
+        (yield* inspectArchive(path, ["mona"])).owners.map((o) => o.login),
+        ["mona"]
+      )
+      const refused = yield* Effect.flip(inspectSpace(path, "octo-org", 2))
+      assert.strictEqual(refused._tag === "ArchiveError" && refused.reason, "Encrypted")
+
+      // With the identity, as a plaintext archive shows it.
+      const opened = yield* withKeys(key)(inspectArchive(path))
+      assert.isTrue(opened.decrypted)
+      assert.deepStrictEqual(opened.owners[0]!.spaces[1], {
+        number: 2,
+        name: "Space 2",
+        resources: 4,
+        collaborators: 3
+      })
+      assert.strictEqual((yield* withKeys(key)(inspectSpace(path, "octo-org", 2))).name, "Space 2")
+      const plain = yield* inspectArchive(yield* twoOwners)
+      assert.deepStrictEqual([plain.encrypted, plain.decrypted], [false, true])
     })
   )
 })

@@ -18,6 +18,8 @@ import {
   zipLayout
 } from "./archives.ts"
 import { writeOwnersArchive } from "../support/archives.ts"
+import { encryptingTo, rewriteEntry, withKeys } from "../support/encrypted.ts"
+import { newKey } from "../crypto/keys.ts"
 
 const verifyError = (path: string) => Effect.flip(verifyArchive(path))
 const notFound = { scope: "list", status: 404, message: "GET /orgs/octo-orgg/copilot-spaces was not found" }
@@ -225,6 +227,98 @@ describe("verify of a partial export", () => {
         report.failedOwners.map((o) => [o.login, o.kind, o.failures]),
         [["mona", "user", ["space 4: boom"]]]
       )
+    })
+  )
+})
+
+describe("verify, encrypted archives (format 2)", () => {
+  const encrypted = Effect.gen(function* () {
+    const [key, stranger] = [yield* newKey, yield* newKey]
+    const dir = yield* tmp
+    const path = yield* writeArchive(join(dir, "a.zip"), 3, undefined, undefined, yield* encryptingTo(key))
+    return { key, stranger, dir, path }
+  })
+  const SPACE = "spaces/octo-org/2.json.age"
+
+  it.effect("without an identity: checks every stored entry, and says it did not decrypt", () =>
+    Effect.gen(function* () {
+      const { path } = yield* encrypted
+      const report = yield* verifyArchive(path)
+      assert.deepStrictEqual(report.problems, [])
+      assert.isTrue(report.ok)
+      assert.strictEqual(report.formatVersion, 2)
+      assert.isTrue(report.encrypted)
+      assert.isFalse(report.decrypted)
+      assert.deepStrictEqual(report.counts, { entries: 4, spaces: 3, owners: 1 })
+    })
+  )
+
+  it.effect("with an identity: decrypts and checks every entry; a plaintext archive counts as decrypted", () =>
+    Effect.gen(function* () {
+      const { key, path, dir } = yield* encrypted
+      const report = yield* withKeys(key)(verifyArchive(path))
+      assert.isTrue(report.ok)
+      assert.isTrue(report.decrypted)
+      const plain = yield* verifyArchive(yield* writeArchive(join(dir, "plain.zip")))
+      assert.deepStrictEqual([plain.encrypted, plain.decrypted, plain.formatVersion], [false, true, 1])
+    })
+  )
+
+  it.effect("a wrong identity is one problem, not one per entry", () =>
+    Effect.gen(function* () {
+      const { stranger, path } = yield* encrypted
+      const report = yield* withKeys(stranger)(verifyArchive(path))
+      assert.isFalse(report.ok)
+      assert.isFalse(report.decrypted)
+      assert.deepStrictEqual(report.problems, [
+        "none of the given identities is a recipient of this archive: its contents were not decrypted"
+      ])
+    })
+  )
+
+  it.effect("a stored entry changed on disk is one problem, with or without an identity", () =>
+    Effect.gen(function* () {
+      const { key, dir, path } = yield* encrypted
+      const bytes = yield* readBytes(path)
+      const entry = zipLayout(bytes).entries.find((e) => e.name === SPACE)!
+      const flipped = yield* flipBytes(path, join(dir, "flipped.zip"), [entry.data + entry.compressedSize - 3])
+      const damaged = [`entry ${SPACE} is damaged: its compressed data is corrupt`]
+      assert.deepStrictEqual((yield* verifyArchive(flipped)).problems, damaged)
+      assert.deepStrictEqual((yield* withKeys(key)(verifyArchive(flipped))).problems, damaged)
+    })
+  )
+
+  it.effect("an entry truncated or altered before it was stored: only decryption finds it, one sentence", () =>
+    Effect.gen(function* () {
+      const { key, dir, path } = yield* encrypted
+      const cut = yield* rewriteEntry(path, join(dir, "cut.zip"), SPACE, (b) => b.subarray(0, b.length - 20))
+      const altered = yield* rewriteEntry(path, join(dir, "altered.zip"), SPACE, (b) => {
+        const c = Buffer.from(b)
+        c[c.length - 5] = c[c.length - 5]! ^ 1
+        return c
+      })
+      for (const archive of [cut, altered]) {
+        // Its stored bytes match the manifest: without the key it looks whole.
+        assert.isTrue((yield* verifyArchive(archive)).ok)
+        const report = yield* withKeys(key)(verifyArchive(archive))
+        assert.isFalse(report.ok)
+        assert.deepStrictEqual(report.problems, [
+          `entry ${SPACE} is damaged: its encryption does not authenticate (it was truncated or altered when it was written)`
+        ])
+      }
+    })
+  )
+
+  it.effect("an unlisted entry stored unencrypted beside the encrypted ones is said to be unencrypted", () =>
+    Effect.gen(function* () {
+      const { dir, path } = yield* encrypted
+      const withPlain = yield* rewriteEntry(path, join(dir, "with-plain.zip"), SPACE, (b) => b, [
+        ["spaces/octo-org/9.json", "{}"]
+      ])
+      const report = yield* verifyArchive(withPlain)
+      assert.deepStrictEqual(report.problems, [
+        "entry spaces/octo-org/9.json is not listed in the manifest, and is not encrypted"
+      ])
     })
   )
 })

@@ -8,7 +8,7 @@ import { join } from "node:path"
 import { ZipArchive } from "archiver"
 import { Effect } from "effect"
 import type { ManifestOwner } from "../../src/archive/ArchiveFormat.ts"
-import { openArchiveWriter } from "../../src/archive/ArchiveWriter.ts"
+import { openArchiveWriter, type WriterOptions } from "../../src/archive/ArchiveWriter.ts"
 import { archivedSpace } from "../support/archives.ts"
 
 /** A space of octo-org with one repository resource, one collaborator and a field newer than the format. */
@@ -46,11 +46,12 @@ export const writeArchive = (
   spaces: ReadonlyArray<[owner: string, space: Record<string, unknown> & { number: number }]> = Array.from(
     { length: count },
     (_, i) => ["octo-org", space(i + 1)] as [string, ReturnType<typeof space>]
-  )
+  ),
+  options: WriterOptions = {}
 ) =>
   Effect.scoped(
     Effect.gen(function* () {
-      const w = yield* openArchiveWriter(path)
+      const w = yield* openArchiveWriter(path, options)
       for (const [owner, s] of spaces) yield* w.addSpace(owner, s.number, s)
       yield* w.setRepositories({ "42": { full_name: "octo-org/api", etag: `"r"` } })
       return yield* w.finish({

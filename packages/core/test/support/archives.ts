@@ -1,7 +1,7 @@
 // Real archives written with the archive writer from plain data: owners with their status, spaces by number.
 import { Effect } from "effect"
 import type { ManifestOwner } from "../../src/archive/ArchiveFormat.ts"
-import { openArchiveWriter } from "../../src/archive/ArchiveWriter.ts"
+import { openArchiveWriter, type WriterOptions } from "../../src/archive/ArchiveWriter.ts"
 
 /** A space as GET returns it, plus collaborators and ETags; `name` defaults to "Space N". */
 export const archivedSpace = (owner: string, number: number, extra: Record<string, unknown> = {}) => ({
@@ -32,11 +32,17 @@ export interface OwnerData {
   readonly failures?: ManifestOwner["failures"]
 }
 
-/** Writes an archive at `path` holding the owners' spaces; partial when any owner has failures. */
-export const writeOwnersArchive = (path: string, createdAt: string, owners: ReadonlyArray<OwnerData>) =>
+/** Writes an archive at `path` holding the owners' spaces; partial when any owner has failures; format 2 when
+ * `options` encrypt. */
+export const writeOwnersArchive = (
+  path: string,
+  createdAt: string,
+  owners: ReadonlyArray<OwnerData>,
+  options: WriterOptions = {}
+) =>
   Effect.scoped(
     Effect.gen(function* () {
-      const writer = yield* openArchiveWriter(path)
+      const writer = yield* openArchiveWriter(path, options)
       for (const o of owners) {
         for (const s of o.spaces) {
           const [number, extra] = typeof s === "number" ? [s, {}] : s
