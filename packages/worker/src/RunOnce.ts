@@ -43,7 +43,8 @@ export const liveExport: ExportStep = (config, runId) =>
       outDir: outputLocation(config),
       concurrency: config.concurrency,
       shard: config.shard,
-      runId
+      runId,
+      encryptTo: config.recipients
     })
   })
 

@@ -13,6 +13,7 @@ import { endpointProblem, type S3Settings } from "@spaces-vault/core/archive/s3/
 import { lockLongerThanRetention } from "@spaces-vault/core/retention/LockPeriod"
 import { shardLabel, shardProblem } from "@spaces-vault/core/export/Shard"
 import { errorText } from "@spaces-vault/core/runtime/ErrorText"
+import { type RecipientSet, recipientSet } from "@spaces-vault/core/crypto/Recipients"
 import { configProblems } from "./ConfigIssue.ts"
 
 const Count = Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0)))
@@ -70,10 +71,20 @@ export const WorkerConfigSchema = Schema.Struct({
     Schema.Struct({ port: Schema.Int.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))) })
   ),
   /** A webhook told of deleted spaces: its URL is a secret, so the config names a file holding it. */
-  notify: Schema.optionalKey(Schema.Struct({ webhookUrlFile: Schema.String }))
+  notify: Schema.optionalKey(Schema.Struct({ webhookUrlFile: Schema.String })),
+  /** Encrypt every archive (format 2) to these age recipients (`age1…`, public keys: the worker holds no secret). */
+  encryptTo: Schema.optionalKey(Schema.Array(Schema.String)),
+  /** Recipients files (one `age1…` per line, `#` comments, as `age -R` reads them), added to `encryptTo`. */
+  encryptToFile: Schema.optionalKey(Schema.Array(Schema.String))
 })
-/** The config as the worker uses it: outputDir and stateDir absolute. */
-export type WorkerConfig = Omit<typeof WorkerConfigSchema.Type, "stateDir"> & { readonly stateDir: string }
+/**
+ * The config as the worker uses it: outputDir and stateDir absolute, and the recipients of `encryptTo` and
+ * `encryptToFile` read and checked at load (absent: plaintext archives).
+ */
+export type WorkerConfig = Omit<typeof WorkerConfigSchema.Type, "stateDir"> & {
+  readonly stateDir: string
+  readonly recipients?: RecipientSet | undefined
+}
 
 /** Whether the archives live in S3 (then outputDir is the `s3://` URL as written). */
 export const outputInS3 = (config: Pick<WorkerConfig, "outputDir">): boolean => /^s3:\/\//i.test(config.outputDir)
@@ -150,7 +161,8 @@ export const decodeConfig = (path: string, raw: unknown) =>
       stateDir: decoded.stateDir === undefined ? join(outputDir, DEFAULT_STATE_DIR) : resolve(base, decoded.stateDir),
       ...(decoded.notify === undefined
         ? {}
-        : { notify: { webhookUrlFile: resolve(base, decoded.notify.webhookUrlFile) } })
+        : { notify: { webhookUrlFile: resolve(base, decoded.notify.webhookUrlFile) } }),
+      ...(yield* recipientsOf(decoded, base).pipe(Effect.mapError(fail)))
     }
     // Checked here so the message names the field; the client normalizes the same URL again when it starts.
     if (config.apiUrl !== undefined)
@@ -169,6 +181,27 @@ export const decodeConfig = (path: string, raw: unknown) =>
     }
     return { config, cron }
   })
+
+/**
+ * The recipients to encrypt to, read once at load: fail closed, so a recipient that does not parse, or a recipients
+ * file that cannot be read, stops the worker before its first run, in a phrase naming the key. A file's path is
+ * relative to the config file's directory.
+ */
+const recipientsOf = (decoded: typeof WorkerConfigSchema.Type, base: string) => {
+  const given = decoded.encryptTo
+  const files = decoded.encryptToFile?.map((f) => resolve(base, f))
+  if (given === undefined && files === undefined) return Effect.succeed({})
+  return recipientSet(given ?? [], files ?? []).pipe(
+    Effect.map((recipients) => ({ recipients })),
+    Effect.mapError((e) => {
+      // Core numbers a recipient given on its own from 1; the config's list is read from 0, as the file's issues are.
+      if (e.file !== undefined) return `encryptToFile: ${e.message}`
+      if (e.line !== undefined && e.reason._tag === "BadRecipient")
+        return `encryptTo[${e.line - 1}]: ${e.reason.problem}`
+      return `encryptTo: ${e.message}`
+    })
+  )
+}
 
 /** The S3 keys fit the output: a state directory on a local disk for S3, S3's own settings only with S3. */
 const checkS3Keys = (decoded: typeof WorkerConfigSchema.Type, inS3: boolean) =>

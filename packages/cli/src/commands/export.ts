@@ -7,6 +7,8 @@ import type { ArchiveSource, LocationSource } from "@spaces-vault/core/archive/A
 import type { ExportError } from "@spaces-vault/core/export/ExportError"
 import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import { ownersWithInstallations } from "@spaces-vault/core/export/Installations"
+import { type CryptoError, isConfigProblem } from "@spaces-vault/core/crypto/CryptoError"
+import { type RecipientSet, recipientSet } from "@spaces-vault/core/crypto/Recipients"
 import { ownersOfShard, parseShard } from "@spaces-vault/core/export/Shard"
 import type { ExportProgress, ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
@@ -84,6 +86,20 @@ const flags = {
     ),
     Flag.optional
   ),
+  encryptTo: repeatable(
+    Flag.String("encrypt-to").pipe(
+      Flag.withDescription(
+        "encrypt the archive to this age recipient (age1…, a public key; repeatable): format 2, every space and repositories.json an age file only the matching identities open"
+      )
+    )
+  ),
+  encryptToFile: repeatable(
+    userPathFlag(Flag.String("encrypt-to-file")).pipe(
+      Flag.withDescription(
+        "encrypt to the recipients of this file (one age1… per line, # comments, as age -R reads it; repeatable)"
+      )
+    )
+  ),
   ...appFlags,
   notifyWebhookFile: userPathFlag(Flag.String("notify-webhook-file")).pipe(
     Flag.withDescription(
@@ -144,6 +160,27 @@ const shardOf = (text: Option.Option<string>) =>
         onSuccess: (s) => Effect.succeed(s)
       })
   })
+
+/**
+ * The recipients of --encrypt-to and --encrypt-to-file, or undefined for a plaintext export. One that does not parse,
+ * or a file that cannot be read, is a usage error (exit 2) before any request: encryption fails closed.
+ */
+const recipientsOf = (given: ReadonlyArray<string>, files: ReadonlyArray<string>) =>
+  given.length === 0 && files.length === 0
+    ? Effect.succeed(undefined)
+    : recipientSet(given, files).pipe(Effect.mapError(recipientFailure))
+
+/** Core's words with the flag that led to them; the recipient's text is never repeated (it may be a secret key). */
+const recipientFailure = (e: CryptoError) => {
+  const flag = e.file !== undefined ? "--encrypt-to-file" : "--encrypt-to"
+  return isConfigProblem(e)
+    ? new UsageError({ message: `${flag}: ${e.message}` })
+    : new RunFailed({ message: `${flag}: ${e.message}`, reported: false })
+}
+
+/** The summary's line on encryption: how many recipients, and the set's fingerprint (the manifest records it). */
+const encryptionLine = (set: RecipientSet) =>
+  `encrypted to ${plural(set.recipients.length, "recipient")} (${set.fingerprint})`
 
 /** Failures shown per owner on a terminal; the manifest has them all. */
 const FAILURES_SHOWN = 3
@@ -298,6 +335,7 @@ export const exportCommand = Command.make("export", flags, (f) =>
     yield* checkPaths(outDir, since)
     const hook = yield* webhookOf(f.notifyWebhookFile)
     const stateDir = yield* stateDirOf(f.stateDir)
+    const encryptTo = yield* recipientsOf(f.encryptTo, f.encryptToFile)
 
     const summary = yield* Effect.gen(function* () {
       const listedOwners = f.allInstallations ? yield* withInstallations(given) : given
@@ -312,6 +350,7 @@ export const exportCommand = Command.make("export", flags, (f) =>
         concurrency,
         shard,
         runId,
+        encryptTo,
         onProgress: out.interactive ? reporter.onProgress : undefined,
         onWarning: out.warn
       })
@@ -341,7 +380,12 @@ export const exportCommand = Command.make("export", flags, (f) =>
     if (after.problem !== undefined) yield* out.warn(`no change report: ${after.problem}`)
     if (after.notifyError !== undefined) yield* out.warn(after.notifyError)
     const report = after.report
-    yield* out.result([renderSummary(summary), ...(report === undefined ? [] : renderChanges(report))].join("\n"), {
+    const lines = [
+      renderSummary(summary),
+      ...(encryptTo === undefined ? [] : [encryptionLine(encryptTo)]),
+      ...(report === undefined ? [] : renderChanges(report))
+    ]
+    yield* out.result(lines.join("\n"), {
       archive: summary.archive,
       partial: summary.partial,
       // The documented shape: counts per owner (the messages are in the manifest).
@@ -359,6 +403,9 @@ export const exportCommand = Command.make("export", flags, (f) =>
       requests: summary.requests,
       ...(summary.runId === undefined ? {} : { runId: summary.runId }),
       ...(shard === undefined ? {} : { shard }),
+      ...(encryptTo === undefined
+        ? {}
+        : { encrypted: { recipients: encryptTo.fingerprint, recipientCount: encryptTo.recipients.length } }),
       changes: report?.changes ?? {}
     })
     if (summary.partial) {
@@ -376,6 +423,10 @@ export const exportCommand = Command.make("export", flags, (f) =>
     {
       command: "spaces-vault export --app-id 123456 --app-key app.pem --all-installations --out backups",
       description: "as a GitHub App: every organization it is installed on, each on its own installation's budget"
+    },
+    {
+      command: "spaces-vault export --org octo-org --out backups --encrypt-to-file recipients.txt",
+      description: "an encrypted archive (format 2): only the identities of recipients.txt open its spaces"
     },
     {
       command: "GITHUB_API_URL=https://api.acme.ghe.com spaces-vault export --org acme --out backups",

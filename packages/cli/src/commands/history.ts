@@ -9,7 +9,7 @@ import { locationInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import { stateDirOf } from "./replay.ts"
 import { s3EndpointFlag, withArchiveStore } from "./s3Flags.ts"
-import { jsonFlag } from "./shared.ts"
+import { identityFlag, jsonFlag, withIdentities } from "./shared.ts"
 
 const flags = {
   from: userLocationFlag(Flag.String("from")).pipe(
@@ -20,6 +20,7 @@ const flags = {
     Flag.withDescription("where replay journals live, to say what the space was restored as (default as for replay)"),
     Flag.optional
   ),
+  identity: identityFlag,
   s3Endpoint: s3EndpointFlag,
   json: jsonFlag
 }
@@ -56,7 +57,7 @@ export const historyCommand = Command.make("history", flags, (f) =>
     if (h.events.length === 0)
       return yield* new UsageError({ message: `--space ${f.space}: in no readable archive of ${f.from}` })
     yield* out.result(renderHistory(h), h)
-  }).pipe(withArchiveStore(f))
+  }).pipe(withIdentities(f.identity), withArchiveStore(f))
 ).pipe(
   Command.withDescription("Show the versions of one space across the archives: first seen, each change, when it went."),
   Command.withExamples([

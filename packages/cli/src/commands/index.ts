@@ -1,4 +1,5 @@
 // Every subcommand of spaces-vault, in the order --help lists them.
+import { decryptCommand } from "./decrypt.ts"
 import { diffCommand } from "./diff.ts"
 import { exportCommand } from "./export.ts"
 import { historyCommand } from "./history.ts"
@@ -18,5 +19,6 @@ export const commands = [
   restoreCommand,
   historyCommand,
   pruneCommand,
-  keygenCommand
+  keygenCommand,
+  decryptCommand
 ] as const

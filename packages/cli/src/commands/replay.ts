@@ -12,7 +12,16 @@ import { userLocationArgument, userPathFlag } from "@spaces-vault/program/UserPa
 import { archiveInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import { s3EndpointFlag, withArchiveStore } from "./s3Flags.ts"
-import { apiUrlFlag, appFlags, appSettings, jsonFlag, plural, repeatable } from "./shared.ts"
+import {
+  apiUrlFlag,
+  appFlags,
+  appSettings,
+  identityFlag,
+  jsonFlag,
+  plural,
+  repeatable,
+  withIdentities
+} from "./shared.ts"
 
 const file = (name: string, what: string) =>
   userPathFlag(Flag.String(name).pipe(Flag.withDescription(what))).pipe(Flag.optional)
@@ -68,6 +77,7 @@ export const flags = {
     ),
     Flag.optional
   ),
+  identity: identityFlag,
   ...appFlags,
   apiUrl: apiUrlFlag,
   s3Endpoint: s3EndpointFlag,
@@ -200,7 +210,7 @@ export const replayFailure = (e: ReplayError, ownerFlags: ReadonlyArray<string>)
     ]
     return new UsageError({ message: parts.join("; ") })
   }
-  if (r._tag === "StateDirUnusable") return new UsageError({ message: e.message })
+  if (r._tag === "StateDirUnusable" || r._tag === "ArchiveEncrypted") return new UsageError({ message: e.message })
   return new RunFailed({ message: e.message, reported: false })
 }
 
@@ -272,7 +282,7 @@ export const replayCommand = Command.make("replay", flags, (f) =>
       summaryJson(summary, writesPerMinute)
     )
     if (summary.failed.length > 0) return yield* new RunFailed({ message: "some spaces failed", reported: true })
-  }).pipe(withArchiveStore(f))
+  }).pipe(withIdentities(f.identity), withArchiveStore(f))
 ).pipe(
   Command.withDescription(
     "Restore archived spaces into their owners, or migrate them into another owner (--to), remapping repositories, teams and users."
@@ -285,6 +295,11 @@ export const replayCommand = Command.make("replay", flags, (f) =>
     {
       command: "spaces-vault replay backups/spaces-vault-20261125T021000Z.zip --space octo-org/42",
       description: "restore it into its owner"
+    },
+    {
+      command:
+        "spaces-vault replay backups/spaces-vault-20261125T021000Z.zip --identity restore.key --space octo-org/42",
+      description: "restore it from an encrypted archive, with an identity that opens it"
     },
     {
       command: "spaces-vault replay backups/spaces-vault-20261125T021000Z.zip --to octo-new --repo-map repos.json",

@@ -23,7 +23,7 @@ import {
   summaryJson
 } from "./replay.ts"
 import { withArchiveStore } from "./s3Flags.ts"
-import { appSettings, plural, repeatable } from "./shared.ts"
+import { appSettings, plural, repeatable, withIdentities } from "./shared.ts"
 
 const { archive: _archive, owner: _owner, space: _space, ...replayOptions } = replayFlags
 
@@ -146,7 +146,7 @@ export const restoreCommand = Command.make("restore", flags, (f) =>
     )
     if (summary.failed.length > 0)
       return yield* new RunFailed({ message: `${plural(summary.failed.length, "space")} failed`, reported: true })
-  }).pipe(withArchiveStore(f))
+  }).pipe(withIdentities(f.identity), withArchiveStore(f))
 ).pipe(
   Command.withDescription(
     "Restore spaces from the newest archive that holds them (or every space deleted since a time), with replay's engine."

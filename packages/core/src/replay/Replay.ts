@@ -5,6 +5,7 @@ import { mkdir } from "node:fs/promises"
 import { join } from "node:path"
 import { Clock, Effect, Stream } from "effect"
 import type { ArchivedSpace, RepositoryIndex } from "../archive/ArchiveFormat.ts"
+import { ArchiveError, NO_IDENTITY } from "../archive/ArchiveError.ts"
 import { openArchive } from "../archive/ArchiveReader.ts"
 import { type ArchiveSource, refOfSource, sourceText } from "../archive/ArchiveLocation.ts"
 import { verifyArchive } from "../archive/Verify.ts"
@@ -102,10 +103,30 @@ const readSelection = (path: ArchiveSource, selection: ReadonlyArray<string>) =>
     })
   )
 
+/** Fails with the reader's Encrypted refusal when the archive's contents need an identity none was given for. */
+const requireDecryptable = (source: ArchiveSource) =>
+  Effect.scoped(
+    Effect.flatMap(openArchive(source), (archive) =>
+      archive.decryptable
+        ? Effect.void
+        : Effect.fail(new ArchiveError({ reason: "Encrypted", path: archive.path, detail: NO_IDENTITY }))
+    )
+  )
+
 const readArchive = (source: ArchiveSource, selection: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const archive = sourceText(source)
     const invalid = (problem: string) => replayError({ _tag: "ArchiveInvalid", archive, problem })
+    // Before verify, which checks an encrypted archive's stored bytes without a key: its spaces need one.
+    yield* requireDecryptable(source).pipe(
+      Effect.catchTag("ArchiveError", (e) =>
+        Effect.fail(
+          e.reason === "Encrypted"
+            ? replayError({ _tag: "ArchiveEncrypted", archive, problem: e.message })
+            : invalid(e.message)
+        )
+      )
+    )
     const report = yield* verifyArchive(source).pipe(Effect.mapError((e) => invalid(e.message)))
     if (!report.intact) return yield* invalid(`archive ${archive} failed verification: ${report.problems[0]}`)
     return yield* readSelection(source, selection).pipe(

@@ -13,6 +13,14 @@ export const NotInArchive = Schema.TaggedStruct("NotInArchive", {
 
 /** The archive failed verification or could not be read; `problem` is the sentence that says how. */
 export const ArchiveInvalid = Schema.TaggedStruct("ArchiveInvalid", { archive: Schema.String, problem: Schema.String })
+/**
+ * The archive is encrypted and no identity was given: nothing of it can be replayed. `problem` is the sentence that
+ * says so; unlike ArchiveInvalid, the invocation is what must change.
+ */
+export const ArchiveEncrypted = Schema.TaggedStruct("ArchiveEncrypted", {
+  archive: Schema.String,
+  problem: Schema.String
+})
 /** What the target holds could not be listed or looked up. */
 export const TargetLookup = Schema.TaggedStruct("TargetLookup", { target: Schema.String, cause: GitHubError })
 /** Another replay into the target holds its lock. */
@@ -25,6 +33,7 @@ export const StateDirUnusable = Schema.TaggedStruct("StateDirUnusable", { path: 
 export const ReplayErrorReason = Schema.Union([
   NotInArchive,
   ArchiveInvalid,
+  ArchiveEncrypted,
   TargetLookup,
   Locked,
   JournalUnusable,
@@ -42,6 +51,7 @@ export class ReplayError extends Schema.TaggedError<ReplayError>()("ReplayError"
           ...(r.owners.length > 0 ? [`${r.owners.join(", ")}: the archive holds no space of this owner`] : [])
         ].join("; ")
       case "ArchiveInvalid":
+      case "ArchiveEncrypted":
         return r.problem
       case "TargetLookup":
         return `cannot look up what ${r.target} holds: ${r.cause.message}`
