@@ -65,6 +65,9 @@ const checkCommand = (
     return outputs
   })
 
+/** A recipient (its identity is not needed: nothing here decrypts what is encrypted to it). */
+const RECIPIENT = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+
 const exportTo = (env: Record<string, string>, out: string, ...owners: Array<string>) =>
   cli(["export", ...owners, "--out", out, "--json"], env).pipe(Effect.map((r) => r.json().archive as string))
 
@@ -81,6 +84,7 @@ describe("docs/json.md", () => {
         "restore",
         "history",
         "prune",
+        "decrypt",
         "status.json"
       ])
         assert.include(documented, section)
@@ -116,7 +120,9 @@ describe("--json shapes", () => {
               }
             },
             // One shard of one: every owner, the shard and the run id in the summary.
-            { args: ["--org", "octo-archive", "--out", out, "--shard", "0/1", "--run-id", "night-1"], code: 0 }
+            { args: ["--org", "octo-archive", "--out", out, "--shard", "0/1", "--run-id", "night-1"], code: 0 },
+            // Encrypted (into its own directory: its recipients differ from the plaintext archives').
+            { args: ["--org", "octo-archive", "--out", join(out, "encrypted"), "--encrypt-to", RECIPIENT], code: 0 }
           ],
           env,
           Object.fromEntries(
@@ -318,6 +324,24 @@ describe("--json shapes", () => {
             "retained[].name": "needs Object Lock",
             "retained[].detail": "needs Object Lock"
           }
+        )
+      })
+    )
+  )
+
+  it.live("decrypt: an encrypted archive written back as plaintext", () =>
+    withHub((_hub, env) =>
+      Effect.gen(function* () {
+        const out = yield* tmp()
+        const keygen = yield* cli(["keygen", "--out", join(out, "key.txt"), "--json"], env)
+        const archive = yield* cli(
+          ["export", "--user", "mona", "--out", out, "--encrypt-to", keygen.json().recipient, "--json"],
+          env
+        ).pipe(Effect.map((r) => r.json().archive as string))
+        yield* checkCommand(
+          "decrypt",
+          [{ args: [archive, "--identity", join(out, "key.txt"), "--out", join(out, "plain.zip")], code: 0 }],
+          env
         )
       })
     )
