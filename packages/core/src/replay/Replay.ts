@@ -6,6 +6,8 @@ import { join } from "node:path"
 import { Clock, Effect, Stream } from "effect"
 import type { ArchivedSpace, RepositoryIndex } from "../archive/ArchiveFormat.ts"
 import { ArchiveError, NO_IDENTITY } from "../archive/ArchiveError.ts"
+import { ArchiveIdentities } from "../crypto/ArchiveIdentities.ts"
+import { readManifestFast } from "../history/ManifestRead.ts"
 import { openArchive } from "../archive/ArchiveReader.ts"
 import { type ArchiveSource, refOfSource, sourceText } from "../archive/ArchiveLocation.ts"
 import { verifyArchive } from "../archive/Verify.ts"
@@ -103,35 +105,32 @@ const readSelection = (path: ArchiveSource, selection: ReadonlyArray<string>) =>
     })
   )
 
-/** Fails with the reader's Encrypted refusal when the archive's contents need an identity none was given for. */
-const requireDecryptable = (source: ArchiveSource) =>
-  Effect.scoped(
-    Effect.flatMap(openArchive(source), (archive) =>
-      archive.decryptable
-        ? Effect.void
-        : Effect.fail(new ArchiveError({ reason: "Encrypted", path: archive.path, detail: NO_IDENTITY }))
-    )
-  )
+/**
+ * Fails with the reader's Encrypted refusal for an encrypted archive when no identity was given: no space of it
+ * could be replayed, so verify need not read every entry first. Given identities, verify and the reads judge them.
+ */
+const requireIdentity = (source: ArchiveSource) =>
+  Effect.gen(function* () {
+    if ((yield* ArchiveIdentities).length > 0) return
+    const manifest =
+      (yield* readManifestFast(source)) ?? (yield* Effect.scoped(Effect.map(openArchive(source), (a) => a.manifest)))
+    if (manifest.encryption !== undefined)
+      return yield* new ArchiveError({ reason: "Encrypted", path: sourceText(source), detail: NO_IDENTITY })
+  })
 
 const readArchive = (source: ArchiveSource, selection: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const archive = sourceText(source)
     const invalid = (problem: string) => replayError({ _tag: "ArchiveInvalid", archive, problem })
-    // Before verify, which checks an encrypted archive's stored bytes without a key: its spaces need one.
-    yield* requireDecryptable(source).pipe(
-      Effect.catchTag("ArchiveError", (e) =>
-        Effect.fail(
-          e.reason === "Encrypted"
-            ? replayError({ _tag: "ArchiveEncrypted", archive, problem: e.message })
-            : invalid(e.message)
-        )
-      )
-    )
+    // An encrypted archive read without an identity is the invocation's to fix (exit 2), not a broken archive.
+    const failed = (e: ArchiveError) =>
+      e.reason === "Encrypted"
+        ? replayError({ _tag: "ArchiveEncrypted", archive, problem: e.message })
+        : invalid(e.message)
+    yield* requireIdentity(source).pipe(Effect.mapError(failed))
     const report = yield* verifyArchive(source).pipe(Effect.mapError((e) => invalid(e.message)))
     if (!report.intact) return yield* invalid(`archive ${archive} failed verification: ${report.problems[0]}`)
-    return yield* readSelection(source, selection).pipe(
-      Effect.catchTag("ArchiveError", (e) => Effect.fail(invalid(e.message)))
-    )
+    return yield* readSelection(source, selection).pipe(Effect.catchTag("ArchiveError", (e) => Effect.fail(failed(e))))
   })
 
 interface TargetGroup {
