@@ -36,11 +36,12 @@ const outPathOf = (raw: string) =>
       return yield* new UsageError({ message: `--out ${raw}: a plaintext archive is written to a local file only` })
     const path = yield* resolveUserPath(raw)
     const fs = yield* FileSystem.FileSystem
-    if (yield* fs.exists(path).pipe(Effect.orElseSucceed(() => true)))
+    // A check that cannot be made is left to the writer, which never replaces a file either.
+    if (yield* fs.exists(path).pipe(Effect.orElseSucceed(() => false)))
       return yield* new UsageError({ message: `--out ${path} already exists: decrypt never replaces a file` })
     const dir = yield* fs.stat(dirname(path)).pipe(Effect.option)
     if (dir._tag === "None" || dir.value.type !== "Directory")
-      return yield* new UsageError({ message: `--out ${path}: ${dirname(path)} is not a directory` })
+      return yield* new UsageError({ message: `--out ${path}: ${dirname(path)} is not an existing directory` })
     return path
   })
 
