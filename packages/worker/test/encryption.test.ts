@@ -6,12 +6,14 @@ import { join } from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { startFakeHub } from "@spaces-vault/fixtures"
-import { Effect, Layer, Stream } from "effect"
+import { ConfigProvider, Effect, Layer, Stream } from "effect"
+import { TestConsole } from "effect/testing"
 import { openArchive } from "@spaces-vault/core/archive/ArchiveReader"
 import { ArchiveIdentities } from "@spaces-vault/core/crypto/ArchiveIdentities"
 import { parseIdentitiesText } from "@spaces-vault/core/crypto/Identities"
 import { recipientFingerprint } from "@spaces-vault/core/crypto/Recipients"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
+import { run } from "../src/main.ts"
 import { RunHistory } from "../src/RunHistory.ts"
 import { liveExport, runOnce } from "../src/RunOnce.ts"
 import { decodeConfig, loadConfig } from "../src/WorkerConfig.ts"
@@ -68,6 +70,31 @@ describe("worker config encryptTo / encryptToFile", () => {
         `config /etc/sv/w.yaml: encryptToFile: ${file} line 2 is not an age X25519 recipient (age1… as age-keygen prints it)`
       )
     })
+  )
+
+  it.effect("the worker exits 2 at startup, in one line naming the key, before any run", () =>
+    Effect.gen(function* () {
+      const dir = yield* tmp
+      const path = join(dir, "worker.json")
+      yield* Effect.promise(() =>
+        writeFile(path, JSON.stringify({ ...ok, outputDir: "out", encryptToFile: ["recipients.txt"] }))
+      )
+      for (const mode of [[], ["--once"]]) {
+        const code = yield* run(["--config", path, ...mode], { once: mode.length > 0 }).pipe(
+          Effect.provide(
+            Layer.mergeAll(
+              NodeServices.layer,
+              captureLogs().layer,
+              ConfigProvider.layer(ConfigProvider.fromEnv({ env: { GH_TOKEN: "t" } }))
+            )
+          )
+        )
+        assert.strictEqual(code, 2)
+      }
+      // One line per start (scheduled, then --once).
+      const line = `error: config ${path}: encryptToFile: ${join(dir, "recipients.txt")} cannot be read: no such file or directory`
+      assert.deepStrictEqual(yield* TestConsole.errorLines, [line, line])
+    }).pipe(Effect.provide(Layer.fresh(TestConsole.layer)))
   )
 
   it.live("a run writes an encrypted archive (format 2) that only an identity of the set opens", () =>
