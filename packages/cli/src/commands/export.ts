@@ -25,7 +25,7 @@ import { Output, type OutputShape } from "../Output.ts"
 import { objectLockDaysFlag, objectLockModeFlag, s3EndpointFlag, withArchiveStore } from "./s3Flags.ts"
 import { archiveInput, locationInput } from "./ArchiveInputs.ts"
 import { stateDirOf } from "./replay.ts"
-import { withLocationLock } from "./LocationLocks.ts"
+import { lockDirOf, withLocationLock } from "./LocationLocks.ts"
 import {
   apiUrlFlag,
   appFlags,
@@ -48,7 +48,7 @@ const flags = {
   ),
   since: userLocationFlag(Flag.String("since")).pipe(
     Flag.withDescription(
-      "earlier archive whose ETags make unchanged spaces free (default: the newest complete archive in --out)"
+      "earlier archive whose ETags make unchanged spaces free (default: for each owner, its newest archive in --out that covers it completely)"
     ),
     Flag.optional
   ),
@@ -76,7 +76,7 @@ const flags = {
   ),
   stateDir: userPathFlag(Flag.String("state-dir")).pipe(
     Flag.withDescription(
-      "where the export's lock (one export per --out and shard) and the replay journals the change report reads live (default: SPACES_VAULT_STATE_DIR, else $XDG_STATE_HOME/spaces-vault, else ~/.local/state/spaces-vault)"
+      "where the export's lock (one export per --out and shard) and the replay journals the change report reads live (default: SPACES_VAULT_STATE_DIR, else $XDG_STATE_HOME/spaces-vault, else ~/.local/state/spaces-vault; the lock goes to OUT/.spaces-vault when a worker keeps its default state there)"
     ),
     Flag.optional
   ),
@@ -368,7 +368,7 @@ export const exportCommand = Command.make("export", flags, (f) =>
       Effect.catchTag("ExportError", (e) =>
         Effect.fail(new RunFailed({ message: renderExportError(e), reported: false }))
       ),
-      withLocationLock(stateDir, "export", outDir, shard)
+      withLocationLock(yield* lockDirOf(f.stateDir, outDir, stateDir), "export", outDir, shard)
     )
 
     const after = yield* afterExport({
