@@ -61,6 +61,14 @@ export interface ArchiveWriter {
 /** Entries queued in archiver but not yet compressed, above which adding waits (bounded memory). */
 const MAX_PENDING = 32
 
+/**
+ * Bytes of stored (encrypted) entries given to archiver but not yet through to the block copy, above which adding
+ * waits. archiver reports a stored entry done as soon as it is queued, without waiting for its bytes to be taken
+ * (compress-commons writes it ignoring backpressure), so counting entries bounds nothing: an export faster than its
+ * upload would pile the ciphertext up in archiver's buffers.
+ */
+const MAX_PENDING_STORED_BYTES = 1024 * 1024
+
 /** Deterministic JSON for entries: stable formatting so equal content gives equal sha256. */
 export const entryBytes = (value: unknown): Buffer => Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8")
 
@@ -157,13 +165,19 @@ const BLOCK_SIZE = 64 * 1024
  * entries); copied into blocks, with room for a few MiB of blocks, that is the directory's bytes.
  */
 class Coalesce extends Transform {
-  constructor() {
+  /** Runs after each chunk is taken from archiver (the writer's byte count waits on it). */
+  private readonly onTaken: () => void
+  constructor(onTaken: () => void) {
     super({ readableHighWaterMark: 16 * 1024 * 1024 })
+    this.onTaken = onTaken
   }
 
+  /** Bytes taken from archiver so far. */
+  taken = 0
   private block = Buffer.allocUnsafeSlow(BLOCK_SIZE)
   private used = 0
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+    this.taken += chunk.length
     // Copied at once, so a tiny chunk dies young instead of outliving young-generation collections until its
     // block is full (docs/performance.md, Memory, "The end").
     for (let offset = 0; offset < chunk.length; ) {
@@ -173,6 +187,7 @@ class Coalesce extends Transform {
       if (this.used === BLOCK_SIZE) this.emitBlock()
     }
     done()
+    this.onTaken()
   }
   override _flush(done: TransformCallback) {
     this.emitBlock()
@@ -189,11 +204,16 @@ class Coalesce extends Transform {
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
 class ZipSink {
-  private readonly zip = new ZipArchive({ zlib: { level: 6 } })
-  private readonly entries: EntryTable
+  // Both let go once the archive's bytes are all in the upload (`finish`): they hold a record per entry (~500 bytes
+  // each, ~25 MB at 50,000 entries) that is garbage before an S3 upload, where an export peaks, begins.
+  private zip: ZipArchive | undefined = new ZipArchive({ zlib: { level: 6 } })
+  private entries: EntryTable | undefined
   private readonly done: Promise<void>
   private queued = 0
   private processed = 0
+  private readonly coalesce = new Coalesce(() => this.wake())
+  /** Bytes of stored entries given to archiver: the block copy has taken at least this many once they are out. */
+  private storedBytes = 0
   private waiters: Array<() => void> = []
   private failure: Error | undefined
   private finished = false
@@ -217,17 +237,27 @@ class ZipSink {
     this.done = new Promise((resolve, reject) => {
       out.on("finish", resolve)
       out.on("error", reject)
-      this.zip.on("error", reject)
+      this.archive.on("error", reject)
     })
     this.done.catch((e: Error) => {
       this.failure = e
       this.wake()
     })
-    this.zip.on("entry", () => {
+    this.archive.on("entry", () => {
       this.processed++
       this.wake()
     })
-    this.zip.pipe(new Coalesce()).pipe(out)
+    this.archive.pipe(this.coalesce).pipe(out)
+  }
+
+  private get archive(): ZipArchive {
+    if (this.zip === undefined) throw new Error("the archive was already written")
+    return this.zip
+  }
+
+  private get table(): EntryTable {
+    if (this.entries === undefined) throw new Error("the archive was already written")
+    return this.entries
   }
 
   private wake() {
@@ -240,12 +270,19 @@ class ZipSink {
   private async add(entry: PreparedEntry): Promise<void> {
     if (this.failure) throw this.failure
     const { name, bytes, encrypted } = entry
-    this.entries.add(name, bytes.length, sha256Of(bytes), encrypted)
+    this.table.add(name, bytes.length, sha256Of(bytes), encrypted)
     this.queued++
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    if (encrypted === undefined) this.zip.append(buffer, { name, mode: 0o600 })
-    else this.zip.append(buffer, { name: `${name}${ENCRYPTED_SUFFIX}`, mode: 0o600, store: true })
-    while (this.queued - this.processed > MAX_PENDING && !this.failure) {
+    if (encrypted === undefined) this.archive.append(buffer, { name, mode: 0o600 })
+    else {
+      this.archive.append(buffer, { name: `${name}${ENCRYPTED_SUFFIX}`, mode: 0o600, store: true })
+      this.storedBytes += buffer.length
+    }
+    while (
+      (this.queued - this.processed > MAX_PENDING ||
+        this.storedBytes - this.coalesce.taken > MAX_PENDING_STORED_BYTES) &&
+      !this.failure
+    ) {
       await new Promise<void>((r) => this.waiters.push(r))
     }
     if (this.failure) throw this.failure
@@ -283,7 +320,7 @@ class ZipSink {
       // The store makes the bytes durable and publishes them under the first free name, never replacing an archive.
       finish: (fields) =>
         Effect.suspend(() =>
-          this.entries.has(REPOSITORIES_PATH) ? Effect.void : addValue(REPOSITORIES_PATH, {}, false)
+          this.table.has(REPOSITORIES_PATH) ? Effect.void : addValue(REPOSITORIES_PATH, {}, false)
         ).pipe(
           Effect.andThen(wrap(() => this.finish(fields))),
           Effect.andThen(
@@ -317,17 +354,20 @@ class ZipSink {
         : { encryption: { scheme: "age-x25519", recipients: this.encryption.fingerprint } })
     } as const
     // Streamed in chunks: at 50,000 entries the manifest is ~8 MB of text, written last, at peak memory.
-    this.zip.append(Readable.from(manifestChunks(head, this.entries), { objectMode: false }), {
+    const zip = this.archive
+    zip.append(Readable.from(manifestChunks(head, this.table), { objectMode: false }), {
       name: MANIFEST_PATH,
       mode: 0o600
     })
-    await this.zip.finalize()
+    await zip.finalize()
     await this.done
+    this.zip = undefined
+    this.entries = undefined
   }
 
   discardUnlessDone(): void {
     if (this.finished) return
     // The upload's own finalizer, which runs next, removes what was written.
-    this.zip.abort()
+    this.zip?.abort()
   }
 }

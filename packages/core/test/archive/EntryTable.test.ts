@@ -43,6 +43,39 @@ describe("EntryTable", () => {
     expect(rows[2999]).toEqual({ path: "spaces/octo/3000.json", size: 3000, sha256: digest("3000").toString("hex") })
   })
 
+  it("gives back format-2 rows: .age names, plaintext digests, ETags (either, both, empty, non-ASCII) and ids", () => {
+    const table = new EntryTable(true)
+    const rows = [
+      { etags: { space: `W/"a1"`, collaborators: `"c1"` }, repositoryIds: [42, 2 ** 40] },
+      { etags: { collaborators: `"c2"` } },
+      { etags: { space: "" }, repositoryIds: [] },
+      { etags: { space: `"é✓"`, collaborators: "" } },
+      {}
+    ]
+    // More rows than the first allocations hold, so growing keeps what was there.
+    const many = Array.from({ length: 3000 }, (_, i) => ({
+      etags: { space: `"${"e".repeat(30)}${i}"` },
+      repositoryIds: [i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6]
+    }))
+    const all = [...rows, ...many]
+    for (const [i, row] of all.entries()) {
+      table.add(`spaces/octo/${i + 1}.json`, 1000 + i, digest(`stored ${i}`), {
+        plaintextSize: 900 + i,
+        plaintextSha256: digest(`plain ${i}`),
+        ...row
+      })
+    }
+    expect([...table.entries()]).toEqual(
+      all.map((row, i) => ({
+        path: `spaces/octo/${i + 1}.json.age`,
+        size: 1000 + i,
+        sha256: digest(`stored ${i}`).toString("hex"),
+        plaintext: { size: 900 + i, sha256: digest(`plain ${i}`).toString("hex") },
+        ...row
+      }))
+    )
+  })
+
   it("refuses a path added twice, and knows which paths it has", () => {
     const table = filled()
     expect(table.has("spaces/octo/12.json")).toBe(true)

@@ -19,6 +19,7 @@ import {
 import { Upload } from "@aws-sdk/lib-storage"
 import { Clock, Effect } from "effect"
 import type { ObjectLockMode } from "./S3Client.ts"
+import { collectGarbage } from "../../runtime/LeanHeap.ts"
 import { classifyS3Failure, S3Error, S3SetupError } from "./S3Error.ts"
 
 export interface S3ObjectInfo {
@@ -275,6 +276,9 @@ const uploadNew = (
     }
     // leavePartsOnError false: a failed multipart upload is aborted, so no parts stay behind.
     const upload = new Upload({ client, params, partSize, queueSize: QUEUE_SIZE, leavePartsOnError: false })
+    // Each part is a fresh Buffer of partSize, dead once sent; collected after each, they never pile up to the
+    // ~64 MB at which V8 would collect them by itself (an S3 export's peak, docs/performance.md).
+    if (file.size > partSize) upload.on("httpUploadProgress", collectGarbage)
     yield* send(key, () => upload.done()).pipe(
       // Interrupted (a signal, a stopped worker): abort it ourselves and wait for that, because the SDK's own
       // abort request leaves only after the parts in flight, which a stopping process does not wait for.
