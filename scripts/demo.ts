@@ -1,7 +1,8 @@
 // The demo: the real job against fakehub seeded with demo data. Every step runs the real program in a child
 // process, exactly as a user would type it, and the demo fails (exit 1) when any step does not do what it should.
 import { execFile } from "node:child_process"
-import { mkdir, rm } from "node:fs/promises"
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { startFakeHub } from "@spaces-vault/fixtures"
 import { startFakeS3 } from "@spaces-vault/fixtures/s3/FakeS3"
@@ -159,6 +160,53 @@ const main = async () => {
       )
       const checked = await cli(s3Env, "verify", uploadedSummary.archive ?? "", "--s3-endpoint", s3.endpoint)
       expect(checked.code === 0 && checked.stdout.startsWith("ok: s3://demo-vault/"), "the archive in S3 verifies")
+
+      // Encrypted: a key pair made for the demo (the backup side needs only the public key, in a recipients file),
+      // an export whose entries only that key opens, and a verify that decrypts and checks every entry with it.
+      const keys = await mkdtemp(join(tmpdir(), "spaces-vault-demo-keys-"))
+      try {
+        const identity = join(keys, "restore.key")
+        const made = await cli(env, "keygen", "--out", identity, "--json")
+        const { recipient } = JSON.parse(made.stdout || "{}") as { recipient?: string }
+        expect(made.code === 0 && recipient?.startsWith("age1") === true, "keygen makes a key pair")
+        const recipients = join(keys, "recipients.txt")
+        await writeFile(recipients, `# the demo's restore key\n${recipient}\n`)
+        const sealed = await cli(
+          s3Env,
+          "export",
+          "--org",
+          "octo-org",
+          "--out",
+          "s3://demo-vault/encrypted",
+          "--s3-endpoint",
+          s3.endpoint,
+          "--encrypt-to-file",
+          recipients,
+          "--json"
+        )
+        const sealedSummary = JSON.parse(sealed.stdout || "{}") as { archive?: string }
+        expect(
+          sealed.code === 0 && sealedSummary.archive?.startsWith("s3://demo-vault/encrypted/") === true,
+          "the encrypted export to S3 names its object"
+        )
+        const opened = await cli(
+          s3Env,
+          "verify",
+          sealedSummary.archive ?? "",
+          "--s3-endpoint",
+          s3.endpoint,
+          "--identity",
+          identity,
+          "--json"
+        )
+        const report = JSON.parse(opened.stdout || "{}") as { ok?: boolean; encrypted?: boolean; decrypted?: boolean }
+        expect(
+          opened.code === 0 && report.ok === true && report.encrypted === true && report.decrypted === true,
+          "the encrypted archive verifies with the key: every entry decrypted and checked"
+        )
+      } finally {
+        await rm(keys, { recursive: true, force: true })
+      }
     } finally {
       await s3.close()
     }
