@@ -1,8 +1,11 @@
 // Encrypts one archive entry with age to a recipient set, and decrypts one with identities. Each entry is a whole
 // age file (binary, as `age -r` writes it), so `age -d -i KEY NAME.age` opens any entry without spaces-vault.
-// Encryption is written here on node:crypto (the age v1 format for X25519 recipients) rather than with the age
-// library, whose per-file WebCrypto key agreement, 64 KiB STREAM buffer and web streams cost 40-80 MB of peak RSS
-// and half again the CPU at 50,000 entries (docs/performance.md); decryption stays with the library.
+// Encryption is written here on node:crypto's primitives (X25519, HKDF-SHA-256, HMAC, ChaCha20-Poly1305: the age v1
+// format for X25519 recipients, https://age-encryption.org/v1) rather than with the age library, whose per-file
+// WebCrypto key agreement, 64 KiB STREAM buffer, pure-JS cipher and web streams cost 40-80 MB of peak RSS and twice
+// the CPU at 50,000 entries (docs/performance.md). It is checked against two independent implementations: every
+// size around the 64 KiB chunks opens with the real `age -d` (test/crypto/interop.test.ts), and decryption here
+// stays with the library.
 import {
   createCipheriv,
   createHmac,
@@ -67,11 +70,30 @@ interface RecipientKey {
   readonly raw: Buffer
 }
 
+/**
+ * Whether an (already checksum-checked) `age1…` recipient is a low-order point: its shared secret with any key is
+ * all zeroes, so nothing encrypted to it is secret. No key pair has one as its public key.
+ */
+export const isLowOrderRecipient = (recipient: string): boolean => {
+  const { key } = recipientKey(recipient)
+  const probe = generateKeyPairSync("x25519")
+  try {
+    return diffieHellman({ privateKey: probe.privateKey, publicKey: key }).every((b) => b === 0)
+  } catch {
+    // OpenSSL refuses some low-order points outright.
+    return true
+  }
+}
+
 /** An X25519 stanza wrapping the file key for one recipient, with a fresh ephemeral key (age v1 spec). */
 const x25519Stanza = (recipient: RecipientKey, fileKey: Buffer): string => {
   const ephemeral = generateKeyPairSync("x25519")
   const share = Buffer.from(ephemeral.publicKey.export({ format: "jwk" }).x!, "base64url")
   const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient.key })
+  // The spec's one check on this side: a low-order recipient key gives an all-zero secret, which would wrap the file
+  // key under a key anyone can compute. Recipients as age-keygen makes them never do; one that does is refused.
+  if (shared.every((b) => b === 0))
+    throw new Error("an X25519 recipient is a low-order point: refusing to encrypt to it")
   const wrapKey = hkdf(shared, Buffer.concat([share, recipient.raw]), "age-encryption.org/v1/X25519")
   return `-> X25519 ${b64(share)}\n${b64(Buffer.concat(seal(wrapKey, Buffer.alloc(12), fileKey)))}\n`
 }

@@ -7,6 +7,7 @@ import { Encrypter } from "age-encryption"
 import { Effect } from "effect"
 import { errorText } from "../runtime/ErrorText.ts"
 import { CryptoError } from "./CryptoError.ts"
+import { isLowOrderRecipient } from "./EntryCipher.ts"
 
 /** A recipient set ready to encrypt to: distinct recipients in the order given, and the set's fingerprint. */
 export interface RecipientSet {
@@ -32,10 +33,12 @@ export const recipientProblem = (text: string): string | undefined => {
   if (X25519_RECIPIENT.test(text)) {
     try {
       new Encrypter().addRecipient(text)
-      return undefined
     } catch {
       return "is not an age X25519 recipient: its checksum does not match (a mistyped or cut key?)"
     }
+    return isLowOrderRecipient(text)
+      ? "is a low-order X25519 point, which no key pair has as its public key: nothing encrypted to it would be secret"
+      : undefined
   }
   if (/^AGE-SECRET-KEY-/i.test(text))
     return "is a secret key, not a recipient: give its public key instead (age-keygen -y KEYFILE prints it)"

@@ -61,6 +61,25 @@ describe("recipients files", () => {
     })
   )
 
+  it.effect("refuse a low-order point (0 and 1, bech32 with a valid checksum): nothing encrypted to it is secret", () =>
+    Effect.gen(function* () {
+      for (const lowOrder of [
+        "age1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5cu47z",
+        "age1qyqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqj7vrya"
+      ]) {
+        const e = yield* Effect.flip(recipientSet([lowOrder], []))
+        assert.isTrue(isConfigProblem(e))
+        assert.strictEqual(
+          e.message,
+          "recipient 1 is a low-order X25519 point, which no key pair has as its public key: nothing encrypted to it would be secret"
+        )
+      }
+      // A real key passes.
+      const key = yield* newKey
+      assert.deepStrictEqual((yield* recipientSet([key.recipient], [])).recipients, [key.recipient])
+    })
+  )
+
   it.effect("a missing file is a key-file problem in plain words", () =>
     Effect.gen(function* () {
       const path = join(yield* scratch, "nope.txt")
