@@ -135,7 +135,7 @@ describe("worker config encryptTo / encryptToFile", () => {
       const withKey = yield* read.pipe(Effect.provideService(ArchiveIdentities, identities))
       assert.strictEqual(withKey.manifest.formatVersion, 2)
       assert.strictEqual(withKey.manifest.encryption?.recipients, recipientFingerprint([key.recipient]))
-      for (const n of withKey.names) assert.isTrue(n === "manifest.json" || n.endsWith(".json.age"), n)
+      for (const n of withKey.names) assert.isTrue(n === "manifest.json" || n.endsWith(".json.gz.age"), n)
       assert.strictEqual(withKey.spaces, 60)
       // The worker holds no identity: without one, nothing of the contents reads.
       const without = yield* Effect.flip(read)

@@ -70,7 +70,7 @@ describe("export --encrypt-to", () => {
         assert.strictEqual(manifest.formatVersion, 2)
         assert.strictEqual(manifest.encryption?.scheme, "age-x25519")
         assert.isAbove(names.length, 2)
-        for (const n of names) assert.isTrue(n === "manifest.json" || n.endsWith(".json.age"), n)
+        for (const n of names) assert.isTrue(n === "manifest.json" || n.endsWith(".json.gz.age"), n)
 
         // A recipients file (comments, blank lines) and a recipient given on its own make one set of two.
         const recipients = join(dir, "recipients.txt")

@@ -38,7 +38,7 @@ export interface ArchiveHandle {
   readonly path: string
   /** The manifest, upgraded: entries named by their plaintext paths (`storedOf` gives the zip's entry). */
   readonly manifest: Manifest
-  /** The zip's entries by their stored names (`….json.age` in an encrypted archive). */
+  /** The zip's entries by their stored names (`….json.gz.age` in an encrypted archive). */
   readonly entries: ReadonlyMap<string, ZipEntryInfo>
   /** Whether contents can be read: a plaintext archive, or an encrypted one with identities given. */
   readonly decryptable: boolean

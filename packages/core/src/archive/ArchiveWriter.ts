@@ -5,6 +5,7 @@
 // without compression since ciphertext does not compress), and a plaintext manifest with each entry's plaintext
 // digest, a space's ETags and repository ids, and the recipient set's fingerprint.
 import { createHash } from "node:crypto"
+import { gzipSync } from "node:zlib"
 import { basename, dirname } from "node:path"
 import { Readable, Transform, type TransformCallback } from "node:stream"
 import { ZipArchive } from "archiver"
@@ -120,12 +121,19 @@ const spaceRowOf = (value: unknown): Pick<EncryptedRow, "etags" | "repositoryIds
   }
 }
 
-/** Serializes (and with an encrypter, encrypts) one entry. */
+/**
+ * How an encrypted entry's JSON is compressed. A space is a few KB: a 4 KiB window finds its repetitions as well as
+ * zlib's default 32 KiB one, and the smaller window and memory level make each entry's deflate state ~20 KB of
+ * native memory instead of ~256 KB, allocated and freed 50,000 times in a night.
+ */
+const GZIP = { level: 6, windowBits: 12, memLevel: 7 } as const
+
+/** Serializes (and with an encrypter, gzips and encrypts) one entry. */
 const prepare = (encryption: EntryEncrypter | undefined, name: string, value: unknown, isSpace: boolean) => {
   const bytes = entryBytes(value)
   if (encryption === undefined) return Effect.succeed<PreparedEntry>({ name, bytes })
   return Effect.map(
-    encryption.encrypt(bytes),
+    encryption.encrypt(gzipSync(bytes, GZIP)),
     (ciphertext): PreparedEntry => ({
       name,
       bytes: ciphertext,
@@ -266,7 +274,7 @@ class ZipSink {
     for (const w of ws) w()
   }
 
-  /** Adds a prepared entry under its plaintext name, or its `.age` name when encrypted (stored, not deflated). */
+  /** Adds a prepared entry under its plaintext name, or its `.gz.age` name when encrypted (stored, not deflated again). */
   private async add(entry: PreparedEntry): Promise<void> {
     if (this.failure) throw this.failure
     const { name, bytes, encrypted } = entry

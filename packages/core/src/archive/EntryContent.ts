@@ -1,6 +1,7 @@
 // What an archive's stored entries hold: the bytes themselves in format 1; in format 2 the entry decrypted with the
-// identities the program was given (ArchiveIdentities) and checked against the manifest's plaintext digest, each
+// identities the program was given (ArchiveIdentities), gunzipped and checked against the manifest's plaintext digest, each
 // failure in one sentence (no identity given, none is a recipient, damaged, or not what the manifest says).
+import { gunzipSync } from "node:zlib"
 import { Effect } from "effect"
 import { ArchiveIdentities } from "../crypto/ArchiveIdentities.ts"
 import { entryDecrypter } from "../crypto/EntryCipher.ts"
@@ -10,8 +11,23 @@ import { entryChecker } from "./EntryCheck.ts"
 
 /**
  * How an archive's stored entries become plaintext: as they are in format 1; decrypted with the identities the
- * program was given (ArchiveIdentities) in format 2, then checked against the manifest's plaintext digest.
+ * program was given (ArchiveIdentities) in format 2, then gunzipped and checked against the manifest's plaintext digest.
  */
+/**
+ * The JSON inside a decrypted entry. Bounded by the size the manifest records (one byte more, to tell "larger" from
+ * "equal"): a forged entry cannot make the reader inflate gigabytes.
+ */
+const gunzipped = (path: string, storedName: string, gzipped: Uint8Array, size: number) =>
+  Effect.try({
+    try: () => gunzipSync(gzipped, { maxOutputLength: size + 1 }),
+    catch: () =>
+      new ArchiveError({
+        reason: "Invalid",
+        path,
+        detail: `entry ${storedName} decrypts to something that does not gunzip to its ${size} bytes`
+      })
+  })
+
 export const contentOpener = (path: string, manifest: Manifest) =>
   Effect.gen(function* () {
     const identities = yield* ArchiveIdentities
@@ -33,8 +49,8 @@ export const contentOpener = (path: string, manifest: Manifest) =>
               })
             : new ArchiveError({ reason: "Damaged", path, entry: storedName, detail: DAMAGED_ENCRYPTION })
         ),
-        Effect.flatMap((plain) => {
-          const bytes = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength)
+        Effect.flatMap((gzipped) => gunzipped(path, storedName, gzipped, entry.size)),
+        Effect.flatMap((bytes) => {
           const check = entryChecker(entry)
           check.update(bytes)
           const problem = check.problem()

@@ -21,7 +21,7 @@ export type CryptoErrorReason = typeof CryptoErrorReason.Type
 
 export class CryptoError extends Schema.TaggedError<CryptoError>()("CryptoError", {
   reason: CryptoErrorReason,
-  /** The archive entry being read or written (e.g. `spaces/octo-org/7.json.age`). */
+  /** The archive entry being read or written (e.g. `spaces/octo-org/7.json.gz.age`). */
   entry: Schema.optionalKey(Schema.String),
   /** The recipients, identity or key file concerned. */
   file: Schema.optionalKey(Schema.String),

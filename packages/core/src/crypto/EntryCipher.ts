@@ -22,9 +22,6 @@ import { CryptoError } from "./CryptoError.ts"
 import type { Identity } from "./Identities.ts"
 import type { RecipientSet } from "./Recipients.ts"
 
-/** What an encrypted entry is called: its plaintext name with `.age` added. */
-export const encryptedEntryName = (name: string): string => `${name}.age`
-
 export interface EntryEncrypter {
   /** The recipient set's fingerprint, for the manifest. */
   readonly fingerprint: string
@@ -32,7 +29,7 @@ export interface EntryEncrypter {
 }
 
 export interface EntryDecrypter {
-  /** `entry` names the entry in errors (e.g. `spaces/octo-org/7.json.age`). */
+  /** `entry` names the entry in errors (e.g. `spaces/octo-org/7.json.gz.age`). */
   readonly decrypt: (entry: string, ciphertext: Uint8Array) => Effect.Effect<Uint8Array, CryptoError>
 }
 

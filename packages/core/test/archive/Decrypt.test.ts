@@ -118,7 +118,7 @@ describe("decryptArchive", () => {
 
       // The last space's ciphertext, one byte in its payload (past the age header) inverted.
       const layout = zipLayout(yield* Effect.promise(() => readFile(encrypted)))
-      const entry = layout.entries.find((e) => e.name === "spaces/octo-org/3.json.age")!
+      const entry = layout.entries.find((e) => e.name === "spaces/octo-org/3.json.gz.age")!
       const tampered = yield* flipBytes(encrypted, join(dir, "tampered.zip"), [entry.data + entry.compressedSize - 20])
       const damaged = yield* Effect.flip(decryptArchive(tampered, join(dir, "t.zip")).pipe(withKey(key)))
       assert.strictEqual(damaged._tag === "ArchiveError" && damaged.reason, "Damaged")

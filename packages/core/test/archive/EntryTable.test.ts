@@ -67,7 +67,7 @@ describe("EntryTable", () => {
     }
     expect([...table.entries()]).toEqual(
       all.map((row, i) => ({
-        path: `spaces/octo/${i + 1}.json.age`,
+        path: `spaces/octo/${i + 1}.json.gz.age`,
         size: 1000 + i,
         sha256: digest(`stored ${i}`).toString("hex"),
         plaintext: { size: 900 + i, sha256: digest(`plain ${i}`).toString("hex") },

@@ -238,7 +238,7 @@ describe("verify, encrypted archives (format 2)", () => {
     const path = yield* writeArchive(join(dir, "a.zip"), 3, undefined, undefined, yield* encryptingTo(key))
     return { key, stranger, dir, path }
   })
-  const SPACE = "spaces/octo-org/2.json.age"
+  const SPACE = "spaces/octo-org/2.json.gz.age"
 
   it.effect("without an identity: checks every stored entry, and says it did not decrypt", () =>
     Effect.gen(function* () {

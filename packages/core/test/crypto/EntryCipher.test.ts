@@ -2,7 +2,7 @@ import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Redacted } from "effect"
 import { isConfigProblem } from "../../src/crypto/CryptoError.ts"
-import { encryptedEntryName, entryDecrypter, entryEncrypter } from "../../src/crypto/EntryCipher.ts"
+import { entryDecrypter, entryEncrypter } from "../../src/crypto/EntryCipher.ts"
 import { identityFilePaths, parseIdentitiesText, readIdentityFiles } from "../../src/crypto/Identities.ts"
 import { recipientSet } from "../../src/crypto/Recipients.ts"
 import { bytes, newKey, scratch, text, type TestKey, writeText } from "./keys.ts"
@@ -21,10 +21,9 @@ describe("EntryCipher", () => {
       const sealed = yield* enc.encrypt(space)
       assert.notInclude(text(sealed), "Runbooks")
       for (const k of [online, offline]) {
-        const opened = yield* entryDecrypter(yield* identitiesOf(k)).decrypt("spaces/octo-org/7.json.age", sealed)
+        const opened = yield* entryDecrypter(yield* identitiesOf(k)).decrypt("spaces/octo-org/7.json.gz.age", sealed)
         assert.deepStrictEqual(opened, space)
       }
-      assert.strictEqual(encryptedEntryName("repositories.json"), "repositories.json.age")
       const empty = yield* enc.encrypt(new Uint8Array(0))
       assert.strictEqual((yield* entryDecrypter(yield* identitiesOf(online)).decrypt("empty.age", empty)).length, 0)
     })
@@ -42,12 +41,12 @@ describe("EntryCipher", () => {
       const [right, wrong] = [yield* newKey, yield* newKey]
       const sealed = yield* entryEncrypter(yield* recipientSet([right.recipient], [])).encrypt(space)
       const error = yield* Effect.flip(
-        entryDecrypter(yield* identitiesOf(wrong)).decrypt("repositories.json.age", sealed)
+        entryDecrypter(yield* identitiesOf(wrong)).decrypt("repositories.json.gz.age", sealed)
       )
       assert.strictEqual(error.reason._tag, "NoMatchingIdentity")
       assert.strictEqual(
         error.message,
-        "entry repositories.json.age cannot be decrypted: none of the given identities is one of its recipients (a wrong or missing key)"
+        "entry repositories.json.gz.age cannot be decrypted: none of the given identities is one of its recipients (a wrong or missing key)"
       )
       assert.isFalse(isConfigProblem(error))
     })
@@ -79,10 +78,10 @@ describe("EntryCipher", () => {
       assert.strictEqual(yield* damagedPart(flip(sealed.length - 100)), "payload")
       assert.strictEqual(yield* damagedPart(flip(headerEnd + 6)), "header") // the header's MAC
       assert.strictEqual(yield* damagedPart(bytes('{"plain": "json"}')), "not-age")
-      const error = yield* Effect.flip(dec.decrypt("spaces/o/1.json.age", flip(sealed.length - 100)))
+      const error = yield* Effect.flip(dec.decrypt("spaces/o/1.json.gz.age", flip(sealed.length - 100)))
       assert.strictEqual(
         error.message,
-        "entry spaces/o/1.json.age is damaged: its payload fails age authentication, so it was truncated or altered after it was written"
+        "entry spaces/o/1.json.gz.age is damaged: its payload fails age authentication, so it was truncated or altered after it was written"
       )
     })
   )

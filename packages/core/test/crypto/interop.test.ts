@@ -5,6 +5,7 @@ import { createHash } from "node:crypto"
 import { createWriteStream } from "node:fs"
 import { readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
+import { gunzipSync, gzipSync } from "node:zlib"
 import { assert, describe, it } from "@effect/vitest"
 import { ZipArchive } from "archiver"
 import { Effect, Stream } from "effect"
@@ -100,9 +101,9 @@ describe("interop with the age tool", () => {
       const recipients = join(dir, "recipients.txt")
       yield* Effect.promise(() => writeFile(recipients, `# online\n${ours.recipient}\n\n# offline\n${theirs}\n`))
       const sealed = yield* entryEncrypter(yield* recipientSet([], [recipients])).encrypt(plaintext)
-      yield* Effect.promise(() => writeFile(join(dir, "7.json.age"), sealed))
+      yield* Effect.promise(() => writeFile(join(dir, "7.json.gz.age"), sealed))
       for (const key of ["ours.key", "theirs.key"]) {
-        const out = yield* ok("age", ["-d", "-i", join(dir, key), join(dir, "7.json.age")])
+        const out = yield* ok("age", ["-d", "-i", join(dir, key), join(dir, "7.json.gz.age")])
         assert.isTrue(out.equals(Buffer.from(plaintext)), `age -d -i ${key} gave other bytes`)
       }
     })
@@ -214,10 +215,10 @@ describe("archive entries and the age tool", () => {
           })
         )
         assert.deepStrictEqual(manifest.entries.map((e) => storedOf(e).path).sort(), [
-          "repositories.json.age",
-          "spaces/octo-org/1.json.age",
-          "spaces/octo-org/2.json.age",
-          "spaces/octo-org/3.json.age"
+          "repositories.json.gz.age",
+          "spaces/octo-org/1.json.gz.age",
+          "spaces/octo-org/2.json.gz.age",
+          "spaces/octo-org/3.json.gz.age"
         ])
         for (const e of manifest.entries) {
           const sealed = stored.get(e.path)!
@@ -225,13 +226,14 @@ describe("archive entries and the age tool", () => {
           const file = join(dir, e.path.replaceAll("/", "_"))
           yield* Effect.promise(() => writeFile(file, sealed))
           for (const key of [theirs.file, ours.file]) {
-            const out = yield* ok("age", ["-d", "-i", key, file])
+            // age -d gives the gzipped JSON: `age -d -i KEY NAME.gz.age | gunzip`.
+            const out = gunzipSync(yield* ok("age", ["-d", "-i", key, file]))
             assert.strictEqual(out.length, e.size, `${e.path}: plaintext size`)
             assert.strictEqual(sha256(out), e.sha256, `${e.path}: plaintext sha256`)
           }
         }
         // And the plaintext is the format-1 entry's bytes: the JSON written, ETags included.
-        const one = yield* ok("age", ["-d", "-i", theirs.file, join(dir, "spaces_octo-org_1.json")])
+        const one = gunzipSync(yield* ok("age", ["-d", "-i", theirs.file, join(dir, "spaces_octo-org_1.json")]))
         assert.isTrue(one.equals(entryBytes(spaces[0])))
       })
   )
@@ -255,12 +257,13 @@ describe("archive entries and the age tool", () => {
       const stored: Array<[string, Buffer]> = []
       for (const [name, plain, extra] of entries) {
         const plainFile = join(dir, "plain")
-        yield* Effect.promise(() => writeFile(plainFile, plain))
+        // As format 2 has it: the JSON gzipped, then sealed by age (here the real tool).
+        yield* Effect.promise(() => writeFile(plainFile, gzipSync(plain)))
         yield* ok("age", ["-r", key.recipient, "-o", join(dir, "sealed.age"), plainFile])
         const sealed = yield* Effect.promise(() => readFile(join(dir, "sealed.age")))
-        stored.push([`${name}.age`, sealed])
+        stored.push([`${name}.gz.age`, sealed])
         rows.push({
-          path: `${name}.age`,
+          path: `${name}.gz.age`,
           size: sealed.length,
           sha256: sha256(sealed),
           plaintext: { size: plain.length, sha256: sha256(plain) },

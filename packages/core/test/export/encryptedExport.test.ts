@@ -5,6 +5,7 @@ import { execFile } from "node:child_process"
 import { mkdtemp, readFile, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { gunzipSync } from "node:zlib"
 import { startFakeHub, type FakeHub } from "@spaces-vault/fixtures"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Stream } from "effect"
@@ -95,12 +96,12 @@ describe("encrypted export (archive format 2)", () => {
         manifest.encryption?.recipients,
         (yield* recipientSet([key.recipient, offline.recipient], [])).fingerprint
       )
-      // Every entry but the manifest is stored encrypted under its name + .age.
+      // Every entry but the manifest is stored gzipped and encrypted under its name + .gz.age.
       assert.deepStrictEqual(
         zipNames.filter((n) => n !== "manifest.json").sort(),
-        manifest.entries.map((e) => `${e.path}.age`).sort()
+        manifest.entries.map((e) => `${e.path}.gz.age`).sort()
       )
-      for (const e of manifest.entries) assert.strictEqual(e.stored?.path, `${e.path}.age`)
+      for (const e of manifest.entries) assert.strictEqual(e.stored?.path, `${e.path}.gz.age`)
       // The manifest names no space, instruction or repository: only paths, sizes, digests, ETags and ids.
       const manifestText = yield* Effect.scoped(
         Effect.flatMap(openArchive(result.archive), (a) => a.readBytes("manifest.json"))
@@ -125,7 +126,7 @@ describe("encrypted export (archive format 2)", () => {
       const keyFile = join(dir, "key.txt")
       yield* Effect.promise(() => writeFile(keyFile, `${key.secret}\n`, { mode: 0o600 }))
       const entry = manifest.entries.find((e) => e.path.startsWith("spaces/"))!
-      const decrypted = yield* age(["-d", "-i", keyFile], stored.get(entry.path))
+      const decrypted = gunzipSync(yield* age(["-d", "-i", keyFile], stored.get(entry.path)))
       assert.deepStrictEqual(JSON.parse(decrypted.toString("utf8")), plainArchive.spaces[0])
     }).pipe(Effect.scoped)
   )
