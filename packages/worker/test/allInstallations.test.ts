@@ -2,32 +2,14 @@
 // exported, listed again at every run (an uninstalled one drops out), each on its own installation's token.
 import { readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { startFakeHub } from "@spaces-vault/fixtures"
-import { ConfigProvider, Effect, Layer } from "effect"
-import { TestConsole } from "effect/testing"
-import { run } from "../src/main.ts"
-import { captureLogs, tmp } from "./WorkerTestKit.ts"
-
-const runWorker = (args: ReadonlyArray<string>, env: Record<string, string>) =>
-  Effect.gen(function* () {
-    const logs = captureLogs()
-    const code = yield* run(args, { once: false }).pipe(
-      Effect.provide(
-        Layer.mergeAll(NodeServices.layer, logs.layer, ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
-      )
-    )
-    return { code, lines: logs.lines, stderr: yield* TestConsole.errorLines }
-  }).pipe(Effect.provide(Layer.fresh(TestConsole.layer)))
+import { Effect, } from "effect"
+import { demoHub, runWorker, tmp } from "./WorkerTestKit.ts"
 
 describe("the worker with allInstallations", () => {
   it.live("exports every organization the App is installed on, listed again at each run", () =>
     Effect.gen(function* () {
-      const hub = yield* Effect.acquireRelease(
-        Effect.promise(() => startFakeHub({ seed: "demo" })),
-        (h) => Effect.promise(() => h.close())
-      )
+      const hub = yield* demoHub
       const dir = yield* tmp
       yield* Effect.promise(() => writeFile(join(dir, "app.pem"), hub.app!.privateKeyPem, { mode: 0o600 }))
       const path = join(dir, "worker.json")
@@ -68,10 +50,7 @@ describe("the worker with allInstallations", () => {
 
   it.live("without an app the config is refused at load: exit 2, one sentence, before any request", () =>
     Effect.gen(function* () {
-      const hub = yield* Effect.acquireRelease(
-        Effect.promise(() => startFakeHub({ seed: "demo" })),
-        (h) => Effect.promise(() => h.close())
-      )
+      const hub = yield* demoHub
       const dir = yield* tmp
       const path = join(dir, "worker.json")
       yield* Effect.promise(() =>

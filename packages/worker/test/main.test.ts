@@ -6,23 +6,11 @@ import { join } from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { startFakeHub } from "@spaces-vault/fixtures"
-import { ConfigProvider, Effect, Layer } from "effect"
-import { TestConsole } from "effect/testing"
-import { run, type RunMode, stoppedExitCode } from "../src/main.ts"
-import { captureLogs, tmp } from "./WorkerTestKit.ts"
+import { Effect, } from "effect"
+import { run, stoppedExitCode } from "../src/main.ts"
+import { runWorker, tmp } from "./WorkerTestKit.ts"
 
 /** Runs the worker's command line with `env` as its environment: its exit code, log lines and stderr lines. */
-const runWorker = (args: ReadonlyArray<string>, env: Record<string, string>, mode: RunMode = { once: false }) =>
-  Effect.gen(function* () {
-    const logs = captureLogs()
-    const code = yield* run(args, mode).pipe(
-      Effect.provide(
-        Layer.mergeAll(NodeServices.layer, logs.layer, ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
-      )
-    )
-    return { code, lines: logs.lines, stderr: yield* TestConsole.errorLines }
-  }).pipe(Effect.provide(Layer.fresh(TestConsole.layer)))
-
 /** A config file in a new directory (archives in out/ beside it); `config` overrides. */
 const workerConfigFile = (config: Record<string, unknown>) =>
   Effect.gen(function* () {

@@ -2,35 +2,17 @@
 // write two archives to the bucket, retention deletes there, and the lock and status.json stay in the state directory.
 import { readdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { startFakeHub } from "@spaces-vault/fixtures"
 import { startFakeS3 } from "@spaces-vault/fixtures/s3/FakeS3"
 import { makeS3Client } from "@spaces-vault/core/archive/s3/S3Client"
 import { makeS3Objects } from "@spaces-vault/core/archive/s3/S3Objects"
-import { ConfigProvider, Effect, Layer } from "effect"
-import { TestConsole } from "effect/testing"
-import { run } from "../src/main.ts"
-import { captureLogs, tmp } from "./WorkerTestKit.ts"
-
-const runWorker = (args: ReadonlyArray<string>, env: Record<string, string>) =>
-  Effect.gen(function* () {
-    const logs = captureLogs()
-    const code = yield* run(args, { once: false }).pipe(
-      Effect.provide(
-        Layer.mergeAll(NodeServices.layer, logs.layer, ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
-      )
-    )
-    return { code, lines: logs.lines, stderr: yield* TestConsole.errorLines }
-  }).pipe(Effect.provide(Layer.fresh(TestConsole.layer)))
+import { Effect, } from "effect"
+import { demoHub, runWorker, tmp } from "./WorkerTestKit.ts"
 
 describe("the worker with outputDir in S3", () => {
   it.live("--once runs upload to the bucket, retention deletes there, state stays local", () =>
     Effect.gen(function* () {
-      const hub = yield* Effect.acquireRelease(
-        Effect.promise(() => startFakeHub({ seed: "demo" })),
-        (h) => Effect.promise(() => h.close())
-      )
+      const hub = yield* demoHub
       const s3 = yield* Effect.acquireRelease(
         Effect.promise(() => startFakeS3({ buckets: ["vault"] })),
         (s) => Effect.promise(() => s.close())
@@ -80,10 +62,7 @@ describe("the worker with outputDir in S3", () => {
 
   it.live("--once exits 2 when the bucket does not exist, and status.json says why", () =>
     Effect.gen(function* () {
-      const hub = yield* Effect.acquireRelease(
-        Effect.promise(() => startFakeHub({ seed: "demo" })),
-        (h) => Effect.promise(() => h.close())
-      )
+      const hub = yield* demoHub
       const s3 = yield* Effect.acquireRelease(
         Effect.promise(() => startFakeS3({ buckets: ["vault"] })),
         (s) => Effect.promise(() => s.close())
