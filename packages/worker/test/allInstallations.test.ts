@@ -3,7 +3,7 @@
 import { readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, } from "effect"
+import { Effect } from "effect"
 import { demoHub, runWorker, tmp } from "./WorkerTestKit.ts"
 
 describe("the worker with allInstallations", () => {

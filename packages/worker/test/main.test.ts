@@ -6,7 +6,7 @@ import { join } from "node:path"
 import { NodeServices } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { startFakeHub } from "@spaces-vault/fixtures"
-import { Effect, } from "effect"
+import { Effect } from "effect"
 import { run, stoppedExitCode } from "../src/main.ts"
 import { runWorker, tmp } from "./WorkerTestKit.ts"
 

@@ -6,7 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { startFakeS3 } from "@spaces-vault/fixtures/s3/FakeS3"
 import { makeS3Client } from "@spaces-vault/core/archive/s3/S3Client"
 import { makeS3Objects } from "@spaces-vault/core/archive/s3/S3Objects"
-import { Effect, } from "effect"
+import { Effect } from "effect"
 import { demoHub, runWorker, tmp } from "./WorkerTestKit.ts"
 
 describe("the worker with outputDir in S3", () => {
