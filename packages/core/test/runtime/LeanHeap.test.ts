@@ -52,7 +52,7 @@ describe("applyLeanHeap", () => {
 })
 
 describe("collectGarbage", () => {
-  it("frees dead Buffers at once, which V8 would leave until ~64 MB of them piled up", () => {
+  it("frees dead Buffers at once, which V8 may leave until ~64 MB of them piled up", () => {
     // In a child: the collection and the flag it sets are the whole process's.
     const script = `import { collectGarbage } from ${JSON.stringify(new URL("../../src/runtime/LeanHeap.ts", import.meta.url).pathname)}
       let parts = []
@@ -63,11 +63,12 @@ describe("collectGarbage", () => {
       collectGarbage()
       process.stdout.write(JSON.stringify([before, process.memoryUsage().arrayBuffers]))`
     const env = { ...process.env, NODE_OPTIONS: "" }
-    const [before, after] = JSON.parse(
+    const [, after] = JSON.parse(
       execFileSync(process.execPath, ["--input-type=module", "-e", script], { env, encoding: "utf8" })
     ) as [number, number]
     const mb = 1024 * 1024
-    expect(before).toBeGreaterThanOrEqual(60 * mb)
+    // Left alone, V8 usually still holds all 60 MB here; but a collection it began while the parts were allocated may
+    // finish at any safepoint on a loaded machine, so only what collectGarbage guarantees is asserted.
     expect(after).toBeLessThan(8 * mb)
   })
 })
