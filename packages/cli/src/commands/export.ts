@@ -9,7 +9,7 @@ import { exportSpaces } from "@spaces-vault/core/export/ExportSpaces"
 import { ownersWithInstallations } from "@spaces-vault/core/export/Installations"
 import { type CryptoError, isConfigProblem } from "@spaces-vault/core/crypto/CryptoError"
 import { type RecipientSet, recipientSet } from "@spaces-vault/core/crypto/Recipients"
-import { ownersOfShard, parseShard } from "@spaces-vault/core/export/Shard"
+import { ownersOfShard, parseShard, type Shard } from "@spaces-vault/core/export/Shard"
 import type { ExportProgress, ExportSummary } from "@spaces-vault/core/export/ExportTypes"
 import { GitHubClient } from "@spaces-vault/core/github/GitHubClient"
 import { DEFAULT_CONCURRENCY, parseWaitDuration } from "@spaces-vault/core/github/GitHubConfig"
@@ -296,10 +296,16 @@ const withInstallations = (given: ReadonlyArray<Owner>) =>
  * With a GitHub App, each owner's primary budget (its installation's) as its last answer reported it. With one
  * personal token every owner shares one budget, which the summary does not repeat per owner.
  */
+interface OwnerBudget {
+  readonly limit: number
+  readonly remaining: number
+  readonly resetAt: string
+}
+
 const budgetsOf = (owners: ReadonlyArray<Owner>) =>
   Effect.gen(function* () {
     const client = yield* GitHubClient
-    const budgets = new Map<string, { readonly limit: number; readonly remaining: number; readonly resetAt: string }>()
+    const budgets = new Map<string, OwnerBudget>()
     if (client.authMode !== "app") return budgets
     for (const owner of owners) {
       const b = yield* client.budgetOf(owner)
@@ -312,6 +318,35 @@ const budgetsOf = (owners: ReadonlyArray<Owner>) =>
     }
     return budgets
   })
+
+/** The documented `--json` result of an export (docs/json.md): counts per owner, the messages are in the manifest. */
+const exportJson = (
+  summary: ExportSummary & { readonly budgets: ReadonlyMap<string, OwnerBudget> },
+  shard: Shard | undefined,
+  encryptTo: RecipientSet | undefined,
+  report: ChangeReport | undefined
+) => ({
+  archive: summary.archive,
+  partial: summary.partial,
+  owners: summary.owners.map(({ owner, kind, spaces, failed, actualKind }) => {
+    const budget = summary.budgets.get(`${kind}:${owner.toLowerCase()}`)
+    return {
+      owner,
+      kind,
+      spaces,
+      failed,
+      ...(actualKind === undefined ? {} : { actualKind }),
+      ...(budget === undefined ? {} : { budget })
+    }
+  }),
+  requests: summary.requests,
+  ...(summary.runId === undefined ? {} : { runId: summary.runId }),
+  ...(shard === undefined ? {} : { shard }),
+  ...(encryptTo === undefined
+    ? {}
+    : { encrypted: { recipients: encryptTo.fingerprint, recipientCount: encryptTo.recipients.length } }),
+  changes: report?.changes ?? {}
+})
 
 export const exportCommand = Command.make("export", flags, (f) =>
   Effect.gen(function* () {
@@ -385,29 +420,7 @@ export const exportCommand = Command.make("export", flags, (f) =>
       ...(encryptTo === undefined ? [] : [encryptionLine(encryptTo)]),
       ...(report === undefined ? [] : renderChanges(report))
     ]
-    yield* out.result(lines.join("\n"), {
-      archive: summary.archive,
-      partial: summary.partial,
-      // The documented shape: counts per owner (the messages are in the manifest).
-      owners: summary.owners.map(({ owner, kind, spaces, failed, actualKind }) => {
-        const budget = summary.budgets.get(`${kind}:${owner.toLowerCase()}`)
-        return {
-          owner,
-          kind,
-          spaces,
-          failed,
-          ...(actualKind === undefined ? {} : { actualKind }),
-          ...(budget === undefined ? {} : { budget })
-        }
-      }),
-      requests: summary.requests,
-      ...(summary.runId === undefined ? {} : { runId: summary.runId }),
-      ...(shard === undefined ? {} : { shard }),
-      ...(encryptTo === undefined
-        ? {}
-        : { encrypted: { recipients: encryptTo.fingerprint, recipientCount: encryptTo.recipients.length } }),
-      changes: report?.changes ?? {}
-    })
+    yield* out.result(lines.join("\n"), exportJson(summary, shard, encryptTo, report))
     if (summary.partial) {
       return yield* new RunFailed({ message: "the export is partial: some owners or spaces failed", reported: true })
     }
