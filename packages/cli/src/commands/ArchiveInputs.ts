@@ -10,7 +10,7 @@ import {
   parseArchiveInput
 } from "@spaces-vault/core/archive/ArchiveLocation"
 import { ArchiveStore } from "@spaces-vault/core/archive/ArchiveStore"
-import { UsageError } from "@spaces-vault/program/ExitCode"
+import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
 
 const usage = (flag: string | undefined, message: string) =>
   new UsageError({ message: flag === undefined ? message : `${flag} ${message}` })
@@ -53,4 +53,21 @@ export const locationInput = (raw: string, flag?: string): Effect.Effect<Locatio
 export const isLocalPath = (raw: string): boolean => {
   const parsed = parseArchiveInput(raw)
   return Result.isSuccess(parsed) && parsed.success._tag === "LocalPath"
+}
+
+/**
+ * Why reading the archives of `--from` failed, in the command's exit codes: a location that cannot be used at all
+ * (no such directory or bucket, access denied, unreachable) is a setting to fix (2), as is an encrypted archive read
+ * without any identity; a failure while reading it (a listing cut off, a wrong key, a damaged archive) is 1.
+ */
+export const fromLocationFailure = (e: {
+  readonly _tag: string
+  readonly message: string
+  readonly unusable?: boolean
+  readonly reason?: unknown
+}): UsageError | RunFailed => {
+  const setting = e._tag === "ArchiveDirectoryError" ? e.unusable === true : e.reason === "Encrypted"
+  return setting
+    ? new UsageError({ message: `--from ${e.message}` })
+    : new RunFailed({ message: `--from ${e.message}`, reported: false })
 }

@@ -5,7 +5,7 @@ import { parseSpaceKey } from "@spaces-vault/core/history/ArchiveSearch"
 import { type SpaceHistory, spaceHistory } from "@spaces-vault/core/history/SpaceHistory"
 import { UsageError } from "@spaces-vault/program/ExitCode"
 import { userLocationFlag, userPathFlag } from "@spaces-vault/program/UserPaths"
-import { locationInput } from "./ArchiveInputs.ts"
+import { fromLocationFailure, locationInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import { stateDirOf } from "./replay.ts"
 import { s3EndpointFlag, withArchiveStore } from "./s3Flags.ts"
@@ -50,9 +50,7 @@ export const historyCommand = Command.make("history", flags, (f) =>
     const out = (yield* Output)(f.json)
     const space = parseSpaceKey(f.space)
     if (space === undefined) return yield* new UsageError({ message: `--space ${f.space}: expected OWNER/NUMBER` })
-    const h = yield* spaceHistory(from, space, yield* stateDirOf(f.stateDir)).pipe(
-      Effect.mapError((e) => new UsageError({ message: `--from ${e.message}` }))
-    )
+    const h = yield* spaceHistory(from, space, yield* stateDirOf(f.stateDir)).pipe(Effect.mapError(fromLocationFailure))
     for (const u of h.unreadable) yield* out.warn(`skipped ${u.name}: ${u.problem}`)
     if (h.events.length === 0)
       return yield* new UsageError({ message: `--space ${f.space}: in no readable archive of ${f.from}` })

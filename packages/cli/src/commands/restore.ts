@@ -10,7 +10,7 @@ import { emptySummary } from "@spaces-vault/core/replay/ReplaySummary"
 import { RunFailed, UsageError } from "@spaces-vault/program/ExitCode"
 import { githubLayer } from "@spaces-vault/program/GitHubLayer"
 import { userLocationFlag } from "@spaces-vault/program/UserPaths"
-import { locationInput } from "./ArchiveInputs.ts"
+import { fromLocationFailure, locationInput } from "./ArchiveInputs.ts"
 import { Output } from "../Output.ts"
 import {
   flags as replayFlags,
@@ -106,9 +106,7 @@ export const restoreCommand = Command.make("restore", flags, (f) =>
       team: Option.getOrUndefined(f.teamMap),
       user: Option.getOrUndefined(f.userMap)
     }).pipe(Effect.mapError(mapFileFailure))
-    const plan = yield* planRestore(from, selection).pipe(
-      Effect.mapError((e) => new UsageError({ message: `--from ${e.message}` }))
-    )
+    const plan = yield* planRestore(from, selection).pipe(Effect.mapError(fromLocationFailure))
     for (const u of plan.unreadable) yield* out.warn(`skipped ${u.name}: ${u.problem}`)
     if (plan.missing.length > 0)
       return yield* new UsageError({

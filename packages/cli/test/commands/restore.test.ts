@@ -149,6 +149,17 @@ describe("the morning after", () => {
         assert.match(early.stderr.at(-1)!, /made before --as-of$/)
         const history = yield* cli("history", "--from", out, "--space", "octo-archive/99999")
         assert.strictEqual(history.code, 2)
+        // A --from that cannot be used at all is a setting to fix (2), for both commands, in one sentence.
+        const missing = join(out, "no-such-dir")
+        for (const args of [
+          ["restore", "--from", missing, "--deleted-since", "7d"],
+          ["history", "--from", missing, "--space", "octo-archive/7"]
+        ]) {
+          const r = yield* cli(...args)
+          assert.strictEqual(r.code, 2, args[0])
+          assert.deepStrictEqual(r.stderr.length, 1)
+          assert.match(r.stderr[0]!, /^error: --from /)
+        }
       })
     )
   )

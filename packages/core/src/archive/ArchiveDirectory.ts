@@ -4,7 +4,7 @@ import { Effect, PlatformError, Schema } from "effect"
 import { compareArchiveNamesDesc, parseArchiveFileName } from "./ArchiveName.ts"
 import { openArchive } from "./ArchiveReader.ts"
 import { type ArchiveSource, type LocationSource, locationOfSource, sourceIn, sourceText } from "./ArchiveLocation.ts"
-import { ArchiveStore } from "./ArchiveStore.ts"
+import { ArchiveStore, type ArchiveStoreError } from "./ArchiveStore.ts"
 
 export { archiveFileName, archiveNames, compareArchiveNamesDesc, parseArchiveFileName } from "./ArchiveName.ts"
 
@@ -77,8 +77,20 @@ export const readManifestState: ReadArchiveState = (_path, source) =>
   )
 
 export class ArchiveDirectoryError extends Schema.TaggedError<ArchiveDirectoryError>()("ArchiveDirectoryError", {
-  message: Schema.String
+  message: Schema.String,
+  /**
+   * The location cannot be used at all (no such directory, no such bucket, access denied, unreachable): a setting
+   * to fix. Absent or false: a failure while reading it (a listing cut off, a request failing midway).
+   */
+  unusable: Schema.optionalKey(Schema.Boolean)
 }) {}
+
+/** An ArchiveStoreError as a directory error, keeping whether the location itself is unusable. */
+const directoryError = (e: ArchiveStoreError) =>
+  new ArchiveDirectoryError({
+    message: e.message,
+    unusable: e.reason._tag === "NotFound" || e.reason._tag === "Unavailable"
+  })
 
 /** One line for people: a file-system failure by what happened ("no such file or directory"), not by its API call. */
 export const problemText = (e: { readonly message: string }): string => {
@@ -102,7 +114,7 @@ export const listStoredArchives = (dir: LocationSource) =>
     const archives = yield* ArchiveStore.forLocation(locationOfSource(dir))
     const listed = yield* archives.list
     return [...listed].sort((a, b) => compareArchiveNamesDesc(a.name, b.name))
-  }).pipe(Effect.mapError((e) => new ArchiveDirectoryError({ message: e.message })))
+  }).pipe(Effect.mapError(directoryError))
 
 /** Our archive names at a location, newest first. */
 export const listArchives = (dir: LocationSource) =>
@@ -161,7 +173,7 @@ export const baselinesFor = (
         (e) => e.reason._tag === "NotFound",
         () => Effect.succeed([])
       ),
-      Effect.mapError((e) => new ArchiveDirectoryError({ message: e.message }))
+      Effect.mapError(directoryError)
     )
     const all = listed.map((a) => a.name).sort(compareArchiveNamesDesc)
     const ownShard = (n: string) => {

@@ -74,8 +74,8 @@ export const indexArchives = (dir: LocationSource) =>
   })
 
 /**
- * The asked spaces of one archive, each read by name (and checked against the manifest). Encrypted archives
- * (archive-store issue) will need an identity here; the search itself (ArchiveSearch) needs only manifests.
+ * The asked spaces of one archive, each read by name (and checked against the manifest); an encrypted archive's with
+ * the identities the command provides (ArchiveIdentities). The search itself (ArchiveSearch) needs only manifests.
  */
 export const readSpaceEntries = (
   archive: ArchiveSource,
