@@ -9,30 +9,36 @@ import { makeS3Objects } from "@spaces-vault/core/archive/s3/S3Objects"
 import { Effect } from "effect"
 import { demoHub, runWorker, tmp } from "./WorkerTestKit.ts"
 
+/**
+ * fakehub, a local S3 server with the bucket `vault`, and a worker config in a new directory writing to `outputDir`
+ * (state in `state/` beside the config); `extra` adds config keys. Closed with the test's scope.
+ */
+const workerWithS3 = (outputDir: string, extra: Record<string, unknown> = {}) =>
+  Effect.gen(function* () {
+    const hub = yield* demoHub
+    const s3 = yield* Effect.acquireRelease(
+      Effect.promise(() => startFakeS3({ buckets: ["vault"] })),
+      (s) => Effect.promise(() => s.close())
+    )
+    const dir = yield* tmp
+    const path = join(dir, "worker.json")
+    const config = {
+      owners: { orgs: ["octo-archive"] },
+      schedule: { cron: "30 2 * * *" },
+      outputDir,
+      stateDir: "state",
+      s3Endpoint: s3.endpoint,
+      ...extra
+    }
+    yield* Effect.promise(() => writeFile(path, JSON.stringify(config)))
+    const env = { GH_TOKEN: hub.token, GITHUB_API_URL: hub.url, ...s3.credentialsEnv }
+    return { hub, s3, dir, path, env }
+  })
+
 describe("the worker with outputDir in S3", () => {
   it.live("--once runs upload to the bucket, retention deletes there, state stays local", () =>
     Effect.gen(function* () {
-      const hub = yield* demoHub
-      const s3 = yield* Effect.acquireRelease(
-        Effect.promise(() => startFakeS3({ buckets: ["vault"] })),
-        (s) => Effect.promise(() => s.close())
-      )
-      const dir = yield* tmp
-      const path = join(dir, "worker.json")
-      yield* Effect.promise(() =>
-        writeFile(
-          path,
-          JSON.stringify({
-            owners: { orgs: ["octo-archive"] },
-            schedule: { cron: "30 2 * * *" },
-            outputDir: "s3://vault/nightly",
-            stateDir: "state",
-            s3Endpoint: s3.endpoint,
-            retention: { keepLast: 1 }
-          })
-        )
-      )
-      const env = { GH_TOKEN: hub.token, GITHUB_API_URL: hub.url, ...s3.credentialsEnv }
+      const { s3, dir, path, env } = yield* workerWithS3("s3://vault/nightly", { retention: { keepLast: 1 } })
       const first = yield* runWorker(["--config", path, "--once"], env)
       assert.strictEqual(first.code, 0, [...first.stderr, ...first.lines].join("\n"))
       const second = yield* runWorker(["--config", path, "--once"], env)
@@ -62,26 +68,7 @@ describe("the worker with outputDir in S3", () => {
 
   it.live("--once exits 2 when the bucket does not exist, and status.json says why", () =>
     Effect.gen(function* () {
-      const hub = yield* demoHub
-      const s3 = yield* Effect.acquireRelease(
-        Effect.promise(() => startFakeS3({ buckets: ["vault"] })),
-        (s) => Effect.promise(() => s.close())
-      )
-      const dir = yield* tmp
-      const path = join(dir, "worker.json")
-      yield* Effect.promise(() =>
-        writeFile(
-          path,
-          JSON.stringify({
-            owners: { orgs: ["octo-archive"] },
-            schedule: { cron: "30 2 * * *" },
-            outputDir: "s3://no-such-vault/nightly",
-            stateDir: "state",
-            s3Endpoint: s3.endpoint
-          })
-        )
-      )
-      const env = { GH_TOKEN: hub.token, GITHUB_API_URL: hub.url, ...s3.credentialsEnv }
+      const { hub, dir, path, env } = yield* workerWithS3("s3://no-such-vault/nightly")
       const requestsBefore = hub.counters.requests
       const once = yield* runWorker(["--config", path, "--once"], env)
       assert.strictEqual(once.code, 2, [...once.stderr, ...once.lines].join("\n"))
