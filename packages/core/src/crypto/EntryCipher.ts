@@ -16,6 +16,7 @@ import {
   type KeyObject,
   randomBytes
 } from "node:crypto"
+import { bech32 } from "@scure/base"
 import { armor, Decrypter } from "age-encryption"
 import { Effect, Redacted } from "effect"
 import { CryptoError } from "./CryptoError.ts"
@@ -33,24 +34,9 @@ export interface EntryDecrypter {
   readonly decrypt: (entry: string, ciphertext: Uint8Array) => Effect.Effect<Uint8Array, CryptoError>
 }
 
-const BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-
 /** The 32-byte X25519 public key of an `age1…` recipient (already checked, checksum included, by Recipients.ts). */
 const recipientKey = (recipient: string): RecipientKey => {
-  const data = recipient.slice(recipient.lastIndexOf("1") + 1, -6)
-  const raw = Buffer.alloc(32)
-  let acc = 0
-  let bits = 0
-  let at = 0
-  for (const c of data) {
-    acc = (acc << 5) | BECH32.indexOf(c)
-    bits += 5
-    if (bits >= 8) {
-      bits -= 8
-      if (at < 32) raw[at++] = (acc >> bits) & 0xff
-    }
-    acc &= (1 << bits) - 1
-  }
+  const raw = Buffer.from(bech32.decodeToBytes(recipient).bytes)
   const key = createPublicKey({ key: { kty: "OKP", crv: "X25519", x: raw.toString("base64url") }, format: "jwk" })
   return { key, raw }
 }
